@@ -1,0 +1,202 @@
+package trailguard
+
+import (
+	"encoding/json"
+	"sort"
+)
+
+// Status is the verdict of the control for one account (or one IaC
+// resource).
+type Status string
+
+const (
+	StatusPass    Status = "PASS"
+	StatusFail    Status = "FAIL"
+	StatusUnknown Status = "UNKNOWN" // data needed for the verdict is missing
+	StatusError   Status = "ERROR"   // the account could not be scanned
+	StatusMuted   Status = "MUTED"   // an exception applies; the underlying status is kept
+)
+
+// Options change how the evaluator reads the control.
+type Options struct {
+	// Strict does not count a trail that excludes management event sources
+	// (KMS, RDS Data API), as the AWS Config rule
+	// multi-region-cloudtrail-enabled and Security Hub CloudTrail.1 do.
+	Strict bool
+}
+
+// Result is the verdict for one account.
+type Result struct {
+	Account     string `json:"account"`
+	AccountName string `json:"account_name,omitempty"`
+	Status      Status `json:"status"`
+	// Reasons say, for every non-PASS result, why.
+	Reasons []string `json:"reasons"`
+	// Warnings are findings that do not change the verdict: a passing
+	// trail that fails to deliver, management event sources excluded.
+	Warnings []string `json:"warnings,omitempty"`
+	// CoveringTrail is the ARN of the trail that makes the account pass.
+	CoveringTrail string `json:"covering_trail,omitempty"`
+	// Regions lists every region of the account (enabled or not) and the
+	// trail that records its management events.
+	Regions []RegionCoverage `json:"-"`
+	Trails  []TrailVerdict   `json:"trails"`
+}
+
+// RegionCoverage says which trail, if any, covers one region.
+type RegionCoverage struct {
+	Region      string `json:"region"`
+	OptInStatus string `json:"opt_in_status"`
+	Enabled     bool   `json:"enabled"`
+	// CoveredBy is the ARN of the trail that records all management events
+	// in this region, or "" when none does.
+	CoveredBy string `json:"covered_by,omitempty"`
+}
+
+// TrailVerdict is one trail as the evaluator judged it.
+type TrailVerdict struct {
+	Trail
+	// Candidate is true for multi-region trails: only they can make the
+	// account pass.
+	Candidate bool `json:"candidate"`
+	// Satisfies is true when the trail meets every condition of 3.1.
+	Satisfies bool `json:"satisfies"`
+	// Readable is false when its status or selectors could not be read.
+	Readable bool `json:"readable"`
+	// Management describes which management events the trail records, in
+	// words ("all (read and write)", "read-only", "none", "unknown").
+	Management string `json:"management_events"`
+	// Excluded lists management event sources the trail leaves out.
+	Excluded []string `json:"excluded_event_sources,omitempty"`
+	// Problems say why the trail does not satisfy 3.1.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// MarshalJSON writes the result with `regions` as DESIGN section 4 names
+// it: enabled region → covering trail ARN or null. The full per-region
+// detail, opt-in status included, goes to `region_details`.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	regions := make(map[string]*string, len(r.Regions))
+	for _, rc := range r.Regions {
+		if !rc.Enabled {
+			continue
+		}
+		if rc.CoveredBy == "" {
+			regions[rc.Region] = nil
+		} else {
+			arn := rc.CoveredBy
+			regions[rc.Region] = &arn
+		}
+	}
+	details := r.Regions
+	if details == nil {
+		details = []RegionCoverage{}
+	}
+	reasons := r.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	p := plain(r)
+	p.Reasons = reasons
+	if p.Trails == nil {
+		p.Trails = []TrailVerdict{}
+	}
+	return json.Marshal(struct {
+		plain
+		Regions       map[string]*string `json:"regions"`
+		RegionDetails []RegionCoverage   `json:"region_details"`
+	}{p, regions, details})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var v struct {
+		plain
+		Regions       map[string]*string `json:"regions"`
+		RegionDetails []RegionCoverage   `json:"region_details"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Result(v.plain)
+	r.Regions = v.RegionDetails
+	if len(r.Regions) == 0 && len(v.Regions) > 0 {
+		names := make([]string, 0, len(v.Regions))
+		for n := range v.Regions {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			rc := RegionCoverage{Region: n, Enabled: true}
+			if p := v.Regions[n]; p != nil {
+				rc.CoveredBy = *p
+			}
+			r.Regions = append(r.Regions, rc)
+		}
+	}
+	return nil
+}
+
+// UncoveredRegions returns the enabled regions no trail covers.
+func (r Result) UncoveredRegions() []string {
+	var out []string
+	for _, rc := range r.Regions {
+		if rc.Enabled && rc.CoveredBy == "" {
+			out = append(out, rc.Region)
+		}
+	}
+	return out
+}
+
+// Summary counts results by status.
+type Summary struct {
+	Total   int `json:"total"`
+	Pass    int `json:"pass"`
+	Fail    int `json:"fail"`
+	Unknown int `json:"unknown"`
+	Error   int `json:"error"`
+	Muted   int `json:"muted"`
+	// UncoveredRegions is the number of enabled (account, region) pairs no
+	// trail covers.
+	UncoveredRegions int `json:"uncovered_regions"`
+}
+
+// Summarize counts the results.
+func Summarize(results []Result) Summary {
+	var s Summary
+	for _, r := range results {
+		s.Total++
+		switch r.Status {
+		case StatusPass:
+			s.Pass++
+		case StatusFail:
+			s.Fail++
+		case StatusUnknown:
+			s.Unknown++
+		case StatusError:
+			s.Error++
+		case StatusMuted:
+			s.Muted++
+		}
+		s.UncoveredRegions += len(r.UncoveredRegions())
+	}
+	return s
+}
+
+// ExitCode is the exit code DESIGN section 4 gives a set of results: 0 when
+// all PASS or MUTED, 1 when one FAILs, 2 when none FAILs but one is UNKNOWN
+// or ERROR.
+func ExitCode(results []Result) int {
+	code := 0
+	for _, r := range results {
+		switch r.Status {
+		case StatusFail:
+			return 1
+		case StatusUnknown, StatusError:
+			code = 2
+		}
+	}
+	return code
+}

@@ -1,0 +1,73 @@
+// Package trailguard holds the domain of the tool: the accounts, trails and
+// regions a source collects, and the CIS AWS Foundations v3.0.0
+// recommendation 3.1 evaluator that turns them into results. It does no I/O
+// and knows no AWS SDK type; sources (live AWS, evidence directory,
+// infrastructure as code) fill these types and reports read the results.
+package trailguard
+
+// Account is everything a source collected about one AWS account.
+type Account struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Error is set when the account itself could not be read (no
+	// credentials, DescribeTrails failed): the verdict is then ERROR.
+	Error string `json:"error,omitempty"`
+	// Trails are the trails DescribeTrails shows in the account, one per
+	// ARN (shadow trails folded), own and organization trails alike.
+	Trails []Trail `json:"trails"`
+	// Regions are the regions EC2 DescribeRegions lists (all of them, with
+	// opt-in status). Nil when they could not be read; RegionsError says why.
+	Regions      []Region `json:"regions,omitempty"`
+	RegionsError string   `json:"regions_error,omitempty"`
+	// CallerARN is the identity the account was read as, when known.
+	CallerARN string `json:"caller_arn,omitempty"`
+}
+
+// Region is one AWS region and whether the account may use it.
+type Region struct {
+	Name string `json:"name"`
+	// OptInStatus is "opt-in-not-required", "opted-in" or "not-opted-in".
+	OptInStatus string `json:"opt_in_status"`
+}
+
+// Enabled reports whether the account can use the region: regions that need
+// no opt-in, and opt-in regions the account opted into.
+func (r Region) Enabled() bool {
+	return r.OptInStatus != "not-opted-in"
+}
+
+// ShareTrailFacts fills, in every account, the status and selectors of a
+// trail that could not be read there but were read in another account of
+// the same scan (an organization trail read in the management account
+// answers for every member). Facts are keyed by trail ARN.
+func ShareTrailFacts(accounts []Account) {
+	type facts struct {
+		status    *TrailStatus
+		selectors *EventSelectors
+	}
+	known := map[string]facts{}
+	for _, a := range accounts {
+		for _, t := range a.Trails {
+			f := known[t.ARN]
+			if f.status == nil && t.Status != nil {
+				f.status = t.Status
+			}
+			if f.selectors == nil && t.Selectors != nil {
+				f.selectors = t.Selectors
+			}
+			known[t.ARN] = f
+		}
+	}
+	for i := range accounts {
+		for j := range accounts[i].Trails {
+			t := &accounts[i].Trails[j]
+			f := known[t.ARN]
+			if t.Status == nil && f.status != nil {
+				t.Status, t.StatusError = f.status, ""
+			}
+			if t.Selectors == nil && f.selectors != nil {
+				t.Selectors, t.SelectorsError = f.selectors, ""
+			}
+		}
+	}
+}
