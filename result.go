@@ -70,6 +70,10 @@ type TrailVerdict struct {
 	Excluded []string `json:"excluded_event_sources,omitempty"`
 	// Problems say why the trail does not satisfy 3.1.
 	Problems []string `json:"problems,omitempty"`
+
+	// recordsHome: logging and recording all management events, so the
+	// trail covers at least its home region.
+	recordsHome bool
 }
 
 // MarshalJSON writes the result with `regions` as DESIGN section 4 names

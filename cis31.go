@@ -1,0 +1,450 @@
+package trailguard
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ControlID names the control trailguard proves.
+const (
+	ControlID    = "CIS-AWS-3.0.0-3.1"
+	ControlTitle = "Ensure CloudTrail is enabled in all regions"
+)
+
+// Evaluate applies CIS AWS Foundations v3.0.0 recommendation 3.1 to one
+// account. It is pure: everything it needs is in acct.
+//
+// The account passes when at least one multi-region trail is logging and
+// records all management events, read and write. Data that could not be read
+// never makes it pass: when no trail passes and a multi-region trail could
+// not be read, the verdict is UNKNOWN; when the account itself could not be
+// read, ERROR.
+func Evaluate(acct Account, opts Options) Result {
+	res := Result{Account: acct.ID, AccountName: acct.Name}
+	trails := foldTrails(acct.Trails)
+	for _, t := range trails {
+		res.Trails = append(res.Trails, judgeTrail(t, opts))
+	}
+	sort.SliceStable(res.Trails, func(i, j int) bool {
+		a, b := res.Trails[i], res.Trails[j]
+		if a.Candidate != b.Candidate {
+			return a.Candidate
+		}
+		return a.ARN < b.ARN
+	})
+
+	covering := pickCovering(res.Trails)
+	switch {
+	case acct.Error != "":
+		res.Status = StatusError
+		res.Reasons = append(res.Reasons, "account could not be read: "+acct.Error)
+	case covering != nil:
+		res.Status = StatusPass
+		res.CoveringTrail = covering.ARN
+		res.Warnings = append(res.Warnings, trailWarnings(*covering)...)
+	default:
+		res.Status, res.Reasons = whyNotPass(res.Trails)
+	}
+	res.Regions = regionCoverage(acct, res.Trails, covering)
+	if acct.Regions == nil {
+		msg := "enabled regions could not be listed"
+		if acct.RegionsError != "" {
+			msg += ": " + acct.RegionsError
+		}
+		res.Warnings = append(res.Warnings, msg+"; the per-region table is incomplete")
+	}
+	return res
+}
+
+// EvaluateAll evaluates every account, after sharing trail facts across
+// accounts by ARN (an organization trail read in the management account
+// answers for its members).
+func EvaluateAll(accounts []Account, opts Options) []Result {
+	ShareTrailFacts(accounts)
+	out := make([]Result, 0, len(accounts))
+	for _, a := range accounts {
+		out = append(out, Evaluate(a, opts))
+	}
+	return out
+}
+
+// foldTrails keeps one trail per ARN. Sources already fold shadow trails;
+// this guards the evaluator against a source that did not, keeping the
+// copy that carries the most facts.
+func foldTrails(in []Trail) []Trail {
+	idx := map[string]int{}
+	var out []Trail
+	for _, t := range in {
+		key := t.ARN
+		if key == "" {
+			key = t.HomeRegion + "/" + t.Name
+		}
+		i, seen := idx[key]
+		if !seen {
+			idx[key] = len(out)
+			out = append(out, t)
+			continue
+		}
+		if out[i].Status == nil && t.Status != nil {
+			out[i].Status, out[i].StatusError = t.Status, ""
+		}
+		if out[i].Selectors == nil && t.Selectors != nil {
+			out[i].Selectors, out[i].SelectorsError = t.Selectors, ""
+		}
+	}
+	return out
+}
+
+// judgeTrail decides whether one trail satisfies every condition of 3.1.
+func judgeTrail(t Trail, opts Options) TrailVerdict {
+	v := TrailVerdict{Trail: t, Candidate: t.IsMultiRegion, Management: "unknown"}
+	v.Readable = t.Status != nil && t.Selectors != nil
+	// ok: the trail records all management events of its home region;
+	// with multi-region on top, it satisfies the control.
+	ok := true
+	if !t.IsMultiRegion {
+		region := t.HomeRegion
+		if region == "" {
+			region = "its own region"
+		}
+		v.Problems = append(v.Problems, "single-region trail: records "+region+" only")
+	}
+	if t.Status == nil {
+		ok = false
+		v.Problems = append(v.Problems, "logging status could not be read"+because(t.StatusError))
+	} else if !t.Status.IsLogging {
+		ok = false
+		msg := "not logging"
+		if t.Status.StopLoggingTime != nil {
+			msg += " (stopped " + t.Status.StopLoggingTime.UTC().Format("2006-01-02 15:04:05 UTC") + ")"
+		}
+		v.Problems = append(v.Problems, msg)
+	}
+	if t.Selectors == nil {
+		ok = false
+		v.Problems = append(v.Problems, "event selectors could not be read"+because(t.SelectorsError))
+	} else {
+		m := managementCoverage(*t.Selectors)
+		v.Management, v.Excluded = m.describe, m.excluded
+		if !m.all {
+			ok = false
+			v.Problems = append(v.Problems, m.problem)
+		} else if opts.Strict && len(m.excluded) > 0 {
+			ok = false
+			v.Problems = append(v.Problems, "excludes management events from "+strings.Join(m.excluded, ", ")+" (not counted with --strict)")
+		}
+	}
+	v.recordsHome = ok
+	v.Satisfies = ok && t.IsMultiRegion
+	return v
+}
+
+func because(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return ": " + reason
+}
+
+// coverage is what a trail's event selectors record of management events.
+type coverage struct {
+	all      bool     // one selector records all management events, read and write
+	excluded []string // event sources that selector leaves out
+	describe string   // in words, for people
+	problem  string   // why not all, when !all
+}
+
+// managementCoverage reads the event selectors as CIS 3.1 does: one
+// selector must, on its own, record all management events, read and write.
+func managementCoverage(s EventSelectors) coverage {
+	if len(s.Advanced) > 0 {
+		return advancedCoverage(s.Advanced)
+	}
+	if len(s.Basic) > 0 {
+		return basicCoverage(s.Basic)
+	}
+	return coverage{describe: "none", problem: "has no event selectors: records no management events"}
+}
+
+func basicCoverage(sels []EventSelector) coverage {
+	var best *coverage
+	var partial []string
+	for _, sel := range sels {
+		if !sel.IncludeManagementEvents {
+			continue
+		}
+		// ReadWriteType defaults to All in the CloudTrail API; sources set it,
+		// an empty value only reaches here from hand-built input.
+		rw := sel.ReadWriteType
+		if rw == "" {
+			rw = "All"
+		}
+		if rw != "All" {
+			partial = append(partial, rwWords(rw))
+			continue
+		}
+		c := coverage{all: true, excluded: sortedCopy(sel.ExcludeManagementEventSources)}
+		if best == nil || len(c.excluded) < len(best.excluded) {
+			best = &c
+		}
+	}
+	if best != nil {
+		best.describe = "all (read and write)"
+		if len(best.excluded) > 0 {
+			best.describe += " except " + strings.Join(best.excluded, ", ")
+		}
+		return *best
+	}
+	if len(partial) == 0 {
+		return coverage{describe: "none", problem: "no event selector includes management events (IncludeManagementEvents is false in every selector)"}
+	}
+	partial = uniq(partial)
+	return coverage{
+		describe: strings.Join(partial, " and "),
+		problem: "records " + strings.Join(partial, " and ") + " management events only: no single selector has IncludeManagementEvents true with ReadWriteType All" +
+			splitNote(partial),
+	}
+}
+
+func splitNote(kinds []string) string {
+	if len(kinds) > 1 {
+		return " (reads and writes in separate selectors do not satisfy the control)"
+	}
+	return ""
+}
+
+func rwWords(rw string) string {
+	switch rw {
+	case "ReadOnly":
+		return "read-only"
+	case "WriteOnly":
+		return "write-only"
+	}
+	return "ReadWriteType " + rw
+}
+
+func advancedCoverage(sels []AdvancedEventSelector) coverage {
+	var best *coverage
+	var partial, problems []string
+	for _, sel := range sels {
+		if !selectsManagement(sel) {
+			continue
+		}
+		c := coverage{all: true}
+		var limits []string
+		for _, f := range sel.FieldSelectors {
+			switch f.Field {
+			case "eventCategory":
+			case "readOnly":
+				c.all = false
+				partial = append(partial, readOnlyWords(f))
+			case "eventSource":
+				// NotEquals (and the other negative operators) drop some
+				// sources; positive operators keep only the sources named.
+				if len(f.Equals)+len(f.StartsWith)+len(f.EndsWith) > 0 {
+					c.all = false
+					limits = append(limits, "eventSource limited to "+strings.Join(append(append(append([]string{}, f.Equals...), f.StartsWith...), f.EndsWith...), ", "))
+				}
+				c.excluded = append(c.excluded, f.NotEquals...)
+				for _, p := range f.NotStartsWith {
+					c.excluded = append(c.excluded, p+"*")
+				}
+				for _, p := range f.NotEndsWith {
+					c.excluded = append(c.excluded, "*"+p)
+				}
+			default:
+				c.all = false
+				limits = append(limits, "field selector on "+f.Field+" limits which management events are recorded")
+			}
+		}
+		if !c.all {
+			problems = append(problems, limits...)
+			continue
+		}
+		c.excluded = sortedCopy(c.excluded)
+		if best == nil || len(c.excluded) < len(best.excluded) {
+			best = &c
+		}
+	}
+	if best != nil {
+		best.describe = "all (read and write)"
+		if len(best.excluded) > 0 {
+			best.describe += " except " + strings.Join(best.excluded, ", ")
+		}
+		return *best
+	}
+	partial = uniq(partial)
+	switch {
+	case len(partial) > 0:
+		return coverage{
+			describe: strings.Join(partial, " and "),
+			problem: "records " + strings.Join(partial, " and ") + " management events only: an advanced selector with a readOnly field selector does not record both reads and writes" +
+				splitNote(partial),
+		}
+	case len(problems) > 0:
+		return coverage{describe: "some", problem: "no advanced selector records all management events: " + strings.Join(uniq(problems), "; ")}
+	}
+	return coverage{describe: "none", problem: "no advanced event selector has eventCategory Equals Management: records no management events"}
+}
+
+// selectsManagement is true when the selector has a field selector
+// eventCategory Equals [..., "Management", ...].
+func selectsManagement(sel AdvancedEventSelector) bool {
+	for _, f := range sel.FieldSelectors {
+		if f.Field != "eventCategory" {
+			continue
+		}
+		for _, v := range f.Equals {
+			if v == "Management" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func readOnlyWords(f FieldSelector) string {
+	vals := map[string]bool{}
+	for _, v := range f.Equals {
+		vals[strings.ToLower(v)] = true
+	}
+	for _, v := range f.NotEquals {
+		vals["!"+strings.ToLower(v)] = true
+	}
+	switch {
+	case (vals["true"] || vals["!false"]) && !vals["false"] && !vals["!true"]:
+		return "read-only"
+	case (vals["false"] || vals["!true"]) && !vals["true"] && !vals["!false"]:
+		return "write-only"
+	}
+	return "readOnly-filtered"
+}
+
+// pickCovering chooses, among the trails that satisfy 3.1, the one to name
+// as covering the account: the one with the fewest warnings, then an
+// account's own trail before an organization trail, then by ARN.
+func pickCovering(vs []TrailVerdict) *TrailVerdict {
+	var best *TrailVerdict
+	for i := range vs {
+		v := &vs[i]
+		if !v.Satisfies || !v.Candidate {
+			continue
+		}
+		if best == nil || better(*v, *best) {
+			best = v
+		}
+	}
+	return best
+}
+
+func better(a, b TrailVerdict) bool {
+	wa, wb := len(trailWarnings(a)), len(trailWarnings(b))
+	if wa != wb {
+		return wa < wb
+	}
+	if a.IsOrganizationTrail != b.IsOrganizationTrail {
+		return !a.IsOrganizationTrail
+	}
+	return a.ARN < b.ARN
+}
+
+// trailWarnings are findings on a satisfying trail that do not change the
+// verdict but that people want to see.
+func trailWarnings(v TrailVerdict) []string {
+	var w []string
+	if v.Status != nil && v.Status.LatestDeliveryError != "" {
+		w = append(w, fmt.Sprintf("trail %s logs but fails to deliver to S3 bucket %q: %s (check the bucket policy and KMS key policy)", v.Name, v.S3BucketName, v.Status.LatestDeliveryError))
+	}
+	if len(v.Excluded) > 0 {
+		w = append(w, fmt.Sprintf("trail %s excludes management events from %s: passes CIS 3.1 as written, fails with --strict (AWS Config multi-region-cloudtrail-enabled, Security Hub CloudTrail.1)", v.Name, strings.Join(v.Excluded, ", ")))
+	}
+	if !v.IncludeGlobalServiceEvents {
+		w = append(w, fmt.Sprintf("trail %s does not include global service events (IAM, STS, CloudFront)", v.Name))
+	}
+	return w
+}
+
+// whyNotPass gives the verdict and reasons when no trail satisfies 3.1.
+func whyNotPass(vs []TrailVerdict) (Status, []string) {
+	var reasons []string
+	var unreadable, candidates int
+	for _, v := range vs {
+		if !v.Candidate {
+			continue
+		}
+		candidates++
+		if !v.Readable {
+			unreadable++
+		}
+		reasons = append(reasons, fmt.Sprintf("multi-region trail %s: %s", v.ARN, strings.Join(v.Problems, "; ")))
+	}
+	if candidates == 0 {
+		if len(vs) == 0 {
+			return StatusFail, []string{"no CloudTrail trail in the account"}
+		}
+		var names []string
+		for _, v := range vs {
+			names = append(names, fmt.Sprintf("%s (%s)", v.Name, v.HomeRegion))
+		}
+		return StatusFail, []string{"no multi-region trail: only single-region trails " + strings.Join(names, ", ")}
+	}
+	if unreadable > 0 {
+		head := fmt.Sprintf("no trail is known to satisfy the control, and %d multi-region trail(s) could not be read in full: the verdict is unknown", unreadable)
+		return StatusUnknown, append([]string{head}, reasons...)
+	}
+	return StatusFail, append([]string{"no multi-region trail is logging and recording all management events (read and write)"}, reasons...)
+}
+
+// regionCoverage lists every region of the account and the trail that
+// records its management events: the covering multi-region trail for every
+// enabled region, or else a single-region trail that would satisfy the
+// control in its own region.
+func regionCoverage(acct Account, vs []TrailVerdict, covering *TrailVerdict) []RegionCoverage {
+	local := map[string]string{}
+	for _, v := range vs {
+		// A single-region trail covers its own region when it would pass but
+		// for being single-region.
+		if v.Candidate || !v.recordsHome || v.HomeRegion == "" {
+			continue
+		}
+		if _, taken := local[v.HomeRegion]; !taken {
+			local[v.HomeRegion] = v.ARN
+		}
+	}
+	out := make([]RegionCoverage, 0, len(acct.Regions))
+	for _, r := range acct.Regions {
+		rc := RegionCoverage{Region: r.Name, OptInStatus: r.OptInStatus, Enabled: r.Enabled()}
+		if rc.Enabled {
+			if covering != nil {
+				rc.CoveredBy = covering.ARN
+			} else {
+				rc.CoveredBy = local[r.Name]
+			}
+		}
+		out = append(out, rc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Region < out[j].Region })
+	return out
+}
+
+func sortedCopy(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return uniq(out)
+}
+
+func uniq(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
