@@ -1,0 +1,59 @@
+// Package aws collects what CIS 3.1 needs from live AWS accounts with
+// aws-sdk-go-v2: DescribeTrails once per account, then GetTrailStatus and
+// GetEventSelectors once per candidate trail ARN, asked in the trail's home
+// region. It turns SDK types into the domain types of package trailguard.
+package aws
+
+import (
+	"context"
+	"fmt"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// DefaultRegion is the region asked when neither a flag nor the AWS
+// configuration names one. DescribeTrails in any region lists every
+// multi-region trail, so the choice changes no verdict.
+const DefaultRegion = "us-east-1"
+
+// ConfigOptions are the AWS conventions the CLI exposes as flags.
+type ConfigOptions struct {
+	Profile     string // --profile (else AWS_PROFILE, else default)
+	Region      string // --region (else AWS_REGION / profile, else DefaultRegion)
+	EndpointURL string // --endpoint-url (else AWS_ENDPOINT_URL, per SDK rules)
+	// MaxAttempts bounds the SDK's retries per call (0: SDK default).
+	MaxAttempts int
+}
+
+// LoadConfig builds an SDK configuration from the default credential chain
+// and the options, and attaches a call counter.
+func LoadConfig(ctx context.Context, o ConfigOptions, calls *CallCounter) (sdkaws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if o.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.EndpointURL != "" {
+		opts = append(opts, config.WithBaseEndpoint(o.EndpointURL))
+	}
+	if o.MaxAttempts > 0 {
+		opts = append(opts, config.WithRetryMaxAttempts(o.MaxAttempts))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		if o.Profile != "" {
+			return cfg, fmt.Errorf("load AWS configuration for profile %q: %w (check ~/.aws/config, or run 'aws configure --profile %s')", o.Profile, err, o.Profile)
+		}
+		return cfg, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if calls != nil {
+		calls.Attach(&cfg)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,220 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Scanner reads accounts. One Scanner serves one whole scan: trail facts
+// (status and selectors) are keyed by trail ARN and read once, so an
+// organization trail read in one account answers for the others.
+type Scanner struct {
+	facts factCache
+}
+
+// NewScanner returns a scanner with an empty trail-facts cache.
+func NewScanner() *Scanner {
+	return &Scanner{facts: factCache{m: map[string]*factCall{}}}
+}
+
+// ScanAccount reads the account that cfg's credentials belong to. It never
+// fails as a whole: what could not be read is recorded in the account
+// (Error, RegionsError, Trail.StatusError, Trail.SelectorsError) so that the
+// evaluator can say UNKNOWN or ERROR with the reason.
+//
+// Calls: sts:GetCallerIdentity, ec2:DescribeRegions and
+// cloudtrail:DescribeTrails (all in cfg.Region, concurrently), then
+// GetTrailStatus and GetEventSelectors once per multi-region trail, by full
+// ARN, in its home region. Single-region trails are read only when no
+// multi-region trail satisfies the control, to show which regions they still
+// cover.
+func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard.Account {
+	var acct trailguard.Account
+	var trails []cttypes.Trail
+	var trailsErr error
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			acct.Error = describeErr("sts:GetCallerIdentity", err)
+			return
+		}
+		acct.ID = sdkaws.ToString(out.Account)
+		acct.CallerARN = sdkaws.ToString(out.Arn)
+	}()
+	go func() {
+		defer wg.Done()
+		acct.Regions, acct.RegionsError = describeRegions(ctx, cfg)
+	}()
+	go func() {
+		defer wg.Done()
+		out, err := cloudtrail.NewFromConfig(cfg).DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{IncludeShadowTrails: sdkaws.Bool(true)})
+		if err != nil {
+			trailsErr = err
+			return
+		}
+		trails = out.TrailList
+	}()
+	wg.Wait()
+	if trailsErr != nil {
+		msg := describeErr(fmt.Sprintf("cloudtrail:DescribeTrails in %s", cfg.Region), trailsErr)
+		if acct.Error != "" {
+			msg = acct.Error + "; " + msg
+		}
+		acct.Error = msg
+		return acct
+	}
+	acct.Trails = foldTrails(trails)
+	if acct.ID == "" && acct.Error != "" {
+		// Without the caller identity the account id comes from the trails
+		// the account owns, when it has any; the scan itself succeeded.
+		for _, t := range acct.Trails {
+			if !t.IsOrganizationTrail {
+				acct.ID = t.OwnerAccount()
+				break
+			}
+		}
+		if acct.ID != "" {
+			acct.Error = ""
+		}
+	}
+
+	s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return t.IsMultiRegion })
+	if trailguard.Evaluate(acct, trailguard.Options{}).Status != trailguard.StatusPass {
+		s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return !t.IsMultiRegion })
+	}
+	for i := range acct.Trails {
+		t := &acct.Trails[i]
+		if t.Status == nil && t.StatusError == "" {
+			t.StatusError = "not read: a single-region trail cannot satisfy the control and a multi-region trail already does"
+		}
+		if t.Selectors == nil && t.SelectorsError == "" {
+			t.SelectorsError = t.StatusError
+		}
+	}
+	return acct
+}
+
+// foldTrails keeps one domain trail per ARN: DescribeTrails lists a
+// multi-region trail once per region it shadows into only when asked in
+// other regions, but a member account may also see the same organization
+// trail twice; folding here keeps facts from being read twice.
+func foldTrails(in []cttypes.Trail) []trailguard.Trail {
+	seen := map[string]bool{}
+	var out []trailguard.Trail
+	for _, t := range in {
+		arn := sdkaws.ToString(t.TrailARN)
+		if seen[arn] {
+			continue
+		}
+		seen[arn] = true
+		out = append(out, trailFromSDK(t))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
+	return out
+}
+
+// readFacts reads status and selectors, concurrently, for the trails that
+// want() selects.
+func (s *Scanner) readFacts(ctx context.Context, cfg sdkaws.Config, reader string, trails []trailguard.Trail, want func(trailguard.Trail) bool) {
+	clients := regionClients{cfg: cfg, m: map[string]*cloudtrail.Client{}}
+	var wg sync.WaitGroup
+	for i := range trails {
+		t := &trails[i]
+		if !want(*t) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := s.facts.get(t.ARN, reader, func() factEntry {
+				return readTrailFacts(ctx, clients.get(homeRegion(*t, cfg.Region)), t.ARN)
+			})
+			t.Status, t.Selectors = f.status, f.selectors
+			t.StatusError, t.SelectorsError = f.statusErr, f.selectorsErr
+		}()
+	}
+	wg.Wait()
+}
+
+func homeRegion(t trailguard.Trail, fallback string) string {
+	if t.HomeRegion != "" {
+		return t.HomeRegion
+	}
+	if r := trailguard.ARNRegion(t.ARN); r != "" {
+		return r
+	}
+	return fallback
+}
+
+// readTrailFacts asks the trail's home region for its status and
+// selectors, by full ARN (a member account asking by name for an
+// organization trail gets TrailNotFoundException).
+func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn string) factEntry {
+	var f factEntry
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		out, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: sdkaws.String(arn)})
+		if err != nil {
+			f.statusErr = describeErr("cloudtrail:GetTrailStatus", err)
+			return
+		}
+		f.status = statusFromSDK(out)
+	}()
+	go func() {
+		defer wg.Done()
+		out, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: sdkaws.String(arn)})
+		if err != nil {
+			f.selectorsErr = describeErr("cloudtrail:GetEventSelectors", err)
+			return
+		}
+		f.selectors = selectorsFromSDK(out)
+	}()
+	wg.Wait()
+	return f
+}
+
+// regionClients builds one CloudTrail client per home region, on demand.
+type regionClients struct {
+	cfg sdkaws.Config
+	mu  sync.Mutex
+	m   map[string]*cloudtrail.Client
+}
+
+func (r *regionClients) get(region string) *cloudtrail.Client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.m[region]
+	if !ok {
+		c = cloudtrail.NewFromConfig(r.cfg, func(o *cloudtrail.Options) { o.Region = region })
+		r.m[region] = c
+	}
+	return c
+}
+
+func describeRegions(ctx context.Context, cfg sdkaws.Config) ([]trailguard.Region, string) {
+	out, err := ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: sdkaws.Bool(true)})
+	if err != nil {
+		return nil, describeErr(fmt.Sprintf("ec2:DescribeRegions in %s", cfg.Region), err)
+	}
+	regions := make([]trailguard.Region, 0, len(out.Regions))
+	for _, r := range out.Regions {
+		regions = append(regions, trailguard.Region{Name: sdkaws.ToString(r.RegionName), OptInStatus: sdkaws.ToString(r.OptInStatus)})
+	}
+	sort.Slice(regions, func(i, j int) bool { return regions[i].Name < regions[j].Name })
+	return regions, ""
+}

@@ -1,0 +1,97 @@
+// Package report writes scan results in the formats people and their tools
+// read. Each format is one file behind the Writer interface.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Report is everything a format may show about one run.
+type Report struct {
+	Tool    Tool                `json:"tool"`
+	Control Control             `json:"control"`
+	Scan    Scan                `json:"scan"`
+	Results []trailguard.Result `json:"results"`
+	Summary trailguard.Summary  `json:"summary"`
+	// APICalls counts requests per "service:Operation"; empty for offline
+	// sources.
+	APICalls map[string]int `json:"api_calls"`
+}
+
+// Tool names the program that wrote the report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Control names the control the results are about.
+type Control struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Benchmark string `json:"benchmark"`
+}
+
+// Scan says how the results were obtained.
+type Scan struct {
+	Source    string    `json:"source"` // "aws" or "evidence:<dir>"
+	Strict    bool      `json:"strict"`
+	StartedAt time.Time `json:"started_at"`
+	// DurationMS is the wall time of the scan in milliseconds.
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// New builds a report with the summary filled in.
+func New(version string, scan Scan, results []trailguard.Result, calls map[string]int) *Report {
+	if calls == nil {
+		calls = map[string]int{}
+	}
+	if results == nil {
+		results = []trailguard.Result{}
+	}
+	return &Report{
+		Tool: Tool{Name: "trailguard", Version: version},
+		Control: Control{
+			ID:        trailguard.ControlID,
+			Title:     trailguard.ControlTitle,
+			Benchmark: "CIS Amazon Web Services Foundations Benchmark v3.0.0, recommendation 3.1",
+		},
+		Scan:     scan,
+		Results:  results,
+		Summary:  trailguard.Summarize(results),
+		APICalls: calls,
+	}
+}
+
+// Writer writes a report in one format.
+type Writer interface {
+	Write(w io.Writer, r *Report) error
+}
+
+// Style tunes human-readable formats.
+type Style struct {
+	Color bool
+}
+
+// Formats lists the format names ForFormat knows, sorted.
+func Formats() []string {
+	names := []string{"json", "text"}
+	sort.Strings(names)
+	return names
+}
+
+// ForFormat returns the writer for a format name.
+func ForFormat(name string, style Style) (Writer, error) {
+	switch strings.ToLower(name) {
+	case "text", "":
+		return Text{Style: style}, nil
+	case "json":
+		return JSON{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (choose one of: %s)", name, strings.Join(Formats(), ", "))
+}

@@ -1,0 +1,253 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Text writes the report for a person at a terminal: per account the
+// verdict, reasons, warnings, the trails considered and which trail covers
+// which region; then a summary.
+type Text struct {
+	Style Style
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiPurple = "\x1b[35m"
+)
+
+func (t Text) paint(code, s string) string {
+	if !t.Style.Color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t Text) status(s trailguard.Status) string {
+	switch s {
+	case trailguard.StatusPass:
+		return t.paint(ansiGreen+ansiBold, string(s))
+	case trailguard.StatusFail:
+		return t.paint(ansiRed+ansiBold, string(s))
+	case trailguard.StatusUnknown:
+		return t.paint(ansiYellow+ansiBold, string(s))
+	case trailguard.StatusError:
+		return t.paint(ansiPurple+ansiBold, string(s))
+	}
+	return t.paint(ansiDim, string(s))
+}
+
+// Write implements Writer.
+func (t Text) Write(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	ew.printf("%s  %s %s\n", t.paint(ansiBold, "trailguard"), r.Control.Benchmark, "— "+r.Control.Title)
+	if r.Scan.Strict {
+		ew.printf("%s\n", t.paint(ansiDim, "strict mode: trails that exclude management event sources do not count"))
+	}
+	for _, res := range r.Results {
+		ew.printf("\n")
+		t.account(ew, res)
+	}
+	ew.printf("\n")
+	t.summary(ew, r)
+	return ew.err
+}
+
+func (t Text) account(ew *errWriter, res trailguard.Result) {
+	name := res.Account
+	if name == "" {
+		name = "(unknown account)"
+	}
+	if res.AccountName != "" {
+		name += " (" + res.AccountName + ")"
+	}
+	ew.printf("%s %s  %s\n", t.paint(ansiBold, "Account"), t.paint(ansiBold, name), t.status(res.Status))
+	if res.CoveringTrail != "" {
+		ew.printf("  covered by  %s\n", res.CoveringTrail)
+	}
+	for _, s := range res.Reasons {
+		ew.printf("  %s %s\n", t.paint(ansiRed, "✗"), s)
+	}
+	for _, s := range res.Warnings {
+		ew.printf("  %s %s\n", t.paint(ansiYellow, "!"), s)
+	}
+	if len(res.Trails) > 0 {
+		ew.printf("  %s\n", t.paint(ansiBold, "Trails"))
+		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "    NAME\tHOME REGION\tMULTI-REGION\tORG TRAIL\tLOGGING\tMANAGEMENT EVENTS\tVERDICT")
+		for _, v := range res.Trails {
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.HomeRegion, yesNo(v.IsMultiRegion), yesNo(v.IsOrganizationTrail),
+				logging(v), v.Management, t.trailVerdict(v))
+		}
+		tw.Flush()
+		for _, v := range res.Trails {
+			if v.Satisfies || (!v.Candidate && res.Status == trailguard.StatusPass) {
+				continue
+			}
+			for _, p := range v.Problems {
+				ew.printf("    %s: %s\n", v.Name, t.paint(ansiDim, p))
+			}
+		}
+	}
+	t.regions(ew, res)
+}
+
+func (t Text) trailVerdict(v trailguard.TrailVerdict) string {
+	switch {
+	case v.Satisfies:
+		return t.paint(ansiGreen, "satisfies 3.1")
+	case v.Candidate && !v.Readable:
+		return t.paint(ansiYellow, "not readable")
+	case v.Candidate:
+		return t.paint(ansiRed, "does not satisfy")
+	}
+	return t.paint(ansiDim, "single-region")
+}
+
+func logging(v trailguard.TrailVerdict) string {
+	if v.Status == nil {
+		return "unknown"
+	}
+	return yesNo(v.Status.IsLogging)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// regions prints the coverage table: one row per covering trail (and one
+// for uncovered regions, one for regions not enabled), each with the
+// regions it holds, so that twenty-odd regions stay readable.
+func (t Text) regions(ew *errWriter, res trailguard.Result) {
+	if len(res.Regions) == 0 {
+		return
+	}
+	names := map[string]string{}
+	for _, v := range res.Trails {
+		names[v.ARN] = v.Name
+	}
+	groups := map[string][]string{}
+	var enabled, uncovered, disabled int
+	for _, rc := range res.Regions {
+		key := ""
+		switch {
+		case !rc.Enabled:
+			key = "\x00disabled"
+			disabled++
+		case rc.CoveredBy == "":
+			key = "\x00none"
+			enabled++
+			uncovered++
+		default:
+			key = rc.CoveredBy
+			enabled++
+		}
+		label := rc.Region
+		if rc.OptInStatus == "opted-in" {
+			label += "*"
+		}
+		groups[key] = append(groups[key], label)
+	}
+	ew.printf("  %s  %d enabled, %d not covered, %d opt-in not enabled  %s\n", t.paint(ansiBold, "Regions"), enabled, uncovered, disabled,
+		t.paint(ansiDim, "(* opted in)"))
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // NUL-prefixed rows (none, disabled) sort first
+	tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "    COVERAGE\tREGIONS")
+	for _, k := range keys {
+		// Colour only the last column: tabwriter counts escape codes as width.
+		label, colour := names[k], ansiGreen
+		switch k {
+		case "\x00none":
+			label, colour = "not covered", ansiRed
+		case "\x00disabled":
+			label, colour = "not enabled", ansiDim
+		case "":
+		default:
+			if label == "" {
+				label = k
+			}
+		}
+		fmt.Fprintf(tw, "    %s\t%s\n", label, t.paint(colour, wrap(groups[k], 6, "\t")))
+	}
+	tw.Flush()
+}
+
+// wrap joins items n per line; continuation lines start with indent
+// (tab-separated so that tabwriter aligns them).
+func wrap(items []string, n int, indent string) string {
+	var b strings.Builder
+	for i, it := range items {
+		switch {
+		case i == 0:
+		case i%n == 0:
+			b.WriteString("\n    " + indent)
+		default:
+			b.WriteString(" ")
+		}
+		b.WriteString(it)
+	}
+	return b.String()
+}
+
+func (t Text) summary(ew *errWriter, r *Report) {
+	s := r.Summary
+	parts := []string{
+		fmt.Sprintf("%d account(s)", s.Total),
+		t.paint(ansiGreen, fmt.Sprintf("%d PASS", s.Pass)),
+		t.paint(ansiRed, fmt.Sprintf("%d FAIL", s.Fail)),
+		t.paint(ansiYellow, fmt.Sprintf("%d UNKNOWN", s.Unknown)),
+		t.paint(ansiPurple, fmt.Sprintf("%d ERROR", s.Error)),
+	}
+	if s.Muted > 0 {
+		parts = append(parts, fmt.Sprintf("%d MUTED", s.Muted))
+	}
+	ew.printf("%s %s; %d enabled region(s) not covered\n", t.paint(ansiBold, "Summary:"), strings.Join(parts, ", "), s.UncoveredRegions)
+	if total := sumCalls(r.APICalls); total > 0 {
+		ew.printf("%s\n", t.paint(ansiDim, fmt.Sprintf("%d API call(s) in %d ms", total, r.Scan.DurationMS)))
+	}
+}
+
+func sumCalls(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// errWriter keeps the first write error so that the writers read simply.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	fmt.Fprintf(e, format, args...)
+}
