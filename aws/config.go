@@ -10,6 +10,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // DefaultRegion is the region asked when neither a flag nor the AWS
@@ -56,4 +57,21 @@ func LoadConfig(ctx context.Context, o ConfigOptions, calls *CallCounter) (sdkaw
 		calls.Attach(&cfg)
 	}
 	return cfg, nil
+}
+
+// StaticConfig builds an SDK configuration from explicit keys and an
+// endpoint, reading no shared files or environment: the demo and the tests
+// use it to reach the emulator as a given account.
+func StaticConfig(endpoint, region, accessKeyID, secretAccessKey, sessionToken string, calls *CallCounter) sdkaws.Config {
+	cfg := sdkaws.Config{
+		Region:      region,
+		Credentials: sdkaws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, sessionToken)),
+	}
+	if endpoint != "" {
+		cfg.BaseEndpoint = sdkaws.String(endpoint)
+	}
+	if calls != nil {
+		calls.Attach(&cfg)
+	}
+	return cfg
 }
