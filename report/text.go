@@ -91,14 +91,6 @@ func (t Text) account(ew *errWriter, res trailguard.Result) {
 				logging(v), v.Management, t.trailVerdict(v))
 		}
 		tw.Flush()
-		for _, v := range res.Trails {
-			if v.Satisfies || (!v.Candidate && res.Status == trailguard.StatusPass) {
-				continue
-			}
-			for _, p := range v.Problems {
-				ew.printf("    %s: %s\n", v.Name, t.paint(ansiDim, p))
-			}
-		}
 	}
 	t.regions(ew, res)
 }
@@ -168,7 +160,15 @@ func (t Text) regions(ew *errWriter, res trailguard.Result) {
 	for k := range groups {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys) // NUL-prefixed rows (none, disabled) sort first
+	// Covering trails first, then the uncovered regions, then those not
+	// enabled.
+	rank := func(k string) int { return map[string]int{"\x00none": 1, "\x00disabled": 2}[k] }
+	sort.Slice(keys, func(i, j int) bool {
+		if rank(keys[i]) != rank(keys[j]) {
+			return rank(keys[i]) < rank(keys[j])
+		}
+		return keys[i] < keys[j]
+	})
 	tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "    COVERAGE\tREGIONS")
 	for _, k := range keys {
