@@ -1,0 +1,130 @@
+package awsemu
+
+import (
+	"net/http"
+	"time"
+)
+
+// Fault makes matching requests fail with a given error instead of being
+// served. Empty Account, Region, Service or Operation match anything.
+// Code and Message are written in the service's own error shape, so the
+// SDK decodes them as it would the real error (a modeled exception type
+// when the code is one). HTTPStatus 0 means 400. Times 0 means every
+// matching request; otherwise the fault is spent after Times requests.
+type Fault struct {
+	Account, Region, Service, Operation string
+	Code, Message                       string
+	HTTPStatus                          int
+	Times                               int
+}
+
+type faultState struct {
+	Fault
+	left int // requests left; -1 for always
+}
+
+// InjectFault adds a fault. Faults apply to authenticated requests only
+// (a bad key still gets the authentication error first) and are tried in
+// the order they were injected.
+func (e *Emulator) InjectFault(f Fault) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	left := f.Times
+	if left <= 0 {
+		left = -1
+	}
+	e.faults = append(e.faults, &faultState{Fault: f, left: left})
+}
+
+// ClearFaults removes every injected fault.
+func (e *Emulator) ClearFaults() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults = nil
+}
+
+// takeFault returns the error of the first fault matching c, spending one
+// of its uses. Called with e.mu held.
+func (e *Emulator) takeFault(c *call) *apiError {
+	for i, f := range e.faults {
+		if !matches(f.Account, c.account()) || !matches(f.Region, c.region) ||
+			!matches(f.Service, c.service) || !matches(f.Operation, c.op) {
+			continue
+		}
+		if f.left > 0 {
+			f.left--
+			if f.left == 0 {
+				e.faults = append(e.faults[:i:i], e.faults[i+1:]...)
+			}
+		}
+		status := f.HTTPStatus
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		return &apiError{Status: status, Code: f.Code, Message: f.Message, Receiver: status >= 500}
+	}
+	return nil
+}
+
+func matches(want, got string) bool { return want == "" || want == got }
+
+// rateLimit is a token bucket setting: perSecond tokens refill, up to
+// burst.
+type rateLimit struct {
+	perSecond float64
+	burst     float64
+}
+
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// SetRateLimit throttles a service (e.g. "cloudtrail") per account and
+// region, as AWS API quotas do: a token bucket of burst requests refilled
+// at perSecond. A request finding the bucket empty gets the service's
+// throttling error (CloudTrail ThrottlingException, STS Throttling, EC2
+// RequestLimitExceeded, S3 SlowDown, Organizations
+// TooManyRequestsException), which the SDKs retry with backoff.
+// perSecond <= 0 removes the limit.
+func (e *Emulator) SetRateLimit(service string, perSecond float64, burst int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if perSecond <= 0 {
+		delete(e.limits, service)
+		return
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	e.limits[service] = rateLimit{perSecond: perSecond, burst: float64(burst)}
+	for k := range e.tokens {
+		delete(e.tokens, k)
+	}
+}
+
+// takeToken reports whether c may proceed under its service's rate limit.
+// Called with e.mu held.
+func (e *Emulator) takeToken(c *call) bool {
+	lim, ok := e.limits[c.service]
+	if !ok {
+		return true
+	}
+	key := c.service + "/" + c.account() + "/" + c.region
+	now := e.now()
+	b := e.tokens[key]
+	if b == nil {
+		b = &tokenBucket{tokens: lim.burst, last: now}
+		e.tokens[key] = b
+	}
+	b.tokens += now.Sub(b.last).Seconds() * lim.perSecond
+	if b.tokens > lim.burst {
+		b.tokens = lim.burst
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,203 @@
+package awsemu
+
+import (
+	"net/http"
+	"strings"
+)
+
+// organizationsTargetPrefix is the JSON 1.1 target prefix of the
+// Organizations API (service model organizations-2016-11-28).
+const organizationsTargetPrefix = "AWSOrganizationsV20161128."
+
+// Organizations serves what an organization-wide scan needs: who the
+// management account is (DescribeOrganization) and which accounts to scan
+// (ListAccounts, DescribeAccount).
+var organizationsService = &service{
+	operation: func(r *http.Request, _ []byte) string {
+		t := r.Header.Get("X-Amz-Target")
+		if op, ok := strings.CutPrefix(t, organizationsTargetPrefix); ok {
+			return op
+		}
+		return ""
+	},
+	writeError: func(w http.ResponseWriter, r *http.Request, c *call, err *apiError) {
+		writeJSONError(w, c.reqID, err)
+	},
+	serve:      (*Emulator).serveOrganizations,
+	invalidKey: apiError{Status: http.StatusBadRequest, Code: "UnrecognizedClientException", Message: "The security token included in the request is invalid."},
+	expired:    apiError{Status: http.StatusBadRequest, Code: "ExpiredTokenException", Message: "The security token included in the request is expired"},
+	throttled:  apiError{Status: http.StatusBadRequest, Code: "TooManyRequestsException", Message: "AWS Organizations can't complete your request because it has exceeded a request rate quota."},
+}
+
+type orgAccountOut struct {
+	Id              string   `json:"Id"`
+	Arn             string   `json:"Arn"`
+	Email           string   `json:"Email"`
+	Name            string   `json:"Name"`
+	Status          string   `json:"Status"`
+	State           string   `json:"State"`
+	JoinedMethod    string   `json:"JoinedMethod"`
+	JoinedTimestamp *float64 `json:"JoinedTimestamp"`
+}
+
+func (e *Emulator) serveOrganizations(w http.ResponseWriter, r *http.Request, c *call, body []byte) {
+	var (
+		out any
+		err *apiError
+	)
+	switch c.op {
+	case "DescribeOrganization":
+		out, err = e.describeOrganization(c)
+	case "ListAccounts":
+		out, err = e.listAccounts(c, body)
+	case "DescribeAccount":
+		out, err = e.describeAccount(c, body)
+	default:
+		err = errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))
+	}
+	if err != nil {
+		writeJSONError(w, c.reqID, err)
+		return
+	}
+	writeJSON(w, c.reqID, out)
+}
+
+// callerOrg returns the caller's organization, or the error Organizations
+// gives an account outside any. Called with e.mu held.
+func (e *Emulator) callerOrg(c *call) (*organization, *apiError) {
+	org := e.orgs[e.managementOf(c.account())]
+	if org == nil {
+		return nil, errorf(http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+	}
+	return org, nil
+}
+
+// requireManagement lets only the management account list and describe
+// accounts, as Organizations does ("This operation can be called only from
+// the organization's management account or by a member account that is a
+// delegated administrator"; delegated administrators are not modelled).
+func (e *Emulator) requireManagement(c *call, org *organization) *apiError {
+	if org.management != c.account() {
+		return errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+	}
+	return nil
+}
+
+func (e *Emulator) describeOrganization(c *call) (any, *apiError) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org, err := e.callerOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	mgmt := e.accounts[org.management]
+	type orgOut struct {
+		Id                   string `json:"Id"`
+		Arn                  string `json:"Arn"`
+		FeatureSet           string `json:"FeatureSet"`
+		MasterAccountArn     string `json:"MasterAccountArn"`
+		MasterAccountId      string `json:"MasterAccountId"`
+		MasterAccountEmail   string `json:"MasterAccountEmail"`
+		AvailablePolicyTypes []any  `json:"AvailablePolicyTypes"`
+	}
+	return struct {
+		Organization orgOut `json:"Organization"`
+	}{orgOut{
+		Id:                   org.id,
+		Arn:                  "arn:aws:organizations::" + org.management + ":organization/" + org.id,
+		FeatureSet:           "ALL",
+		MasterAccountArn:     e.orgAccountARN(org, org.management),
+		MasterAccountId:      org.management,
+		MasterAccountEmail:   mgmt.email,
+		AvailablePolicyTypes: []any{},
+	}}, nil
+}
+
+func (e *Emulator) orgAccountARN(org *organization, id string) string {
+	return "arn:aws:organizations::" + org.management + ":account/" + org.id + "/" + id
+}
+
+func (e *Emulator) orgAccount(org *organization, id string) orgAccountOut {
+	a := e.accounts[id]
+	method := "INVITED"
+	if id == org.management {
+		method = "CREATED"
+	}
+	return orgAccountOut{
+		Id: id, Arn: e.orgAccountARN(org, id), Email: a.email, Name: a.name,
+		Status: "ACTIVE", State: "ACTIVE", JoinedMethod: method, JoinedTimestamp: epoch(a.joined),
+	}
+}
+
+// maxListAccounts is the largest MaxResults ListAccounts accepts.
+const maxListAccounts = 20
+
+func (e *Emulator) listAccounts(c *call, body []byte) (any, *apiError) {
+	var in struct {
+		NextToken  *string
+		MaxResults *int
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org, err := e.callerOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.requireManagement(c, org); err != nil {
+		return nil, err
+	}
+	size := min(e.pageSize, maxListAccounts)
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > maxListAccounts {
+			return nil, errorf(http.StatusBadRequest, "InvalidInputException", "MaxResults must be between 1 and %d.", maxListAccounts)
+		}
+		size = *in.MaxResults
+	}
+	start, terr := decodeToken(in.NextToken, len(org.members))
+	if terr != nil {
+		return nil, errorf(http.StatusBadRequest, "InvalidInputException", "%s", terr.Message)
+	}
+	end := min(start+size, len(org.members))
+	out := struct {
+		Accounts  []orgAccountOut `json:"Accounts"`
+		NextToken *string         `json:"NextToken,omitempty"`
+	}{Accounts: []orgAccountOut{}}
+	for _, id := range org.members[start:end] {
+		out.Accounts = append(out.Accounts, e.orgAccount(org, id))
+	}
+	if end < len(org.members) {
+		tok := encodeToken(end)
+		out.NextToken = &tok
+	}
+	return out, nil
+}
+
+func (e *Emulator) describeAccount(c *call, body []byte) (any, *apiError) {
+	var in struct{ AccountId *string }
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if in.AccountId == nil {
+		return nil, required("accountId")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org, err := e.callerOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.requireManagement(c, org); err != nil {
+		return nil, err
+	}
+	for _, id := range org.members {
+		if id == *in.AccountId {
+			return struct {
+				Account orgAccountOut `json:"Account"`
+			}{e.orgAccount(org, id)}, nil
+		}
+	}
+	return nil, errorf(http.StatusBadRequest, "AccountNotFoundException", "You specified an account that doesn't exist.")
+}
