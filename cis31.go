@@ -381,7 +381,7 @@ func whyNotPass(vs []TrailVerdict) (Status, []string) {
 	}
 	if candidates == 0 {
 		if len(vs) == 0 {
-			return StatusFail, []string{"no CloudTrail trail in the account"}
+			return StatusFail, []string{"no multi-region trail: DescribeTrails lists no trail at all (it shows every multi-region trail, whatever region it is asked in)"}
 		}
 		var names []string
 		for _, v := range vs {

@@ -88,7 +88,7 @@ func TestEvaluate(t *testing.T) {
 	}{
 		{
 			name: "no_trail", acct: Account{ID: acctID, Regions: stdRegions},
-			want: StatusFail, reasonHas: []string{"no CloudTrail trail"}, trailCount: 0, uncoveredLen: 2,
+			want: StatusFail, reasonHas: []string{"DescribeTrails lists no trail"}, trailCount: 0, uncoveredLen: 2,
 		},
 		{
 			name: "only_single_region_trails",

@@ -26,9 +26,10 @@ func describeErr(op string, err error) string {
 		}
 		return msg
 	}
-	var maxAttempts *retry.MaxAttemptsError
-	if errors.As(err, &maxAttempts) {
-		return fmt.Sprintf("%s: gave up after %d attempts: %v", op, maxAttempts.Attempt, unwrapAll(err))
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
+		return fmt.Sprintf("%s: cannot reach the AWS endpoint: %v (check the network, --endpoint-url and AWS_ENDPOINT_URL)", op, unwrapAll(err))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return op + ": timed out (raise --timeout, or check the network)"
@@ -36,10 +37,9 @@ func describeErr(op string, err error) string {
 	if errors.Is(err, context.Canceled) {
 		return op + ": cancelled"
 	}
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
-		return fmt.Sprintf("%s: cannot reach the AWS endpoint: %v (check the network, --endpoint-url and AWS_ENDPOINT_URL)", op, unwrapAll(err))
+	var maxAttempts *retry.MaxAttemptsError
+	if errors.As(err, &maxAttempts) {
+		return fmt.Sprintf("%s: gave up after %d attempts: %v", op, maxAttempts.Attempt, unwrapAll(err))
 	}
 	s := err.Error()
 	if strings.Contains(s, "failed to retrieve credentials") || strings.Contains(s, "no EC2 IMDS role found") {
