@@ -76,18 +76,29 @@ func (e *env) s3(c awsemu.Credentials, region string) *s3.Client {
 }
 
 // s3VirtualHost is an S3 client using virtual-hosted style: requests go to
-// <bucket>.localhost:<port>, which its transport dials at the emulator.
-func (e *env) s3VirtualHost(c awsemu.Credentials, region string) *s3.Client {
+// <bucket>.localhost:<port>, which its transport dials at the emulator. The
+// hosts it sent requests to are appended to hosts.
+func (e *env) s3VirtualHost(c awsemu.Credentials, region string, hosts *[]string) *s3.Client {
 	addr := e.srv.Listener.Addr().String()
 	_, port, _ := net.SplitHostPort(addr)
 	cfg := e.cfg(c, region)
 	cfg.BaseEndpoint = aws.String("http://localhost:" + port)
-	cfg.HTTPClient = &http.Client{Transport: &http.Transport{
+	cfg.HTTPClient = &http.Client{Transport: recordHosts{hosts, &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, network, addr)
 		},
-	}}
+	}}}
 	return s3.NewFromConfig(cfg)
+}
+
+type recordHosts struct {
+	hosts *[]string
+	next  http.RoundTripper
+}
+
+func (r recordHosts) RoundTrip(req *http.Request) (*http.Response, error) {
+	*r.hosts = append(*r.hosts, req.URL.Host)
+	return r.next.RoundTrip(req)
 }
 
 // bucket creates an S3 bucket for the account through the API.
