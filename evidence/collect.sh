@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+#
+# trailguard evidence collection
+# CIS Amazon Web Services Foundations Benchmark v3.0.0, recommendation 3.1:
+# "Ensure CloudTrail is enabled in all regions".
+#
+# This script reads, and never changes, one AWS account with the AWS CLI
+# (version 1 or 2). It needs bash and the AWS CLI, nothing else. It saves
+# the unmodified JSON output of these commands:
+#
+#   aws sts get-caller-identity                which account the credentials read
+#   aws ec2 describe-regions --all-regions     every region and its opt-in status
+#   aws cloudtrail describe-trails             every trail the account sees, own
+#                                              and organization trails; asked in
+#                                              one region, it also lists the
+#                                              multi-region trails of the others
+#   and for each trail, in its home region and by its full ARN:
+#   aws cloudtrail get-trail-status            is the trail logging?
+#   aws cloudtrail get-event-selectors         which events does it record?
+#
+# Usage:
+#
+#   AWS_PROFILE=<profile> bash collect.sh [OUTPUT-DIR]
+#
+#   OUTPUT-DIR   where to save the evidence (default ./trailguard-evidence);
+#                the account's files go to OUTPUT-DIR/<account-id>/.
+#   AWS_PROFILE  the AWS CLI profile to use (default: the CLI's default).
+#   AWS_REGION   the region to ask describe-trails and describe-regions in
+#                (default us-east-1).
+#
+# For several accounts, run it once per account (one profile each) with the
+# same OUTPUT-DIR. Then:
+#
+#   trailguard scan --evidence OUTPUT-DIR
+#
+# Permissions used (all read-only; the AWS managed policy SecurityAudit
+# grants them): sts:GetCallerIdentity, ec2:DescribeRegions,
+# cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus,
+# cloudtrail:GetEventSelectors.
+#
+# A command that fails does not stop the script. Its error message is saved
+# where its output would have gone, with .err instead of .json (for example
+# trails/us-east-1/org-trail/get-trail-status.err), and trailguard reports
+# that fact as not readable, never as compliant. An organization trail seen
+# from a member account is typical: the member may not read its status;
+# collect the management account too, into the same OUTPUT-DIR.
+
+set -u
+
+OUT="${1:-./trailguard-evidence}"
+REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+# Output goes to files; never hand it to a pager.
+export AWS_PAGER=""
+
+if ! command -v aws >/dev/null 2>&1; then
+	echo "collect: the AWS CLI (aws) is not on PATH; install it first" >&2
+	exit 1
+fi
+
+# save FILE ARGS...: run "aws ARGS... --output json", keep its output in
+# FILE when it succeeds, else its error message in FILE with .err for .json.
+# Returns the command's exit status.
+save() {
+	local file="$1"
+	shift
+	local err="${file%.json}.err"
+	rm -f -- "$file" "$err" "$file.tmp" "$err.tmp"
+	aws "$@" --output json >"$file.tmp" 2>"$err.tmp" </dev/null
+	local status=$?
+	if [ "$status" -eq 0 ]; then
+		mv -f -- "$file.tmp" "$file"
+		rm -f -- "$err.tmp"
+		return 0
+	fi
+	if [ ! -s "$err.tmp" ]; then
+		echo "exit status $status" >"$err.tmp"
+	fi
+	mv -f -- "$err.tmp" "$err"
+	rm -f -- "$file.tmp"
+	echo "collect: aws $1 $2 failed (exit status $status); its message is in $err" >&2
+	return "$status"
+}
+
+# 1. Which account: everything else is saved under its id.
+ACCOUNT="$(aws sts get-caller-identity --region "$REGION" --query Account --output text </dev/null)"
+ACCOUNT="${ACCOUNT%$'\r'}"
+case "$ACCOUNT" in
+[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;;
+*)
+	echo "collect: cannot tell which account the credentials belong to (aws sts get-caller-identity); check AWS_PROFILE and the credentials" >&2
+	exit 1
+	;;
+esac
+DIR="$OUT/$ACCOUNT"
+if ! mkdir -p -- "$DIR"; then
+	echo "collect: cannot create $DIR" >&2
+	exit 1
+fi
+echo "collect: account $ACCOUNT into $DIR (region $REGION)" >&2
+
+save "$DIR/caller-identity.json" sts get-caller-identity --region "$REGION"
+
+# 2. Every region, enabled or not, with its opt-in status: the regions a
+#    trail has to cover.
+save "$DIR/regions.json" ec2 describe-regions --all-regions --region "$REGION"
+
+# 3. Every trail the account sees. Shadow trails (the copies of a
+#    multi-region trail listed in every region) are included, so that one
+#    region's answer shows the trails of all regions.
+if save "$DIR/describe-trails.json" cloudtrail describe-trails --include-shadow-trails --region "$REGION"; then
+	# The same list as lines of "ARN <tab> home region <tab> name".
+	LIST="$DIR/.trail-list.tmp"
+	if aws cloudtrail describe-trails --include-shadow-trails --region "$REGION" \
+		--query 'trailList[].[TrailARN,HomeRegion,Name]' --output text >"$LIST" </dev/null; then
+		SEEN=" "
+		while IFS=$'\t' read -r ARN HOME_REGION NAME; do
+			ARN="${ARN%$'\r'}"
+			HOME_REGION="${HOME_REGION%$'\r'}"
+			NAME="${NAME%$'\r'}"
+			if [ -z "$ARN" ] || [ "$ARN" = "None" ]; then
+				continue
+			fi
+			# One trail, one ARN: ask once, however often it is listed.
+			case "$SEEN" in *" $ARN "*) continue ;; esac
+			SEEN="$SEEN$ARN "
+			# The home region is also the region field of the ARN
+			# (arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME).
+			if [ -z "$HOME_REGION" ] || [ "$HOME_REGION" = "None" ]; then
+				REST="${ARN#*:*:*:}"
+				HOME_REGION="${REST%%:*}"
+			fi
+			# The directory is named after the name in the ARN.
+			case "$ARN" in
+			*:trail/*) TRAIL="${ARN##*:trail/}" ;;
+			*) TRAIL="$NAME" ;;
+			esac
+			case "$TRAIL" in
+			'' | . | .. | */* | *\\* | *:*)
+				echo "collect: skipping trail $ARN: its name is not a plain directory name" >&2
+				continue
+				;;
+			esac
+			case "$HOME_REGION" in
+			'' | -* | *[!a-z0-9-]*)
+				echo "collect: skipping trail $ARN: home region '$HOME_REGION' is not a region name" >&2
+				continue
+				;;
+			esac
+			TDIR="$DIR/trails/$HOME_REGION/$TRAIL"
+			if ! mkdir -p -- "$TDIR"; then
+				echo "collect: cannot create $TDIR" >&2
+				continue
+			fi
+			# 4. Status and selectors, from the home region and by full
+			#    ARN: a member account asking by name for an organization
+			#    trail gets TrailNotFoundException.
+			save "$TDIR/get-trail-status.json" cloudtrail get-trail-status --name "$ARN" --region "$HOME_REGION"
+			save "$TDIR/get-event-selectors.json" cloudtrail get-event-selectors --trail-name "$ARN" --region "$HOME_REGION"
+		done <"$LIST"
+	else
+		echo "collect: could not list the trails again to read their status; the trails will show as not readable" >&2
+	fi
+	rm -f -- "$LIST"
+fi
+
+echo "collect: done; read it with: trailguard scan --evidence $OUT" >&2

@@ -1,0 +1,176 @@
+package evidence
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxFileSize bounds what is read of one evidence file. The largest real
+// one, describe-trails.json of an account with every trail it may have, is
+// a few hundred kilobytes.
+const maxFileSize = 32 << 20
+
+// FileError is an evidence file that could not be read or understood. Line
+// and Column (both from 1) locate a JSON syntax or type error; they are 0
+// when the problem is not at one place in the file.
+type FileError struct {
+	Path   string
+	Line   int
+	Column int
+	Err    error
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s: line %d, column %d: %v", e.Path, e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// readFile reads an evidence file. A file that does not exist is reported
+// as (nil, false, nil).
+func readFile(path string) ([]byte, bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, &FileError{Path: path, Err: unwrapPathErr(err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, true, &FileError{Path: path, Err: unwrapPathErr(err)}
+	}
+	if len(data) > maxFileSize {
+		return nil, true, &FileError{Path: path, Err: fmt.Errorf("larger than %d MiB: not AWS CLI output", maxFileSize>>20)}
+	}
+	return data, true, nil
+}
+
+// unwrapPathErr drops the path an *os.PathError repeats, since FileError
+// names the file already.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// decodeJSON unmarshals CLI output into v. Errors name the file and, for
+// syntax and type errors, the line and column. Text saved by Windows
+// PowerShell's `>` (UTF-16 with a byte order mark) and UTF-8 with a byte
+// order mark are accepted: both are what an auditor's shell may produce.
+func decodeJSON(path string, data []byte, v any) error {
+	data = toUTF8(data)
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	fe := &FileError{Path: path, Err: err}
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		tim *timeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		// Offset is just past the byte that broke the syntax; a file cut
+		// short is reported where its text ends.
+		off := syn.Offset - 1
+		if strings.Contains(syn.Error(), "end of JSON input") {
+			off = int64(len(bytes.TrimRight(data, " \t\r\n")))
+		}
+		fe.Line, fe.Column = position(data, off)
+		fe.Err = errors.New(strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ):
+		fe.Line, fe.Column = position(data, typ.Offset)
+		fe.Err = typeErr(typ)
+	case errors.As(err, &tim):
+		if i := bytes.Index(data, tim.raw); i >= 0 {
+			fe.Line, fe.Column = position(data, int64(i))
+		}
+		fe.Err = tim
+	}
+	return fe
+}
+
+// position turns a byte offset into a line and column, both from 1.
+func position(data []byte, off int64) (line, col int) {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line = bytes.Count(before, []byte{'\n'}) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return line, col
+}
+
+// typeErr says in JSON terms, not Go ones, what a member should have held.
+func typeErr(e *json.UnmarshalTypeError) error {
+	want := "another type"
+	if e.Type != nil {
+		t := e.Type
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.String:
+			want = "a string"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64:
+			want = "a number"
+		}
+	}
+	if e.Field == "" {
+		return fmt.Errorf("expected %s, found %s", want, e.Value)
+	}
+	return fmt.Errorf("%s: expected %s, found %s", e.Field, want, e.Value)
+}
+
+// toUTF8 strips a UTF-8 byte order mark and decodes UTF-16 text that starts
+// with one.
+func toUTF8(data []byte) []byte {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return data[3:]
+	case len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF):
+		little := data[0] == 0xFF
+		body := data[2:]
+		u := make([]uint16, 0, len(body)/2)
+		for i := 0; i+1 < len(body); i += 2 {
+			if little {
+				u = append(u, uint16(body[i])|uint16(body[i+1])<<8)
+			} else {
+				u = append(u, uint16(body[i])<<8|uint16(body[i+1]))
+			}
+		}
+		out := make([]byte, 0, len(u))
+		for _, r := range utf16.Decode(u) {
+			out = utf8.AppendRune(out, r)
+		}
+		return out
+	}
+	return data
+}

@@ -1,0 +1,67 @@
+// Package evidence reads and writes the evidence directory: the raw AWS CLI
+// output that proves, account by account, whether CloudTrail records every
+// management event in every region (CIS AWS Foundations v3.0.0, 3.1).
+//
+// The directory is what `trailguard scan --save-evidence DIR` writes, what
+// `trailguard scan --evidence DIR` reads, and what the script printed by
+// `trailguard collect-script` produces with nothing but bash and the AWS
+// CLI. The three are interchangeable, so an auditor without API access for
+// trailguard can still collect, read and keep the evidence:
+//
+//	DIR/<account-id>/caller-identity.json   aws sts get-caller-identity               (optional)
+//	DIR/<account-id>/describe-account.json  aws organizations describe-account        (optional, gives the account name)
+//	DIR/<account-id>/regions.json           aws ec2 describe-regions --all-regions    (optional)
+//	DIR/<account-id>/describe-trails.json   aws cloudtrail describe-trails            (one region; shadow trails included)
+//	DIR/<account-id>/trails/<home-region>/<trail-name>/get-trail-status.json     aws cloudtrail get-trail-status --name <TrailARN>
+//	DIR/<account-id>/trails/<home-region>/<trail-name>/get-event-selectors.json  aws cloudtrail get-event-selectors --trail-name <TrailARN>
+//	DIR/<account-id>/errors.json            why some of the above could not be read (see below)
+//
+// Every .json file other than errors.json is exactly what the AWS CLI
+// prints for the command, version 1 or 2: timestamps may be ISO 8601
+// strings (any offset) or epoch seconds. Write prints the CLI v2 shape:
+// four-space indent, ISO 8601 timestamps in UTC with "+00:00".
+//
+// <trail-name> is the name in the trail's ARN (arn:...:trail/<name>), which
+// is also the directory a member account uses for an organization trail. A
+// directory whose name is twelve digits is an account directory. A
+// directory for a single account may leave out the <account-id> level; the
+// account id is then the directory's own name when it is twelve digits,
+// else the one in caller-identity.json, else the account in the ARNs of the
+// account's own (non-organization) trails. A caller-identity.json for
+// another account than its directory makes the account an error: the
+// evidence was misfiled.
+//
+// # Missing facts
+//
+// Nothing missing is ever read as "fine". A missing describe-trails.json
+// makes the account unreadable (Account.Error); a missing status or
+// selectors file makes the trail "not readable" (Trail.StatusError,
+// Trail.SelectorsError), and a missing regions.json leaves Account.Regions
+// nil with Account.RegionsError. The reason recorded when the command
+// failed is kept in one of two forms, both read:
+//
+// errors.json, written by Write, one per account directory; every key is
+// optional:
+//
+//	{
+//	    "describe-trails": "why the account could not be read (Account.Error)",
+//	    "regions": "why describe-regions failed (Account.RegionsError)",
+//	    "trails": {
+//	        "<TrailARN>": {
+//	            "get-trail-status": "why the status was not read (Trail.StatusError)",
+//	            "get-event-selectors": "why the selectors were not read (Trail.SelectorsError)"
+//	        }
+//	    }
+//	}
+//
+// <command>.err files, written by the collect script: the AWS CLI's error
+// output, saved under the name the JSON output would have had
+// (describe-trails.err, regions.err, trails/<region>/<name>/get-trail-status.err,
+// trails/<region>/<name>/get-event-selectors.err).
+//
+// When the same reason is given both ways, errors.json wins. A JSON file
+// that is present is always read, whatever errors.json says.
+//
+// Malformed JSON is reported with the file, line and column, on the account
+// or trail it belongs to; the rest of the directory is still read.
+package evidence
