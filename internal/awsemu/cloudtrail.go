@@ -1116,6 +1116,9 @@ func (e *Emulator) PutTrail(account string, s TrailSpec) (string, error) {
 		t.logging = true
 		t.startLogging = e.now()
 	}
+	if s.LatestDeliveryError != "" {
+		t.lastAttempt = e.now() // the failed attempt the error comes from
+	}
 	e.trails[t.arn] = t
 	return t.arn, nil
 }
@@ -1128,5 +1131,8 @@ func (e *Emulator) SetDeliveryError(trailARN, msg string) {
 	defer e.mu.Unlock()
 	if t := e.trails[trailARN]; t != nil {
 		t.deliveryError = msg
+		if msg != "" && t.lastAttempt.IsZero() {
+			t.lastAttempt = e.now()
+		}
 	}
 }

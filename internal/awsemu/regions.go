@@ -17,10 +17,15 @@ var defaultRegions = []string{
 	"sa-east-1",
 }
 
-// optInRegions are regions an account must enable before using them
-// (AWS: "Regions introduced after March 20, 2019 are disabled by default").
-// Until then, IAM credentials are not valid there, so every service answers
-// as it does to an unknown key.
+// optInRegions are regions an account must enable before using them (AWS
+// Account Management guide: "Regions launched after March 20, 2019 are
+// disabled by default"; enabling one distributes the account's IAM
+// resources to it, and disabling it "will remove all IAM access"). Until
+// then the account's credentials do not exist there, so every service
+// answers as it does to an unknown key: CloudTrail
+// UnrecognizedClientException ("The security token included in the
+// request is invalid"), STS InvalidClientTokenId, EC2 AuthFailure, S3
+// InvalidAccessKeyId.
 var optInRegions = []string{
 	"af-south-1", "ap-east-1", "eu-south-1", "me-south-1", "ap-southeast-3",
 }
