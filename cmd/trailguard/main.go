@@ -1,0 +1,98 @@
+// Command trailguard proves, fixes and keeps true CIS AWS Foundations
+// v3.0.0 recommendation 3.1: CloudTrail records every management API call
+// in every region of every account.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exitError carries an exit code out of a command: 1 a FAIL, 2 UNKNOWN,
+// ERROR or a usage error (DESIGN section 4).
+type exitError struct {
+	code int
+	err  error // nil when the results already said it all
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr marks an error as the user's input being wrong: exit code 2.
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the CLI and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(root.ErrOrStderr(), "trailguard:", ee.err)
+		}
+		return ee.code
+	}
+	// Cobra's own errors (unknown flag or command, bad value) are usage errors.
+	fmt.Fprintln(root.ErrOrStderr(), "trailguard:", err)
+	fmt.Fprintln(root.ErrOrStderr(), "Run 'trailguard --help' for usage.")
+	return 2
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "trailguard",
+		Short: "Prove that CloudTrail records every management API call in every region (CIS AWS 3.1)",
+		Long: `trailguard checks CIS AWS Foundations Benchmark v3.0.0 recommendation 3.1,
+"Ensure CloudTrail is enabled in all regions": at least one multi-region trail
+that is logging and records all management events, read and write.
+
+Start with 'trailguard demo' (no AWS account needed), then 'trailguard scan'.
+Exit codes: 0 all PASS, 1 a FAIL, 2 UNKNOWN/ERROR or a usage error.`,
+		Version:       toolVersion(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newScanCmd(), newDemoCmd(), newExplainCmd(), newCollectScriptCmd())
+	return root
+}
