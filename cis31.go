@@ -47,7 +47,7 @@ func Evaluate(acct Account, opts Options) Result {
 		res.Status, res.Reasons = whyNotPass(res.Trails)
 	}
 	res.Regions = regionCoverage(acct, res.Trails, covering)
-	if acct.Regions == nil {
+	if acct.Regions == nil && acct.Error == "" {
 		msg := "enabled regions could not be listed"
 		if acct.RegionsError != "" {
 			msg += ": " + acct.RegionsError

@@ -11,6 +11,7 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
 )
 
 // DefaultRegion is the region asked when neither a flag nor the AWS
@@ -40,6 +41,9 @@ func LoadConfig(ctx context.Context, o ConfigOptions, calls *CallCounter) (sdkaw
 	if o.EndpointURL != "" {
 		opts = append(opts, config.WithBaseEndpoint(o.EndpointURL))
 	}
+	// The SDK's own log lines (an IMDS fallback warning on a laptop) would
+	// mix with the report; failures reach the user through the errors.
+	opts = append(opts, config.WithLogger(logging.Nop{}))
 	if o.MaxAttempts > 0 {
 		opts = append(opts, config.WithRetryMaxAttempts(o.MaxAttempts))
 	}

@@ -69,11 +69,9 @@ func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard
 	}()
 	wg.Wait()
 	if trailsErr != nil {
-		msg := describeErr(fmt.Sprintf("cloudtrail:DescribeTrails in %s", cfg.Region), trailsErr)
-		if acct.Error != "" {
-			msg = acct.Error + "; " + msg
-		}
-		acct.Error = msg
+		// DescribeTrails decides; a caller-identity failure beside it almost
+		// always has the same cause and would only repeat it.
+		acct.Error = describeErr(fmt.Sprintf("cloudtrail:DescribeTrails in %s", cfg.Region), trailsErr)
 		return acct
 	}
 	acct.Trails = foldTrails(trails)

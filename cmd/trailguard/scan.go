@@ -117,10 +117,10 @@ Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR or a usage error.`,
 	}
 	sf.out.register(cmd)
 	f := cmd.Flags()
-	f.StringVar(&sf.aws.Profile, "profile", "", "AWS shared-config `profile` (default: AWS_PROFILE or default)")
+	f.StringVar(&sf.aws.Profile, "profile", "", "AWS shared-config profile `NAME` (default: AWS_PROFILE, else default)")
 	f.StringVar(&sf.aws.Region, "region", "", "region to ask DescribeTrails and DescribeRegions in (default: AWS_REGION, profile, or "+tgaws.DefaultRegion+")")
 	f.StringVar(&sf.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
-	f.StringVar(&sf.evidenceDir, "evidence", "", "evaluate the evidence `DIR`ectory offline instead of calling AWS")
+	f.StringVar(&sf.evidenceDir, "evidence", "", "evaluate the evidence directory `DIR` offline instead of calling AWS")
 	f.StringVar(&sf.saveEvidence, "save-evidence", "", "also write the raw API responses to `DIR` in the evidence layout")
 	f.DurationVar(&sf.timeout, "timeout", 2*time.Minute, "give up the scan after this long")
 	return cmd
