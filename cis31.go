@@ -167,6 +167,16 @@ func managementCoverage(s EventSelectors) coverage {
 	return coverage{describe: "none", problem: "has no event selectors: records no management events"}
 }
 
+// complete describes a selector that records all management events, but
+// for the sources it excludes.
+func (c coverage) complete() coverage {
+	c.describe = "all (read and write)"
+	if len(c.excluded) > 0 {
+		c.describe += " except " + strings.Join(c.excluded, ", ")
+	}
+	return c
+}
+
 func basicCoverage(sels []EventSelector) coverage {
 	var best *coverage
 	var partial []string
@@ -190,11 +200,7 @@ func basicCoverage(sels []EventSelector) coverage {
 		}
 	}
 	if best != nil {
-		best.describe = "all (read and write)"
-		if len(best.excluded) > 0 {
-			best.describe += " except " + strings.Join(best.excluded, ", ")
-		}
-		return *best
+		return best.complete()
 	}
 	if len(partial) == 0 {
 		return coverage{describe: "none", problem: "no event selector includes management events (IncludeManagementEvents is false in every selector)"}
@@ -268,11 +274,7 @@ func advancedCoverage(sels []AdvancedEventSelector) coverage {
 		}
 	}
 	if best != nil {
-		best.describe = "all (read and write)"
-		if len(best.excluded) > 0 {
-			best.describe += " except " + strings.Join(best.excluded, ", ")
-		}
-		return *best
+		return best.complete()
 	}
 	partial = uniq(partial)
 	switch {
