@@ -1,0 +1,232 @@
+package evidence
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trailguard/trailguard"
+)
+
+// scriptFile writes CollectScript's output to a file, as an auditor would.
+func scriptFile(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := CollectScript(&buf); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "collect.sh")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func needBash(t *testing.T) string {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed")
+	}
+	return bash
+}
+
+func TestCollectScript_is_valid_bash(t *testing.T) {
+	bash := needBash(t)
+	out, err := exec.Command(bash, "-n", scriptFile(t)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+}
+
+func TestCollectScript_needs_only_bash_and_the_aws_cli(t *testing.T) {
+	var buf bytes.Buffer
+	CollectScript(&buf)
+	script := buf.String()
+	for _, line := range strings.Split(script, "\n") {
+		code, _, _ := strings.Cut(line, "#")
+		for _, tool := range []string{"jq", "python", "curl", "sed ", "awk "} {
+			if strings.Contains(code, tool) {
+				t.Errorf("script uses %s: %q", tool, line)
+			}
+		}
+	}
+	for _, must := range []string{"set -u", "--output json", "--query Account --output text", "describe-regions --all-regions",
+		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`, `get-event-selectors --trail-name "$ARN"`} {
+		if !strings.Contains(script, must) {
+			t.Errorf("script lacks %q", must)
+		}
+	}
+}
+
+// runScript runs the collect script with the fake AWS CLI of
+// testdata/fakeaws on PATH, answering from testdata/fakeaws/<data>. It
+// returns the exit code, stderr and the calls the fake CLI logged.
+func runScript(t *testing.T, data string, env []string, args ...string) (work string, code int, stderr string, calls []string) {
+	t.Helper()
+	bash := needBash(t)
+	work = t.TempDir()
+	bin := filepath.Join(work, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shim, err := os.ReadFile("testdata/fakeaws/aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "aws"), shim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dataDir, err := filepath.Abs(filepath.Join("testdata/fakeaws", data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(work, "calls.log")
+	cmd := exec.Command(bash, append([]string{scriptFile(t)}, args...)...)
+	cmd.Dir = work
+	// A clean environment: only the fake CLI, no real AWS settings.
+	cmd.Env = append([]string{
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + work,
+		"FAKE_AWS_DATA=" + dataDir,
+		"FAKE_AWS_LOG=" + logFile,
+	}, env...)
+	var errBuf bytes.Buffer
+	cmd.Stderr = &errBuf
+	err = cmd.Run()
+	code = cmd.ProcessState.ExitCode()
+	if err != nil && code < 0 {
+		t.Fatal(err)
+	}
+	log, _ := os.ReadFile(logFile)
+	for _, l := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+		if l != "" {
+			calls = append(calls, l)
+		}
+	}
+	return work, code, errBuf.String(), calls
+}
+
+func TestCollectScript_with_fake_aws_cli(t *testing.T) {
+	member := memberAccount()
+	// The fake CLI answers the organization trail's selectors with
+	// TrailNotFoundException (no canned answer).
+	member.Trails[0].SelectorsError = "aws cloudtrail get-event-selectors failed: An error occurred (TrailNotFoundException) when calling the GetEventSelectors operation: Unknown trail: " + orgTrailARN
+
+	denied := unreadableAccount()
+	denied.CallerARN = "arn:aws:sts::333333333333:assumed-role/Audit/auditor"
+
+	tests := []struct {
+		name      string
+		data      string
+		env       []string
+		args      []string
+		outDir    string // relative to the working directory
+		want      []trailguard.Account
+		wantCalls []string
+		stderr    []string
+	}{
+		{
+			name:   "member_account_with_organization_trail_and_shadow_trail",
+			data:   "member",
+			args:   []string{"out"},
+			outDir: "out",
+			want:   []trailguard.Account{member},
+			wantCalls: []string{
+				"sts get-caller-identity region=us-east-1 name= output=text query=Account",
+				"sts get-caller-identity region=us-east-1 name= output=json query=",
+				"ec2 describe-regions region=us-east-1 name= output=json query=",
+				"cloudtrail describe-trails region=us-east-1 name= output=json query=",
+				"cloudtrail describe-trails region=us-east-1 name= output=text query=trailList[].[TrailARN,HomeRegion,Name]",
+				// Each trail once, by ARN, in its home region.
+				"cloudtrail get-trail-status region=us-east-1 name=" + orgTrailARN + " output=json query=",
+				"cloudtrail get-event-selectors region=us-east-1 name=" + orgTrailARN + " output=json query=",
+				"cloudtrail get-trail-status region=us-west-2 name=" + auditTrailARN + " output=json query=",
+				"cloudtrail get-event-selectors region=us-west-2 name=" + auditTrailARN + " output=json query=",
+			},
+			stderr: []string{"get-trail-status failed", "org-trail/get-trail-status.err"},
+		},
+		{
+			name:   "default_output_dir_and_region_from_environment",
+			data:   "member",
+			env:    []string{"AWS_REGION=eu-central-1", "AWS_PROFILE=audit"},
+			outDir: "trailguard-evidence",
+			want:   []trailguard.Account{member},
+			wantCalls: []string{
+				"sts get-caller-identity region=eu-central-1 name= output=text query=Account",
+				"sts get-caller-identity region=eu-central-1 name= output=json query=",
+				"ec2 describe-regions region=eu-central-1 name= output=json query=",
+				"cloudtrail describe-trails region=eu-central-1 name= output=json query=",
+				"cloudtrail describe-trails region=eu-central-1 name= output=text query=trailList[].[TrailARN,HomeRegion,Name]",
+				"cloudtrail get-trail-status region=us-east-1 name=" + orgTrailARN + " output=json query=",
+				"cloudtrail get-event-selectors region=us-east-1 name=" + orgTrailARN + " output=json query=",
+				"cloudtrail get-trail-status region=us-west-2 name=" + auditTrailARN + " output=json query=",
+				"cloudtrail get-event-selectors region=us-west-2 name=" + auditTrailARN + " output=json query=",
+			},
+		},
+		{
+			name:   "trails_and_regions_denied_the_script_goes_on",
+			data:   "denied",
+			args:   []string{"out dir with spaces"},
+			outDir: "out dir with spaces",
+			want:   []trailguard.Account{denied},
+			wantCalls: []string{
+				"sts get-caller-identity region=us-east-1 name= output=text query=Account",
+				"sts get-caller-identity region=us-east-1 name= output=json query=",
+				"ec2 describe-regions region=us-east-1 name= output=json query=",
+				"cloudtrail describe-trails region=us-east-1 name= output=json query=",
+			},
+			stderr: []string{"describe-regions failed", "describe-trails failed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			work, code, stderr, calls := runScript(t, tt.data, tt.env, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if strings.Join(calls, "\n") != strings.Join(tt.wantCalls, "\n") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(tt.wantCalls, "\n"))
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			out := filepath.Join(work, tt.outDir)
+			if _, err := os.Stat(filepath.Join(out, tt.want[0].ID, ".trail-list.tmp")); !os.IsNotExist(err) {
+				t.Errorf("temporary trail list left behind: %v", err)
+			}
+			got, err := Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameAccounts(t, got, tt.want)
+		})
+	}
+}
+
+func TestCollectScript_without_credentials_stops_and_writes_nothing(t *testing.T) {
+	work, code, stderr, _ := runScript(t, "no-such-data", nil, "out")
+	if code == 0 || !strings.Contains(stderr, "cannot tell which account") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(work, "out")); !os.IsNotExist(err) {
+		t.Errorf("output directory created: %v", err)
+	}
+}
+
+func TestCollectScript_output_matches_the_embedded_file(t *testing.T) {
+	file, err := os.ReadFile("collect.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	CollectScript(&buf)
+	if buf.String() != string(file) {
+		t.Error("CollectScript does not print collect.sh")
+	}
+}
