@@ -218,15 +218,25 @@ func (w *fileWriter) json(path string, v any) {
 	if w.err != nil {
 		return
 	}
+	data, err := marshalCLI(v)
+	if err != nil {
+		w.err = fmt.Errorf("%s: %w", path, err)
+		return
+	}
+	w.err = writeFileAtomic(path, data)
+}
+
+// marshalCLI prints v as the AWS CLI prints JSON (Python's json.dumps with
+// indent=4 and ensure_ascii=False).
+func marshalCLI(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "    ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		w.err = fmt.Errorf("%s: %w", path, err)
-		return
+		return nil, err
 	}
-	w.err = writeFileAtomic(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 func writeFileAtomic(path string, data []byte) error {
