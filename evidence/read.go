@@ -109,9 +109,11 @@ func isDir(path string, e fs.DirEntry) bool {
 }
 
 // hasAccountFiles reports whether dir holds the files of an account
-// directly (a single-account directory without the <account-id> level).
+// directly (a single-account directory without the <account-id> level):
+// the trail list, the reason it is missing, or the caller identity. A
+// stray regions.json alone does not make an account.
 func hasAccountFiles(dir string) bool {
-	for _, name := range []string{fileDescribeTrails, errFile(fileDescribeTrails), fileCallerIdentity, fileRegions, errFile(fileRegions), fileErrors, fileDescribeAccount} {
+	for _, name := range []string{fileDescribeTrails, errFile(fileDescribeTrails), fileCallerIdentity, fileErrors} {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
 			return true
 		}

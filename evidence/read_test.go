@@ -678,3 +678,30 @@ func TestFileError(t *testing.T) {
 		t.Errorf("got %#v (%v)", fe, err)
 	}
 }
+
+func TestRead_files_beside_account_directories(t *testing.T) {
+	t.Run("stray_regions_file_is_ignored", func(t *testing.T) {
+		dir := writeTree(t, map[string]string{
+			"regions.json":                      `{"Regions":[]}`,
+			"123456789012/describe-trails.json": `{"trailList":[]}`,
+		})
+		got, err := Read(dir)
+		if err != nil || len(got) != 1 || got[0].ID != "123456789012" {
+			t.Errorf("got %s, %v", asJSON(t, got), err)
+		}
+	})
+	t.Run("same_account_at_both_levels_is_an_error", func(t *testing.T) {
+		dir := writeTree(t, map[string]string{
+			"caller-identity.json":              `{"Account":"123456789012"}`,
+			"describe-trails.json":              `{"trailList":[]}`,
+			"123456789012/describe-trails.json": `{"trailList":[]}`,
+		})
+		got, err := Read(dir)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("got %s, %v", asJSON(t, got), err)
+		}
+		if !strings.Contains(got[0].Error+got[1].Error, "is both in") {
+			t.Errorf("no account says it is there twice: %s", asJSON(t, got))
+		}
+	})
+}

@@ -57,6 +57,8 @@ func writeAccount(adir string, a trailguard.Account) error {
 	if err := removeWritten(adir); err != nil {
 		return err
 	}
+	// Members the domain does not keep (the caller's UserId, a region's
+	// Endpoint, the account's e-mail) are left out rather than invented.
 	w := fileWriter{}
 	w.json(filepath.Join(adir, fileCallerIdentity), callerIdentity{Account: a.ID, Arn: a.CallerARN})
 	if a.Name != "" {
