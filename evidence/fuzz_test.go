@@ -28,7 +28,7 @@ func addSeeds(f *testing.F, base string, extra ...string) {
 	}
 }
 
-// reparse prints v as Write would and returns the bytes.
+// reprint prints v as Write would and returns the bytes.
 func reprint(t *testing.T, v any) []byte {
 	t.Helper()
 	data, err := marshalCLI(v)
