@@ -229,6 +229,17 @@ func TestScan_bad_input(t *testing.T) {
 			t.Errorf("reason %q should name the file and line 3", msg)
 		}
 	})
+	t.Run("save_evidence_failure_still_prints_the_report", func(t *testing.T) {
+		isolateAWS(t, awsemu.Credentials{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "x"})
+		srv := httptest.NewServer(nil)
+		url := srv.URL
+		srv.Close()
+		code, out, errOut := cli(t, "scan", "--endpoint-url", url, "--format", "json", "--save-evidence", t.TempDir())
+		r := parseReport(t, out)
+		if code != 2 || len(r.Results) != 1 || !strings.Contains(errOut, "--save-evidence") {
+			t.Errorf("exit %d results %d stderr %q", code, len(r.Results), errOut)
+		}
+	})
 	t.Run("unreachable_endpoint_is_error", func(t *testing.T) {
 		isolateAWS(t, awsemu.Credentials{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "x"})
 		srv := httptest.NewServer(nil)

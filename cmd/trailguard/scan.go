@@ -159,17 +159,29 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		accounts = []trailguard.Account{acct}
 		calls = counter.Counts()
 	}
+	var saveErr error
 	if sf.saveEvidence != "" {
-		if err := evidence.Write(sf.saveEvidence, accounts); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--save-evidence: %w", err)}
+		// Written before the evaluation shares facts between accounts, so the
+		// files hold what each account itself answered.
+		if saveErr = evidence.Write(sf.saveEvidence, accounts); saveErr == nil {
+			fmt.Fprintf(stderr, "evidence written to %s\n", sf.saveEvidence)
 		}
-		fmt.Fprintf(stderr, "evidence written to %s\n", sf.saveEvidence)
 	}
 	results := trailguard.EvaluateAll(accounts, trailguard.Options{Strict: sf.out.strict})
 	rep := report.New(toolVersion(), report.Scan{
 		Source: source, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
-	return sf.out.write(stdout, rep)
+	err := sf.out.write(stdout, rep)
+	if saveErr != nil {
+		// The report is still printed; the evidence failure then decides the
+		// exit code unless a FAIL already did.
+		code := 2
+		if trailguard.ExitCode(results) == 1 {
+			code = 1
+		}
+		return &exitError{code: code, err: fmt.Errorf("--save-evidence: %w", saveErr)}
+	}
+	return err
 }
 
 // progress prints a one-line status on stderr while work runs, only when
