@@ -7,33 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
 )
-
-// awsCLI finds the real AWS CLI: Debian's /usr/bin/aws first, else any on
-// PATH. Without one the test cannot prove anything: CI sets
-// TRAILGUARD_REQUIRE_AWSCLI and fails; elsewhere the test is skipped with
-// the reason.
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/aws"); err == nil {
-		return "/usr/bin/aws"
-	}
-	if p, err := exec.LookPath("aws"); err == nil {
-		return p
-	}
-	if os.Getenv("TRAILGUARD_REQUIRE_AWSCLI") != "" {
-		t.Fatal("the AWS CLI is required (Debian package awscli) and was not found")
-	}
-	t.Skip("the AWS CLI (Debian package awscli) is not installed; .ci/run installs it")
-	return ""
-}
 
 // The script 'collect-script' prints, run with the real AWS CLI against the
 // emulator, must produce evidence that gives the same verdicts as
 // --save-evidence.
 func TestCollectScript_with_real_aws_cli_matches_save_evidence(t *testing.T) {
-	awsPath := awsCLI(t)
+	awsPath := awsemu.AWSCLI(t)
 	srv, all := seededEmulator(t)
 	// A management account with an organization trail, its member, a
 	// failing account and one with no trail: every branch of the script.

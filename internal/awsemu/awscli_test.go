@@ -11,24 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// awsCLI finds the AWS CLI: $TRAILGUARD_AWS_CLI, else /usr/bin/aws (the
-// Debian awscli package CI installs), else aws on PATH.
-func awsCLI(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("TRAILGUARD_AWS_CLI"); p != "" {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/aws"); err == nil {
-		return "/usr/bin/aws"
-	}
-	p, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("no AWS CLI found (install the awscli package or set TRAILGUARD_AWS_CLI); this test drives the emulator with it")
-	}
-	return p
-}
+	"github.com/trailguard/trailguard/internal/awsemu"
+)
 
 // cli runs the AWS CLI against an emulator as one account, isolated from
 // the user's AWS configuration.
@@ -53,7 +38,7 @@ func newCLI(t *testing.T, e *env, keyID, secret string) *cli {
 		"AWS_CLI_AUTO_PROMPT=off",
 		"AWS_MAX_ATTEMPTS=1",
 	}
-	return &cli{t: t, bin: awsCLI(t), url: e.srv.URL, env: env}
+	return &cli{t: t, bin: awsemu.AWSCLI(t), url: e.srv.URL, env: env}
 }
 
 // run runs one command in a region and returns its exit code, stdout and
