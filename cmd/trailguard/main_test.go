@@ -259,3 +259,24 @@ func TestExplain(t *testing.T) {
 		t.Errorf("exit %d, explain lacks start-logging", code)
 	}
 }
+
+func TestScan_org_from_management_account(t *testing.T) {
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	accounts, err := demo.Seed(emu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.AddRole("777777777777", "OrganizationAccountAccessRole")
+	isolateAWS(t, accounts[0].Credentials)
+	code, out, errOut := cli(t, "scan", "--org", "--endpoint-url", srv.URL, "--format", "json")
+	got := statuses(parseReport(t, out))
+	if code != 0 || len(got) != 2 || got[demo.Management] != "PASS" || got["777777777777"] != "PASS" {
+		t.Errorf("exit %d statuses %v stderr %q", code, got, errOut)
+	}
+	code, _, errOut = cli(t, "scan", "--accounts", "777777777777", "--endpoint-url", srv.URL)
+	if code != 2 || !strings.Contains(errOut, "--org") {
+		t.Errorf("--accounts without --org: exit %d stderr %q", code, errOut)
+	}
+}

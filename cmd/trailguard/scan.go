@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -88,6 +89,8 @@ type scanFlags struct {
 	evidenceDir  string
 	saveEvidence string
 	timeout      time.Duration
+	org          bool
+	orgOpts      tgaws.OrgOptions
 }
 
 func newScanCmd() *cobra.Command {
@@ -123,6 +126,12 @@ Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR or a usage error.`,
 	f.StringVar(&sf.evidenceDir, "evidence", "", "evaluate the evidence directory `DIR` offline instead of calling AWS")
 	f.StringVar(&sf.saveEvidence, "save-evidence", "", "also write the raw API responses to `DIR` in the evidence layout")
 	f.DurationVar(&sf.timeout, "timeout", 2*time.Minute, "give up the scan after this long")
+	f.BoolVar(&sf.org, "org", false, "scan every ACTIVE account of the organization (from the management account or a delegated administrator)")
+	f.StringVar(&sf.orgOpts.RoleName, "role-name", tgaws.DefaultRoleName, "with --org: role `NAME` assumed in each member account")
+	f.StringVar(&sf.orgOpts.ExternalID, "external-id", "", "with --org: external `ID` for AssumeRole")
+	f.IntVar(&sf.orgOpts.Concurrency, "concurrency", 8, "with --org: member accounts scanned at once")
+	f.StringSliceVar(&sf.orgOpts.Include, "accounts", nil, "with --org: scan only these account `IDS` (comma-separated)")
+	f.StringSliceVar(&sf.orgOpts.Exclude, "exclude-accounts", nil, "with --org: leave these account `IDS` out")
 	return cmd
 }
 
@@ -132,6 +141,12 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	}
 	if sf.evidenceDir != "" && (sf.aws.Profile != "" || sf.aws.EndpointURL != "") {
 		return usageErr("--evidence reads a directory offline: it cannot be combined with --profile or --endpoint-url")
+	}
+	if !sf.org && (len(sf.orgOpts.Include) > 0 || len(sf.orgOpts.Exclude) > 0) {
+		return usageErr("--accounts and --exclude-accounts go with --org")
+	}
+	if sf.org && sf.evidenceDir != "" {
+		return usageErr("--org scans AWS; an evidence directory already holds its accounts")
 	}
 	started := time.Now()
 	var accounts []trailguard.Account
@@ -153,10 +168,23 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 			return &exitError{code: 2, err: err}
 		}
 		progress := newProgress(stderr)
-		progress.say("scanning the account of the current credentials (region %s)", cfg.Region)
-		acct := tgaws.NewScanner().ScanAccount(ctx, cfg)
-		progress.done()
-		accounts = []trailguard.Account{acct}
+		if sf.org {
+			sf.orgOpts.Progress = func(done, total int) { progress.say("scanned %d of %d accounts", done, total) }
+			progress.say("listing the organization's accounts")
+			org, err := tgaws.NewScanner().ScanOrganization(ctx, cfg, sf.orgOpts)
+			progress.done()
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			for _, id := range sortedKeys(org.Skipped) {
+				fmt.Fprintf(stderr, "skipped account %s: %s\n", id, org.Skipped[id])
+			}
+			accounts = org.Accounts
+		} else {
+			progress.say("scanning the account of the current credentials (region %s)", cfg.Region)
+			accounts = []trailguard.Account{tgaws.NewScanner().ScanAccount(ctx, cfg)}
+			progress.done()
+		}
 		calls = counter.Counts()
 	}
 	var saveErr error
@@ -205,4 +233,13 @@ func (p *progress) done() {
 	if p.on {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
