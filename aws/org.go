@@ -77,8 +77,9 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	// The caller's own account first: its trails' facts fill the cache.
 	for i, m := range members {
 		if m.id == self {
-			out.Accounts[i] = s.ScanAccount(ctx, cfg)
+			out.Accounts[i] = s.scanAccount(ctx, cfg, self)
 			out.Accounts[i].Name = m.name
+			out.Accounts[i].CallerARN = sdkaws.ToString(ident.Arn)
 			report()
 		}
 	}
@@ -122,11 +123,7 @@ func (s *Scanner) scanMember(ctx context.Context, base sdkaws.Config, id string,
 	}
 	cfg := base.Copy()
 	cfg.Credentials = sdkaws.NewCredentialsCache(provider)
-	acct := s.ScanAccount(ctx, cfg)
-	if acct.ID == "" {
-		acct.ID = id
-	}
-	return acct
+	return s.scanAccount(ctx, cfg, id)
 }
 
 type orgAccount struct{ id, name string }

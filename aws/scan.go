@@ -39,13 +39,22 @@ func NewScanner() *Scanner {
 // multi-region trail satisfies the control, to show which regions they still
 // cover.
 func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard.Account {
-	var acct trailguard.Account
+	return s.scanAccount(ctx, cfg, "")
+}
+
+// scanAccount is ScanAccount; a known account id (an organization member
+// from ListAccounts) spares the GetCallerIdentity call.
+func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID string) trailguard.Account {
+	acct := trailguard.Account{ID: knownID}
 	var trails []cttypes.Trail
 	var trailsErr error
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
+		if knownID != "" {
+			return
+		}
 		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			acct.Error = describeErr("sts:GetCallerIdentity", err)
