@@ -963,27 +963,35 @@ type tagsIn struct {
 }
 
 func (e *Emulator) addTags(c *call, body []byte) (any, *apiError) {
-	var in tagsIn
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.ResourceId == nil {
-		return nil, required("resourceId")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrailResource(c, *in.ResourceId, mutate)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTags(t.tags, in.TagsList); err != nil {
-		return nil, err
-	}
-	t.tags = mergeTags(t.tags, in.TagsList)
-	return struct{}{}, nil
+	return e.editTags(c, body, func(t *trail, tags []tag) *apiError {
+		if err := checkTags(t.tags, tags); err != nil {
+			return err
+		}
+		t.tags = mergeTags(t.tags, tags)
+		return nil
+	})
 }
 
 func (e *Emulator) removeTags(c *call, body []byte) (any, *apiError) {
+	return e.editTags(c, body, func(t *trail, tags []tag) *apiError {
+		var kept []tag
+		for _, tg := range t.tags {
+			drop := false
+			for _, r := range tags {
+				drop = drop || r.Key == tg.Key
+			}
+			if !drop {
+				kept = append(kept, tg)
+			}
+		}
+		t.tags = kept
+		return nil
+	})
+}
+
+// editTags decodes an AddTags or RemoveTags request, finds the trail it
+// names (a change: home region only) and applies edit under the lock.
+func (e *Emulator) editTags(c *call, body []byte, edit func(*trail, []tag) *apiError) (any, *apiError) {
 	var in tagsIn
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -997,17 +1005,9 @@ func (e *Emulator) removeTags(c *call, body []byte) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	var kept []tag
-	for _, tg := range t.tags {
-		drop := false
-		for _, r := range in.TagsList {
-			drop = drop || r.Key == tg.Key
-		}
-		if !drop {
-			kept = append(kept, tg)
-		}
+	if err := edit(t, in.TagsList); err != nil {
+		return nil, err
 	}
-	t.tags = kept
 	return struct{}{}, nil
 }
 
