@@ -41,6 +41,31 @@ type Result struct {
 	// trail that records its management events.
 	Regions []RegionCoverage `json:"-"`
 	Trails  []TrailVerdict   `json:"trails"`
+
+	// File, Line and Resource place an IaC result in its source: the file,
+	// the 1-based line of the resource, and its address
+	// (module.audit.aws_cloudtrail.this[0], or a CloudFormation logical id).
+	// Empty for live and evidence results.
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Resource string `json:"resource,omitempty"`
+
+	// Underlying is the status a MUTED result has without its exception;
+	// MuteReason says who muted it and why (mutelist entry or source
+	// comment).
+	Underlying Status `json:"underlying_status,omitempty"`
+	MuteReason string `json:"mute_reason,omitempty"`
+}
+
+// Mute marks the result MUTED, keeping its status as Underlying. A PASS
+// stays PASS: there is nothing to mute.
+func (r *Result) Mute(reason string) {
+	if r.Status == StatusPass || r.Status == StatusMuted {
+		return
+	}
+	r.Underlying = r.Status
+	r.Status = StatusMuted
+	r.MuteReason = reason
 }
 
 // RegionCoverage says which trail, if any, covers one region.
