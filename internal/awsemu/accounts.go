@@ -26,6 +26,9 @@ type account struct {
 	joined          time.Time
 	created         time.Time
 	rootKey         string
+	// outsideOrgTrails: the organization's trails do not apply here
+	// (ExcludeFromOrgTrails).
+	outsideOrgTrails bool
 }
 
 type role struct {
@@ -173,6 +176,21 @@ func (e *Emulator) SetMemberOrgTrailAccess(denied bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.memberOrgTrailDenied = denied
+}
+
+// ExcludeFromOrgTrails makes the organization's trails not apply to the
+// given member accounts: they no longer see them in DescribeTrails or
+// ListTrails. AWS applies an organization trail to every member; this
+// setting lets a test or benchmark build an organization that also holds
+// uncovered members, standing in for accounts whose coverage is broken for
+// reasons outside CloudTrail's view (an account that is mid-migration, or a
+// trail being recreated).
+func (e *Emulator) ExcludeFromOrgTrails(accounts ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, id := range accounts {
+		e.ensureAccount(id).outsideOrgTrails = true
+	}
 }
 
 // AddRole creates role roleName in account (creating the account), so that

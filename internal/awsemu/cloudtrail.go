@@ -170,7 +170,17 @@ func (e *Emulator) visibleIn(t *trail, account, region string) bool {
 	if t.home != region && !t.multiRegion {
 		return false
 	}
-	return t.account == account || (t.org && e.managementOf(account) == t.account)
+	return t.account == account || e.orgTrailReaches(t, account)
+}
+
+// orgTrailReaches reports whether t is an organization trail that applies
+// to account. Called with e.mu held.
+func (e *Emulator) orgTrailReaches(t *trail, account string) bool {
+	if !t.org || e.managementOf(account) != t.account {
+		return false
+	}
+	a := e.accounts[account]
+	return a == nil || !a.outsideOrgTrails
 }
 
 type access int
@@ -664,7 +674,7 @@ func (e *Emulator) listTrails(c *call, body []byte) (any, *apiError) {
 	defer e.mu.Unlock()
 	var list []*trail
 	for _, t := range e.trails {
-		if t.account == c.account() || (t.org && e.managementOf(c.account()) == t.account) {
+		if t.account == c.account() || e.orgTrailReaches(t, c.account()) {
 			list = append(list, t)
 		}
 	}

@@ -44,11 +44,13 @@ type Emulator struct {
 	trails   map[string]*trail  // by trail ARN
 	buckets  map[string]*bucket // bucket names are global
 
-	faults    []*faultState
-	limits    map[string]rateLimit    // by service
-	tokens    map[string]*tokenBucket // by service/account/region
-	calls     map[string]int          // "service:Operation"
-	acctCalls map[string]map[string]int
+	faults      []*faultState
+	random      *randomFaults
+	faultsDrawn int
+	limits      map[string]rateLimit    // by service
+	tokens      map[string]*tokenBucket // by service/account/region
+	calls       map[string]int          // "service:Operation"
+	acctCalls   map[string]map[string]int
 
 	latency              time.Duration
 	memberOrgTrailDenied bool
@@ -166,6 +168,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if apiErr := e.admit(c, svc); apiErr != nil {
+		if apiErr == errConnectionReset {
+			resetConnection(w)
+			return
+		}
 		svc.writeError(w, r, c, apiErr)
 		return
 	}
@@ -205,6 +211,9 @@ func (e *Emulator) admit(c *call, svc *service) *apiError {
 	}
 	c.cred = cred
 	if err := e.takeFault(c); err != nil {
+		return err
+	}
+	if err := e.takeRandomFault(); err != nil {
 		return err
 	}
 	if !e.takeToken(c) {

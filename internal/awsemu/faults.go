@@ -1,6 +1,8 @@
 package awsemu
 
 import (
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"time"
 )
@@ -80,8 +82,9 @@ type tokenBucket struct {
 	last   time.Time
 }
 
-// SetRateLimit throttles a service (e.g. "cloudtrail") per account and
-// region, as AWS API quotas do: a token bucket of burst requests refilled
+// SetRateLimit throttles a service (e.g. "cloudtrail") per account,
+// region and operation, as AWS API quotas do (CloudTrail's are about 10
+// requests per second for each describe/get operation): a token bucket of burst requests refilled
 // at perSecond. A request finding the bucket empty gets the service's
 // throttling error (CloudTrail ThrottlingException, STS Throttling, EC2
 // RequestLimitExceeded, S3 SlowDown, Organizations
@@ -110,7 +113,7 @@ func (e *Emulator) takeToken(c *call) bool {
 	if !ok {
 		return true
 	}
-	key := c.service + "/" + c.account() + "/" + c.region
+	key := c.service + "/" + c.account() + "/" + c.region + "/" + c.op
 	now := e.now()
 	b := e.tokens[key]
 	if b == nil {
@@ -127,4 +130,87 @@ func (e *Emulator) takeToken(c *call) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// FaultKind is a transient failure SetFaultRate injects at random.
+type FaultKind int
+
+const (
+	// FaultServerError answers 500 InternalFailure in the service's error
+	// shape.
+	FaultServerError FaultKind = iota
+	// FaultUnavailable answers 503 ServiceUnavailable.
+	FaultUnavailable
+	// FaultConnectionReset drops the connection without an answer (a TCP
+	// reset), as a load balancer or a broken network path does.
+	FaultConnectionReset
+)
+
+// randomFaults is the SetFaultRate setting.
+type randomFaults struct {
+	rate float64
+	rng  *rand.Rand
+}
+
+// SetFaultRate makes each authenticated request fail, with probability
+// rate, with a transient fault: 500, 503 or a connection reset, in equal
+// parts. The draws come from a generator seeded with seed, so a run with
+// the same requests in the same order fails the same ones (concurrent
+// clients change the order, not the rate). rate <= 0 turns it off.
+// Injected faults (InjectFault) are tried first.
+func (e *Emulator) SetFaultRate(rate float64, seed uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if rate <= 0 {
+		e.random = nil
+		return
+	}
+	e.random = &randomFaults{rate: min(rate, 1), rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// errConnectionReset is the admit verdict that makes ServeHTTP drop the
+// connection instead of answering.
+var errConnectionReset = &apiError{Status: -1, Code: "ConnectionReset"}
+
+// takeRandomFault draws one request's fate. Called with e.mu held.
+func (e *Emulator) takeRandomFault() *apiError {
+	if e.random == nil || e.random.rng.Float64() >= e.random.rate {
+		return nil
+	}
+	e.faultsDrawn++
+	switch FaultKind(e.random.rng.IntN(3)) {
+	case FaultServerError:
+		return &apiError{Status: http.StatusInternalServerError, Code: "InternalFailure",
+			Message: "The request processing has failed because of an unknown error, exception or failure.", Receiver: true}
+	case FaultUnavailable:
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
+			Message: "The request has failed due to a temporary failure of the server.", Receiver: true}
+	}
+	return errConnectionReset
+}
+
+// FaultsDrawn is how many requests SetFaultRate has failed so far.
+func (e *Emulator) FaultsDrawn() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.faultsDrawn
+}
+
+// resetConnection drops the request's connection with a TCP reset. When
+// the server cannot take the connection over (HTTP/2), it answers 502 so
+// the client still sees a transport-level failure.
+func resetConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0) // close with RST, not FIN
+	}
+	conn.Close()
 }
