@@ -33,8 +33,14 @@ type Region struct {
 // Enabled reports whether the account can use the region: regions that need
 // no opt-in, and opt-in regions the account opted into.
 func (r Region) Enabled() bool {
-	return r.OptInStatus != "not-opted-in"
+	return r.OptInStatus != "not-opted-in" && r.OptInStatus != OptInNotRead
 }
+
+// OptInNotRead is the opt-in status of a region whose status was not asked:
+// an organization member that passes is not asked for its enabled regions,
+// so its opt-in regions are listed with this status and not counted as
+// enabled (regions that need no opt-in are enabled in every account).
+const OptInNotRead = "not-read"
 
 // ShareTrailFacts fills, in every account, the status and selectors of a
 // trail that could not be read there but were read in another account of

@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
@@ -24,7 +26,8 @@ type ConfigOptions struct {
 	Profile     string // --profile (else AWS_PROFILE, else default)
 	Region      string // --region (else AWS_REGION / profile, else DefaultRegion)
 	EndpointURL string // --endpoint-url (else AWS_ENDPOINT_URL, per SDK rules)
-	// MaxAttempts bounds the SDK's retries per call (0: SDK default).
+	// MaxAttempts bounds the attempts per call, retries included
+	// (DefaultMaxAttempts if 0).
 	MaxAttempts int
 }
 
@@ -44,9 +47,7 @@ func LoadConfig(ctx context.Context, o ConfigOptions, calls *CallCounter) (sdkaw
 	// The SDK's own log lines (an IMDS fallback warning on a laptop) would
 	// mix with the report; failures reach the user through the errors.
 	opts = append(opts, config.WithLogger(logging.Nop{}))
-	if o.MaxAttempts > 0 {
-		opts = append(opts, config.WithRetryMaxAttempts(o.MaxAttempts))
-	}
+	opts = append(opts, config.WithRetryer(newRetryer(o.MaxAttempts)))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		if o.Profile != "" {
@@ -71,6 +72,7 @@ func StaticConfig(endpoint, region, accessKeyID, secretAccessKey, sessionToken s
 		Region:      region,
 		Credentials: sdkaws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, sessionToken)),
 	}
+	cfg.Retryer = newRetryer(0)
 	if endpoint != "" {
 		cfg.BaseEndpoint = sdkaws.String(endpoint)
 	}
@@ -78,4 +80,29 @@ func StaticConfig(endpoint, region, accessKeyID, secretAccessKey, sessionToken s
 		calls.Attach(&cfg)
 	}
 	return cfg
+}
+
+// DefaultMaxAttempts is how many times a call is tried before its error is
+// reported: enough to ride out CloudTrail's throttling (about 10 calls per
+// second per account, region and operation) and transient 5xx answers.
+const DefaultMaxAttempts = 6
+
+// newRetryer returns the retryer every client of a scan is built with. The
+// SDK builds one per client from this function, and the scan builds its
+// clients per account, so no retry budget is shared across accounts. The
+// standard retryer's client-side retry quota is turned off: it exists to
+// stop retry storms against a failing service, but under throttling it
+// runs dry and turns a slow answer into a false error, while here retries
+// are already bounded by maxAttempts and spaced by jittered exponential
+// backoff.
+func newRetryer(maxAttempts int) func() sdkaws.Retryer {
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	return func() sdkaws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = maxAttempts
+			o.RateLimiter = ratelimit.None
+		})
+	}
 }

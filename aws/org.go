@@ -2,9 +2,11 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -19,144 +21,297 @@ import (
 // creates, and so the one most organizations can assume.
 const DefaultRoleName = "OrganizationAccountAccessRole"
 
+// DefaultConcurrency is how many member accounts an organization scan
+// reads at once. Each member has its own CloudTrail quotas and its own SDK
+// clients, so the bound is the caller's network and STS AssumeRole rate
+// (hundreds per second), not CloudTrail's.
+const DefaultConcurrency = 16
+
+// DefaultAccountTimeout bounds the scan of one member account.
+const DefaultAccountTimeout = 2 * time.Minute
+
 // OrgOptions tune an organization scan.
 type OrgOptions struct {
 	RoleName    string // role assumed in member accounts (DefaultRoleName if empty)
 	ExternalID  string
-	Concurrency int // member accounts scanned at once (8 if <= 0)
+	Concurrency int // member accounts scanned at once (DefaultConcurrency if <= 0)
+	// AccountTimeout bounds one member's scan (DefaultAccountTimeout if
+	// <= 0); a member that takes longer is ERROR with the reason.
+	AccountTimeout time.Duration
 	// Include, when not empty, limits the scan to these account ids;
 	// Exclude leaves accounts out.
 	Include, Exclude []string
-	// Progress, when set, is called after each account is scanned.
-	Progress func(done, total int)
+	// MemberRegions asks every member for its enabled regions
+	// (ec2:DescribeRegions). Without it a member is asked only when it does
+	// not pass; a passing member's table lists the regions every account
+	// has, its opt-in regions marked trailguard.OptInNotRead.
+	MemberRegions bool
+	// Progress, when set, is called after each account is scanned with the
+	// number scanned, the number listed so far, whether the listing is
+	// complete, and the account's verdict before facts are shared.
+	Progress func(p OrgProgress)
+}
+
+// OrgProgress is what an organization scan reports after each account.
+type OrgProgress struct {
+	Done, Listed int
+	ListingDone  bool
+	Failing      int // accounts scanned so far that do not pass
 }
 
 // OrgScan is the outcome of an organization scan.
 type OrgScan struct {
+	// Accounts holds every account whose scan finished, sorted by id.
 	Accounts []trailguard.Account
 	// Skipped names accounts not scanned because they are not ACTIVE
 	// (suspended or closed), with their status.
 	Skipped map[string]string
+	// Partial is set when the scan stopped before every account was
+	// scanned (interrupted, timed out, or the listing failed part way);
+	// it says why. NotScanned lists the listed accounts left out.
+	Partial    string
+	NotScanned []string
 }
 
 // ScanOrganization lists the organization's accounts (Organizations
 // ListAccounts, from the management account or a delegated administrator)
 // and scans each: the caller's own account with the caller's credentials,
 // first, so that its organization trail's facts answer for the members;
-// then every member through the assumed role, concurrently. An account
-// that cannot be reached is an ERROR account with the reason; the scan goes
-// on.
+// then every member through the assumed role, concurrently, while the
+// listing goes on. An account that cannot be reached is an ERROR account
+// with the reason; the scan goes on.
+//
+// When ctx ends (Ctrl-C, the overall timeout) no new account is started,
+// accounts in flight are abandoned, and what finished is returned with
+// Partial set. An error is returned only when no account could be listed.
 func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o OrgOptions) (OrgScan, error) {
 	if o.RoleName == "" {
 		o.RoleName = DefaultRoleName
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.AccountTimeout <= 0 {
+		o.AccountTimeout = DefaultAccountTimeout
 	}
 	ident, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return OrgScan{}, fmt.Errorf("%s", describeErr("sts:GetCallerIdentity", err))
 	}
 	self := sdkaws.ToString(ident.Account)
-	members, skipped, err := listActiveAccounts(ctx, cfg)
-	if err != nil {
-		return OrgScan{}, err
-	}
-	members = filterAccounts(members, o.Include, o.Exclude)
-	out := OrgScan{Skipped: skipped, Accounts: make([]trailguard.Account, len(members))}
-	done := 0
-	var mu sync.Mutex
-	report := func() {
-		mu.Lock()
-		done++
-		if o.Progress != nil {
-			o.Progress(done, len(members))
+	keep := accountFilter(o.Include, o.Exclude)
+
+	st := &orgState{o: o, names: map[string]string{}, skipped: map[string]string{}}
+	listed := make(chan orgAccount, 256)
+	listErr := make(chan error, 1)
+	go func() {
+		defer close(listed)
+		err := listAccounts(ctx, cfg, func(a orgAccount, state string) {
+			if st.add(a, state, a.id != self && keep(a.id)) {
+				listed <- a
+			}
+		})
+		st.mu.Lock()
+		st.listingDone = true
+		st.mu.Unlock()
+		listErr <- err
+	}()
+
+	// The caller's own account first, with its own credentials: its
+	// organization trail's facts fill the cache for every member, and its
+	// region list tells the members' regions that need no opt-in.
+	var lazy []trailguard.Region
+	if keep(self) {
+		st.mu.Lock()
+		st.self = 1
+		st.mu.Unlock()
+		acct := s.scanAccount(ctx, cfg, self, nil)
+		acct.CallerARN = sdkaws.ToString(ident.Arn)
+		if ctx.Err() == nil {
+			st.finish(acct)
 		}
-		mu.Unlock()
-	}
-	// The caller's own account first: its trails' facts fill the cache.
-	for i, m := range members {
-		if m.id == self {
-			out.Accounts[i] = s.scanAccount(ctx, cfg, self)
-			out.Accounts[i].Name = m.name
-			out.Accounts[i].CallerARN = sdkaws.ToString(ident.Arn)
-			report()
+		if !o.MemberRegions && acct.Regions != nil {
+			for _, r := range acct.Regions {
+				if r.OptInStatus != "opt-in-not-required" {
+					r.OptInStatus = trailguard.OptInNotRead
+				}
+				lazy = append(lazy, r)
+			}
 		}
 	}
-	sem := make(chan struct{}, o.Concurrency)
+
 	var wg sync.WaitGroup
-	for i, m := range members {
-		if m.id == self {
-			continue
-		}
+	for range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			acct := s.scanMember(ctx, cfg, m.id, o)
-			acct.Name = m.name
-			out.Accounts[i] = acct
-			report()
+			for m := range listed {
+				if ctx.Err() != nil {
+					continue // drain: the listing goroutine must not block
+				}
+				acct := s.scanMember(ctx, cfg, m.id, o, lazy)
+				if ctx.Err() != nil {
+					continue // abandoned mid-way: not a verdict
+				}
+				st.finish(acct)
+			}
 		}()
 	}
 	wg.Wait()
+	lerr := <-listErr
+
+	out := OrgScan{Skipped: st.skipped, Accounts: st.accounts}
+	for i := range out.Accounts {
+		out.Accounts[i].Name = st.names[out.Accounts[i].ID]
+	}
+	sort.Slice(out.Accounts, func(i, j int) bool { return out.Accounts[i].ID < out.Accounts[j].ID })
+	for _, id := range st.pending {
+		if !st.doneIDs()[id] {
+			out.NotScanned = append(out.NotScanned, id)
+		}
+	}
+	sort.Strings(out.NotScanned)
+	switch {
+	case ctx.Err() != nil:
+		out.Partial = "scan stopped before every account was scanned: " + stopReason(ctx)
+	case lerr != nil:
+		if st.listed == 0 && len(out.Accounts) <= 1 {
+			return OrgScan{}, lerr
+		}
+		out.Partial = "the account listing failed part way, so accounts after it were not scanned: " + lerr.Error()
+	}
 	return out, nil
 }
 
-// scanMember scans one member account through the assumed role.
-func (s *Scanner) scanMember(ctx context.Context, base sdkaws.Config, id string, o OrgOptions) trailguard.Account {
-	if err := ctx.Err(); err != nil {
-		return trailguard.Account{ID: id, Error: "not scanned: " + err.Error()}
+func stopReason(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		return "the overall timeout was reached (raise --timeout)"
 	}
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		return c.Error()
+	}
+	return "interrupted"
+}
+
+// orgState is what the workers of one organization scan share.
+type orgState struct {
+	o        OrgOptions
+	mu       sync.Mutex
+	names    map[string]string
+	skipped  map[string]string
+	pending  []string // listed members, in listing order
+	listed   int
+	accounts []trailguard.Account
+	failing  int
+	done     map[string]bool
+	// self is 1 when the caller's own account is part of the scan.
+	self        int
+	listingDone bool
+}
+
+// add records one listed account and reports whether it is a member to
+// scan.
+func (st *orgState) add(a orgAccount, state string, scan bool) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if state != string(orgtypes.AccountStateActive) {
+		st.skipped[a.id] = state
+		return false
+	}
+	st.names[a.id] = a.name
+	if scan {
+		st.listed++
+		st.pending = append(st.pending, a.id)
+	}
+	return scan
+}
+
+func (st *orgState) finish(acct trailguard.Account) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.accounts = append(st.accounts, acct)
+	if st.done == nil {
+		st.done = map[string]bool{}
+	}
+	st.done[acct.ID] = true
+	if trailguard.Evaluate(acct, trailguard.Options{}).Status != trailguard.StatusPass {
+		st.failing++
+	}
+	if st.o.Progress != nil {
+		st.o.Progress(OrgProgress{Done: len(st.accounts), Listed: st.listed + st.self, ListingDone: st.listingDone, Failing: st.failing})
+	}
+}
+
+func (st *orgState) doneIDs() map[string]bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.done
+}
+
+// scanMember scans one member account through the assumed role, within
+// the per-account timeout.
+func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, id string, o OrgOptions, lazy []trailguard.Region) trailguard.Account {
+	ctx, cancel := context.WithTimeout(parent, o.AccountTimeout)
+	defer cancel()
 	roleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", id, o.RoleName)
-	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), roleARN, func(p *stscreds.AssumeRoleOptions) {
+	// The SDK's own pattern: the provider inside a cache, so the role is
+	// assumed once and its keys reused by every client of the account.
+	creds := sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), roleARN, func(p *stscreds.AssumeRoleOptions) {
 		p.RoleSessionName = "trailguard"
 		if o.ExternalID != "" {
 			p.ExternalID = sdkaws.String(o.ExternalID)
 		}
-	})
-	// Assume once, up front, so that a denied role is one clear reason
-	// rather than a failure in every call.
-	if _, err := provider.Retrieve(ctx); err != nil {
-		return trailguard.Account{ID: id, Error: describeErr("sts:AssumeRole "+roleARN, err)}
+	}))
+	// Assume up front, so that a denied role is one clear reason rather
+	// than a failure in every call.
+	if _, err := creds.Retrieve(ctx); err != nil {
+		return trailguard.Account{ID: id, Error: timedOut(ctx, o, describeErr("sts:AssumeRole "+roleARN, err))}
 	}
 	cfg := base.Copy()
-	cfg.Credentials = sdkaws.NewCredentialsCache(provider)
-	return s.scanAccount(ctx, cfg, id)
+	cfg.Credentials = creds
+	acct := s.scanAccount(ctx, cfg, id, lazy)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+		acct.Error = timedOut(ctx, o, acct.Error)
+	}
+	return acct
+}
+
+// timedOut says so when the account's own deadline ended its scan.
+func timedOut(ctx context.Context, o OrgOptions, msg string) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("account scan timed out after %s (raise --account-timeout): %s", o.AccountTimeout, msg)
+	}
+	return msg
 }
 
 type orgAccount struct{ id, name string }
 
-// listActiveAccounts pages through ListAccounts; accounts not ACTIVE are
-// returned apart, with their status.
-func listActiveAccounts(ctx context.Context, cfg sdkaws.Config) ([]orgAccount, map[string]string, error) {
-	var active []orgAccount
-	skipped := map[string]string{}
+// listAccounts pages through ListAccounts, handing each account and its
+// state to add as its page arrives.
+func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount, state string)) error {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:ListAccounts", err))
+			if ctx.Err() != nil {
+				return nil // the scan was stopped; the caller says so
+			}
+			return fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:ListAccounts", err))
 		}
 		for _, a := range page.Accounts {
-			id := sdkaws.ToString(a.Id)
 			state := string(a.State)
 			if state == "" {
 				state = string(a.Status)
 			}
-			if state != string(orgtypes.AccountStateActive) {
-				skipped[id] = state
-				continue
-			}
-			active = append(active, orgAccount{id: id, name: sdkaws.ToString(a.Name)})
+			add(orgAccount{id: sdkaws.ToString(a.Id), name: sdkaws.ToString(a.Name)}, state)
 		}
 	}
-	sort.Slice(active, func(i, j int) bool { return active[i].id < active[j].id })
-	return active, skipped, nil
+	return nil
 }
 
-func filterAccounts(in []orgAccount, include, exclude []string) []orgAccount {
+// accountFilter reports whether an account id passes --accounts and
+// --exclude-accounts.
+func accountFilter(include, exclude []string) func(id string) bool {
 	set := func(ids []string) map[string]bool {
 		m := map[string]bool{}
 		for _, id := range ids {
@@ -165,11 +320,5 @@ func filterAccounts(in []orgAccount, include, exclude []string) []orgAccount {
 		return m
 	}
 	inc, exc := set(include), set(exclude)
-	var out []orgAccount
-	for _, a := range in {
-		if (len(inc) == 0 || inc[a.id]) && !exc[a.id] {
-			out = append(out, a)
-		}
-	}
-	return out
+	return func(id string) bool { return (len(inc) == 0 || inc[id]) && !exc[id] }
 }

@@ -33,7 +33,7 @@ func TestScanOrganization(t *testing.T) {
 	counter := tgaws.NewCallCounter()
 	var progress []int
 	got, err := tgaws.NewScanner().ScanOrganization(context.Background(), e.config(mgmt, counter), tgaws.OrgOptions{
-		Concurrency: 2, Progress: func(done, total int) { progress = append(progress, done) },
+		Concurrency: 2, Progress: func(p tgaws.OrgProgress) { progress = append(progress, p.Done) },
 	})
 	if err != nil {
 		t.Fatal(err)

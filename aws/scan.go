@@ -39,12 +39,15 @@ func NewScanner() *Scanner {
 // multi-region trail satisfies the control, to show which regions they still
 // cover.
 func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard.Account {
-	return s.scanAccount(ctx, cfg, "")
+	return s.scanAccount(ctx, cfg, "", nil)
 }
 
 // scanAccount is ScanAccount; a known account id (an organization member
-// from ListAccounts) spares the GetCallerIdentity call.
-func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID string) trailguard.Account {
+// from ListAccounts) spares the GetCallerIdentity call. With lazyRegions
+// set (the regions every account has enabled), DescribeRegions is asked
+// only when the account does not pass: a passing account's table lists
+// lazyRegions, its opt-in regions marked OptInNotRead.
+func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID string, lazyRegions []trailguard.Region) trailguard.Account {
 	acct := trailguard.Account{ID: knownID}
 	var trails []cttypes.Trail
 	var trailsErr error
@@ -65,7 +68,9 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 	}()
 	go func() {
 		defer wg.Done()
-		acct.Regions, acct.RegionsError = describeRegions(ctx, cfg)
+		if lazyRegions == nil {
+			acct.Regions, acct.RegionsError = describeRegions(ctx, cfg)
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -100,7 +105,17 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 
 	s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return t.IsMultiRegion })
 	if trailguard.Evaluate(acct, trailguard.Options{}).Status != trailguard.StatusPass {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if lazyRegions != nil {
+				acct.Regions, acct.RegionsError = describeRegions(ctx, cfg)
+			}
+		}()
 		s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return !t.IsMultiRegion })
+		wg.Wait()
+	} else if lazyRegions != nil {
+		acct.Regions = lazyRegions
 	}
 	for i := range acct.Trails {
 		t := &acct.Trails[i]

@@ -22,6 +22,19 @@ type Report struct {
 	// APICalls counts requests per "service:Operation"; empty for offline
 	// sources.
 	APICalls map[string]int `json:"api_calls"`
+	// Partial is set when the scan stopped before every account was read
+	// (Ctrl-C, the overall timeout, a failed listing).
+	Partial *Partial `json:"partial,omitempty"`
+	// Skipped names organization accounts not scanned because they are
+	// not ACTIVE, with their state.
+	Skipped map[string]string `json:"skipped_accounts,omitempty"`
+}
+
+// Partial says why a scan's results are incomplete and which listed
+// accounts were not scanned.
+type Partial struct {
+	Reason     string   `json:"reason"`
+	NotScanned []string `json:"not_scanned"`
 }
 
 // Tool names the program that wrote the report.
@@ -76,6 +89,9 @@ type Writer interface {
 // Style tunes human-readable formats.
 type Style struct {
 	Color bool
+	// Verbose shows every account's detail, passing ones included, even in
+	// a long report.
+	Verbose bool
 }
 
 // Formats lists the format names ForFormat knows, sorted.

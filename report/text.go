@@ -10,9 +10,11 @@ import (
 	"github.com/trailguard/trailguard"
 )
 
-// Text writes the report for a person at a terminal: per account the
-// verdict, reasons, warnings, the trails considered and which trail covers
-// which region; then a summary.
+// Text writes the report for a person at a terminal: the summary first;
+// then, for more than a few accounts, one line per account; then per
+// account the verdict, reasons, warnings, the trails considered and which
+// trail covers which region (in a long report only for the accounts that
+// need attention, unless Style.Verbose).
 type Text struct {
 	Style Style
 }
@@ -45,8 +47,12 @@ func (t Text) status(s trailguard.Status) string {
 	case trailguard.StatusError:
 		return t.paint(ansiPurple+ansiBold, string(s))
 	}
-	return t.paint(ansiDim, string(s))
+	return t.paint(ansiDim+ansiBold, string(s))
 }
+
+// compactAbove is the number of results above which the text report lists
+// accounts one per line and details only those that need attention.
+const compactAbove = 5
 
 // Write implements Writer.
 func (t Text) Write(w io.Writer, r *Report) error {
@@ -55,13 +61,100 @@ func (t Text) Write(w io.Writer, r *Report) error {
 	if r.Scan.Strict {
 		ew.printf("%s\n", t.paint(ansiDim, "strict mode: trails that exclude management event sources do not count"))
 	}
+	ew.printf("\n")
+	t.summary(ew, r)
+	t.incomplete(ew, r)
+	compact := len(r.Results) > compactAbove
+	if compact {
+		ew.printf("\n")
+		t.table(ew, r.Results)
+	}
+	hidden := 0
 	for _, res := range r.Results {
+		if compact && !t.Style.Verbose && res.Status == trailguard.StatusPass && len(res.Warnings) == 0 {
+			hidden++
+			continue
+		}
 		ew.printf("\n")
 		t.account(ew, res)
 	}
-	ew.printf("\n")
-	t.summary(ew, r)
+	if hidden > 0 {
+		ew.printf("\n%s\n", t.paint(ansiDim, fmt.Sprintf("%d passing account(s) without warnings not detailed (--verbose shows them)", hidden)))
+	}
 	return ew.err
+}
+
+// incomplete says what the results leave out: a scan stopped part way,
+// accounts skipped for their state.
+func (t Text) incomplete(ew *errWriter, r *Report) {
+	if p := r.Partial; p != nil {
+		ew.printf("%s %s\n", t.paint(ansiYellow+ansiBold, "PARTIAL:"), p.Reason)
+		if n := len(p.NotScanned); n > 0 {
+			ew.printf("  %d listed account(s) not scanned: %s\n", n, list(p.NotScanned, 10))
+		}
+	}
+	if len(r.Skipped) > 0 {
+		ids := make([]string, 0, len(r.Skipped))
+		for id := range r.Skipped {
+			ids = append(ids, id+" ("+r.Skipped[id]+")")
+		}
+		sort.Strings(ids)
+		ew.printf("%s\n", t.paint(ansiDim, fmt.Sprintf("skipped %d account(s) that are not ACTIVE: %s", len(ids), list(ids, 10))))
+	}
+}
+
+// list joins at most n items, saying how many more there are.
+func list(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:n], ", ") + fmt.Sprintf(" and %d more", len(items)-n)
+}
+
+// table prints one line per account: id, name, verdict, uncovered regions
+// and the covering trail or the first reason. It pads by hand rather than
+// with tabwriter so that the coloured verdict column stays aligned.
+func (t Text) table(ew *errWriter, results []trailguard.Result) {
+	const statusWidth = 7
+	nameWidth := len("NAME")
+	for _, r := range results {
+		nameWidth = max(nameWidth, len([]rune(r.AccountName)))
+	}
+	nameWidth = min(nameWidth, 40)
+	pad := func(s string, n int) string {
+		if r := []rune(s); len(r) > n {
+			return string(r[:n-1]) + "…"
+		}
+		return s + strings.Repeat(" ", n-len([]rune(s)))
+	}
+	// Accounts that need attention first, worst first; then by id.
+	rank := map[trailguard.Status]int{trailguard.StatusFail: 0, trailguard.StatusError: 1, trailguard.StatusUnknown: 2, trailguard.StatusMuted: 3, trailguard.StatusPass: 4}
+	results = append([]trailguard.Result(nil), results...)
+	sort.SliceStable(results, func(i, j int) bool { return rank[results[i].Status] < rank[results[j].Status] })
+	ew.printf("%s  %s  %s  %s  %s\n", pad("ACCOUNT", 12), pad("NAME", nameWidth), pad("STATUS", statusWidth), "UNCOVERED", "DETAIL")
+	for _, r := range results {
+		detail := ""
+		switch {
+		case r.CoveringTrail != "":
+			detail = "covered by " + trailName(r.CoveringTrail)
+			if n := len(r.Warnings); n > 0 {
+				detail += fmt.Sprintf(" (%d warning(s))", n)
+			}
+		case len(r.Reasons) > 0:
+			detail = r.Reasons[0]
+		}
+		uncovered := fmt.Sprintf("%9d", len(r.UncoveredRegions()))
+		ew.printf("%s  %s  %s%s  %s  %s\n", pad(r.Account, 12), pad(r.AccountName, nameWidth),
+			t.status(r.Status), strings.Repeat(" ", max(statusWidth-len(r.Status), 0)), uncovered, detail)
+	}
+}
+
+// trailName is the name part of a trail ARN.
+func trailName(arn string) string {
+	if i := strings.LastIndex(arn, "/"); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
 }
 
 func (t Text) account(ew *errWriter, res trailguard.Result) {

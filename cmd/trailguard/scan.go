@@ -20,10 +20,11 @@ import (
 
 // outputFlags are shared by every command that prints results.
 type outputFlags struct {
-	format string
-	output string
-	color  string
-	strict bool
+	format  string
+	output  string
+	color   string
+	strict  bool
+	verbose bool
 }
 
 func (o *outputFlags) register(cmd *cobra.Command) {
@@ -31,6 +32,7 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringVar(&o.color, "color", "auto", "colour: auto (terminal and NO_COLOR unset), always, never")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text format: detail every account, passing ones included, even in a long report")
 	f.BoolVar(&o.strict, "strict", false, "a trail that excludes management event sources (KMS, RDS Data API) does not count,\nas in AWS Config multi-region-cloudtrail-enabled and Security Hub CloudTrail.1")
 }
 
@@ -60,7 +62,7 @@ func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
 	} else if o.color == "auto" {
 		colour = isTerminal(stdout) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	}
-	wr, err := report.ForFormat(o.format, report.Style{Color: colour})
+	wr, err := report.ForFormat(o.format, report.Style{Color: colour, Verbose: o.verbose})
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
@@ -71,6 +73,10 @@ func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
 		if err := f.Close(); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("--output: %w", err)}
 		}
+	}
+	if rep.Partial != nil {
+		// An incomplete scan proves nothing about the accounts it missed.
+		return &exitError{code: 2, err: fmt.Errorf("partial results: %s", rep.Partial.Reason)}
 	}
 	if code := trailguard.ExitCode(rep.Results); code != 0 {
 		return &exitError{code: code}
@@ -84,13 +90,15 @@ func isTerminal(w io.Writer) bool {
 }
 
 type scanFlags struct {
-	out          outputFlags
-	aws          tgaws.ConfigOptions
-	evidenceDir  string
-	saveEvidence string
-	timeout      time.Duration
-	org          bool
-	orgOpts      tgaws.OrgOptions
+	out            outputFlags
+	aws            tgaws.ConfigOptions
+	evidenceDir    string
+	saveEvidence   string
+	timeout        time.Duration
+	accountTimeout time.Duration
+	org            bool
+	orgOpts        tgaws.OrgOptions
+	accountsFile   string
 }
 
 func newScanCmd() *cobra.Command {
@@ -108,11 +116,22 @@ multi-region trail, by ARN, in the trail's home region. With --evidence DIR it
 reads a directory written by --save-evidence or by the script that
 'trailguard collect-script' prints, with no AWS access.
 
-Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR or a usage error.`,
+With --org, run from the management account (or a delegated administrator),
+it lists the organization's ACTIVE accounts, assumes --role-name in each and
+scans them concurrently; the management account is scanned with the caller's
+own credentials, first, so that its organization trail's status and selectors
+answer for every member. A member that cannot be reached is ERROR with the
+reason and the scan goes on. Ctrl-C (or --timeout) stops new work and prints
+the accounts finished so far, marked partial (exit code 2); Ctrl-C twice quits
+at once.
+
+Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR, a partial scan or a usage error.`,
 		Example: `  trailguard scan
   trailguard scan --profile audit --format json --output report.json
   trailguard scan --save-evidence ./evidence
-  trailguard scan --evidence ./evidence --strict`,
+  trailguard scan --evidence ./evidence --strict
+  trailguard scan --org --concurrency 32 --exclude-accounts 111111111111
+  trailguard scan --org --accounts-file accounts.txt --role-name AuditRole --external-id ...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), sf)
@@ -125,13 +144,17 @@ Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR or a usage error.`,
 	f.StringVar(&sf.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
 	f.StringVar(&sf.evidenceDir, "evidence", "", "evaluate the evidence directory `DIR` offline instead of calling AWS")
 	f.StringVar(&sf.saveEvidence, "save-evidence", "", "also write the raw API responses to `DIR` in the evidence layout")
-	f.DurationVar(&sf.timeout, "timeout", 2*time.Minute, "give up the scan after this long")
+	f.DurationVar(&sf.timeout, "timeout", 0, "stop the whole scan after this long and report what finished, marked partial (0: no limit)")
+	f.DurationVar(&sf.accountTimeout, "account-timeout", tgaws.DefaultAccountTimeout, "give up one account after this long (it is then ERROR with the reason)")
+	f.IntVar(&sf.aws.MaxAttempts, "max-attempts", tgaws.DefaultMaxAttempts, "tries per AWS call, retries of throttled and failed calls included")
 	f.BoolVar(&sf.org, "org", false, "scan every ACTIVE account of the organization (from the management account or a delegated administrator)")
 	f.StringVar(&sf.orgOpts.RoleName, "role-name", tgaws.DefaultRoleName, "with --org: role `NAME` assumed in each member account")
 	f.StringVar(&sf.orgOpts.ExternalID, "external-id", "", "with --org: external `ID` for AssumeRole")
-	f.IntVar(&sf.orgOpts.Concurrency, "concurrency", 8, "with --org: member accounts scanned at once")
+	f.IntVar(&sf.orgOpts.Concurrency, "concurrency", tgaws.DefaultConcurrency, "with --org: member accounts scanned at once")
 	f.StringSliceVar(&sf.orgOpts.Include, "accounts", nil, "with --org: scan only these account `IDS` (comma-separated)")
+	f.StringVar(&sf.accountsFile, "accounts-file", "", "with --org: scan only the account ids in `FILE` (one per line, # comments)")
 	f.StringSliceVar(&sf.orgOpts.Exclude, "exclude-accounts", nil, "with --org: leave these account `IDS` out")
+	f.BoolVar(&sf.orgOpts.MemberRegions, "member-regions", false, "with --org: ask every member for its enabled regions, even when it passes\n(by default a passing member's opt-in regions are listed as not read)")
 	return cmd
 }
 
@@ -142,13 +165,34 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	if sf.evidenceDir != "" && (sf.aws.Profile != "" || sf.aws.EndpointURL != "") {
 		return usageErr("--evidence reads a directory offline: it cannot be combined with --profile or --endpoint-url")
 	}
-	if !sf.org && (len(sf.orgOpts.Include) > 0 || len(sf.orgOpts.Exclude) > 0) {
-		return usageErr("--accounts and --exclude-accounts go with --org")
+	if !sf.org && (len(sf.orgOpts.Include) > 0 || len(sf.orgOpts.Exclude) > 0 || sf.accountsFile != "") {
+		return usageErr("--accounts, --accounts-file and --exclude-accounts go with --org")
 	}
+	if sf.orgOpts.Concurrency < 1 {
+		return usageErr("--concurrency must be at least 1")
+	}
+	if sf.accountTimeout <= 0 || sf.timeout < 0 {
+		return usageErr("--account-timeout must be positive and --timeout not negative")
+	}
+	for _, id := range append(append([]string(nil), sf.orgOpts.Include...), sf.orgOpts.Exclude...) {
+		if !evidence.IsAccountID(id) {
+			return usageErr("%q is not an account id (12 digits)", id)
+		}
+	}
+	if sf.accountsFile != "" {
+		ids, err := readAccountsFile(sf.accountsFile)
+		if err != nil {
+			return usageErr("--accounts-file: %v", err)
+		}
+		sf.orgOpts.Include = append(sf.orgOpts.Include, ids...)
+	}
+	sf.orgOpts.AccountTimeout = sf.accountTimeout
 	if sf.org && sf.evidenceDir != "" {
 		return usageErr("--org scans AWS; an evidence directory already holds its accounts")
 	}
 	started := time.Now()
+	var partial *report.Partial
+	var skipped map[string]string
 	var accounts []trailguard.Account
 	var calls map[string]int
 	source := "aws"
@@ -160,8 +204,12 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 			return usageErr("--evidence: %v", err)
 		}
 	} else {
-		ctx, cancel := context.WithTimeout(ctx, sf.timeout)
-		defer cancel()
+		parent := ctx
+		if sf.timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, sf.timeout)
+			defer cancel()
+		}
 		counter := tgaws.NewCallCounter()
 		cfg, err := tgaws.LoadConfig(ctx, sf.aws, counter)
 		if err != nil {
@@ -169,20 +217,28 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		}
 		progress := newProgress(stderr)
 		if sf.org {
-			sf.orgOpts.Progress = func(done, total int) { progress.say("scanned %d of %d accounts", done, total) }
+			stopWatch := watchInterrupt(parent, stderr)
+			defer stopWatch()
+			sf.orgOpts.Progress = progress.org
 			progress.say("listing the organization's accounts")
 			org, err := tgaws.NewScanner().ScanOrganization(ctx, cfg, sf.orgOpts)
 			progress.done()
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			for _, id := range sortedKeys(org.Skipped) {
-				fmt.Fprintf(stderr, "skipped account %s: %s\n", id, org.Skipped[id])
-			}
 			accounts = org.Accounts
+			skipped = org.Skipped
+			if org.Partial != "" {
+				partial = &report.Partial{Reason: org.Partial, NotScanned: org.NotScanned}
+				if partial.NotScanned == nil {
+					partial.NotScanned = []string{}
+				}
+			}
 		} else {
 			progress.say("scanning the account of the current credentials (region %s)", cfg.Region)
-			accounts = []trailguard.Account{tgaws.NewScanner().ScanAccount(ctx, cfg)}
+			actx, cancel := context.WithTimeout(ctx, sf.accountTimeout)
+			accounts = []trailguard.Account{tgaws.NewScanner().ScanAccount(actx, cfg)}
+			cancel()
 			progress.done()
 		}
 		calls = counter.Counts()
@@ -199,6 +255,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	rep := report.New(toolVersion(), report.Scan{
 		Source: source, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
+	rep.Partial, rep.Skipped = partial, skipped
 	err := sf.out.write(stdout, rep)
 	if saveErr != nil {
 		// The report is still printed; the evidence failure then decides the
@@ -215,12 +272,13 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 // progress prints a one-line status on stderr while work runs, only when
 // stderr is a terminal (a pipe or a CI log gets nothing).
 type progress struct {
-	w  io.Writer
-	on bool
+	w     io.Writer
+	on    bool
+	start time.Time
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, on: isTerminal(w)}
+	return &progress{w: w, on: isTerminal(w), start: time.Now()}
 }
 
 func (p *progress) say(format string, args ...any) {
@@ -229,10 +287,78 @@ func (p *progress) say(format string, args ...any) {
 	}
 }
 
+// org draws the organization scan's progress bar: accounts done of those
+// listed (≥ while the listing goes on), how many do not pass so far, and
+// the time left at the rate so far.
+func (p *progress) org(o tgaws.OrgProgress) {
+	if !p.on {
+		return
+	}
+	p.say("%s", orgProgressLine(o, time.Since(p.start)))
+}
+
+func orgProgressLine(o tgaws.OrgProgress, elapsed time.Duration) string {
+	const width = 24
+	total := max(o.Listed, o.Done, 1)
+	filled := min(width*o.Done/total, width)
+	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+	of := fmt.Sprintf("%d", total)
+	if !o.ListingDone {
+		of = "≥" + of
+	}
+	line := fmt.Sprintf("%s %d/%s accounts, %d not passing", bar, o.Done, of, o.Failing)
+	if o.ListingDone && o.Done > 0 && o.Done < total {
+		left := time.Duration(float64(elapsed) / float64(o.Done) * float64(total-o.Done))
+		line += fmt.Sprintf(", about %s left", left.Round(time.Second))
+	}
+	return line
+}
+
 func (p *progress) done() {
 	if p.on {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+// watchInterrupt tells the user, when ctx ends by Ctrl-C, that the scan is
+// winding down. The returned func stops watching.
+func watchInterrupt(ctx context.Context, stderr io.Writer) func() {
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stderr, "\r\x1b[Kinterrupted: reporting the accounts finished so far (Ctrl-C again quits at once)")
+		case <-stop:
+		}
+	}()
+	return func() { close(stop) }
+}
+
+// readAccountsFile reads account ids, one per line; blank lines and text
+// after # are ignored.
+func readAccountsFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for i, line := range strings.Split(string(b), "\n") {
+		if j := strings.IndexByte(line, '#'); j >= 0 {
+			line = line[:j]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if !evidence.IsAccountID(line) {
+			return nil, fmt.Errorf("%s:%d: %q is not an account id (12 digits)", path, i+1, line)
+		}
+		ids = append(ids, line)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s: no account ids", path)
+	}
+	return ids, nil
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -1,0 +1,129 @@
+// Command awsemu serves trailguard's AWS emulator on a TCP address, with a
+// generated organization, so that a person or a script can point the
+// trailguard CLI (or the AWS CLI) at it:
+//
+//	eval "$(go run ./cmd/awsemu --accounts 1000 --latency 50ms --seed 1 &)"
+//
+// Before serving it prints shell lines to eval: AWS_ENDPOINT_URL, the
+// management account's keys, AWS_REGION, and a comment with the verdicts
+// the organization is built to give when no fault is injected. It stops
+// cleanly on SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/internal/demo"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	listen      string
+	accounts    int
+	latency     time.Duration
+	throttleTPS float64
+	faultRate   float64
+	seed        uint64
+	empty       bool
+	roleName    string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("awsemu", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "`address` to serve on (port 0 picks a free one)")
+	fs.IntVar(&o.accounts, "accounts", 10, "accounts in the organization, the management account included")
+	fs.DurationVar(&o.latency, "latency", 0, "delay added to every request")
+	fs.Float64Var(&o.throttleTPS, "throttle-tps", 0, "CloudTrail and EC2 requests per second allowed per account, region and operation\n(above it: ThrottlingException / RequestLimitExceeded); 0 for no limit")
+	fs.Float64Var(&o.faultRate, "fault-rate", 0, "share of requests failed with a transient fault (500, 503, connection reset)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the organization's mix and of the fault draws")
+	fs.BoolVar(&o.empty, "empty", false, "build the accounts, organization and member roles, but no trails")
+	fs.StringVar(&o.roleName, "role-name", demo.DefaultRoleName, "role `name` created in member accounts")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "awsemu: unexpected argument %q (see --help)\n", fs.Arg(0))
+		return 2
+	}
+	if o.accounts < 1 {
+		fmt.Fprintf(stderr, "awsemu: --accounts must be at least 1\n")
+		return 2
+	}
+	if o.faultRate < 0 || o.faultRate > 1 {
+		fmt.Fprintf(stderr, "awsemu: --fault-rate must be between 0 and 1\n")
+		return 2
+	}
+
+	emu := awsemu.New()
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.seed, Empty: o.empty, RoleName: o.roleName})
+	if err != nil {
+		fmt.Fprintf(stderr, "awsemu: %v\n", err)
+		return 1
+	}
+	emu.SetLatency(o.latency)
+	if o.throttleTPS > 0 {
+		burst := max(int(o.throttleTPS), 1)
+		emu.SetRateLimit("cloudtrail", o.throttleTPS, burst)
+		emu.SetRateLimit("ec2", o.throttleTPS, burst)
+	}
+	emu.SetFaultRate(o.faultRate, o.seed)
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "awsemu: listen: %v (choose another --listen address)\n", err)
+		return 1
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
+	m := org.Management
+	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\n", m.AccessKeyID)
+	fmt.Fprintf(stdout, "export AWS_SECRET_ACCESS_KEY=%s\n", m.SecretAccessKey)
+	fmt.Fprintf(stdout, "export AWS_REGION=us-east-1\n")
+	fmt.Fprintf(stdout, "# management account %s, %d accounts, member role %s\n", m.AccountID, o.accounts, o.roleName)
+	e := org.Expected
+	fmt.Fprintf(stdout, "# expected: PASS=%d FAIL=%d UNKNOWN=%d ERROR=%d\n", e["PASS"], e["FAIL"], e["UNKNOWN"], e["ERROR"])
+	if f, ok := stdout.(*os.File); ok {
+		f.Sync()
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintf(stderr, "awsemu: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		fmt.Fprintf(stderr, "awsemu: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
