@@ -125,7 +125,12 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 		st.mu.Lock()
 		st.self = 1
 		st.mu.Unlock()
-		acct := s.scanAccount(ctx, cfg, self, nil)
+		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+		acct := s.scanAccount(actx, cfg, self, nil)
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			acct.Error = timedOut(actx, o, acct.Error)
+		}
+		cancel()
 		acct.CallerARN = sdkaws.ToString(ident.Arn)
 		if ctx.Err() == nil {
 			st.finish(acct)
@@ -279,7 +284,11 @@ func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, id stri
 // timedOut says so when the account's own deadline ended its scan.
 func timedOut(ctx context.Context, o OrgOptions, msg string) string {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Sprintf("account scan timed out after %s (raise --account-timeout): %s", o.AccountTimeout, msg)
+		out := fmt.Sprintf("account scan timed out after %s (raise --account-timeout)", o.AccountTimeout)
+		if msg != "" {
+			out += ": " + msg
+		}
+		return out
 	}
 	return msg
 }
