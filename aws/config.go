@@ -7,6 +7,8 @@ package aws
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -103,6 +105,24 @@ func newRetryer(maxAttempts int) func() sdkaws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = maxAttempts
 			o.RateLimiter = ratelimit.None
+			o.Backoff = backoff{base: 200 * time.Millisecond, max: 8 * time.Second}
 		})
 	}
+}
+
+// backoff is full-jitter exponential backoff: a random delay up to
+// base·2^(attempt-1), capped at max. Written here because the SDK's own
+// (retry.ExponentialJitterBackoff) starts at one second, so a scan that
+// cannot reach its endpoint would spend most of a minute retrying, while
+// throttling at CloudTrail's rates clears in a fraction of that.
+type backoff struct {
+	base, max time.Duration
+}
+
+func (b backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	ceiling := b.max
+	if attempt < 30 {
+		ceiling = min(b.base<<max(attempt-1, 0), b.max)
+	}
+	return time.Duration(rand.Int64N(int64(ceiling) + 1)), nil
 }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/internal/demo"
+)
+
+// generatedOrg serves a generated organization and points the SDK
+// environment at its management account.
+func generatedOrg(t *testing.T, n int, seed uint64) (*awsemu.Emulator, string, demo.Org) {
+	t.Helper()
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: n, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isolateAWS(t, org.Management)
+	return emu, srv.URL, org
+}
+
+func TestScanOrg_accounts_file(t *testing.T) {
+	_, url, org := generatedOrg(t, 20, 1)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "accounts.txt")
+	os.WriteFile(good, []byte("# the two we own\n"+org.Accounts[3].ID+"\n\n  "+org.Accounts[7].ID+"  # payments\n"), 0o644)
+	code, out, errOut := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json", "--accounts-file", good)
+	got := statuses(parseReport(t, out))
+	if len(got) != 2 || got[org.Accounts[3].ID] == "" || got[org.Accounts[7].ID] == "" {
+		t.Errorf("exit %d: scanned %v, want exactly the two listed (stderr %q)", code, got, errOut)
+	}
+
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte(org.Accounts[3].ID+"\n12345\n"), 0o644)
+	code, _, errOut = cli(t, "scan", "--org", "--endpoint-url", url, "--accounts-file", bad)
+	if code != 2 || !strings.Contains(errOut, "bad.txt:2") {
+		t.Errorf("bad line: exit %d stderr %q, want the file and line 2", code, errOut)
+	}
+	code, _, errOut = cli(t, "scan", "--org", "--endpoint-url", url, "--accounts-file", filepath.Join(dir, "missing.txt"))
+	if code != 2 || !strings.Contains(errOut, "missing.txt") {
+		t.Errorf("missing file: exit %d stderr %q", code, errOut)
+	}
+	code, _, errOut = cli(t, "scan", "--org", "--endpoint-url", url, "--accounts", "12345")
+	if code != 2 || !strings.Contains(errOut, "12345") {
+		t.Errorf("bad --accounts id: exit %d stderr %q", code, errOut)
+	}
+}
+
+func TestScanOrg_timeout_reports_what_finished_as_partial(t *testing.T) {
+	emu, url, org := generatedOrg(t, 60, 2)
+	emu.SetLatency(40 * time.Millisecond)
+	code, out, errOut := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json", "--concurrency", "2", "--timeout", "600ms")
+	var r struct {
+		Results []struct{ Account, Status string }
+		Partial *struct {
+			Reason     string   `json:"reason"`
+			NotScanned []string `json:"not_scanned"`
+		} `json:"partial"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if code != 2 || r.Partial == nil || !strings.Contains(r.Partial.Reason, "timeout") || !strings.Contains(errOut, "partial") {
+		t.Fatalf("exit %d partial %+v stderr %q", code, r.Partial, errOut)
+	}
+	if len(r.Results) == 0 || len(r.Results) >= len(org.Accounts) {
+		t.Errorf("%d results of %d accounts: a partial scan reports some, not all", len(r.Results), len(org.Accounts))
+	}
+	for _, res := range r.Results {
+		if res.Status == "ERROR" {
+			t.Errorf("%s is ERROR: accounts cut off by the timeout are not scanned, not failed", res.Account)
+		}
+	}
+}
+
+func TestScanOrg_text_puts_the_summary_first_and_failing_accounts_on_top(t *testing.T) {
+	_, url, org := generatedOrg(t, 40, 6)
+	code, out, _ := cli(t, "scan", "--org", "--endpoint-url", url, "--color", "never")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (the organization has failing members)", code)
+	}
+	summary := strings.Index(out, "Summary:")
+	table := strings.Index(out, "ACCOUNT  ")
+	firstDetail := strings.Index(out, "\nAccount ")
+	if summary < 0 || table < 0 || firstDetail < 0 || !(summary < table && table < firstDetail) {
+		t.Fatalf("want summary, then table, then details; got positions %d %d %d\n%s", summary, table, firstDetail, out)
+	}
+	var rows []string
+	for _, line := range strings.Split(out[table:firstDetail], "\n")[1:] {
+		if f := strings.Fields(line); len(f) >= 3 {
+			rows = append(rows, line)
+		}
+	}
+	if len(rows) != len(org.Accounts) {
+		t.Fatalf("%d table rows for %d accounts", len(rows), len(org.Accounts))
+	}
+	seenPass := false
+	for _, row := range rows {
+		pass := strings.Contains(row, " PASS ")
+		if seenPass && !pass {
+			t.Errorf("a non-passing row after passing ones: %q", row)
+		}
+		seenPass = seenPass || pass
+	}
+	// Passing accounts without warnings are not detailed unless asked.
+	detailed := strings.Count(out, "\nAccount ")
+	_, verbose, _ := cli(t, "scan", "--org", "--endpoint-url", url, "--color", "never", "--verbose")
+	if all := strings.Count(verbose, "\nAccount "); all != len(org.Accounts) || detailed >= all {
+		t.Errorf("details: %d by default, %d with --verbose, for %d accounts", detailed, all, len(org.Accounts))
+	}
+}
+
+func TestOrgProgressLine(t *testing.T) {
+	for _, c := range []struct {
+		p       tgaws.OrgProgress
+		elapsed time.Duration
+		want    []string
+	}{
+		{tgaws.OrgProgress{Done: 5, Listed: 40, Failing: 1}, time.Second, []string{"5/≥40 accounts", "1 not passing"}},
+		{tgaws.OrgProgress{Done: 25, Listed: 100, ListingDone: true, Failing: 3}, 10 * time.Second, []string{"██████░", "25/100 accounts", "about 30s left"}},
+		{tgaws.OrgProgress{Done: 100, Listed: 100, ListingDone: true}, 10 * time.Second, []string{"████████████████████████ 100/100"}},
+	} {
+		got := orgProgressLine(c.p, c.elapsed)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%+v: %q lacks %q", c.p, got, w)
+			}
+		}
+	}
+}
