@@ -9,6 +9,7 @@ import (
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/internal/demo"
 )
 
 // BenchmarkScanAccount scans one account with one multi-region trail over
@@ -43,4 +44,43 @@ func BenchmarkScanAccount(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkScanOrganization scans a generated 200-account organization
+// with 10 ms per call at the default concurrency. A member covered by the
+// organization trail has two dependent calls (AssumeRole, then
+// DescribeTrails), so the bound is accounts × 2 × latency ÷ concurrency;
+// "bound-ratio" is wall time ÷ that bound. cmd/orgbench runs the same
+// measurement on the real binary, at 1,000 accounts and 50 ms.
+func BenchmarkScanOrganization(b *testing.B) {
+	const n, latency = 200, 10 * time.Millisecond
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: n, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	emu.SetLatency(latency)
+	cfg := tgaws.StaticConfig(srv.URL, "us-east-1", org.Management.AccessKeyID, org.Management.SecretAccessKey, "", nil)
+	emu.ResetCalls()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		got, err := tgaws.NewScanner().ScanOrganization(context.Background(), cfg, tgaws.OrgOptions{})
+		if err != nil || len(got.Accounts) != n || got.Partial != "" {
+			b.Fatalf("scan: %v, %d accounts, partial %q", err, len(got.Accounts), got.Partial)
+		}
+	}
+	elapsed := time.Since(start)
+	bound := float64(n*2) * float64(latency) / float64(tgaws.DefaultConcurrency)
+	b.ReportMetric(float64(elapsed)/float64(b.N)/bound, "bound-ratio")
+	calls := 0
+	for _, a := range org.Accounts[1:] {
+		for _, c := range emu.AccountCalls(a.ID) {
+			calls += c
+		}
+	}
+	calls += emu.AccountCalls(demo.OrgManagement)["sts:AssumeRole"]
+	b.ReportMetric(float64(calls)/float64(b.N)/float64(n-1), "calls/member")
 }

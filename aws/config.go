@@ -8,11 +8,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/logging"
@@ -60,6 +62,7 @@ func LoadConfig(ctx context.Context, o ConfigOptions, calls *CallCounter) (sdkaw
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	shareHTTP(&cfg)
 	if calls != nil {
 		calls.Attach(&cfg)
 	}
@@ -75,6 +78,7 @@ func StaticConfig(endpoint, region, accessKeyID, secretAccessKey, sessionToken s
 		Credentials: sdkaws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, sessionToken)),
 	}
 	cfg.Retryer = newRetryer(0)
+	shareHTTP(&cfg)
 	if endpoint != "" {
 		cfg.BaseEndpoint = sdkaws.String(endpoint)
 	}
@@ -125,4 +129,36 @@ func (b backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 		ceiling = min(b.base<<max(attempt-1, 0), b.max)
 	}
 	return time.Duration(rand.Int64N(int64(ceiling) + 1)), nil
+}
+
+// sharedHTTP is one HTTP client for every SDK client of a scan. The SDK
+// gives each service client built from a *BuildableClient (or from none)
+// its own transport, so an organization scan that builds clients per
+// account would hold thousands of connection pools, each keeping its idle
+// connections open; wrapping the client in a type the SDK does not
+// recognise makes every service client use this one, whose pool reuses
+// connections per endpoint.
+type sharedHTTP struct{ c *awshttp.BuildableClient }
+
+func (s sharedHTTP) Do(r *http.Request) (*http.Response, error) { return s.c.Do(r) }
+
+// shareHTTP installs the shared client, keeping what the configuration
+// already set on the SDK's buildable client (a custom CA bundle from
+// AWS_CA_BUNDLE).
+func shareHTTP(cfg *sdkaws.Config) {
+	if _, done := cfg.HTTPClient.(sharedHTTP); done {
+		return
+	}
+	bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		if cfg.HTTPClient != nil {
+			return // someone else's client: leave it alone
+		}
+		bc = awshttp.NewBuildableClient()
+	}
+	bc = bc.WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 64
+	})
+	cfg.HTTPClient = sharedHTTP{c: bc}
 }

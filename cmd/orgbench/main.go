@@ -1,0 +1,260 @@
+// Command orgbench measures 'trailguard scan --org' against an emulated
+// organization: it serves a generated organization (internal/demo) from
+// an in-process emulator with a set latency per call, runs the real
+// trailguard binary as a separate process against it, and reports wall
+// time against the latency bound, API calls per member account by
+// operation, and the scan's peak RSS (the child process's alone, the
+// emulator is not in it). It also checks the verdicts against the ones the
+// organization was built to give.
+//
+//	go run ./cmd/orgbench --accounts 1000 --latency 50ms
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/internal/demo"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	accounts    int
+	latency     time.Duration
+	concurrency int
+	seed        uint64
+	faultRate   float64
+	throttleTPS float64
+	trailguard  string
+	runs        int
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := flag.NewFlagSet("orgbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.accounts, "accounts", 1000, "accounts in the organization")
+	fs.DurationVar(&o.latency, "latency", 50*time.Millisecond, "latency added to every call")
+	fs.IntVar(&o.concurrency, "concurrency", tgaws.DefaultConcurrency, "trailguard --concurrency")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the organization's mix and of fault draws")
+	fs.Float64Var(&o.faultRate, "fault-rate", 0, "share of calls failed with a transient fault")
+	fs.Float64Var(&o.throttleTPS, "throttle-tps", 0, "CloudTrail/EC2 calls per second per account, region and operation (0: none)")
+	fs.StringVar(&o.trailguard, "trailguard", "", "trailguard binary to measure (default: built from this module into a temporary directory)")
+	fs.IntVar(&o.runs, "runs", 1, "scans to run; each is reported")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := bench(ctx, o, stdout); err != nil {
+		fmt.Fprintln(stderr, "orgbench:", err)
+		return 1
+	}
+	return 0
+}
+
+func bench(ctx context.Context, o options, stdout io.Writer) error {
+	bin := o.trailguard
+	if bin == "" {
+		dir, err := os.MkdirTemp("", "orgbench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		bin = filepath.Join(dir, "trailguard")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/trailguard/trailguard/cmd/trailguard")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build trailguard: %w", err)
+		}
+	}
+
+	emu := awsemu.New()
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.seed})
+	if err != nil {
+		return err
+	}
+	emu.SetLatency(o.latency)
+	emu.SetFaultRate(o.faultRate, o.seed)
+	if o.throttleTPS > 0 {
+		emu.SetRateLimit("cloudtrail", o.throttleTPS, max(int(o.throttleTPS), 1))
+		emu.SetRateLimit("ec2", o.throttleTPS, max(int(o.throttleTPS), 1))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: emu}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	fmt.Fprintf(stdout, "organization: %d accounts (seed %d), latency %s, concurrency %d, fault rate %g, throttle %g/s\n",
+		o.accounts, o.seed, o.latency, o.concurrency, o.faultRate, o.throttleTPS)
+	fmt.Fprintf(stdout, "built to give: PASS=%d FAIL=%d UNKNOWN=%d ERROR=%d\n",
+		org.Expected["PASS"], org.Expected["FAIL"], org.Expected["UNKNOWN"], org.Expected["ERROR"])
+	for i := range o.runs {
+		emu.ResetCalls()
+		if err := once(ctx, o, bin, "http://"+ln.Addr().String(), emu, org, stdout); err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func once(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emulator, org demo.Org, stdout io.Writer) error {
+	out, err := os.CreateTemp("", "orgbench-*.json")
+	if err != nil {
+		return err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	cmd := exec.CommandContext(ctx, bin, "scan", "--org", "--format", "json", "--output", out.Name(),
+		"--concurrency", strconv.Itoa(o.concurrency), "--endpoint-url", endpoint)
+	cmd.Env = append(withoutAWS(os.Environ()),
+		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	hwm := watchHWM(cmd.Process.Pid)
+	runErr := cmd.Wait()
+	wall := time.Since(start)
+	polled := <-hwm
+	var exit *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exit) {
+		return runErr
+	}
+	var rep struct {
+		Summary struct{ Pass, Fail, Unknown, Error int }
+		Partial *struct{ Reason string }
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	rss := int64(0)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss * 1024 // kilobytes on Linux
+	}
+
+	// Dependent calls of a covered member: AssumeRole, then DescribeTrails.
+	const dependent = 2
+	bound := time.Duration(float64(o.accounts*dependent) * float64(o.latency) / float64(o.concurrency))
+	fmt.Fprintf(stdout, "\nwall %s, latency bound %s (%d accounts × %d dependent calls × %s ÷ %d), ratio %.2f\n",
+		wall.Round(time.Millisecond), bound.Round(time.Millisecond), o.accounts, dependent, o.latency, o.concurrency, float64(wall)/float64(bound))
+	fmt.Fprintf(stdout, "verdicts: PASS=%d FAIL=%d UNKNOWN=%d ERROR=%d", rep.Summary.Pass, rep.Summary.Fail, rep.Summary.Unknown, rep.Summary.Error)
+	if rep.Summary.Pass == org.Expected["PASS"] && rep.Summary.Fail == org.Expected["FAIL"] &&
+		rep.Summary.Unknown == org.Expected["UNKNOWN"] && rep.Summary.Error == org.Expected["ERROR"] {
+		fmt.Fprintf(stdout, " (as built)\n")
+	} else {
+		fmt.Fprintf(stdout, " (NOT as built)\n")
+	}
+	if rep.Partial != nil {
+		fmt.Fprintf(stdout, "partial: %s\n", rep.Partial.Reason)
+	}
+	fmt.Fprintf(stdout, "peak RSS of the scan: %.1f MB (rusage), %.1f MB (VmHWM polled)\n", float64(rss)/1e6, float64(polled)/1e6)
+	fmt.Fprintf(stdout, "transient faults injected: %d\n", emu.FaultsDrawn())
+	report(stdout, emu, org)
+	return nil
+}
+
+// report prints API calls per member account by operation: the calls made
+// with the member's own (assumed) keys, plus its AssumeRole, which the
+// management account makes.
+func report(w io.Writer, emu *awsemu.Emulator, org demo.Org) {
+	mgmt := emu.AccountCalls(demo.OrgManagement)
+	members := org.Accounts[1:]
+	if len(members) == 0 {
+		return
+	}
+	perOp := map[string]int{"sts:AssumeRole": mgmt["sts:AssumeRole"]}
+	coveredCalls, covered := 0, 0
+	for _, a := range members {
+		calls := emu.AccountCalls(a.ID)
+		n := 1 // its AssumeRole
+		for op, c := range calls {
+			perOp[op] += c
+			n += c
+		}
+		if strings.HasSuffix(a.Name, "(covered by the organization trail)") {
+			coveredCalls += n
+			covered++
+		}
+	}
+	ops := make([]string, 0, len(perOp))
+	total := 0
+	for op, n := range perOp {
+		ops = append(ops, op)
+		total += n
+	}
+	sort.Strings(ops)
+	fmt.Fprintf(w, "API calls per member account (%d members): %.2f\n", len(members), float64(total)/float64(len(members)))
+	for _, op := range ops {
+		fmt.Fprintf(w, "  %-32s %.3f\n", op, float64(perOp[op])/float64(len(members)))
+	}
+	if covered > 0 {
+		fmt.Fprintf(w, "API calls per member covered only by the organization trail (%d): %.2f\n", covered, float64(coveredCalls)/float64(covered))
+	}
+	fmt.Fprintf(w, "management account's own calls: %v\n", mgmt)
+}
+
+func withoutAWS(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// watchHWM polls the process's VmHWM (peak resident set since exec) until
+// it exits and sends the last value read, in bytes.
+func watchHWM(pid int) <-chan int64 {
+	ch := make(chan int64, 1)
+	go func() {
+		var last int64
+		for {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err != nil {
+				break
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+					if kb > 0 {
+						last = kb * 1024
+					}
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		ch <- last
+	}()
+	return ch
+}
