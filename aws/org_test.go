@@ -68,16 +68,22 @@ func TestScanOrganization(t *testing.T) {
 
 func TestScanOrganization_filters_and_not_management(t *testing.T) {
 	e := newEnv(t)
+	const suspended, closed = "100000000008", "100000000009"
 	e.emu.AddAccount(mgmt)
 	e.emu.AddAccount(member)
 	e.emu.AddRole(member, tgaws.DefaultRoleName)
-	e.emu.SetOrganization(mgmt, member)
+	e.emu.SetOrganization(mgmt, member, suspended, closed)
+	e.emu.SetAccountState(suspended, "SUSPENDED")
+	e.emu.SetAccountState(closed, "CLOSED")
 	got, err := tgaws.NewScanner().ScanOrganization(context.Background(), e.config(mgmt, nil), tgaws.OrgOptions{Exclude: []string{mgmt}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got.Accounts) != 1 || got.Accounts[0].ID != member {
 		t.Errorf("accounts %+v", got.Accounts)
+	}
+	if len(got.Skipped) != 2 || got.Skipped[suspended] != "SUSPENDED" || got.Skipped[closed] != "CLOSED" {
+		t.Errorf("skipped %v, want the suspended and the closed account with their states", got.Skipped)
 	}
 	// A member account cannot list the organization: a clear error.
 	_, err = tgaws.NewScanner().ScanOrganization(context.Background(), e.config(member, nil), tgaws.OrgOptions{})

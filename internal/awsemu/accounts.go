@@ -29,6 +29,7 @@ type account struct {
 	// outsideOrgTrails: the organization's trails do not apply here
 	// (ExcludeFromOrgTrails).
 	outsideOrgTrails bool
+	state            string // Organizations State; "" is ACTIVE
 }
 
 type role struct {

@@ -123,10 +123,25 @@ func (e *Emulator) orgAccount(org *organization, id string) orgAccountOut {
 	if id == org.management {
 		method = "CREATED"
 	}
+	state, status := "ACTIVE", "ACTIVE"
+	if a.state != "" {
+		state, status = a.state, a.state
+		if state == "CLOSED" {
+			status = "SUSPENDED" // the older Status field has no CLOSED
+		}
+	}
 	return orgAccountOut{
 		Id: id, Arn: e.orgAccountARN(org, id), Email: a.email, Name: a.name,
-		Status: "ACTIVE", State: "ACTIVE", JoinedMethod: method, JoinedTimestamp: epoch(a.joined),
+		Status: status, State: state, JoinedMethod: method, JoinedTimestamp: epoch(a.joined),
 	}
+}
+
+// SetAccountState sets the state Organizations reports for an account
+// (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED).
+func (e *Emulator) SetAccountState(id, state string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ensureAccount(id).state = state
 }
 
 // maxListAccounts is the largest MaxResults ListAccounts accepts.
