@@ -14,11 +14,13 @@ import (
 
 // Report is everything a format may show about one run.
 type Report struct {
-	Tool    Tool                `json:"tool"`
-	Control Control             `json:"control"`
-	Scan    Scan                `json:"scan"`
-	Results []trailguard.Result `json:"results"`
+	Tool    Tool    `json:"tool"`
+	Control Control `json:"control"`
+	Scan    Scan    `json:"scan"`
+	// Summary comes before Results so that a person paging through the
+	// JSON of a thousand accounts sees the counts first.
 	Summary trailguard.Summary  `json:"summary"`
+	Results []trailguard.Result `json:"results"`
 	// APICalls counts requests per "service:Operation"; empty for offline
 	// sources.
 	APICalls map[string]int `json:"api_calls"`
