@@ -24,6 +24,10 @@ func describeErr(op string, err error) string {
 		if hint := hintFor(code); hint != "" {
 			msg += " (" + hint + ")"
 		}
+		var maxAttempts *retry.MaxAttemptsError
+		if errors.As(err, &maxAttempts) {
+			msg += fmt.Sprintf(" [gave up after %d attempts; --max-attempts sets how many]", maxAttempts.Attempt)
+		}
 		return msg
 	}
 	var dnsErr *net.DNSError
@@ -32,7 +36,7 @@ func describeErr(op string, err error) string {
 		return fmt.Sprintf("%s: cannot reach the AWS endpoint: %v (check the network, --endpoint-url and AWS_ENDPOINT_URL)", op, unwrapAll(err))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return op + ": timed out (raise --timeout, or check the network)"
+		return op + ": timed out (raise --account-timeout, or check the network)"
 	}
 	if errors.Is(err, context.Canceled) {
 		return op + ": cancelled"

@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,8 +136,11 @@ func TestScanOrganization_faults_and_throttling_never_give_a_false_pass(t *testi
 			if r.Status == trailguard.StatusPass || r.Status == trailguard.StatusFail {
 				t.Errorf("%s: %s although %s always failed; reasons %q", r.Account, r.Status, op, reasons)
 			}
-			if !strings.Contains(reasons, op) {
-				t.Errorf("%s: reasons %q do not name %s", r.Account, reasons, op)
+			if !strings.Contains(reasons, op) || !strings.Contains(reasons, fmt.Sprintf("gave up after %d attempts", tgaws.DefaultMaxAttempts)) {
+				t.Errorf("%s: reasons %q do not name %s and the exhausted retries", r.Account, reasons, op)
+			}
+			if op == "DescribeTrails" && r.Status != trailguard.StatusError {
+				t.Errorf("%s: %s, want ERROR when DescribeTrails cannot be read", r.Account, r.Status)
 			}
 			continue
 		}
