@@ -34,14 +34,11 @@ func main() {
 }
 
 type options struct {
-	listen      string
-	accounts    int
-	latency     time.Duration
-	throttleTPS float64
-	faultRate   float64
-	seed        uint64
-	empty       bool
-	roleName    string
+	listen   string
+	accounts int
+	net      demo.Conditions
+	empty    bool
+	roleName string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -50,10 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "`address` to serve on (port 0 picks a free one)")
 	fs.IntVar(&o.accounts, "accounts", 10, "accounts in the organization, the management account included")
-	fs.DurationVar(&o.latency, "latency", 0, "delay added to every request")
-	fs.Float64Var(&o.throttleTPS, "throttle-tps", 0, "CloudTrail and EC2 requests per second allowed per account, region and operation\n(above it: ThrottlingException / RequestLimitExceeded); 0 for no limit")
-	fs.Float64Var(&o.faultRate, "fault-rate", 0, "share of requests failed with a transient fault (500, 503, connection reset)")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the organization's mix and of the fault draws")
+	o.net.RegisterFlags(fs)
 	fs.BoolVar(&o.empty, "empty", false, "build the accounts, organization and member roles, but no trails")
 	fs.StringVar(&o.roleName, "role-name", demo.DefaultRoleName, "role `name` created in member accounts")
 	fs.Usage = func() {
@@ -74,24 +68,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "awsemu: --accounts must be at least 1\n")
 		return 2
 	}
-	if o.faultRate < 0 || o.faultRate > 1 {
+	if o.net.FaultRate < 0 || o.net.FaultRate > 1 {
 		fmt.Fprintf(stderr, "awsemu: --fault-rate must be between 0 and 1\n")
 		return 2
 	}
 
 	emu := awsemu.New()
-	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.seed, Empty: o.empty, RoleName: o.roleName})
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.net.Seed, Empty: o.empty, RoleName: o.roleName})
 	if err != nil {
 		fmt.Fprintf(stderr, "awsemu: %v\n", err)
 		return 1
 	}
-	emu.SetLatency(o.latency)
-	if o.throttleTPS > 0 {
-		burst := max(int(o.throttleTPS), 1)
-		emu.SetRateLimit("cloudtrail", o.throttleTPS, burst)
-		emu.SetRateLimit("ec2", o.throttleTPS, burst)
-	}
-	emu.SetFaultRate(o.faultRate, o.seed)
+	o.net.Apply(emu)
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {

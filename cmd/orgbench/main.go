@@ -39,11 +39,8 @@ func main() {
 
 type options struct {
 	accounts    int
-	latency     time.Duration
+	net         demo.Conditions
 	concurrency int
-	seed        uint64
-	faultRate   float64
-	throttleTPS float64
 	trailguard  string
 	runs        int
 }
@@ -53,11 +50,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("orgbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.accounts, "accounts", 1000, "accounts in the organization")
-	fs.DurationVar(&o.latency, "latency", 50*time.Millisecond, "latency added to every call")
+	o.net.Latency = 50 * time.Millisecond
+	o.net.RegisterFlags(fs)
 	fs.IntVar(&o.concurrency, "concurrency", tgaws.DefaultConcurrency, "trailguard --concurrency")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the organization's mix and of fault draws")
-	fs.Float64Var(&o.faultRate, "fault-rate", 0, "share of calls failed with a transient fault")
-	fs.Float64Var(&o.throttleTPS, "throttle-tps", 0, "CloudTrail/EC2 calls per second per account, region and operation (0: none)")
 	fs.StringVar(&o.trailguard, "trailguard", "", "trailguard binary to measure (default: built from this module into a temporary directory)")
 	fs.IntVar(&o.runs, "runs", 1, "scans to run; each is reported")
 	if err := fs.Parse(args); err != nil {
@@ -90,16 +85,11 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 	}
 
 	emu := awsemu.New()
-	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.seed})
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.net.Seed})
 	if err != nil {
 		return err
 	}
-	emu.SetLatency(o.latency)
-	emu.SetFaultRate(o.faultRate, o.seed)
-	if o.throttleTPS > 0 {
-		emu.SetRateLimit("cloudtrail", o.throttleTPS, max(int(o.throttleTPS), 1))
-		emu.SetRateLimit("ec2", o.throttleTPS, max(int(o.throttleTPS), 1))
-	}
+	o.net.Apply(emu)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -109,7 +99,7 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 	defer srv.Close()
 
 	fmt.Fprintf(stdout, "organization: %d accounts (seed %d), latency %s, concurrency %d, fault rate %g, throttle %g/s\n",
-		o.accounts, o.seed, o.latency, o.concurrency, o.faultRate, o.throttleTPS)
+		o.accounts, o.net.Seed, o.net.Latency, o.concurrency, o.net.FaultRate, o.net.ThrottleTPS)
 	fmt.Fprintf(stdout, "built to give: PASS=%d FAIL=%d UNKNOWN=%d ERROR=%d\n",
 		org.Expected["PASS"], org.Expected["FAIL"], org.Expected["UNKNOWN"], org.Expected["ERROR"])
 	for i := range o.runs {
@@ -164,9 +154,9 @@ func once(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emul
 
 	// Dependent calls of a covered member: AssumeRole, then DescribeTrails.
 	const dependent = 2
-	bound := time.Duration(float64(o.accounts*dependent) * float64(o.latency) / float64(o.concurrency))
+	bound := time.Duration(float64(o.accounts*dependent) * float64(o.net.Latency) / float64(o.concurrency))
 	fmt.Fprintf(stdout, "\nwall %s, latency bound %s (%d accounts × %d dependent calls × %s ÷ %d), ratio %.2f\n",
-		wall.Round(time.Millisecond), bound.Round(time.Millisecond), o.accounts, dependent, o.latency, o.concurrency, float64(wall)/float64(bound))
+		wall.Round(time.Millisecond), bound.Round(time.Millisecond), o.accounts, dependent, o.net.Latency, o.concurrency, float64(wall)/float64(bound))
 	fmt.Fprintf(stdout, "verdicts: PASS=%d FAIL=%d UNKNOWN=%d ERROR=%d", rep.Summary.Pass, rep.Summary.Fail, rep.Summary.Unknown, rep.Summary.Error)
 	if rep.Summary.Pass == org.Expected["PASS"] && rep.Summary.Fail == org.Expected["FAIL"] &&
 		rep.Summary.Unknown == org.Expected["UNKNOWN"] && rep.Summary.Error == org.Expected["ERROR"] {

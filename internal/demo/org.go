@@ -1,8 +1,10 @@
 package demo
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/trailguard/trailguard/internal/awsemu"
 )
@@ -158,4 +160,38 @@ func pick(kinds []memberKind, n int) memberKind {
 		n -= k.weight
 	}
 	return kinds[0]
+}
+
+// Conditions are the network conditions an emulated organization is served
+// under: what cmd/awsemu and cmd/orgbench take as flags.
+type Conditions struct {
+	Latency time.Duration
+	// ThrottleTPS limits CloudTrail and EC2 calls per second per account,
+	// region and operation (CloudTrail's own quotas are about 10); 0 for
+	// none. STS and Organizations are not limited: their quotas are far
+	// above what one scan asks.
+	ThrottleTPS float64
+	// FaultRate is the share of calls failed with a transient fault (500,
+	// 503, connection reset), drawn from Seed.
+	FaultRate float64
+	Seed      uint64
+}
+
+// Apply sets the conditions on e.
+func (c Conditions) Apply(e *awsemu.Emulator) {
+	e.SetLatency(c.Latency)
+	e.SetFaultRate(c.FaultRate, c.Seed)
+	if c.ThrottleTPS > 0 {
+		burst := max(int(c.ThrottleTPS), 1)
+		e.SetRateLimit("cloudtrail", c.ThrottleTPS, burst)
+		e.SetRateLimit("ec2", c.ThrottleTPS, burst)
+	}
+}
+
+// RegisterFlags adds the conditions' flags to fs.
+func (c *Conditions) RegisterFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.Latency, "latency", c.Latency, "delay added to every request")
+	fs.Float64Var(&c.ThrottleTPS, "throttle-tps", 0, "CloudTrail and EC2 requests per second allowed per account, region and operation\n(above it: ThrottlingException / RequestLimitExceeded); 0 for no limit")
+	fs.Float64Var(&c.FaultRate, "fault-rate", 0, "share of requests failed with a transient fault (500, 503, connection reset)")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the organization's mix and of the fault draws")
 }
