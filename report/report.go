@@ -54,7 +54,10 @@ type Control struct {
 
 // Scan says how the results were obtained.
 type Scan struct {
-	Source    string    `json:"source"` // "aws" or "evidence:<dir>"
+	Source string `json:"source"` // "aws" or "evidence:<dir>"
+	// Region is where the scan asked its account-wide questions; Security
+	// Hub findings are filed there.
+	Region    string    `json:"region,omitempty"`
 	Strict    bool      `json:"strict"`
 	StartedAt time.Time `json:"started_at"`
 	// DurationMS is the wall time of the scan in milliseconds.
@@ -98,7 +101,7 @@ type Style struct {
 
 // Formats lists the format names ForFormat knows, sorted.
 func Formats() []string {
-	names := []string{"json", "text"}
+	names := []string{"json", "text", "csv", "markdown", "junit", "sarif", "asff", "ocsf"}
 	sort.Strings(names)
 	return names
 }
@@ -110,6 +113,18 @@ func ForFormat(name string, style Style) (Writer, error) {
 		return Text{Style: style}, nil
 	case "json":
 		return JSON{}, nil
+	case "csv":
+		return CSV{}, nil
+	case "markdown", "md":
+		return Markdown{}, nil
+	case "junit":
+		return JUnit{}, nil
+	case "sarif":
+		return SARIF{}, nil
+	case "asff":
+		return ASFF{}, nil
+	case "ocsf":
+		return OCSF{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (choose one of: %s)", name, strings.Join(Formats(), ", "))
 }

@@ -138,3 +138,27 @@ func TestOrgProgressLine(t *testing.T) {
 		}
 	}
 }
+
+func TestScan_output_dir_writes_one_file_per_format(t *testing.T) {
+	_, url, _ := generatedOrg(t, 8, 3)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, out, errOut := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json,csv,sarif,junit,asff,ocsf,markdown,text", "--output-dir", dir)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
+	}
+	for _, name := range []string{"trailguard.json", "trailguard.csv", "trailguard.sarif", "trailguard.junit.xml", "trailguard.asff.json", "trailguard.ocsf.json", "trailguard.md", "trailguard.txt"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
+		}
+	}
+	var rep struct{ Results []json.RawMessage }
+	b, _ := os.ReadFile(filepath.Join(dir, "trailguard.json"))
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Results) != 8 {
+		t.Errorf("json file: %v, %d results", err, len(rep.Results))
+	}
+	code, _, errOut = cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json,csv")
+	if code != 2 || !strings.Contains(errOut, "--output-dir") {
+		t.Errorf("several formats without --output-dir: exit %d stderr %q", code, errOut)
+	}
+}

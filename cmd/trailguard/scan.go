@@ -18,72 +18,6 @@ import (
 	"github.com/trailguard/trailguard/report"
 )
 
-// outputFlags are shared by every command that prints results.
-type outputFlags struct {
-	format  string
-	output  string
-	color   string
-	strict  bool
-	verbose bool
-}
-
-func (o *outputFlags) register(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
-	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
-	f.StringVar(&o.color, "color", "auto", "colour: auto (terminal and NO_COLOR unset), always, never")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "text format: detail every account, passing ones included, even in a long report")
-	f.BoolVar(&o.strict, "strict", false, "a trail that excludes management event sources (KMS, RDS Data API) does not count,\nas in AWS Config multi-region-cloudtrail-enabled and Security Hub CloudTrail.1")
-}
-
-func (o *outputFlags) validate() error {
-	if _, err := report.ForFormat(o.format, report.Style{}); err != nil {
-		return usageErr("--format: %v", err)
-	}
-	switch o.color {
-	case "auto", "always", "never":
-	default:
-		return usageErr("--color must be auto, always or never, not %q", o.color)
-	}
-	return nil
-}
-
-// write renders the report and returns the exit code the results call for.
-func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
-	var w io.Writer = stdout
-	colour := o.color == "always"
-	if o.output != "" {
-		f, err := os.Create(o.output)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--output: %w", err)}
-		}
-		defer f.Close()
-		w = f
-	} else if o.color == "auto" {
-		colour = isTerminal(stdout) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
-	}
-	wr, err := report.ForFormat(o.format, report.Style{Color: colour, Verbose: o.verbose})
-	if err != nil {
-		return usageErr("--format: %v", err)
-	}
-	if err := wr.Write(w, rep); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
-	}
-	if f, ok := w.(*os.File); ok && o.output != "" {
-		if err := f.Close(); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--output: %w", err)}
-		}
-	}
-	if rep.Partial != nil {
-		// An incomplete scan proves nothing about the accounts it missed.
-		return &exitError{code: 2, err: fmt.Errorf("partial results: %s", rep.Partial.Reason)}
-	}
-	if code := trailguard.ExitCode(rep.Results); code != 0 {
-		return &exitError{code: code}
-	}
-	return nil
-}
-
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -192,6 +126,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	}
 	started := time.Now()
 	var partial *report.Partial
+	scanRegion := ""
 	var skipped map[string]string
 	var accounts []trailguard.Account
 	var calls map[string]int
@@ -215,6 +150,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
+		scanRegion = cfg.Region
 		progress := newProgress(stderr)
 		if sf.org {
 			stopWatch := watchInterrupt(parent, stderr)
@@ -253,7 +189,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	}
 	results := trailguard.EvaluateAll(accounts, trailguard.Options{Strict: sf.out.strict})
 	rep := report.New(toolVersion(), report.Scan{
-		Source: source, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
+		Source: source, Region: scanRegion, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
 	rep.Partial, rep.Skipped = partial, skipped
 	err := sf.out.write(stdout, rep)

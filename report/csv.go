@@ -1,0 +1,53 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// CSV writes one row per account and region, for spreadsheets: the
+// account's verdict repeated on each of its regions, with the trail that
+// covers the region. A result without regions (an account that could not
+// be read, an IaC resource) has one row with the region empty.
+type CSV struct{}
+
+var csvHeader = []string{
+	"account", "account_name", "status", "underlying_status", "region", "opt_in_status", "region_enabled",
+	"covered_by", "covering_trail", "reasons", "warnings", "mute_reason", "file", "line", "resource",
+}
+
+// Write implements Writer.
+func (CSV) Write(w io.Writer, r *Report) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, res := range r.Results {
+		line := ""
+		if res.Line > 0 {
+			line = strconv.Itoa(res.Line)
+		}
+		row := func(region, optIn, enabled, coveredBy string) []string {
+			return []string{
+				res.Account, res.AccountName, string(res.Status), string(res.Underlying), region, optIn, enabled,
+				coveredBy, res.CoveringTrail, strings.Join(res.Reasons, "; "), strings.Join(res.Warnings, "; "),
+				res.MuteReason, res.File, line, res.Resource,
+			}
+		}
+		if len(res.Regions) == 0 {
+			if err := cw.Write(row("", "", "", "")); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, rc := range res.Regions {
+			if err := cw.Write(row(rc.Region, rc.OptInStatus, strconv.FormatBool(rc.Enabled), rc.CoveredBy)); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,47 @@
+package report
+
+import (
+	"io"
+	"strings"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Markdown writes a summary and the results that need attention, short
+// enough for a pull-request or ticket comment.
+type Markdown struct{}
+
+// Write implements Writer.
+func (Markdown) Write(w io.Writer, r *Report) error {
+	ew := &errWriter{w: w}
+	s := r.Summary
+	ew.printf("### %s — %s\n\n", r.Control.ID, mdEscape(r.Control.Title))
+	ew.printf("| results | PASS | FAIL | UNKNOWN | ERROR | MUTED | regions not covered |\n")
+	ew.printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	ew.printf("| %d | %d | %d | %d | %d | %d | %d |\n\n", s.Total, s.Pass, s.Fail, s.Unknown, s.Error, s.Muted, s.UncoveredRegions)
+	if p := r.Partial; p != nil {
+		ew.printf("> **Partial scan:** %s (%d listed account(s) not scanned).\n\n", mdEscape(p.Reason), len(p.NotScanned))
+	}
+	var attention []trailguard.Result
+	for _, res := range r.Results {
+		if res.Status != trailguard.StatusPass {
+			attention = append(attention, res)
+		}
+	}
+	if len(attention) == 0 {
+		ew.printf("Every result passes.\n")
+		return ew.err
+	}
+	ew.printf("| status | subject | why | regions not covered |\n| --- | --- | --- | ---: |\n")
+	for _, res := range attention {
+		ew.printf("| **%s** | %s | %s | %d |\n", res.Status, mdEscape(subject(res)), mdEscape(explanation(res)), len(res.UncoveredRegions()))
+	}
+	ew.printf("\n<sub>%s %s · source %s</sub>\n", r.Tool.Name, mdEscape(r.Tool.Version), mdEscape(r.Scan.Source))
+	return ew.err
+}
+
+// mdEscape keeps text inside one table cell and free of markup.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\r", " ", "\n", "<br>", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}

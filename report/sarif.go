@@ -1,0 +1,103 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"path/filepath"
+
+	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/trailguard/trailguard"
+)
+
+// SARIF writes SARIF 2.1.0 for code-scanning tools: one rule (the
+// control) and one result per finding — every result but PASS. IaC
+// results carry their file and line; account results a logical location
+// (the account). MUTED results are reported suppressed, with the reason.
+type SARIF struct{}
+
+// SARIFRuleID is the rule id in SARIF and the id a source comment names to
+// mute a finding (trailguard:ignore cis-aws-3.1 <reason>).
+const SARIFRuleID = "cis-aws-3.1"
+
+// securitySeverity is the CVSS-like score code scanning ranks by: a gap in
+// the audit trail is high (Security Hub rates CloudTrail.1 HIGH).
+const securitySeverity = "7.5"
+
+// Write implements Writer.
+func (SARIF) Write(w io.Writer, r *Report) error {
+	doc, err := sarif.New(sarif.Version210, true)
+	if err != nil {
+		return err
+	}
+	run := sarif.NewRunWithInformationURI(r.Tool.Name, "https://github.com/trailguard/trailguard")
+	run.Tool.Driver.Version = &r.Tool.Version
+	rule := run.AddRule(SARIFRuleID).
+		WithName("CloudTrailEnabledInAllRegions").
+		WithShortDescription(sarif.NewMultiformatMessageString(r.Control.Title)).
+		WithFullDescription(sarif.NewMultiformatMessageString(r.Control.Benchmark + ": at least one multi-region trail that is logging and records all management events, read and write.")).
+		WithMarkdownHelp(trailguard.Explanation()).
+		WithProperties(sarif.Properties{
+			"security-severity": securitySeverity,
+			"tags":              []string{"security", "cis-aws", "cloudtrail", "logging"},
+			"precision":         "very-high",
+		})
+	rule.WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel("error"))
+	for _, res := range r.Results {
+		if res.Status == trailguard.StatusPass {
+			continue
+		}
+		level := sarifLevel(res.Status)
+		if res.Status == trailguard.StatusMuted {
+			level = sarifLevel(res.Underlying)
+		}
+		out := sarif.NewRuleResult(SARIFRuleID).
+			WithLevel(level).
+			WithMessage(sarif.NewTextMessage(string(res.Status) + ": " + subject(res) + ": " + explanation(res)))
+		out.WithRuleIndex(0)
+		loc := sarif.NewLocation()
+		if res.File != "" {
+			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().
+				WithArtifactLocation(sarif.NewSimpleArtifactLocation(filepath.ToSlash(res.File))).
+				WithRegion(sarif.NewSimpleRegion(max(res.Line, 1), max(res.Line, 1))))
+			if res.Resource != "" {
+				loc.WithLogicalLocations([]*sarif.LogicalLocation{sarif.NewLogicalLocation().WithFullyQualifiedName(res.Resource).WithKind("resource")})
+			}
+		} else {
+			loc.WithLogicalLocations([]*sarif.LogicalLocation{sarif.NewLogicalLocation().
+				WithName(res.Account).WithFullyQualifiedName("aws/account/" + res.Account).WithKind("module")})
+		}
+		out.AddLocation(loc)
+		out.WithPartialFingerPrints(map[string]interface{}{"trailguard/v1": fingerprint(res)})
+		if res.Status == trailguard.StatusMuted {
+			kind := "external" // a mutelist entry
+			if res.File != "" {
+				kind = "inSource" // a trailguard:ignore comment
+			}
+			out.AddSuppression(sarif.NewSuppression(kind).WithJustifcation(res.MuteReason))
+		}
+		run.AddResult(out)
+	}
+	doc.AddRun(run)
+	return doc.PrettyWrite(w)
+}
+
+func sarifLevel(s trailguard.Status) string {
+	if s == trailguard.StatusFail {
+		return "error"
+	}
+	return "warning"
+}
+
+// fingerprint identifies a finding across runs: the control and the
+// account, or the file and resource address (not the line, which moves
+// when code above it changes).
+func fingerprint(r trailguard.Result) string {
+	key := SARIFRuleID + "|" + r.Account
+	if r.File != "" {
+		key = SARIFRuleID + "|" + filepath.ToSlash(r.File) + "|" + r.Resource
+	}
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}
