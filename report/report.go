@@ -30,6 +30,9 @@ type Report struct {
 	// Skipped names organization accounts not scanned because they are
 	// not ACTIVE, with their state.
 	Skipped map[string]string `json:"skipped_accounts,omitempty"`
+	// Notices are things the reader should know that are not results: a
+	// mutelist entry that expired, for one.
+	Notices []string `json:"notices,omitempty"`
 }
 
 // Partial says why a scan's results are incomplete and which listed

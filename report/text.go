@@ -93,6 +93,9 @@ func (t Text) incomplete(ew *errWriter, r *Report) {
 			ew.printf("  %d listed account(s) not scanned: %s\n", n, list(p.NotScanned, 10))
 		}
 	}
+	for _, n := range r.Notices {
+		ew.printf("%s %s\n", t.paint(ansiYellow, "!"), n)
+	}
 	if len(r.Skipped) > 0 {
 		ids := make([]string, 0, len(r.Skipped))
 		for id := range r.Skipped {

@@ -41,6 +41,7 @@ The demo exits 0 when it ran, whatever the verdicts: they are the point.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			out.applyMutes(cmd.ErrOrStderr(), rep)
 			if err := out.write(cmd.OutOrStdout(), rep); err != nil {
 				if ee, ok := err.(*exitError); ok && ee.err == nil {
 					return nil // verdicts are not failures of the demo
@@ -85,6 +86,6 @@ func runDemo(ctx context.Context, stderr io.Writer, intro, strict bool, saveEvid
 	}
 	results := trailguard.EvaluateAll(accounts, trailguard.Options{Strict: strict})
 	return report.New(toolVersion(), report.Scan{
-		Source: "demo emulator", Strict: strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
+		Source: "demo emulator", Region: "us-east-1", Strict: strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, counter.Counts()), nil
 }

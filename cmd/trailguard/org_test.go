@@ -162,3 +162,50 @@ func TestScan_output_dir_writes_one_file_per_format(t *testing.T) {
 		t.Errorf("several formats without --output-dir: exit %d stderr %q", code, errOut)
 	}
 }
+
+func TestScan_mutelist(t *testing.T) {
+	_, url, org := generatedOrg(t, 30, 6)
+	var failing []string
+	for _, a := range org.Accounts {
+		if a.Want == "FAIL" {
+			failing = append(failing, a.ID)
+		}
+	}
+	if len(failing) == 0 {
+		t.Fatal("the generated organization has no failing account")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mutes.yaml")
+	os.WriteFile(file, []byte("mutes:\n  - accounts: [\""+strings.Join(failing, `", "`)+"\"]\n    reason: accepted until the migration\n    owner: sec\n    expires: 2999-01-01\n"+
+		"  - accounts: [\"*\"]\n    reason: old blanket exception\n    owner: bob\n    expires: 2001-01-01\n"), 0o644)
+	code, out, errOut := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json", "--mutelist", file)
+	var rep struct {
+		Results []struct {
+			Account    string `json:"account"`
+			Status     string `json:"status"`
+			Underlying string `json:"underlying_status"`
+			MuteReason string `json:"mute_reason"`
+		}
+		Summary struct{ Fail, Muted int }
+		Notices []string
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if code == 1 || rep.Summary.Fail != 0 || rep.Summary.Muted != len(failing) {
+		t.Errorf("exit %d summary %+v, want the %d failing accounts muted", code, rep.Summary, len(failing))
+	}
+	for _, r := range rep.Results {
+		if r.Status == "MUTED" && (r.Underlying != "FAIL" || !strings.Contains(r.MuteReason, "accepted until the migration")) {
+			t.Errorf("%+v", r)
+		}
+	}
+	if len(rep.Notices) != 1 || !strings.Contains(rep.Notices[0], "expired") || !strings.Contains(errOut, "bob") {
+		t.Errorf("notices %q stderr %q", rep.Notices, errOut)
+	}
+	os.WriteFile(file, []byte("mutes:\n  - accounts: [x]\n    owner: o\n    expires: 2999-01-01\n"), 0o644)
+	code, _, errOut = cli(t, "scan", "--org", "--endpoint-url", url, "--mutelist", file)
+	if code != 2 || !strings.Contains(errOut, "mutes.yaml:2") {
+		t.Errorf("bad mutelist: exit %d stderr %q", code, errOut)
+	}
+}

@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/mutelist"
 	"github.com/trailguard/trailguard/report"
 )
 
@@ -21,6 +23,8 @@ type outputFlags struct {
 	color     string
 	strict    bool
 	verbose   bool
+	mutelist  string
+	mutes     *mutelist.List
 }
 
 func (o *outputFlags) register(cmd *cobra.Command) {
@@ -29,6 +33,7 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per --format to `DIR` (trailguard.<ext>)")
 	f.StringVar(&o.color, "color", "auto", "colour: auto (terminal and NO_COLOR unset), always, never")
+	f.StringVar(&o.mutelist, "mutelist", "", "YAML `FILE` of exceptions (accounts, regions, trails; each with reason, owner, expires):\nmatched results show as MUTED with the reason; expired entries stop muting")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "text format: detail every account, passing ones included, even in a long report")
 	f.BoolVar(&o.strict, "strict", false, "a trail that excludes management event sources (KMS, RDS Data API) does not count,\nas in AWS Config multi-region-cloudtrail-enabled and Security Hub CloudTrail.1")
 }
@@ -68,7 +73,27 @@ func (o *outputFlags) validate() error {
 	default:
 		return usageErr("--color must be auto, always or never, not %q", o.color)
 	}
+	if o.mutelist != "" {
+		l, err := mutelist.Load(o.mutelist)
+		if err != nil {
+			return usageErr("--mutelist: %v", err)
+		}
+		o.mutes = l
+	}
 	return nil
+}
+
+// applyMutes mutes what the mutelist matches, as of now, and tells the
+// user about expired entries.
+func (o *outputFlags) applyMutes(stderr io.Writer, rep *report.Report) {
+	if o.mutes == nil {
+		return
+	}
+	rep.Notices = append(rep.Notices, o.mutes.Apply(rep.Results, time.Now())...)
+	rep.Summary = trailguard.Summarize(rep.Results)
+	for _, n := range rep.Notices {
+		fmt.Fprintln(stderr, "trailguard:", n)
+	}
 }
 
 // extensions names the file each format is written to under --output-dir.

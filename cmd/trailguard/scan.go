@@ -192,6 +192,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		Source: source, Region: scanRegion, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
 	rep.Partial, rep.Skipped = partial, skipped
+	sf.out.applyMutes(stderr, rep)
 	err := sf.out.write(stdout, rep)
 	if saveErr != nil {
 		// The report is still printed; the evidence failure then decides the

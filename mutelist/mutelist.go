@@ -1,0 +1,249 @@
+// Package mutelist reads exceptions to the control from a YAML file and
+// applies them to results: a matched result becomes MUTED, keeping its
+// status underneath, with the entry's reason. Every entry must say why,
+// who owns it and until when; an expired entry stops muting and is
+// reported, so exceptions cannot outlive their review date unnoticed.
+//
+//	mutes:
+//	  - accounts: ["123456789012", "2222*"]   # account ids, * and ? wildcards (default: every account)
+//	    regions: ["ap-east-1", "me-*"]         # optional: only gaps in these regions
+//	    trails: ["arn:aws:cloudtrail:*:*:trail/legacy-*"]  # optional: only results involving such a trail
+//	    reason: sandbox accounts, closed in Q1
+//	    owner: platform-team@example.com
+//	    expires: 2027-03-31
+package mutelist
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Entry is one exception.
+type Entry struct {
+	Accounts []string `yaml:"accounts"`
+	Regions  []string `yaml:"regions"`
+	Trails   []string `yaml:"trails"`
+	Reason   string   `yaml:"reason"`
+	Owner    string   `yaml:"owner"`
+	Expires  string   `yaml:"expires"`
+
+	expires time.Time // the end of the Expires day, UTC
+	line    int
+}
+
+// List is a parsed mutelist.
+type List struct {
+	File    string
+	Entries []Entry
+}
+
+// Error is a problem in the file, with where it is.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}
+
+// Load reads and checks the mutelist at path.
+func Load(file string) (*List, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(file, b)
+}
+
+// Parse checks a mutelist document; file names it in errors.
+func Parse(file string, b []byte) (*List, error) {
+	var doc struct {
+		Mutes []yaml.Node `yaml:"mutes"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) { // an empty file mutes nothing
+			return &List{File: file}, nil
+		}
+		return nil, yamlError(file, err)
+	}
+	l := &List{File: file}
+	for i := range doc.Mutes {
+		n := &doc.Mutes[i]
+		// Node.Decode has no strict mode: a misspelt key would silently
+		// widen the entry, so keys are checked here.
+		if n.Kind == yaml.MappingNode {
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				switch key := n.Content[k]; key.Value {
+				case "accounts", "regions", "trails", "reason", "owner", "expires":
+				default:
+					return nil, &Error{File: file, Line: key.Line, Msg: fmt.Sprintf("mute entry %d: unknown field %q (known: accounts, regions, trails, reason, owner, expires)", i+1, key.Value)}
+				}
+			}
+		}
+		var e Entry
+		if err := n.Decode(&e); err != nil {
+			return nil, yamlError(file, err)
+		}
+		e.line = n.Line
+		bad := func(format string, args ...any) error {
+			return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("mute entry %d: ", i+1) + fmt.Sprintf(format, args...)}
+		}
+		for _, f := range []struct{ name, v string }{{"reason", e.Reason}, {"owner", e.Owner}, {"expires", e.Expires}} {
+			if strings.TrimSpace(f.v) == "" {
+				return nil, bad("%s is required (every exception says why, who owns it and until when)", f.name)
+			}
+		}
+		day, err := time.Parse("2006-01-02", strings.TrimSpace(e.Expires))
+		if err != nil {
+			return nil, bad("expires %q is not a date (YYYY-MM-DD)", e.Expires)
+		}
+		e.expires = day.Add(24 * time.Hour)
+		if len(e.Accounts) == 0 {
+			e.Accounts = []string{"*"}
+		}
+		l.Entries = append(l.Entries, e)
+	}
+	return l, nil
+}
+
+// yamlError turns the YAML library's message ("yaml: line 3: ...") into
+// one that names the file.
+func yamlError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+	}
+	if te := (*yaml.TypeError)(nil); errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = strings.Join(te.Errors, "; ")
+		fmt.Sscanf(te.Errors[0], "line %d:", &line)
+	}
+	return &Error{File: file, Line: line, Msg: msg}
+}
+
+// Apply mutes the results the entries match and returns a notice for each
+// expired entry. An entry matches a result that does not pass when:
+//   - the result's account (for IaC results, the resource address) matches
+//     one of Accounts;
+//   - with Regions, every enabled region the result leaves uncovered
+//     matches one of them (the exception covers the whole gap, not part of
+//     it), and there is such a region;
+//   - with Trails, one of the result's trails matches one of them.
+//
+// The first matching entry wins. An entry whose expiry date has passed
+// (it holds through the whole day, UTC) mutes nothing.
+func (l *List) Apply(results []trailguard.Result, now time.Time) []string {
+	var notices []string
+	for _, e := range l.Entries {
+		if !now.Before(e.expires) {
+			notices = append(notices, fmt.Sprintf("%s:%d: mute entry expired on %s (owner %s) and no longer applies: %s", l.File, e.line, e.Expires, e.Owner, e.Reason))
+		}
+	}
+	for i := range results {
+		r := &results[i]
+		if r.Status == trailguard.StatusPass || r.Status == trailguard.StatusMuted {
+			continue
+		}
+		for _, e := range l.Entries {
+			if now.Before(e.expires) && e.matches(*r) {
+				r.Mute(fmt.Sprintf("%s (owner %s, until %s; %s:%d)", e.Reason, e.Owner, e.Expires, l.File, e.line))
+				break
+			}
+		}
+	}
+	return notices
+}
+
+func (e Entry) matches(r trailguard.Result) bool {
+	subject := r.Account
+	if r.File != "" {
+		subject = r.Resource
+	}
+	if !anyMatch(e.Accounts, subject) {
+		return false
+	}
+	if len(e.Regions) > 0 {
+		gaps := r.UncoveredRegions()
+		if len(gaps) == 0 {
+			return false
+		}
+		for _, g := range gaps {
+			if !anyMatch(e.Regions, g) {
+				return false
+			}
+		}
+	}
+	if len(e.Trails) > 0 {
+		found := false
+		for _, t := range r.Trails {
+			if anyMatch(e.Trails, t.ARN) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// anyMatch reports whether s matches one of the shell patterns (* and ?;
+// '*' also crosses ':' and '/', as ARNs need).
+func anyMatch(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if wildcard(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcard matches * (any run, separators included) and ? (one
+// character). path.Match stops * at '/', which trail ARNs contain.
+func wildcard(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for len(p) > 0 && p[0] == '*' {
+				p = p[1:]
+			}
+			if p == "" {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if wildcard(p, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		default:
+			if s == "" || p[0] != s[0] {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		}
+	}
+	return s == ""
+}
