@@ -104,7 +104,7 @@ type Style struct {
 
 // Formats lists the format names ForFormat knows, sorted.
 func Formats() []string {
-	names := []string{"json", "text", "csv", "markdown", "junit", "sarif", "asff", "ocsf"}
+	names := []string{"json", "text", "csv", "markdown", "junit", "sarif", "asff", "ocsf", "html"}
 	sort.Strings(names)
 	return names
 }
@@ -128,6 +128,8 @@ func ForFormat(name string, style Style) (Writer, error) {
 		return ASFF{}, nil
 	case "ocsf":
 		return OCSF{}, nil
+	case "html":
+		return HTML{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (choose one of: %s)", name, strings.Join(Formats(), ", "))
 }
