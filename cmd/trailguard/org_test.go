@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
@@ -207,5 +208,36 @@ func TestScan_mutelist(t *testing.T) {
 	code, _, errOut = cli(t, "scan", "--org", "--endpoint-url", url, "--mutelist", file)
 	if code != 2 || !strings.Contains(errOut, "mutes.yaml:2") {
 		t.Errorf("bad mutelist: exit %d stderr %q", code, errOut)
+	}
+}
+
+func TestScan_securityhub_import(t *testing.T) {
+	emu, url, org := generatedOrg(t, 12, 39)
+	code, _, errOut := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json", "--securityhub")
+	noRole := 0
+	for _, a := range org.Accounts {
+		got := emu.Findings(a.ID, "us-east-1")
+		if a.Want == "ERROR" {
+			noRole++
+			if len(got) != 0 {
+				t.Errorf("%s: findings imported without a role", a.ID)
+			}
+			continue
+		}
+		f := got["trailguard/"+trailguard.ControlID+"/"+a.ID]
+		if f == nil {
+			t.Errorf("%s (%s): no finding in its Security Hub", a.ID, a.Want)
+			continue
+		}
+		status := f["Compliance"].(map[string]any)["Status"]
+		if want := map[string]string{"PASS": "PASSED", "FAIL": "FAILED", "UNKNOWN": "WARNING"}[a.Want]; status != want {
+			t.Errorf("%s: compliance %v, want %s", a.ID, status, want)
+		}
+	}
+	if noRole == 0 {
+		t.Fatal("the generated organization has no account without a role: choose another seed")
+	}
+	if !strings.Contains(errOut, "imported") || code != 2 || !strings.Contains(errOut, "AssumeRole") {
+		t.Errorf("exit %d stderr %q", code, errOut)
 	}
 }

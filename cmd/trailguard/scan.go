@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -17,6 +18,23 @@ import (
 	"github.com/trailguard/trailguard/evidence"
 	"github.com/trailguard/trailguard/report"
 )
+
+// importFindings files the report's findings in Security Hub and says
+// how it went; a refused finding makes the run exit 2.
+func importFindings(ctx context.Context, stderr io.Writer, cfg sdkaws.Config, rep *report.Report, o tgaws.OrgOptions) error {
+	sum, err := tgaws.ImportFindings(ctx, cfg, report.Findings(rep), o)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--securityhub: %w", err)}
+	}
+	fmt.Fprintf(stderr, "imported %d finding(s) into Security Hub in %s\n", sum.Imported, cfg.Region)
+	if len(sum.Failed) > 0 {
+		for _, f := range sum.Failed {
+			fmt.Fprintln(stderr, "trailguard: --securityhub:", f)
+		}
+		return &exitError{code: 2, err: fmt.Errorf("--securityhub: %d finding(s) or account(s) refused", len(sum.Failed))}
+	}
+	return nil
+}
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -33,6 +51,7 @@ type scanFlags struct {
 	org            bool
 	orgOpts        tgaws.OrgOptions
 	accountsFile   string
+	securityHub    bool
 }
 
 func newScanCmd() *cobra.Command {
@@ -88,6 +107,7 @@ Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR, a partial scan or a usage error.`,
 	f.StringSliceVar(&sf.orgOpts.Include, "accounts", nil, "with --org: scan only these account `IDS` (comma-separated)")
 	f.StringVar(&sf.accountsFile, "accounts-file", "", "with --org: scan only the account ids in `FILE` (one per line, # comments)")
 	f.StringSliceVar(&sf.orgOpts.Exclude, "exclude-accounts", nil, "with --org: leave these account `IDS` out")
+	f.BoolVar(&sf.securityHub, "securityhub", false, "also import the findings into AWS Security Hub (BatchImportFindings, in --region);\nwith --org each member's through its role, which then needs securityhub:BatchImportFindings")
 	f.BoolVar(&sf.orgOpts.MemberRegions, "member-regions", false, "with --org: ask every member for its enabled regions, even when it passes\n(by default a passing member's opt-in regions are listed as not read)")
 	return cmd
 }
@@ -121,12 +141,16 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		sf.orgOpts.Include = append(sf.orgOpts.Include, ids...)
 	}
 	sf.orgOpts.AccountTimeout = sf.accountTimeout
+	if sf.securityHub && sf.evidenceDir != "" {
+		return usageErr("--securityhub imports from a live scan; it cannot be combined with --evidence")
+	}
 	if sf.org && sf.evidenceDir != "" {
 		return usageErr("--org scans AWS; an evidence directory already holds its accounts")
 	}
 	started := time.Now()
 	var partial *report.Partial
 	scanRegion := ""
+	var liveCfg *sdkaws.Config
 	var skipped map[string]string
 	var accounts []trailguard.Account
 	var calls map[string]int
@@ -151,6 +175,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 			return &exitError{code: 2, err: err}
 		}
 		scanRegion = cfg.Region
+		liveCfg = &cfg
 		progress := newProgress(stderr)
 		if sf.org {
 			stopWatch := watchInterrupt(parent, stderr)
@@ -194,6 +219,13 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	rep.Partial, rep.Skipped = partial, skipped
 	sf.out.applyMutes(stderr, rep)
 	err := sf.out.write(stdout, rep)
+	if sf.securityHub && liveCfg != nil {
+		if herr := importFindings(ctx, stderr, *liveCfg, rep, sf.orgOpts); herr != nil && err == nil {
+			err = herr
+		} else if herr != nil {
+			fmt.Fprintln(stderr, "trailguard:", herr)
+		}
+	}
 	if saveErr != nil {
 		// The report is still printed; the evidence failure then decides the
 		// exit code unless a FAIL already did.

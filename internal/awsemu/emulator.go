@@ -44,6 +44,8 @@ type Emulator struct {
 	trails   map[string]*trail  // by trail ARN
 	buckets  map[string]*bucket // bucket names are global
 
+	findings map[string]map[string]map[string]any // account/region → Id → finding
+
 	faults      []*faultState
 	random      *randomFaults
 	faultsDrawn int
@@ -123,6 +125,7 @@ var services = map[string]*service{
 	"ec2":           ec2Service,
 	"s3":            s3Service,
 	"organizations": organizationsService,
+	"securityhub":   securityHubService,
 }
 
 // ServeHTTP routes one request: credential scope → service and region,
