@@ -242,3 +242,60 @@ func TestScan_securityhub_import(t *testing.T) {
 		t.Errorf("exit %d stderr %q", code, errOut)
 	}
 }
+
+// The policies iam-policy prints are enough: the emulator gives the
+// management account and the member roles exactly those actions, and the
+// scan gets every verdict the organization was built for; without
+// DescribeTrails it cannot.
+func TestIAMPolicy_is_exactly_what_the_scan_needs(t *testing.T) {
+	actions := func(args ...string) []string {
+		code, out, errOut := cli(t, append([]string{"iam-policy"}, args...)...)
+		if code != 0 {
+			t.Fatalf("iam-policy %v: exit %d %s", args, code, errOut)
+		}
+		var p struct{ Statement []struct{ Action []string } }
+		if err := json.Unmarshal([]byte(out), &p); err != nil {
+			t.Fatal(err)
+		}
+		var all []string
+		for _, s := range p.Statement {
+			all = append(all, s.Action...)
+		}
+		return all
+	}
+	caller, member := actions("--org", "--securityhub"), actions("--member-role", "--securityhub")
+
+	scan := func(callerActions []string) (int, map[string]string, string) {
+		emu, url, org := generatedOrg(t, 12, 39)
+		emu.AllowOnly(org.Management.AccountID, callerActions...)
+		for _, a := range org.Accounts[1:] {
+			emu.AllowOnly(a.ID, member...)
+		}
+		code, out, errOut := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json", "--securityhub")
+		return code, statuses(parseReport(t, out)), errOut
+	}
+	_, got, errOut := scan(caller)
+	_, _, org := generatedOrg(t, 12, 39)
+	for _, a := range org.Accounts {
+		if got[a.ID] != a.Want {
+			t.Errorf("%s: %s with the documented policy, want %s", a.ID, got[a.ID], a.Want)
+		}
+	}
+	if strings.Contains(errOut, "not authorized") && !strings.Contains(errOut, "role/OrganizationAccountAccessRole") {
+		t.Errorf("access denied with the documented policy: %s", errOut)
+	}
+	// Without one of the actions, the management account cannot be read.
+	// (Without GetEventSelectors alone it would still pass: its
+	// organization trail's selectors are then read by a member, and trail
+	// facts are shared by ARN.)
+	var fewer []string
+	for _, a := range caller {
+		if a != "cloudtrail:DescribeTrails" {
+			fewer = append(fewer, a)
+		}
+	}
+	_, got, _ = scan(fewer)
+	if got[demo.OrgManagement] != "ERROR" {
+		t.Errorf("the management account is %s without cloudtrail:DescribeTrails, want ERROR", got[demo.OrgManagement])
+	}
+}

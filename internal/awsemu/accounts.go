@@ -29,7 +29,8 @@ type account struct {
 	// outsideOrgTrails: the organization's trails do not apply here
 	// (ExcludeFromOrgTrails).
 	outsideOrgTrails bool
-	state            string // Organizations State; "" is ACTIVE
+	state            string   // Organizations State; "" is ACTIVE
+	allowed          []string // AllowOnly; nil: every action
 }
 
 type role struct {

@@ -213,6 +213,9 @@ func (e *Emulator) admit(c *call, svc *service) *apiError {
 		return err
 	}
 	c.cred = cred
+	if err := e.checkPermission(c); err != nil {
+		return err
+	}
 	if err := e.takeFault(c); err != nil {
 		return err
 	}

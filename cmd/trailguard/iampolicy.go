@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	tgaws "github.com/trailguard/trailguard/aws"
+)
+
+// iamPolicy is an IAM policy document.
+type iamPolicy struct {
+	Version   string         `json:"Version"`
+	Statement []iamStatement `json:"Statement"`
+}
+
+type iamStatement struct {
+	Sid      string   `json:"Sid"`
+	Effect   string   `json:"Effect"`
+	Action   []string `json:"Action"`
+	Resource any      `json:"Resource"`
+}
+
+// auditActions are what a scan of one account calls (aws.ScanAccount):
+// every one is read-only. CloudTrail's describe and get calls take no
+// resource-level condition that would narrow them usefully, so "*".
+var auditActions = []string{
+	"cloudtrail:DescribeTrails",
+	"cloudtrail:GetEventSelectors",
+	"cloudtrail:GetTrailStatus",
+	"ec2:DescribeRegions",
+}
+
+func newIAMPolicyCmd() *cobra.Command {
+	var org, memberRole, securityHub bool
+	roleName := tgaws.DefaultRoleName
+	cmd := &cobra.Command{
+		Use:   "iam-policy",
+		Short: "Print the least-privilege IAM policy a scan needs",
+		Long: `iam-policy prints the IAM policy document that lets 'trailguard scan' run
+with nothing more: the read-only CloudTrail and EC2 calls of one account, plus,
+with --org, listing the organization and assuming the member role, and with
+--securityhub, importing findings. --member-role prints the policy of the role
+assumed in each member account instead.`,
+		Example: `  trailguard iam-policy > trailguard-audit.json
+  trailguard iam-policy --org --role-name AuditRole
+  trailguard iam-policy --member-role --securityhub`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := auditPolicy(org && !memberRole, securityHub, roleName)
+			b, err := json.MarshalIndent(p, "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.Bool("audit", true, "the policy of a scan (the default; remediation is not part of this build)")
+	f.BoolVar(&org, "org", false, "add what 'scan --org' needs in the management account")
+	f.BoolVar(&memberRole, "member-role", false, "print the permissions of the role assumed in member accounts")
+	f.BoolVar(&securityHub, "securityhub", false, "add securityhub:BatchImportFindings for 'scan --securityhub'")
+	f.StringVar(&roleName, "role-name", roleName, "with --org: the member role `NAME` the caller may assume")
+	return cmd
+}
+
+// auditPolicy builds the policy: the scan's own read calls, the
+// organization calls when org, and the import when securityHub.
+func auditPolicy(org, securityHub bool, roleName string) iamPolicy {
+	p := iamPolicy{Version: "2012-10-17", Statement: []iamStatement{
+		{Sid: "TrailguardReadTrails", Effect: "Allow", Action: append([]string(nil), auditActions...), Resource: "*"},
+	}}
+	// sts:GetCallerIdentity needs no permission: AWS always allows it.
+	if org {
+		p.Statement[0].Action = append(p.Statement[0].Action, "organizations:ListAccounts")
+		p.Statement = append(p.Statement, iamStatement{Sid: "TrailguardAssumeMemberRole", Effect: "Allow",
+			Action: []string{"sts:AssumeRole"}, Resource: "arn:aws:iam::*:role/" + roleName})
+	}
+	if securityHub {
+		p.Statement = append(p.Statement, iamStatement{Sid: "TrailguardImportFindings", Effect: "Allow",
+			Action: []string{"securityhub:BatchImportFindings"}, Resource: "*"})
+	}
+	return p
+}
