@@ -47,7 +47,7 @@ func Evaluate(acct Account, opts Options) Result {
 		res.Status, res.Reasons = whyNotPass(res.Trails)
 	}
 	res.Regions = regionCoverage(acct, res.Trails, covering)
-	if acct.Regions == nil && acct.Error == "" {
+	if acct.Regions == nil && acct.Error == "" && !acct.static {
 		msg := "enabled regions could not be listed"
 		if acct.RegionsError != "" {
 			msg += ": " + acct.RegionsError
@@ -387,7 +387,11 @@ func whyNotPass(vs []TrailVerdict) (Status, []string) {
 		}
 		var names []string
 		for _, v := range vs {
-			names = append(names, fmt.Sprintf("%s (%s)", v.Name, v.HomeRegion))
+			if v.HomeRegion == "" {
+				names = append(names, v.Name) // declared in code: no region yet
+			} else {
+				names = append(names, fmt.Sprintf("%s (%s)", v.Name, v.HomeRegion))
+			}
 		}
 		return StatusFail, []string{"no multi-region trail: only single-region trails " + strings.Join(names, ", ")}
 	}

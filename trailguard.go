@@ -21,6 +21,10 @@ type Account struct {
 	RegionsError string   `json:"regions_error,omitempty"`
 	// CallerARN is the identity the account was read as, when known.
 	CallerARN string `json:"caller_arn,omitempty"`
+
+	// static marks a snapshot read from code, not from an account: it has
+	// no regions to list.
+	static bool
 }
 
 // Region is one AWS region and whether the account may use it.
