@@ -122,6 +122,9 @@ func (t Text) table(ew *errWriter, results []trailguard.Result) {
 	nameWidth := len("NAME")
 	for _, r := range results {
 		nameWidth = max(nameWidth, len([]rune(r.AccountName)))
+		if r.File != "" {
+			nameWidth = max(nameWidth, len([]rune(subject(r))))
+		}
 	}
 	nameWidth = min(nameWidth, 40)
 	pad := func(s string, n int) string {
@@ -147,7 +150,11 @@ func (t Text) table(ew *errWriter, results []trailguard.Result) {
 			detail = r.Reasons[0]
 		}
 		uncovered := fmt.Sprintf("%9d", len(r.UncoveredRegions()))
-		ew.printf("%s  %s  %s%s  %s  %s\n", pad(r.Account, 12), pad(r.AccountName, nameWidth),
+		acct, name := r.Account, r.AccountName
+		if r.File != "" {
+			name = subject(r)
+		}
+		ew.printf("%s  %s  %s%s  %s  %s\n", pad(acct, 12), pad(name, nameWidth),
 			t.status(r.Status), strings.Repeat(" ", max(statusWidth-len(r.Status), 0)), uncovered, detail)
 	}
 }
@@ -161,14 +168,20 @@ func trailName(arn string) string {
 }
 
 func (t Text) account(ew *errWriter, res trailguard.Result) {
-	name := res.Account
+	label, name := "Account", res.Account
 	if name == "" {
 		name = "(unknown account)"
 	}
 	if res.AccountName != "" {
 		name += " (" + res.AccountName + ")"
 	}
-	ew.printf("%s %s  %s\n", t.paint(ansiBold, "Account"), t.paint(ansiBold, name), t.status(res.Status))
+	if res.File != "" {
+		label, name = "Resource", subject(res)
+	}
+	ew.printf("%s %s  %s\n", t.paint(ansiBold, label), t.paint(ansiBold, name), t.status(res.Status))
+	if res.MuteReason != "" {
+		ew.printf("  muted (%s underneath): %s\n", res.Underlying, res.MuteReason)
+	}
 	if res.CoveringTrail != "" {
 		ew.printf("  covered by  %s\n", res.CoveringTrail)
 	}
@@ -305,8 +318,15 @@ func wrap(items []string, n int, indent string) string {
 
 func (t Text) summary(ew *errWriter, r *Report) {
 	s := r.Summary
+	noun := "account(s)"
+	for _, res := range r.Results {
+		if res.File != "" {
+			noun = "result(s)"
+			break
+		}
+	}
 	parts := []string{
-		fmt.Sprintf("%d account(s)", s.Total),
+		fmt.Sprintf("%d %s", s.Total, noun),
 		t.paint(ansiGreen, fmt.Sprintf("%d PASS", s.Pass)),
 		t.paint(ansiRed, fmt.Sprintf("%d FAIL", s.Fail)),
 		t.paint(ansiYellow, fmt.Sprintf("%d UNKNOWN", s.Unknown)),
