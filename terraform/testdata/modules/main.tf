@@ -1,0 +1,8 @@
+module "prod" {
+  source = "./modules/trail"
+  multi  = true
+}
+module "dev" {
+  source = "./modules/trail"
+  multi  = false
+}
