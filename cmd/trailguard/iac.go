@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -94,47 +96,33 @@ func runIaC(stdout, stderr io.Writer, paths []string, f iacFlags) error {
 		return usageErr("%v", err)
 	}
 	opts := trailguard.Options{Strict: f.out.strict}
+	// Modules and files are read in parallel, each into its own slot, so
+	// the report's order does not depend on scheduling.
+	jobs := len(found.modules) + len(found.files)
+	slots := make([][]trailguard.Result, jobs)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if i < len(found.modules) {
+					slots[i] = checkModule(found.modules[i], tfOpts, opts)
+				} else {
+					slots[i] = checkFile(found.files[i-len(found.modules)], cfnOpts, opts)
+				}
+			}
+		}()
+	}
+	for i := range jobs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 	var results []trailguard.Result
-	add := func(ts []trailguard.IaCTrail) {
-		for _, t := range ts {
-			results = append(results, trailguard.EvaluateIaC(t, opts))
-		}
-	}
-	for _, dir := range found.modules {
-		ts, errs := terraform.ReadModule(dir, tfOpts)
-		add(ts)
-		for _, e := range errs {
-			results = append(results, fileError(e))
-		}
-	}
-	for _, file := range found.files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			results = append(results, fileError(err))
-			continue
-		}
-		switch {
-		case strings.HasSuffix(file, ".json") && terraform.IsPlan(b):
-			ts, err := terraform.ReadPlan(file, b)
-			if err != nil {
-				results = append(results, fileError(err))
-			}
-			add(ts)
-		case cloudformation.IsTemplate(b):
-			ts, err := cloudformation.Read(file, b, cfnOpts)
-			if err != nil {
-				results = append(results, fileError(err))
-			}
-			add(ts)
-		case looksLikeIaC(b) && !parses(b):
-			// Broken, and probably a template or plan: say so rather than
-			// skip what may hold a trail.
-			_, err := cloudformation.Read(file, b, cfnOpts)
-			if err == nil {
-				err = fmt.Errorf("%s: not a template or plan this tool can read", file)
-			}
-			results = append(results, fileError(err))
-		}
+	for _, s := range slots {
+		results = append(results, s...)
 	}
 	rep := report.New(toolVersion(), report.Scan{Source: "iac:" + strings.Join(paths, ","), Strict: f.out.strict,
 		StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds()}, results, nil)
@@ -143,6 +131,51 @@ func runIaC(stdout, stderr io.Writer, paths []string, f iacFlags) error {
 	}
 	f.out.applyMutes(stderr, rep)
 	return f.out.write(stdout, rep)
+}
+
+func evaluateAll(ts []trailguard.IaCTrail, opts trailguard.Options) []trailguard.Result {
+	out := make([]trailguard.Result, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, trailguard.EvaluateIaC(t, opts))
+	}
+	return out
+}
+
+// checkModule reads and judges one Terraform root module.
+func checkModule(dir string, tfOpts terraform.Options, opts trailguard.Options) []trailguard.Result {
+	ts, errs := terraform.ReadModule(dir, tfOpts)
+	results := evaluateAll(ts, opts)
+	for _, e := range errs {
+		results = append(results, fileError(e))
+	}
+	return results
+}
+
+// checkFile reads and judges one JSON or YAML file: a plan, a template, or
+// (quietly) neither.
+func checkFile(file string, cfnOpts cloudformation.Options, opts trailguard.Options) []trailguard.Result {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return []trailguard.Result{fileError(err)}
+	}
+	var ts []trailguard.IaCTrail
+	switch {
+	case strings.HasSuffix(file, ".json") && terraform.IsPlan(b):
+		ts, err = terraform.ReadPlan(file, b)
+	case cloudformation.IsTemplate(b):
+		ts, err = cloudformation.Read(file, b, cfnOpts)
+	case looksLikeIaC(b) && !parses(b):
+		// Broken, and probably a template or plan: say so rather than
+		// skip what may hold a trail.
+		if _, err = cloudformation.Read(file, b, cfnOpts); err == nil {
+			err = fmt.Errorf("%s: not a template or plan this tool can read", file)
+		}
+	}
+	results := evaluateAll(ts, opts)
+	if err != nil {
+		results = append(results, fileError(err))
+	}
+	return results
 }
 
 type iacFiles struct {
