@@ -1,8 +1,10 @@
 package report
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"path/filepath"
 
@@ -31,13 +33,14 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 	if err != nil {
 		return err
 	}
+	helpText := trailguard.Explanation()
 	run := sarif.NewRunWithInformationURI(r.Tool.Name, "https://github.com/trailguard/trailguard")
 	run.Tool.Driver.Version = &r.Tool.Version
 	rule := run.AddRule(SARIFRuleID).
 		WithName("CloudTrailEnabledInAllRegions").
 		WithShortDescription(sarif.NewMultiformatMessageString(r.Control.Title)).
 		WithFullDescription(sarif.NewMultiformatMessageString(r.Control.Benchmark + ": at least one multi-region trail that is logging and records all management events, read and write.")).
-		WithMarkdownHelp(trailguard.Explanation()).
+		WithHelp(&sarif.MultiformatMessageString{Text: &helpText, Markdown: &helpText}).
 		WithProperties(sarif.Properties{
 			"security-severity": securitySeverity,
 			"tags":              []string{"security", "cis-aws", "cloudtrail", "logging"},
@@ -75,12 +78,44 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 			if res.File != "" {
 				kind = "inSource" // a trailguard:ignore comment
 			}
-			out.AddSuppression(sarif.NewSuppression(kind).WithJustifcation(res.MuteReason))
+			out.AddSuppression(sarif.NewSuppression(kind).WithStatus("accepted").WithJustifcation(res.MuteReason))
 		}
 		run.AddResult(out)
 	}
 	doc.AddRun(run)
-	return doc.PrettyWrite(w)
+	// The library writes unset optional fields of some objects (a
+	// suppression's guid and location) as null, which the SARIF schema
+	// refuses; they are dropped on the way out.
+	var buf bytes.Buffer
+	if err := doc.Write(&buf); err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(dropNulls(v))
+}
+
+// dropNulls removes null members from objects.
+func dropNulls(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if e == nil {
+				delete(t, k)
+				continue
+			}
+			t[k] = dropNulls(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = dropNulls(e)
+		}
+	}
+	return v
 }
 
 func sarifLevel(s trailguard.Status) string {
