@@ -165,17 +165,19 @@ func (ASFF) Write(w io.Writer, r *Report) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(prune(v))
+	return enc.Encode(prune(v, true))
 }
 
-// prune drops nulls, empty strings, and objects and arrays left empty,
-// from objects; arrays keep their elements' places.
-func prune(v any) any {
+// prune drops null members from decoded JSON objects and, with empty, also
+// empty strings and the objects and arrays left empty; arrays keep their
+// elements' places. The SDK types and the SARIF library write unset fields
+// as null or "", which Security Hub and the SARIF schema read as values.
+func prune(v any, empty bool) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			e = prune(e)
-			if isEmpty(e) {
+			e = prune(e, empty)
+			if e == nil || (empty && isEmpty(e)) {
 				delete(t, k)
 				continue
 			}
@@ -184,7 +186,7 @@ func prune(v any) any {
 		return t
 	case []any:
 		for i, e := range t {
-			t[i] = prune(e)
+			t[i] = prune(e, empty)
 		}
 		return t
 	}
@@ -193,8 +195,6 @@ func prune(v any) any {
 
 func isEmpty(v any) bool {
 	switch t := v.(type) {
-	case nil:
-		return true
 	case string:
 		return t == ""
 	case map[string]any:

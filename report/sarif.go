@@ -96,26 +96,7 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(dropNulls(v))
-}
-
-// dropNulls removes null members from objects.
-func dropNulls(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			if e == nil {
-				delete(t, k)
-				continue
-			}
-			t[k] = dropNulls(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = dropNulls(e)
-		}
-	}
-	return v
+	return enc.Encode(prune(v, false))
 }
 
 func sarifLevel(s trailguard.Status) string {

@@ -415,40 +415,15 @@ func (r *reader) trail(b *hcl.Block, ctx *hcl.EvalContext, why map[string]string
 	r.attrs(content.Attributes, ctx, why, values, unk, "")
 	var basic, advanced []any
 	for _, sb := range content.Blocks {
-		m := map[string]any{}
 		switch sb.Type {
 		case "event_selector":
-			sc, _, d := sb.Body.PartialContent(eventSelectorSchema)
-			if d.HasErrors() {
-				unk["event_selector"] = diagErr(d).Error()
-				continue
+			if m, ok := r.block(sb, eventSelectorSchema, dataResourceSchema, "data_resource", ctx, why, unk); ok {
+				basic = append(basic, m)
 			}
-			r.attrs(sc.Attributes, ctx, why, m, unk, "event_selector.")
-			var drs []any
-			for _, dr := range sc.Blocks {
-				dc, _, _ := dr.Body.PartialContent(dataResourceSchema)
-				dm := map[string]any{}
-				r.attrs(dc.Attributes, ctx, why, dm, unknowns{}, "")
-				drs = append(drs, dm)
-			}
-			m["data_resource"] = drs
-			basic = append(basic, m)
 		case "advanced_event_selector":
-			ac, _, d := sb.Body.PartialContent(advancedSchema)
-			if d.HasErrors() {
-				unk["advanced_event_selector"] = diagErr(d).Error()
-				continue
+			if m, ok := r.block(sb, advancedSchema, fieldSelectorSchema, "field_selector", ctx, why, unk); ok {
+				advanced = append(advanced, m)
 			}
-			r.attrs(ac.Attributes, ctx, why, m, unk, "advanced_event_selector.")
-			var fss []any
-			for _, fb := range ac.Blocks {
-				fc, _, _ := fb.Body.PartialContent(fieldSelectorSchema)
-				fm := map[string]any{}
-				r.attrs(fc.Attributes, ctx, why, fm, unk, "advanced_event_selector.field_selector.")
-				fss = append(fss, fm)
-			}
-			m["field_selector"] = fss
-			advanced = append(advanced, m)
 		}
 	}
 	if basic != nil {
@@ -458,6 +433,28 @@ func (r *reader) trail(b *hcl.Block, ctx *hcl.EvalContext, why map[string]string
 		values["advanced_event_selector"] = advanced
 	}
 	return trailFromValues(addr, values, unk)
+}
+
+// block evaluates a selector block, and the blocks nested in it under
+// nestedKey (data_resource, field_selector), into a JSON-like map. An
+// unknown value anywhere in it makes the selectors unknown.
+func (r *reader) block(b *hcl.Block, schema, nested *hcl.BodySchema, nestedKey string, ctx *hcl.EvalContext, why map[string]string, unk unknowns) (map[string]any, bool) {
+	c, _, d := b.Body.PartialContent(schema)
+	if d.HasErrors() {
+		unk[b.Type] = diagErr(d).Error()
+		return nil, false
+	}
+	m := map[string]any{}
+	r.attrs(c.Attributes, ctx, why, m, unk, b.Type+".")
+	var children []any
+	for _, nb := range c.Blocks {
+		nc, _, _ := nb.Body.PartialContent(nested)
+		cm := map[string]any{}
+		r.attrs(nc.Attributes, ctx, why, cm, unk, b.Type+"."+nestedKey+".")
+		children = append(children, cm)
+	}
+	m[nestedKey] = children
+	return m, true
 }
 
 // attrs evaluates attributes into out (as JSON-like values); one that is

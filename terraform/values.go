@@ -74,6 +74,8 @@ func trailFromValues(address string, v map[string]any, unk unknowns) trailguard.
 			t.UnknownMultiRegion = why
 		case path == "enable_logging":
 			t.UnknownLogging = why
+		case strings.Contains(path, ".data_resource."):
+			// Which data events are recorded does not decide 3.1.
 		case strings.HasPrefix(path, "event_selector") || strings.HasPrefix(path, "advanced_event_selector"):
 			if t.UnknownSelectors == "" {
 				t.UnknownSelectors = why
