@@ -96,6 +96,6 @@ Exit codes: 0 all PASS, 1 a FAIL, 2 UNKNOWN/ERROR or a usage error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScanCmd(), newDemoCmd(), newExplainCmd(), newCollectScriptCmd(), newIAMPolicyCmd(), newIaCCmd())
+	root.AddCommand(newScanCmd(), newDemoCmd(), newExplainCmd(), newCollectScriptCmd(), newIAMPolicyCmd(), newIaCCmd(), newFixCmd())
 	return root
 }

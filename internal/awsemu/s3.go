@@ -34,6 +34,9 @@ type bucket struct {
 	name, owner, region string
 	created             time.Time
 	policy              string
+	// The configuration documents as the client sent them (XML), by
+	// subresource: "publicAccessBlock", "encryption".
+	config map[string]string
 }
 
 // s3Target returns the bucket and key a request addresses. A Host made of
@@ -86,6 +89,10 @@ func s3Operation(r *http.Request, _ []byte) string {
 		return map[string]string{http.MethodGet: "GetObject", http.MethodPut: "PutObject", http.MethodHead: "HeadObject", http.MethodDelete: "DeleteObject"}[r.Method]
 	case q.Has("policy"):
 		return map[string]string{http.MethodGet: "GetBucketPolicy", http.MethodPut: "PutBucketPolicy", http.MethodDelete: "DeleteBucketPolicy"}[r.Method]
+	case q.Has("publicAccessBlock"):
+		return map[string]string{http.MethodGet: "GetPublicAccessBlock", http.MethodPut: "PutPublicAccessBlock"}[r.Method]
+	case q.Has("encryption"):
+		return map[string]string{http.MethodGet: "GetBucketEncryption", http.MethodPut: "PutBucketEncryption"}[r.Method]
 	case q.Has("location"):
 		if r.Method == http.MethodGet {
 			return "GetBucketLocation"
@@ -110,6 +117,8 @@ func (e *Emulator) serveS3(w http.ResponseWriter, r *http.Request, c *call, body
 		}
 		w.Header().Set("Location", "/"+name)
 		w.WriteHeader(http.StatusOK)
+	case "PutPublicAccessBlock", "GetPublicAccessBlock", "PutBucketEncryption", "GetBucketEncryption":
+		e.bucketConfig(w, c, name, body, fail)
 	case "HeadBucket", "GetBucketLocation", "DeleteBucket", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy":
 		e.mu.Lock()
 		b, err := e.ownBucket(c, name)
@@ -293,3 +302,60 @@ func (e *Emulator) listBuckets(w http.ResponseWriter, c *call) {
 // bucketExists reports whether a bucket exists, for CloudTrail's checks.
 // Called with e.mu held.
 func (e *Emulator) bucketExists(name string) bool { return e.buckets[name] != nil }
+
+// bucketConfig stores and returns a bucket's public access block and
+// default encryption documents. What they say is not interpreted: the
+// emulator keeps them so that a client can read back what it set.
+func (e *Emulator) bucketConfig(w http.ResponseWriter, c *call, name string, body []byte, fail func(*apiError)) {
+	sub := "encryption"
+	if strings.Contains(c.op, "PublicAccessBlock") {
+		sub = "publicAccessBlock"
+	}
+	e.mu.Lock()
+	b, err := e.ownBucket(c, name)
+	if err != nil {
+		e.mu.Unlock()
+		fail(err)
+		return
+	}
+	if strings.HasPrefix(c.op, "Put") {
+		if b.config == nil {
+			b.config = map[string]string{}
+		}
+		b.config[sub] = string(body)
+		e.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	doc := b.config[sub]
+	e.mu.Unlock()
+	if doc == "" {
+		code := map[string]string{"encryption": "ServerSideEncryptionConfigurationNotFoundError", "publicAccessBlock": "NoSuchPublicAccessBlockConfiguration"}[sub]
+		fail(errorf(http.StatusNotFound, code, "The %s configuration was not found", sub))
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(doc))
+}
+
+// BucketConfig returns what a client set on a bucket's subresource
+// ("publicAccessBlock", "encryption"), "" if nothing.
+func (e *Emulator) BucketConfig(bucket, sub string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b := e.buckets[bucket]; b != nil {
+		return b.config[sub]
+	}
+	return ""
+}
+
+// BucketPolicy returns a bucket's policy document, "" if none.
+func (e *Emulator) BucketPolicy(bucket string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b := e.buckets[bucket]; b != nil {
+		return b.policy
+	}
+	return ""
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/trailguard/trailguard"
+	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/fix"
+)
+
+type fixFlags struct {
+	aws     tgaws.ConfigOptions
+	apply   bool
+	format  string
+	opts    fix.Options
+	timeout time.Duration
+}
+
+func newFixCmd() *cobra.Command {
+	var f fixFlags
+	cmd := &cobra.Command{
+		Use:   "fix",
+		Short: "Plan (and with --apply, make) the smallest change that makes the account pass CIS 3.1",
+		Long: `fix scans the account of the current credentials and prints a plan: the
+smallest ordered set of steps that makes it pass, each with why, the API call
+and the equivalent AWS CLI command. Nothing changes without --apply.
+
+It fixes what exists before creating anything: a multi-region trail that is
+not logging is started; one whose selectors miss management events gets them,
+with every data-event selector kept; a single-region trail is made
+multi-region, its bucket and settings kept (--new-trail creates one instead).
+Only with no usable trail does it create a bucket (public access blocked,
+encrypted, a policy that lets only this trail write, merged into any existing
+policy) and a multi-region trail with log file validation, then start it.
+
+With --apply the steps run in order; the first that fails stops the run, and
+the report says what was done, what was not, and how to undo it by hand.
+Nothing is ever deleted. Afterwards the account is scanned again and the
+verdict shown; a second 'fix' plans nothing.`,
+		Example: `  trailguard fix
+  trailguard fix --apply
+  trailguard fix --format json
+  trailguard fix --apply --bucket my-audit-logs --region eu-west-1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runFix(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.apply, "apply", false, "make the changes (without it, only the plan is printed)")
+	fl.StringVarP(&f.format, "format", "f", "text", "output format: text or json")
+	fl.StringVar(&f.opts.Bucket, "bucket", "", "S3 `BUCKET` for a new trail (default aws-cloudtrail-logs-<account>-<hex>; an existing bucket is reused)")
+	fl.StringVar(&f.opts.TrailName, "trail-name", fix.DefaultTrailName, "`NAME` of a new trail")
+	fl.BoolVar(&f.opts.NewTrail, "new-trail", false, "create a new multi-region trail rather than convert a single-region one")
+	fl.BoolVar(&f.opts.Strict, "strict", false, "also remove management event source exclusions (KMS, RDS Data API)")
+	fl.StringVar(&f.aws.Profile, "profile", "", "AWS shared-config profile `NAME`")
+	fl.StringVar(&f.aws.Region, "region", "", "region to scan from and to create a new trail and bucket in")
+	fl.StringVar(&f.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
+	return cmd
+}
+
+// fixReport is the JSON the command prints.
+type fixReport struct {
+	Accounts []fixAccount `json:"accounts"`
+}
+
+type fixAccount struct {
+	fix.Plan
+	Applied *fixApplied `json:"applied,omitempty"`
+}
+
+type fixApplied struct {
+	Done         []string `json:"done"`
+	Failed       string   `json:"failed,omitempty"`
+	Error        string   `json:"error,omitempty"`
+	NotDone      []string `json:"not_done,omitempty"`
+	Undo         []string `json:"undo,omitempty"`
+	StatusAfter  string   `json:"status_after,omitempty"`
+	ReasonsAfter []string `json:"reasons_after,omitempty"`
+}
+
+func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
+	if f.format != "text" && f.format != "json" {
+		return usageErr("--format must be text or json, not %q", f.format)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	cfg, err := tgaws.LoadConfig(ctx, f.aws, nil)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	f.opts.Region = cfg.Region
+	acct, res := scanOne(ctx, cfg, f.opts.Strict)
+	plan := fix.Make(acct, res, fix.BucketFacts{}, f.opts)
+	if creates(plan) {
+		// The bucket decides whether to create it and what policy to merge.
+		bucket := f.opts.Bucket
+		if bucket == "" {
+			bucket = fix.BucketName(acct.ID)
+		}
+		facts, err := fix.Bucket(ctx, cfg, bucket)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		plan = fix.Make(acct, res, facts, f.opts)
+	}
+	out := fixAccount{Plan: plan}
+	code := 0
+	if f.apply && len(plan.Steps) > 0 {
+		o := fix.Apply(ctx, cfg, plan)
+		a := &fixApplied{Done: []string{}}
+		for _, st := range o.Done {
+			a.Done = append(a.Done, st.Action)
+			if st.Undo != "" {
+				a.Undo = append(a.Undo, st.Undo)
+			}
+		}
+		if o.Failed != nil {
+			a.Failed, a.Error = o.Failed.Action, o.Err.Error()
+			for _, st := range o.NotDone {
+				a.NotDone = append(a.NotDone, st.Action)
+			}
+			code = 2
+		}
+		_, after := scanOne(ctx, cfg, f.opts.Strict)
+		a.StatusAfter, a.ReasonsAfter = string(after.Status), after.Reasons
+		if code == 0 && after.Status != trailguard.StatusPass {
+			code = trailguard.ExitCode([]trailguard.Result{after})
+		}
+		out.Applied = a
+	} else if !f.apply && len(plan.Steps) > 0 {
+		code = trailguard.ExitCode([]trailguard.Result{res})
+	}
+	if f.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(fixReport{Accounts: []fixAccount{out}}); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	} else {
+		printFix(stdout, out, f.apply)
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func scanOne(ctx context.Context, cfg sdkaws.Config, strict bool) (trailguard.Account, trailguard.Result) {
+	acct := tgaws.NewScanner().ScanAccount(ctx, cfg)
+	return acct, trailguard.EvaluateAll([]trailguard.Account{acct}, trailguard.Options{Strict: strict})[0]
+}
+
+func creates(p fix.Plan) bool {
+	for _, st := range p.Steps {
+		if st.Action == "create-trail" {
+			return true
+		}
+	}
+	return false
+}
+
+func printFix(w io.Writer, a fixAccount, applying bool) {
+	fmt.Fprintf(w, "Account %s\n", a.Account)
+	for _, n := range a.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	if len(a.Steps) == 0 {
+		fmt.Fprintln(w, "  nothing to do: the account passes CIS 3.1 (or cannot be changed from here, see the notes)")
+		return
+	}
+	for i, st := range a.Steps {
+		fmt.Fprintf(w, "\n  %d. %s (%s)\n     why: %s\n     cli: %s\n", i+1, st.Action, st.API, st.Why, st.CLI)
+	}
+	if a.Applied == nil {
+		if !applying {
+			fmt.Fprintln(w, "\nDry run: nothing was changed. Run again with --apply to make these changes.")
+		}
+		return
+	}
+	ap := a.Applied
+	fmt.Fprintf(w, "\nApplied: %s\n", strings.Join(ap.Done, ", "))
+	if ap.Failed != "" {
+		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, ap.Error, strings.Join(ap.NotDone, ", "))
+		if len(ap.Undo) > 0 {
+			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", strings.Join(ap.Undo, "\n  "))
+		}
+	}
+	fmt.Fprintf(w, "Verdict after the change: %s\n", ap.StatusAfter)
+	for _, r := range ap.ReasonsAfter {
+		fmt.Fprintf(w, "  ✗ %s\n", r)
+	}
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/fix"
+	"github.com/trailguard/trailguard/internal/awsemu"
+)
+
+const fixAcct = "123456789012"
+
+type fixOut struct {
+	Accounts []struct {
+		Account string `json:"account"`
+		Steps   []struct {
+			Action, Why, API, CLI string
+		} `json:"steps"`
+		Applied *struct {
+			Done        []string `json:"done"`
+			Failed      string   `json:"failed"`
+			Error       string   `json:"error"`
+			NotDone     []string `json:"not_done"`
+			Undo        []string `json:"undo"`
+			StatusAfter string   `json:"status_after"`
+		} `json:"applied"`
+	} `json:"accounts"`
+}
+
+func runFixCLI(t *testing.T, url string, args ...string) (int, fixOut, string) {
+	t.Helper()
+	code, out, errOut := cli(t, append([]string{"fix", "--endpoint-url", url, "--format", "json"}, args...)...)
+	var r fixOut
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("fix output: %v\n%s\n%s", err, out, errOut)
+	}
+	return code, r, errOut
+}
+
+// mutating are the calls a dry run must never make.
+var mutating = []string{"cloudtrail:CreateTrail", "cloudtrail:UpdateTrail", "cloudtrail:StartLogging", "cloudtrail:StopLogging",
+	"cloudtrail:PutEventSelectors", "cloudtrail:DeleteTrail", "s3:CreateBucket", "s3:PutBucketPolicy", "s3:DeleteBucket",
+	"s3:DeleteBucketPolicy", "s3:PutPublicAccessBlock", "s3:PutBucketEncryption"}
+
+func fixEnv(t *testing.T, specs ...awsemu.TrailSpec) (*awsemu.Emulator, string) {
+	t.Helper()
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	c := emu.AddAccount(fixAcct)
+	for _, s := range specs {
+		if _, err := emu.PutTrail(fixAcct, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	isolateAWS(t, c)
+	return emu, srv.URL
+}
+
+func TestFix_every_failing_state(t *testing.T) {
+	multi := func(name string, logging bool, selectors string) awsemu.TrailSpec {
+		return awsemu.TrailSpec{Name: name, HomeRegion: "us-west-2", S3BucketName: "existing-logs", IsMultiRegion: true,
+			IncludeGlobalServiceEvents: true, Logging: logging, EventSelectorsJSON: selectors}
+	}
+	dataOnly := `{"EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`
+	for _, c := range []struct {
+		name   string
+		specs  []awsemu.TrailSpec
+		args   []string
+		first  string // the first planned action
+		dataIn bool   // a data-event selector must survive
+	}{
+		{"no_trail", nil, nil, "create-bucket", false},
+		{"single_region_only", []awsemu.TrailSpec{{Name: "local", HomeRegion: "us-east-1", S3BucketName: "existing-logs", Logging: true}}, nil, "make-multi-region", false},
+		{"stopped", []awsemu.TrailSpec{multi("stopped", false, "")}, nil, "start-logging", false},
+		{"read_only_selectors", []awsemu.TrailSpec{multi("reads-only", true, `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true}]}`)}, nil, "record-all-management-events", false},
+		{"data_events_only", []awsemu.TrailSpec{multi("data", true, dataOnly)}, nil, "record-all-management-events", true},
+		{"advanced_read_only", []awsemu.TrailSpec{multi("adv", true, `{"AdvancedEventSelectors":[{"Name":"writes","FieldSelectors":[{"Field":"eventCategory","Equals":["Management"]},{"Field":"readOnly","Equals":["false"]}]},{"Name":"s3","FieldSelectors":[{"Field":"eventCategory","Equals":["Data"]},{"Field":"resources.type","Equals":["AWS::S3::Object"]}]}]}`)}, nil, "record-all-management-events", true},
+		{"kms_excluded_under_strict", []awsemu.TrailSpec{multi("kms", true, `{"EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true,"ExcludeManagementEventSources":["kms.amazonaws.com"]}]}`)}, []string{"--strict"}, "record-all-management-events", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			emu, url := fixEnv(t, c.specs...)
+			emu.ResetCalls()
+			code, dry, _ := runFixCLI(t, url, c.args...)
+			if code != 1 || len(dry.Accounts) != 1 || len(dry.Accounts[0].Steps) == 0 || dry.Accounts[0].Steps[0].Action != c.first {
+				t.Fatalf("dry run: exit %d plan %+v", code, dry)
+			}
+			for _, st := range dry.Accounts[0].Steps {
+				if st.Why == "" || !strings.HasPrefix(st.CLI, "aws ") || st.API == "" {
+					t.Errorf("step %+v lacks why, api or cli", st)
+				}
+			}
+			for _, op := range mutating {
+				if n := emu.Calls()[op]; n != 0 {
+					t.Errorf("the dry run called %s %d time(s)", op, n)
+				}
+			}
+
+			code, applied, errOut := runFixCLI(t, url, append(c.args, "--apply")...)
+			a := applied.Accounts[0].Applied
+			if code != 0 || a == nil || a.StatusAfter != "PASS" || a.Failed != "" {
+				t.Fatalf("apply: exit %d %+v %s", code, a, errOut)
+			}
+			code, again, _ := runFixCLI(t, url, c.args...)
+			if code != 0 || len(again.Accounts[0].Steps) != 0 {
+				t.Errorf("second run: exit %d, plans %+v", code, again.Accounts[0].Steps)
+			}
+			for _, op := range []string{"cloudtrail:DeleteTrail", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "cloudtrail:StopLogging"} {
+				if emu.Calls()[op] != 0 {
+					t.Errorf("%s was called", op)
+				}
+			}
+			if c.dataIn {
+				sel := selectorsOf(t, url, "us-west-2", c.specs[0].Name)
+				if !strings.Contains(sel, "AWS::S3::Object") {
+					t.Errorf("the data-event selector is gone: %s", sel)
+				}
+			}
+		})
+	}
+}
+
+func selectorsOf(t *testing.T, url, region, name string) string {
+	t.Helper()
+	cfg, err := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: region, EndpointURL: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cloudtrail.NewFromConfig(cfg).GetEventSelectors(context.Background(), &cloudtrail.GetEventSelectorsInput{
+		TrailName: sdkaws.String("arn:aws:cloudtrail:" + region + ":" + fixAcct + ":trail/" + name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+func s3Client(t *testing.T, url string) *s3.Client {
+	t.Helper()
+	cfg, err := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+func TestFix_keeps_an_existing_bucket_policy(t *testing.T) {
+	emu, url := fixEnv(t)
+	client := s3Client(t, url)
+	ctx := context.Background()
+	const bucket = "team-audit-logs"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	existing := `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecure","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::` + bucket + `/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String(bucket), Policy: sdkaws.String(existing)}); err != nil {
+		t.Fatal(err)
+	}
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", bucket)
+	if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	for _, st := range r.Accounts[0].Steps {
+		if st.Action == "create-bucket" {
+			t.Error("an existing bucket is created again")
+		}
+	}
+	policy := emu.BucketPolicy(bucket)
+	for _, sid := range []string{"DenyInsecure", "TrailguardCloudTrailAclCheck", "TrailguardCloudTrailWrite", "aws:SourceArn"} {
+		if !strings.Contains(policy, sid) {
+			t.Errorf("policy lacks %s: %s", sid, policy)
+		}
+	}
+}
+
+func TestFix_failure_midway_reports_and_deletes_nothing(t *testing.T) {
+	defer func(d time.Duration) { fix.PolicyRetryDelay = d }(fix.PolicyRetryDelay)
+	fix.PolicyRetryDelay = 10 * time.Millisecond
+	emu, url := fixEnv(t)
+	emu.InjectFault(awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "InsufficientS3BucketPolicyException", Message: "Incorrect S3 bucket policy is detected for bucket"})
+	code, r, _ := runFixCLI(t, url, "--apply")
+	a := r.Accounts[0].Applied
+	if code != 2 || a == nil || a.Failed != "create-trail" || !strings.Contains(a.Error, "InsufficientS3BucketPolicyException") {
+		t.Fatalf("exit %d %+v", code, a)
+	}
+	if len(a.Done) == 0 || a.Done[0] != "create-bucket" || len(a.NotDone) != 1 || a.NotDone[0] != "start-logging" || len(a.Undo) == 0 {
+		t.Errorf("report %+v", a)
+	}
+	// The propagation race is retried before giving up.
+	if n := emu.Calls()["cloudtrail:CreateTrail"]; n < 2 {
+		t.Errorf("CreateTrail tried %d time(s)", n)
+	}
+	for _, op := range []string{"s3:DeleteBucket", "s3:DeleteBucketPolicy", "cloudtrail:DeleteTrail"} {
+		if emu.Calls()[op] != 0 {
+			t.Errorf("%s was called after a failure", op)
+		}
+	}
+	if emu.BucketConfig(fix.BucketName(fixAcct), "publicAccessBlock") == "" {
+		t.Error("the public access block of the bucket made before the failure is not there")
+	}
+}
+
+// The plan's AWS CLI commands, run by the real AWS CLI, reach the same end
+// state as --apply: the account passes and a new plan is empty.
+func TestFix_plan_cli_commands_with_the_real_aws_cli(t *testing.T) {
+	cli := awsemu.AWSCLI(t)
+	for _, c := range []struct {
+		name  string
+		specs []awsemu.TrailSpec
+	}{
+		{"no_trail", nil},
+		{"read_only_selectors", []awsemu.TrailSpec{{Name: "reads-only", HomeRegion: "us-west-2", S3BucketName: "existing-logs", IsMultiRegion: true,
+			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, url := fixEnv(t, c.specs...)
+			_, plan, _ := runFixCLI(t, url)
+			for _, st := range plan.Accounts[0].Steps {
+				cmd := exec.Command("bash", "-c", strings.Replace(st.CLI, "aws ", shellQuote(cli)+" ", 1)+" --endpoint-url "+url+" --output json")
+				var env []string
+				for _, kv := range os.Environ() {
+					if !strings.HasSuffix(kv, "=") || !strings.HasPrefix(kv, "AWS_") { // the CLI refuses an empty AWS_PROFILE
+						env = append(env, kv)
+					}
+				}
+				cmd.Env = append(env, "AWS_PAGER=")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", st.CLI, err, out)
+				}
+			}
+			code, after, _ := runFixCLI(t, url)
+			if code != 0 || len(after.Accounts[0].Steps) != 0 {
+				t.Errorf("after the CLI commands: exit %d, still plans %+v", code, after.Accounts[0].Steps)
+			}
+			if len(c.specs) > 0 && !strings.Contains(selectorsOf(t, url, "us-west-2", c.specs[0].Name), "payroll") {
+				t.Error("the data-event selector did not survive the CLI commands")
+			}
+		})
+	}
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -1,0 +1,149 @@
+package fix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Bucket reads what the plan needs to know of the bucket a new trail
+// would use: whether it exists (and is the caller's) and its policy.
+func Bucket(ctx context.Context, cfg sdkaws.Config, name string) (BucketFacts, error) {
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: sdkaws.String(name)}); err != nil {
+		var re *awshttp.ResponseError
+		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+			return BucketFacts{}, nil
+		}
+		return BucketFacts{}, fmt.Errorf("s3:HeadBucket %s: %w", name, err)
+	}
+	f := BucketFacts{Exists: true}
+	out, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: sdkaws.String(name)})
+	if err != nil {
+		if !strings.Contains(err.Error(), "NoSuchBucketPolicy") {
+			return f, fmt.Errorf("s3:GetBucketPolicy %s: %w", name, err)
+		}
+		return f, nil
+	}
+	f.Policy = sdkaws.ToString(out.Policy)
+	return f, nil
+}
+
+// PolicyRetryDelay is the first wait before CloudTrail is asked again
+// after refusing a bucket policy that was just written; each retry waits
+// one more of it (four retries).
+var PolicyRetryDelay = time.Second
+
+// Outcome is what applying a plan did.
+type Outcome struct {
+	Done    []Step
+	Failed  *Step
+	Err     error
+	NotDone []Step
+}
+
+// Apply runs the steps in order and stops at the first that fails. Nothing
+// is ever deleted. CloudTrail may refuse a bucket for a few seconds after
+// its policy changed (InsufficientS3BucketPolicyException): that is retried
+// with backoff.
+func Apply(ctx context.Context, cfg sdkaws.Config, p Plan) Outcome {
+	var out Outcome
+	for i, st := range p.Steps {
+		rcfg := cfg.Copy()
+		if st.Region != "" {
+			rcfg.Region = st.Region
+		}
+		err := run(ctx, rcfg, st)
+		for attempt := 1; err != nil && attempt <= 4 && strings.Contains(err.Error(), "InsufficientS3BucketPolicyException"); attempt++ {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(attempt) * PolicyRetryDelay):
+			}
+			err = run(ctx, rcfg, st)
+		}
+		if err != nil {
+			st := st
+			out.Failed, out.Err = &st, err
+			out.NotDone = p.Steps[i+1:]
+			return out
+		}
+		out.Done = append(out.Done, st)
+	}
+	return out
+}
+
+func run(ctx context.Context, cfg sdkaws.Config, st Step) error {
+	ct := cloudtrail.NewFromConfig(cfg)
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	var err error
+	switch st.Action {
+	case "start-logging":
+		_, err = ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &st.Trail})
+	case "make-multi-region":
+		_, err = ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: &st.Trail, IsMultiRegionTrail: sdkaws.Bool(true), IncludeGlobalServiceEvents: sdkaws.Bool(true)})
+	case "record-all-management-events":
+		in := &cloudtrail.PutEventSelectorsInput{TrailName: &st.Trail}
+		in.EventSelectors, in.AdvancedEventSelectors = sdkSelectors(*st.Selectors)
+		_, err = ct.PutEventSelectors(ctx, in)
+	case "create-bucket":
+		in := &s3.CreateBucketInput{Bucket: &st.Bucket}
+		if cfg.Region != "us-east-1" {
+			in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}
+		}
+		_, err = s3c.CreateBucket(ctx, in)
+	case "block-public-access":
+		_, err = s3c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: &st.Bucket, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: sdkaws.Bool(true), IgnorePublicAcls: sdkaws.Bool(true), BlockPublicPolicy: sdkaws.Bool(true), RestrictPublicBuckets: sdkaws.Bool(true)}})
+	case "encrypt-bucket":
+		_, err = s3c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &st.Bucket, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+			Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}})
+	case "allow-cloudtrail-delivery":
+		_, err = s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &st.Bucket, Policy: &st.Document})
+	case "create-trail":
+		_, err = ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: &st.Trail, S3BucketName: &st.Bucket, IsMultiRegionTrail: sdkaws.Bool(true),
+			IncludeGlobalServiceEvents: sdkaws.Bool(true), EnableLogFileValidation: sdkaws.Bool(true)})
+	default:
+		err = fmt.Errorf("unknown step %q", st.Action)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", st.API, err)
+	}
+	return nil
+}
+
+func sdkSelectors(s trailguard.EventSelectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector) {
+	var basic []cttypes.EventSelector
+	for _, e := range s.Basic {
+		es := cttypes.EventSelector{ReadWriteType: cttypes.ReadWriteType(e.ReadWriteType), IncludeManagementEvents: sdkaws.Bool(e.IncludeManagementEvents),
+			ExcludeManagementEventSources: e.ExcludeManagementEventSources}
+		for _, d := range e.DataResources {
+			es.DataResources = append(es.DataResources, cttypes.DataResource{Type: sdkaws.String(d.Type), Values: d.Values})
+		}
+		basic = append(basic, es)
+	}
+	var adv []cttypes.AdvancedEventSelector
+	for _, a := range s.Advanced {
+		as := cttypes.AdvancedEventSelector{}
+		if a.Name != "" {
+			as.Name = sdkaws.String(a.Name)
+		}
+		for _, f := range a.FieldSelectors {
+			as.FieldSelectors = append(as.FieldSelectors, cttypes.AdvancedFieldSelector{Field: sdkaws.String(f.Field), Equals: f.Equals, NotEquals: f.NotEquals,
+				StartsWith: f.StartsWith, NotStartsWith: f.NotStartsWith, EndsWith: f.EndsWith, NotEndsWith: f.NotEndsWith})
+		}
+		adv = append(adv, as)
+	}
+	return basic, adv
+}
