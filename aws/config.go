@@ -114,6 +114,24 @@ func newRetryer(maxAttempts int) func() sdkaws.Retryer {
 	}
 }
 
+// adaptiveRetryer is for a client many goroutines share against one
+// quota — STS AssumeRole, asked for every member account by the caller's
+// account. The SDK's adaptive mode adds a client-side send rate that
+// shrinks when the service throttles and grows back when it stops, so the
+// workers slow down together instead of each exhausting its retries.
+func adaptiveRetryer(maxAttempts int) sdkaws.Retryer {
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxAttempts
+			so.RateLimiter = ratelimit.None
+			so.Backoff = backoff{base: 200 * time.Millisecond, max: 8 * time.Second}
+		})
+	})
+}
+
 // backoff is full-jitter exponential backoff: a random delay up to
 // base·2^(attempt-1), capped at max. Written here because the SDK's own
 // (retry.ExponentialJitterBackoff) starts at one second, so a scan that

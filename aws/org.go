@@ -145,6 +145,8 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 		}
 	}
 
+	// One STS client for every AssumeRole, sharing one adaptive send rate.
+	assumer := sts.NewFromConfig(cfg, func(so *sts.Options) { so.Retryer = adaptiveRetryer(so.RetryMaxAttempts) })
 	var wg sync.WaitGroup
 	for range o.Concurrency {
 		wg.Add(1)
@@ -154,7 +156,7 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 				if ctx.Err() != nil {
 					continue // drain: the listing goroutine must not block
 				}
-				acct := s.scanMember(ctx, cfg, m.id, o, lazy)
+				acct := s.scanMember(ctx, cfg, assumer, m.id, o, lazy)
 				if ctx.Err() != nil {
 					continue // abandoned mid-way: not a verdict
 				}
@@ -255,13 +257,13 @@ func (st *orgState) doneIDs() map[string]bool {
 
 // scanMember scans one member account through the assumed role, within
 // the per-account timeout.
-func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, id string, o OrgOptions, lazy []trailguard.Region) trailguard.Account {
+func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer *sts.Client, id string, o OrgOptions, lazy []trailguard.Region) trailguard.Account {
 	ctx, cancel := context.WithTimeout(parent, o.AccountTimeout)
 	defer cancel()
 	roleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", id, o.RoleName)
 	// The SDK's own pattern: the provider inside a cache, so the role is
 	// assumed once and its keys reused by every client of the account.
-	creds := sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), roleARN, func(p *stscreds.AssumeRoleOptions) {
+	creds := sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(assumer, roleARN, func(p *stscreds.AssumeRoleOptions) {
 		p.RoleSessionName = "trailguard"
 		if o.ExternalID != "" {
 			p.ExternalID = sdkaws.String(o.ExternalID)

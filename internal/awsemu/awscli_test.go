@@ -98,6 +98,7 @@ func TestAWSCLI(t *testing.T) {
 	}
 
 	aws.json("us-east-1", "s3api", "create-bucket", "--bucket", "cli-trail-logs")
+	aws.json("us-east-1", "s3api", "put-bucket-policy", "--bucket", "cli-trail-logs", "--policy", cloudTrailPolicy("cli-trail-logs"))
 
 	created := aws.json("us-east-1", "cloudtrail", "create-trail", "--name", "cli-trail", "--s3-bucket-name", "cli-trail-logs", "--is-multi-region-trail")
 	arn, _ := created["TrailARN"].(string)

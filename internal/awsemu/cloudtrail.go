@@ -487,21 +487,6 @@ func (e *Emulator) checkOrgTrailOwner(c *call) *apiError {
 	}
 }
 
-// checkTrailDestination is where CreateTrail and UpdateTrail validate the
-// trail's destination: today, that the S3 bucket exists
-// (S3BucketDoesNotExistException). This is the hook for the checks AWS
-// makes next — the bucket policy must let cloudtrail.amazonaws.com
-// GetBucketAcl and PutObject (InsufficientS3BucketPolicyException), the KMS
-// key must exist and its policy allow CloudTrail
-// (KmsKeyNotFoundException, InsufficientEncryptionPolicyException) — which
-// can use the bucket's stored policy. Called with e.mu held.
-func (e *Emulator) checkTrailDestination(c *call, t *trail) *apiError {
-	if !e.bucketExists(t.bucket) {
-		return errorf(http.StatusBadRequest, "S3BucketDoesNotExistException", "S3 bucket %s does not exist.", t.bucket)
-	}
-	return nil
-}
-
 func (e *Emulator) updateTrail(c *call, body []byte) (any, *apiError) {
 	var in trailSettings
 	if err := decodeJSON(body, &in); err != nil {

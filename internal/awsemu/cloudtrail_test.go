@@ -637,3 +637,50 @@ func TestTags(t *testing.T) {
 	_, err = ct.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: aws.String(arn), TagsList: []cttypes.Tag{{Key: aws.String("")}}})
 	wantErr[*cttypes.InvalidTagParameterException](t, err)
 }
+
+// CreateTrail checks the bucket policy as AWS does: CloudTrail must be
+// allowed to read the bucket ACL and write under AWSLogs/<account>/ (and,
+// for an organization trail, AWSLogs/<organization id>/), with any
+// aws:SourceArn condition naming this trail.
+func TestCreateTrail_checks_the_bucket_policy(t *testing.T) {
+	stmt := func(action, resource, cond string) string {
+		s := `{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"` + action + `","Resource":"` + resource + `"`
+		if cond != "" {
+			s += `,"Condition":` + cond
+		}
+		return s + `}`
+	}
+	policy := func(stmts ...string) string {
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
+	}
+	arn := "arn:aws:cloudtrail:us-east-1:" + acctA + ":trail/main"
+	for _, c := range []struct {
+		name, policy string
+		ok           bool
+	}{
+		{"no_policy", "", false},
+		{"acl_only", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", "")), false},
+		{"other_account_prefix", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", ""), stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/999999999999/*", "")), false},
+		{"source_arn_of_another_trail", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", `{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:`+acctA+`:trail/other"}}`),
+			stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), false},
+		{"documented_policy", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", `{"StringEquals":{"aws:SourceArn":"`+arn+`"}}`),
+			stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", `{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control","aws:SourceArn":"`+arn+`"}}`)), true},
+		{"wildcards", policy(stmt("s3:*", "arn:aws:s3:::b-logs*", `{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:`+acctA+`:trail/*"}}`)), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			cr := e.emu.AddAccount(acctA)
+			e.bareBucket(t, cr, "us-east-1", "b-logs")
+			if c.policy != "" {
+				_, err := e.s3(cr, "us-east-1").PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("b-logs"), Policy: aws.String(c.policy)})
+				must(t, err)
+			}
+			_, err := e.ct(cr, "us-east-1").CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String("b-logs")})
+			if c.ok {
+				must(t, err)
+			} else {
+				wantCode(t, err, "InsufficientS3BucketPolicyException")
+			}
+		})
+	}
+}

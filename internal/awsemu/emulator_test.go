@@ -251,6 +251,11 @@ func TestConcurrentAccounts(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			_, err = e.s3(c, "us-east-1").PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(cloudTrailPolicy(bucket))})
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			ct := e.ct(c, region)
 			_, err = ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("main"), S3BucketName: aws.String(bucket), IsMultiRegionTrail: aws.Bool(true)})
 			if err != nil {

@@ -101,8 +101,18 @@ func (r recordHosts) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
-// bucket creates an S3 bucket for the account through the API.
+// bucket creates an S3 bucket for the account through the API, with a
+// policy that lets CloudTrail deliver to it.
 func (e *env) bucket(t *testing.T, c awsemu.Credentials, region, name string) {
+	t.Helper()
+	e.bareBucket(t, c, region, name)
+	if _, err := e.s3(c, region).PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(name), Policy: aws.String(cloudTrailPolicy(name))}); err != nil {
+		t.Fatalf("bucket policy %s: %v", name, err)
+	}
+}
+
+// bareBucket creates an S3 bucket with no policy.
+func (e *env) bareBucket(t *testing.T, c awsemu.Credentials, region, name string) {
 	t.Helper()
 	in := &s3.CreateBucketInput{Bucket: aws.String(name)}
 	if region != "us-east-1" {
@@ -111,6 +121,13 @@ func (e *env) bucket(t *testing.T, c awsemu.Credentials, region, name string) {
 	if _, err := e.s3(c, region).CreateBucket(ctx, in); err != nil {
 		t.Fatalf("create bucket %s: %v", name, err)
 	}
+}
+
+// cloudTrailPolicy lets CloudTrail deliver to a bucket, for any trail.
+func cloudTrailPolicy(bucket string) string {
+	return `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::` + bucket + `"},` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/*"}]}`
 }
 
 // trail creates a trail through the API, with a fresh bucket.

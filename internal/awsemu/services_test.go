@@ -241,7 +241,7 @@ func TestS3(t *testing.T) {
 	t.Run("list_buckets_and_policy", func(t *testing.T) {
 		e := newEnv(t)
 		c := e.emu.AddAccount(acctA)
-		e.bucket(t, c, "us-east-1", "b-one")
+		e.bareBucket(t, c, "us-east-1", "b-one")
 		e.bucket(t, c, "us-west-2", "b-two")
 		e.bucket(t, e.emu.AddAccount(acctB), "us-east-1", "not-mine")
 		out, err := e.s3(c, "us-east-1").ListBuckets(ctx, &s3.ListBucketsInput{})
