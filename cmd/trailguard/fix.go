@@ -108,10 +108,12 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 			bucket = fix.BucketName(acct.ID)
 		}
 		facts, err := fix.Bucket(ctx, cfg, bucket)
-		if err != nil {
-			return &exitError{code: 2, err: err}
-		}
 		plan = fix.Make(acct, res, facts, f.opts)
+		if err != nil {
+			// A dry run with only the audit permissions cannot look at the
+			// bucket; the plan then assumes a new one, and says so.
+			plan.Notes = append(plan.Notes, fmt.Sprintf("could not read bucket %s, so the plan assumes it does not exist: %v (see 'trailguard iam-policy --fix')", bucket, err))
+		}
 	}
 	out := fixAccount{Plan: plan}
 	code := 0

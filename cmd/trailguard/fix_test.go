@@ -251,3 +251,30 @@ func TestFix_plan_cli_commands_with_the_real_aws_cli(t *testing.T) {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// 'fix --apply' works with exactly what 'iam-policy --fix' prints, and
+// the dry run with what 'iam-policy' (the audit policy) prints.
+func TestFix_with_exactly_the_documented_permissions(t *testing.T) {
+	actions := func(args ...string) []string {
+		code, out, _ := cli(t, append([]string{"iam-policy"}, args...)...)
+		var p struct{ Statement []struct{ Action []string } }
+		if code != 0 || json.Unmarshal([]byte(out), &p) != nil {
+			t.Fatalf("iam-policy %v: exit %d %s", args, code, out)
+		}
+		var all []string
+		for _, s := range p.Statement {
+			all = append(all, s.Action...)
+		}
+		return all
+	}
+	emu, url := fixEnv(t)
+	emu.AllowOnly(fixAcct, actions()...)
+	if code, r, errOut := runFixCLI(t, url); code != 1 || len(r.Accounts[0].Steps) == 0 {
+		t.Fatalf("dry run with the audit policy: exit %d %+v %s", code, r, errOut)
+	}
+	emu.AllowOnly(fixAcct, actions("--fix")...)
+	code, r, errOut := runFixCLI(t, url, "--apply")
+	if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("apply with the fix policy: exit %d %+v %s", code, r.Accounts[0].Applied, errOut)
+	}
+}

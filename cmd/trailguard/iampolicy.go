@@ -33,7 +33,7 @@ var auditActions = []string{
 }
 
 func newIAMPolicyCmd() *cobra.Command {
-	var org, memberRole, securityHub bool
+	var org, memberRole, securityHub, fixMode bool
 	roleName := tgaws.DefaultRoleName
 	cmd := &cobra.Command{
 		Use:   "iam-policy",
@@ -45,10 +45,14 @@ with --org, listing the organization and assuming the member role, and with
 assumed in each member account instead.`,
 		Example: `  trailguard iam-policy > trailguard-audit.json
   trailguard iam-policy --org --role-name AuditRole
-  trailguard iam-policy --member-role --securityhub`,
+  trailguard iam-policy --member-role --securityhub
+  trailguard iam-policy --fix`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := auditPolicy(org && !memberRole, securityHub, roleName)
+			if fixMode {
+				p.Statement = append(p.Statement, fixStatements()...)
+			}
 			b, err := json.MarshalIndent(p, "", "  ")
 			if err != nil {
 				return err
@@ -58,7 +62,8 @@ assumed in each member account instead.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Bool("audit", true, "the policy of a scan (the default; remediation is not part of this build)")
+	f.Bool("audit", true, "the policy of a scan (the default)")
+	f.BoolVar(&fixMode, "fix", false, "add what 'trailguard fix --apply' needs to change trails and create their bucket")
 	f.BoolVar(&org, "org", false, "add what 'scan --org' needs in the management account")
 	f.BoolVar(&memberRole, "member-role", false, "print the permissions of the role assumed in member accounts")
 	f.BoolVar(&securityHub, "securityhub", false, "add securityhub:BatchImportFindings for 'scan --securityhub'")
@@ -83,4 +88,30 @@ func auditPolicy(org, securityHub bool, roleName string) iamPolicy {
 			Action: []string{"securityhub:BatchImportFindings"}, Resource: "*"})
 	}
 	return p
+}
+
+// fixActions are what 'fix --apply' may call beyond a scan: changing a
+// trail, and creating and configuring its bucket. None deletes.
+var fixActions = []string{
+	"cloudtrail:CreateTrail",
+	"cloudtrail:PutEventSelectors",
+	"cloudtrail:StartLogging",
+	"cloudtrail:UpdateTrail",
+}
+
+var fixBucketActions = []string{
+	"s3:CreateBucket",
+	"s3:GetBucketPolicy",
+	"s3:ListBucket",
+	"s3:PutBucketPolicy",
+	"s3:PutBucketPublicAccessBlock",
+	"s3:PutEncryptionConfiguration",
+	"s3:PutLifecycleConfiguration",
+}
+
+func fixStatements() []iamStatement {
+	return []iamStatement{
+		{Sid: "TrailguardFixTrails", Effect: "Allow", Action: append([]string(nil), fixActions...), Resource: "*"},
+		{Sid: "TrailguardFixTrailBucket", Effect: "Allow", Action: append([]string(nil), fixBucketActions...), Resource: "arn:aws:s3:::*"},
+	}
 }

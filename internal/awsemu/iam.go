@@ -30,6 +30,9 @@ func (e *Emulator) checkPermission(c *call) *apiError {
 		return nil
 	}
 	action := c.service + ":" + c.op
+	if a, ok := s3Actions[c.op]; ok && c.service == "s3" {
+		action = "s3:" + a
+	}
 	if action == "sts:GetCallerIdentity" {
 		return nil
 	}
@@ -48,4 +51,19 @@ func (e *Emulator) checkPermission(c *call) *apiError {
 		status, code = http.StatusForbidden, "UnauthorizedOperation"
 	}
 	return errorf(status, code, "User: %s is not authorized to perform: %s because no identity-based policy allows the %s action", c.cred.arn, action, action)
+}
+
+// s3Actions names the IAM action of S3 operations whose action is not the
+// operation's name.
+var s3Actions = map[string]string{
+	"HeadBucket":                      "ListBucket",
+	"ListObjects":                     "ListBucket",
+	"ListBuckets":                     "ListAllMyBuckets",
+	"PutPublicAccessBlock":            "PutBucketPublicAccessBlock",
+	"GetPublicAccessBlock":            "GetBucketPublicAccessBlock",
+	"PutBucketEncryption":             "PutEncryptionConfiguration",
+	"GetBucketEncryption":             "GetEncryptionConfiguration",
+	"PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+	"GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+	"GetBucketLocation":               "GetBucketLocation",
 }
