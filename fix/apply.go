@@ -109,6 +109,17 @@ func run(ctx context.Context, cfg sdkaws.Config, st Step) error {
 	case "encrypt-bucket":
 		_, err = s3c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &st.Bucket, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
 			Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}})
+	case "set-lifecycle":
+		rule := s3types.LifecycleRule{ID: sdkaws.String("trailguard-log-retention"), Status: s3types.ExpirationStatusEnabled,
+			Filter: &s3types.LifecycleRuleFilter{Prefix: sdkaws.String("AWSLogs/")}}
+		if st.TransitionDays > 0 {
+			rule.Transitions = []s3types.Transition{{Days: sdkaws.Int32(int32(st.TransitionDays)), StorageClass: s3types.TransitionStorageClassGlacier}}
+		}
+		if st.ExpireDays > 0 {
+			rule.Expiration = &s3types.LifecycleExpiration{Days: sdkaws.Int32(int32(st.ExpireDays))}
+		}
+		_, err = s3c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: &st.Bucket,
+			LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{rule}}})
 	case "allow-cloudtrail-delivery":
 		_, err = s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &st.Bucket, Policy: &st.Document})
 	case "create-trail":

@@ -34,6 +34,11 @@ type Options struct {
 	TrailName string
 	// Region is where a new trail and bucket are created.
 	Region string
+	// TransitionDays moves a new bucket's log files to S3 Glacier after
+	// that many days, ExpireDays deletes them after that many (both 0:
+	// no lifecycle rule). Retention is the owner's choice; the fix only
+	// writes the rule it is asked for.
+	TransitionDays, ExpireDays int
 }
 
 // DefaultTrailName is the name of a trail the fix creates.
@@ -60,6 +65,8 @@ type Step struct {
 	Bucket    string                     `json:"-"`
 	Document  string                     `json:"-"` // a policy, JSON
 	Selectors *trailguard.EventSelectors `json:"-"`
+	// TransitionDays and ExpireDays are the lifecycle rule of set-lifecycle.
+	TransitionDays, ExpireDays int `json:"-"`
 	// Undo says how to reverse the step by hand, if it must be.
 	Undo string `json:"-"`
 }
@@ -290,6 +297,12 @@ func create(account string, facts BucketFacts, o Options) []Step {
 				API: "s3:PutBucketEncryption", CLI: fmt.Sprintf(`aws s3api put-bucket-encryption --bucket %s --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}' --region %s`, bucket, region)},
 		)
 	}
+	if !facts.Exists && (o.TransitionDays > 0 || o.ExpireDays > 0) {
+		steps = append(steps, Step{Action: "set-lifecycle", Region: region, Bucket: bucket,
+			TransitionDays: o.TransitionDays, ExpireDays: o.ExpireDays,
+			Why: "log files are kept as the owner chose: " + lifecycleWords(o.TransitionDays, o.ExpireDays),
+			API: "s3:PutBucketLifecycleConfiguration", CLI: fmt.Sprintf("aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration '%s' --region %s", bucket, lifecycleJSON(o.TransitionDays, o.ExpireDays), region)})
+	}
 	if policy, changed := mergePolicy(facts.Policy, bucket, account, trailARN); changed {
 		steps = append(steps, Step{
 			Action: "allow-cloudtrail-delivery", Region: region, Bucket: bucket, Document: policy,
@@ -414,5 +427,29 @@ func selectorsJSON(s trailguard.EventSelectors) string {
 		out = append(out, m)
 	}
 	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+func lifecycleWords(transition, expire int) string {
+	var parts []string
+	if transition > 0 {
+		parts = append(parts, fmt.Sprintf("to S3 Glacier after %d days", transition))
+	}
+	if expire > 0 {
+		parts = append(parts, fmt.Sprintf("deleted after %d days", expire))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// lifecycleJSON is the rule in the AWS CLI's shape.
+func lifecycleJSON(transition, expire int) string {
+	rule := map[string]any{"ID": "trailguard-log-retention", "Status": "Enabled", "Filter": map[string]any{"Prefix": "AWSLogs/"}}
+	if transition > 0 {
+		rule["Transitions"] = []any{map[string]any{"Days": transition, "StorageClass": "GLACIER"}}
+	}
+	if expire > 0 {
+		rule["Expiration"] = map[string]any{"Days": expire}
+	}
+	b, _ := json.Marshal(map[string]any{"Rules": []any{rule}})
 	return string(b)
 }

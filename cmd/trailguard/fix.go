@@ -61,6 +61,8 @@ verdict shown; a second 'fix' plans nothing.`,
 	fl.StringVar(&f.opts.TrailName, "trail-name", fix.DefaultTrailName, "`NAME` of a new trail")
 	fl.BoolVar(&f.opts.NewTrail, "new-trail", false, "create a new multi-region trail rather than convert a single-region one")
 	fl.BoolVar(&f.opts.Strict, "strict", false, "also remove management event source exclusions (KMS, RDS Data API)")
+	fl.IntVar(&f.opts.TransitionDays, "transition-days", 0, "for a new bucket: move log files to S3 Glacier after `DAYS` (0: never)")
+	fl.IntVar(&f.opts.ExpireDays, "expire-days", 0, "for a new bucket: delete log files after `DAYS` (0: never; mind your retention duty)")
 	fl.StringVar(&f.aws.Profile, "profile", "", "AWS shared-config profile `NAME`")
 	fl.StringVar(&f.aws.Region, "region", "", "region to scan from and to create a new trail and bucket in")
 	fl.StringVar(&f.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
@@ -91,6 +93,9 @@ type fixApplied struct {
 func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return usageErr("--format must be text or json, not %q", f.format)
+	}
+	if f.opts.TransitionDays < 0 || f.opts.ExpireDays < 0 || (f.opts.ExpireDays > 0 && f.opts.TransitionDays >= f.opts.ExpireDays && f.opts.TransitionDays > 0) {
+		return usageErr("--transition-days and --expire-days must be positive, and a transition must come before the expiry")
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()

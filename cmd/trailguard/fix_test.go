@@ -278,3 +278,20 @@ func TestFix_with_exactly_the_documented_permissions(t *testing.T) {
 		t.Fatalf("apply with the fix policy: exit %d %+v %s", code, r.Accounts[0].Applied, errOut)
 	}
 }
+
+func TestFix_lifecycle_for_a_new_bucket(t *testing.T) {
+	emu, url := fixEnv(t)
+	code, r, errOut := runFixCLI(t, url, "--apply", "--transition-days", "90", "--expire-days", "400")
+	if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	rule := emu.BucketConfig(fix.BucketName(fixAcct), "lifecycle")
+	for _, want := range []string{"<Days>90</Days>", "GLACIER", "<Days>400</Days>", "AWSLogs/"} {
+		if !strings.Contains(rule, want) {
+			t.Errorf("lifecycle lacks %s: %s", want, rule)
+		}
+	}
+	if code, _, errOut := cli(t, "fix", "--endpoint-url", url, "--transition-days", "400", "--expire-days", "90"); code != 2 || !strings.Contains(errOut, "expiry") {
+		t.Errorf("transition after expiry: exit %d %q", code, errOut)
+	}
+}

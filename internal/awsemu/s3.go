@@ -35,7 +35,7 @@ type bucket struct {
 	created             time.Time
 	policy              string
 	// The configuration documents as the client sent them (XML), by
-	// subresource: "publicAccessBlock", "encryption".
+	// subresource: "publicAccessBlock", "encryption", "lifecycle".
 	config map[string]string
 }
 
@@ -91,6 +91,8 @@ func s3Operation(r *http.Request, _ []byte) string {
 		return map[string]string{http.MethodGet: "GetBucketPolicy", http.MethodPut: "PutBucketPolicy", http.MethodDelete: "DeleteBucketPolicy"}[r.Method]
 	case q.Has("publicAccessBlock"):
 		return map[string]string{http.MethodGet: "GetPublicAccessBlock", http.MethodPut: "PutPublicAccessBlock"}[r.Method]
+	case q.Has("lifecycle"):
+		return map[string]string{http.MethodGet: "GetBucketLifecycleConfiguration", http.MethodPut: "PutBucketLifecycleConfiguration"}[r.Method]
 	case q.Has("encryption"):
 		return map[string]string{http.MethodGet: "GetBucketEncryption", http.MethodPut: "PutBucketEncryption"}[r.Method]
 	case q.Has("location"):
@@ -117,7 +119,8 @@ func (e *Emulator) serveS3(w http.ResponseWriter, r *http.Request, c *call, body
 		}
 		w.Header().Set("Location", "/"+name)
 		w.WriteHeader(http.StatusOK)
-	case "PutPublicAccessBlock", "GetPublicAccessBlock", "PutBucketEncryption", "GetBucketEncryption":
+	case "PutPublicAccessBlock", "GetPublicAccessBlock", "PutBucketEncryption", "GetBucketEncryption",
+		"PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration":
 		e.bucketConfig(w, c, name, body, fail)
 	case "HeadBucket", "GetBucketLocation", "DeleteBucket", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy":
 		e.mu.Lock()
@@ -308,8 +311,11 @@ func (e *Emulator) bucketExists(name string) bool { return e.buckets[name] != ni
 // emulator keeps them so that a client can read back what it set.
 func (e *Emulator) bucketConfig(w http.ResponseWriter, c *call, name string, body []byte, fail func(*apiError)) {
 	sub := "encryption"
-	if strings.Contains(c.op, "PublicAccessBlock") {
+	switch {
+	case strings.Contains(c.op, "PublicAccessBlock"):
 		sub = "publicAccessBlock"
+	case strings.Contains(c.op, "Lifecycle"):
+		sub = "lifecycle"
 	}
 	e.mu.Lock()
 	b, err := e.ownBucket(c, name)
@@ -330,7 +336,8 @@ func (e *Emulator) bucketConfig(w http.ResponseWriter, c *call, name string, bod
 	doc := b.config[sub]
 	e.mu.Unlock()
 	if doc == "" {
-		code := map[string]string{"encryption": "ServerSideEncryptionConfigurationNotFoundError", "publicAccessBlock": "NoSuchPublicAccessBlockConfiguration"}[sub]
+		code := map[string]string{"encryption": "ServerSideEncryptionConfigurationNotFoundError", "publicAccessBlock": "NoSuchPublicAccessBlockConfiguration",
+			"lifecycle": "NoSuchLifecycleConfiguration"}[sub]
 		fail(errorf(http.StatusNotFound, code, "The %s configuration was not found", sub))
 		return
 	}
