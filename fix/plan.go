@@ -76,6 +76,20 @@ type Plan struct {
 	Account string   `json:"account"`
 	Steps   []Step   `json:"steps"`
 	Notes   []string `json:"notes,omitempty"`
+	// Target is the trail as it stands once the steps are done (nil when
+	// there is nothing to do): what --emit writes as code.
+	Target *Target `json:"-"`
+}
+
+// Target is the end state of the trail a plan fixes or creates.
+type Target struct {
+	Name, ARN, Region, Bucket string
+	Selectors                 trailguard.EventSelectors
+	Existing                  bool // an existing trail, changed in place
+	NewBucket                 bool // the plan creates the bucket
+	BucketPolicy              string
+	TransitionDays            int
+	ExpireDays                int
 }
 
 // BucketName is the default bucket of a new trail for an account.
@@ -109,6 +123,7 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 	}
 	if t := best(acct.ID, res.Trails, true); t != nil && !o.NewTrail {
 		p.Steps = append(p.Steps, repair(*t, o)...)
+		p.Target = existingTarget(*t, o)
 		return p
 	}
 	if t := best(acct.ID, res.Trails, false); t != nil && !o.NewTrail {
@@ -122,13 +137,32 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 		multi := *t
 		multi.IsMultiRegion = true
 		p.Steps = append(p.Steps, repair(multi, o)...)
+		p.Target = existingTarget(multi, o)
 		return p
 	}
 	if res.Status == trailguard.StatusFail && memberOfOrgTrailOnly(acct.ID, res.Trails) {
 		p.Notes = append(p.Notes, "the only multi-region trail is the organization's: fix it in the management account ('trailguard fix' there)")
 	}
 	p.Steps = append(p.Steps, create(acct.ID, bucket, o)...)
+	p.Target = &Target{Name: o.TrailName, ARN: fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", o.Region, acct.ID, o.TrailName), Region: o.Region,
+		Selectors: *trailguard.DefaultSelectors(), NewBucket: !bucket.Exists, TransitionDays: o.TransitionDays, ExpireDays: o.ExpireDays}
+	for _, st := range p.Steps {
+		switch st.Action {
+		case "create-trail":
+			p.Target.Bucket = st.Bucket
+		case "allow-cloudtrail-delivery":
+			p.Target.BucketPolicy = st.Document
+		}
+	}
+	if p.Target.BucketPolicy == "" {
+		p.Target.BucketPolicy = bucket.Policy
+	}
 	return p
+}
+
+func existingTarget(t trailguard.Trail, o Options) *Target {
+	sel, _ := widen(*t.Selectors, o.Strict)
+	return &Target{Name: t.Name, ARN: t.ARN, Region: t.HomeRegion, Bucket: t.S3BucketName, Selectors: sel, Existing: true}
 }
 
 func memberOfOrgTrailOnly(account string, vs []trailguard.TrailVerdict) bool {

@@ -22,6 +22,7 @@ type fixFlags struct {
 	format  string
 	opts    fix.Options
 	timeout time.Duration
+	emit    string
 }
 
 func newFixCmd() *cobra.Command {
@@ -48,7 +49,8 @@ verdict shown; a second 'fix' plans nothing.`,
 		Example: `  trailguard fix
   trailguard fix --apply
   trailguard fix --format json
-  trailguard fix --apply --bucket my-audit-logs --region eu-west-1`,
+  trailguard fix --apply --bucket my-audit-logs --region eu-west-1
+  trailguard fix --emit terraform > cloudtrail.tf`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runFix(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
@@ -61,6 +63,7 @@ verdict shown; a second 'fix' plans nothing.`,
 	fl.StringVar(&f.opts.TrailName, "trail-name", fix.DefaultTrailName, "`NAME` of a new trail")
 	fl.BoolVar(&f.opts.NewTrail, "new-trail", false, "create a new multi-region trail rather than convert a single-region one")
 	fl.BoolVar(&f.opts.Strict, "strict", false, "also remove management event source exclusions (KMS, RDS Data API)")
+	fl.StringVar(&f.emit, "emit", "", "print the end state as code instead of a plan: terraform or cloudformation")
 	fl.IntVar(&f.opts.TransitionDays, "transition-days", 0, "for a new bucket: move log files to S3 Glacier after `DAYS` (0: never)")
 	fl.IntVar(&f.opts.ExpireDays, "expire-days", 0, "for a new bucket: delete log files after `DAYS` (0: never; mind your retention duty)")
 	fl.StringVar(&f.aws.Profile, "profile", "", "AWS shared-config profile `NAME`")
@@ -94,6 +97,14 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return usageErr("--format must be text or json, not %q", f.format)
 	}
+	switch f.emit {
+	case "", "terraform", "cloudformation":
+	default:
+		return usageErr("--emit must be terraform or cloudformation, not %q", f.emit)
+	}
+	if f.emit != "" && f.apply {
+		return usageErr("--emit prints code for you to apply your way; it cannot be combined with --apply")
+	}
 	if f.opts.TransitionDays < 0 || f.opts.ExpireDays < 0 || (f.opts.ExpireDays > 0 && f.opts.TransitionDays >= f.opts.ExpireDays && f.opts.TransitionDays > 0) {
 		return usageErr("--transition-days and --expire-days must be positive, and a transition must come before the expiry")
 	}
@@ -119,6 +130,14 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 			// bucket; the plan then assumes a new one, and says so.
 			plan.Notes = append(plan.Notes, fmt.Sprintf("could not read bucket %s, so the plan assumes it does not exist: %v (see 'trailguard iam-policy --fix')", bucket, err))
 		}
+	}
+	if f.emit != "" {
+		code := fix.Terraform(plan)
+		if f.emit == "cloudformation" {
+			code = fix.CloudFormation(plan)
+		}
+		fmt.Fprint(stdout, code)
+		return nil
 	}
 	out := fixAccount{Plan: plan}
 	code := 0

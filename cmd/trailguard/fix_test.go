@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,50 @@ func TestFix_lifecycle_for_a_new_bucket(t *testing.T) {
 	}
 	if code, _, errOut := cli(t, "fix", "--endpoint-url", url, "--transition-days", "400", "--expire-days", "90"); code != 2 || !strings.Contains(errOut, "expiry") {
 		t.Errorf("transition after expiry: exit %d %q", code, errOut)
+	}
+}
+
+// --emit writes the end state as code that the iac check itself passes,
+// keeping the trail's data-event selectors.
+func TestFix_emit_code_that_passes_the_iac_check(t *testing.T) {
+	states := map[string][]awsemu.TrailSpec{
+		"no_trail": nil,
+		"data_events_only": {{Name: "data", HomeRegion: "us-east-1", S3BucketName: "existing-logs", IsMultiRegion: true, Logging: true,
+			EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}},
+	}
+	for name, specs := range states {
+		for _, emit := range []string{"terraform", "cloudformation"} {
+			t.Run(name+"/"+emit, func(t *testing.T) {
+				_, url := fixEnv(t, specs...)
+				code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--emit", emit)
+				if code != 0 || out == "" {
+					t.Fatalf("exit %d %s", code, errOut)
+				}
+				dir := t.TempDir()
+				file := filepath.Join(dir, "main.tf")
+				if emit == "cloudformation" {
+					file = filepath.Join(dir, "template.yaml")
+				}
+				os.WriteFile(file, []byte(out), 0o644)
+				code, rep, errOut := cli(t, "iac", dir, "--format", "json")
+				var r struct {
+					Results []struct{ Resource, Status string }
+				}
+				json.Unmarshal([]byte(rep), &r)
+				trails := 0
+				for _, res := range r.Results {
+					if res.Status != "PASS" {
+						t.Errorf("%s: %s\n%s", res.Resource, res.Status, out)
+					}
+					trails++
+				}
+				if code != 0 || trails != 1 {
+					t.Errorf("iac on the emitted code: exit %d, %d results %s\n%s", code, trails, errOut, out)
+				}
+				if name == "data_events_only" && !strings.Contains(out, "arn:aws:s3:::payroll/") {
+					t.Errorf("the data-event selector is not in the emitted code:\n%s", out)
+				}
+			})
+		}
 	}
 }

@@ -1,0 +1,245 @@
+package fix
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/trailguard/trailguard"
+)
+
+// Terraform writes the plan's end state as Terraform (AWS provider v5
+// resources), for teams that manage the trail as code. An existing trail
+// comes with the import command that brings it under Terraform.
+func Terraform(p Plan) string {
+	t := p.Target
+	if t == nil {
+		return "# nothing to do: account " + p.Account + " passes CIS 3.1\n"
+	}
+	var b strings.Builder
+	id := tfIdent(t.Name)
+	fmt.Fprintf(&b, "# CIS AWS 3.1 for account %s, written by trailguard fix --emit terraform\n", p.Account)
+	if t.Existing {
+		fmt.Fprintf(&b, "# The trail exists: bring it under Terraform first with\n#   terraform import aws_cloudtrail.%s %s\n", id, t.ARN)
+	}
+	if t.NewBucket {
+		bid := tfIdent(t.Bucket)
+		fmt.Fprintf(&b, "\nresource \"aws_s3_bucket\" %q {\n  bucket = %q\n}\n", bid, t.Bucket)
+		fmt.Fprintf(&b, "\nresource \"aws_s3_bucket_public_access_block\" %q {\n  bucket                  = aws_s3_bucket.%s.id\n  block_public_acls       = true\n  ignore_public_acls      = true\n  block_public_policy     = true\n  restrict_public_buckets = true\n}\n", bid, bid)
+		fmt.Fprintf(&b, "\nresource \"aws_s3_bucket_server_side_encryption_configuration\" %q {\n  bucket = aws_s3_bucket.%s.id\n  rule {\n    apply_server_side_encryption_by_default {\n      sse_algorithm = \"AES256\"\n    }\n  }\n}\n", bid, bid)
+		if t.TransitionDays > 0 || t.ExpireDays > 0 {
+			fmt.Fprintf(&b, "\nresource \"aws_s3_bucket_lifecycle_configuration\" %q {\n  bucket = aws_s3_bucket.%s.id\n  rule {\n    id     = \"trailguard-log-retention\"\n    status = \"Enabled\"\n    filter {\n      prefix = \"AWSLogs/\"\n    }\n", bid, bid)
+			if t.TransitionDays > 0 {
+				fmt.Fprintf(&b, "    transition {\n      days          = %d\n      storage_class = \"GLACIER\"\n    }\n", t.TransitionDays)
+			}
+			if t.ExpireDays > 0 {
+				fmt.Fprintf(&b, "    expiration {\n      days = %d\n    }\n", t.ExpireDays)
+			}
+			b.WriteString("  }\n}\n")
+		}
+	}
+	if t.BucketPolicy != "" && !t.Existing {
+		fmt.Fprintf(&b, "\nresource \"aws_s3_bucket_policy\" %q {\n  bucket = %q\n  policy = jsonencode(%s)\n}\n", tfIdent(t.Bucket), t.Bucket, hclValue(t.BucketPolicy, "  "))
+	}
+	fmt.Fprintf(&b, "\nresource \"aws_cloudtrail\" %q {\n  name                          = %q\n  s3_bucket_name                = %q\n  is_multi_region_trail         = true\n  enable_logging                = true\n  include_global_service_events = true\n  enable_log_file_validation    = true\n", id, t.Name, t.Bucket)
+	if t.NewBucket || (!t.Existing && t.BucketPolicy != "") {
+		fmt.Fprintf(&b, "  depends_on                    = [aws_s3_bucket_policy.%s]\n", tfIdent(t.Bucket))
+	}
+	for _, s := range t.Selectors.Basic {
+		fmt.Fprintf(&b, "\n  event_selector {\n    read_write_type           = %q\n    include_management_events = %t\n", s.ReadWriteType, s.IncludeManagementEvents)
+		if len(s.ExcludeManagementEventSources) > 0 {
+			fmt.Fprintf(&b, "    exclude_management_event_sources = %s\n", hclList(s.ExcludeManagementEventSources))
+		}
+		for _, d := range s.DataResources {
+			fmt.Fprintf(&b, "    data_resource {\n      type   = %q\n      values = %s\n    }\n", d.Type, hclList(d.Values))
+		}
+		b.WriteString("  }\n")
+	}
+	for _, a := range t.Selectors.Advanced {
+		b.WriteString("\n  advanced_event_selector {\n")
+		if a.Name != "" {
+			fmt.Fprintf(&b, "    name = %q\n", a.Name)
+		}
+		for _, f := range a.FieldSelectors {
+			fmt.Fprintf(&b, "    field_selector {\n      field = %q\n", f.Field)
+			for _, kv := range []struct {
+				k string
+				v []string
+			}{{"equals", f.Equals}, {"not_equals", f.NotEquals}, {"starts_with", f.StartsWith}, {"not_starts_with", f.NotStartsWith}, {"ends_with", f.EndsWith}, {"not_ends_with", f.NotEndsWith}} {
+				if len(kv.v) > 0 {
+					fmt.Fprintf(&b, "      %s = %s\n", kv.k, hclList(kv.v))
+				}
+			}
+			b.WriteString("    }\n")
+		}
+		b.WriteString("  }\n")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// CloudFormation writes the plan's end state as a CloudFormation template
+// (YAML). An existing trail is to be imported into a stack
+// (resource import), which the template's comment says.
+func CloudFormation(p Plan) string {
+	t := p.Target
+	if t == nil {
+		return "# nothing to do: account " + p.Account + " passes CIS 3.1\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# CIS AWS 3.1 for account %s, written by trailguard fix --emit cloudformation\n", p.Account)
+	if t.Existing {
+		fmt.Fprintf(&b, "# The trail exists (%s): bring it into a stack with a resource import.\n", t.ARN)
+	}
+	b.WriteString("AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n")
+	bucketRef := jsonQuote(t.Bucket)
+	if t.NewBucket {
+		b.WriteString("  TrailBucket:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n    Properties:\n")
+		fmt.Fprintf(&b, "      BucketName: %s\n", jsonQuote(t.Bucket))
+		b.WriteString("      PublicAccessBlockConfiguration:\n        BlockPublicAcls: true\n        IgnorePublicAcls: true\n        BlockPublicPolicy: true\n        RestrictPublicBuckets: true\n")
+		b.WriteString("      BucketEncryption:\n        ServerSideEncryptionConfiguration:\n          - ServerSideEncryptionByDefault:\n              SSEAlgorithm: AES256\n")
+		if t.TransitionDays > 0 || t.ExpireDays > 0 {
+			b.WriteString("      LifecycleConfiguration:\n        Rules:\n          - Id: trailguard-log-retention\n            Status: Enabled\n            Prefix: AWSLogs/\n")
+			if t.TransitionDays > 0 {
+				fmt.Fprintf(&b, "            Transitions:\n              - TransitionInDays: %d\n                StorageClass: GLACIER\n", t.TransitionDays)
+			}
+			if t.ExpireDays > 0 {
+				fmt.Fprintf(&b, "            ExpirationInDays: %d\n", t.ExpireDays)
+			}
+		}
+		bucketRef = "!Ref TrailBucket"
+	}
+	if t.BucketPolicy != "" && !t.Existing {
+		b.WriteString("  TrailBucketPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n")
+		fmt.Fprintf(&b, "      Bucket: %s\n      PolicyDocument: %s\n", bucketRef, t.BucketPolicy)
+	}
+	b.WriteString("  Trail:\n    Type: AWS::CloudTrail::Trail\n")
+	if t.BucketPolicy != "" && !t.Existing {
+		b.WriteString("    DependsOn: TrailBucketPolicy\n")
+	}
+	b.WriteString("    Properties:\n")
+	fmt.Fprintf(&b, "      TrailName: %s\n      S3BucketName: %s\n      IsLogging: true\n      IsMultiRegionTrail: true\n      IncludeGlobalServiceEvents: true\n      EnableLogFileValidation: true\n", jsonQuote(t.Name), bucketRef)
+	if len(t.Selectors.Advanced) > 0 {
+		fmt.Fprintf(&b, "      AdvancedEventSelectors: %s\n", cfnSelectors(t.Selectors))
+	} else if len(t.Selectors.Basic) > 0 {
+		fmt.Fprintf(&b, "      EventSelectors: %s\n", cfnSelectors(t.Selectors))
+	}
+	return b.String()
+}
+
+// cfnSelectors writes selectors as JSON flow YAML with CloudFormation's
+// property names.
+func cfnSelectors(s trailguard.EventSelectors) string {
+	var out []map[string]any
+	if len(s.Advanced) > 0 {
+		for _, a := range s.Advanced {
+			var fs []map[string]any
+			for _, f := range a.FieldSelectors {
+				m := map[string]any{"Field": f.Field}
+				for k, v := range map[string][]string{"Equals": f.Equals, "NotEquals": f.NotEquals, "StartsWith": f.StartsWith, "NotStartsWith": f.NotStartsWith, "EndsWith": f.EndsWith, "NotEndsWith": f.NotEndsWith} {
+					if len(v) > 0 {
+						m[k] = v
+					}
+				}
+				fs = append(fs, m)
+			}
+			sel := map[string]any{"FieldSelectors": fs}
+			if a.Name != "" {
+				sel["Name"] = a.Name
+			}
+			out = append(out, sel)
+		}
+	} else {
+		for _, e := range s.Basic {
+			m := map[string]any{"ReadWriteType": e.ReadWriteType, "IncludeManagementEvents": e.IncludeManagementEvents}
+			if len(e.ExcludeManagementEventSources) > 0 {
+				m["ExcludeManagementEventSources"] = e.ExcludeManagementEventSources
+			}
+			var drs []map[string]any
+			for _, d := range e.DataResources {
+				drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
+			}
+			if drs != nil {
+				m["DataResources"] = drs
+			}
+			out = append(out, m)
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// tfIdent turns a name into a Terraform identifier.
+func tfIdent(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteRune('_')
+		}
+	}
+	id := b.String()
+	if id == "" || (id[0] >= '0' && id[0] <= '9') {
+		id = "t_" + id
+	}
+	return id
+}
+
+func hclList(v []string) string {
+	q := make([]string, len(v))
+	for i, s := range v {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// hclValue writes a JSON document as an HCL expression for jsonencode:
+// JSON objects with quoted keys are valid HCL object expressions once
+// colons become equals signs, which the encoder below does.
+func hclValue(doc, indent string) string {
+	var v any
+	if json.Unmarshal([]byte(doc), &v) != nil {
+		return strconv.Quote(doc)
+	}
+	return hclOf(v, indent)
+}
+
+func hclOf(v any, indent string) string {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		b.WriteString("{\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s  %s = %s\n", indent, strconv.Quote(k), hclOf(t[k], indent+"  "))
+		}
+		b.WriteString(indent + "}")
+		return b.String()
+	case []any:
+		parts := make([]string, len(t))
+		for i, e := range t {
+			parts[i] = hclOf(e, indent)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case string:
+		return strconv.Quote(t)
+	case bool:
+		return strconv.FormatBool(t)
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprint(t)
+	}
+}
