@@ -143,7 +143,12 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 	if res.Status == trailguard.StatusFail && memberOfOrgTrailOnly(acct.ID, res.Trails) {
 		p.Notes = append(p.Notes, "the only multi-region trail is the organization's: fix it in the management account ('trailguard fix' there)")
 	}
-	p.Steps = append(p.Steps, create(acct.ID, bucket, o)...)
+	steps, err := create(acct.ID, bucket, o)
+	if err != nil {
+		p.Notes = append(p.Notes, err.Error()+"; nothing is planned (give another --bucket, or fix the policy)")
+		return p
+	}
+	p.Steps = append(p.Steps, steps...)
 	p.Target = &Target{Name: o.TrailName, ARN: fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", o.Region, acct.ID, o.TrailName), Region: o.Region,
 		Selectors: *trailguard.DefaultSelectors(), NewBucket: !bucket.Exists, TransitionDays: o.TransitionDays, ExpireDays: o.ExpireDays}
 	for _, st := range p.Steps {
@@ -303,7 +308,7 @@ func records(s trailguard.EventSelectors, strict bool) bool {
 }
 
 // create plans a new multi-region trail and its bucket.
-func create(account string, facts BucketFacts, o Options) []Step {
+func create(account string, facts BucketFacts, o Options) ([]Step, error) {
 	bucket := o.Bucket
 	if bucket == "" {
 		bucket = BucketName(account)
@@ -337,7 +342,11 @@ func create(account string, facts BucketFacts, o Options) []Step {
 			Why: "log files are kept as the owner chose: " + lifecycleWords(o.TransitionDays, o.ExpireDays),
 			API: "s3:PutBucketLifecycleConfiguration", CLI: fmt.Sprintf("aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration '%s' --region %s", bucket, lifecycleJSON(o.TransitionDays, o.ExpireDays), region)})
 	}
-	if policy, changed := mergePolicy(facts.Policy, bucket, account, trailARN); changed {
+	policy, changed, err := mergePolicy(facts.Policy, bucket, account, trailARN)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
 		steps = append(steps, Step{
 			Action: "allow-cloudtrail-delivery", Region: region, Bucket: bucket, Document: policy,
 			Why: "CloudTrail may write only where the bucket policy lets it (the ACL check and the write, limited to this trail by aws:SourceArn); existing statements are kept",
@@ -355,7 +364,7 @@ func create(account string, facts BucketFacts, o Options) []Step {
 			API: "cloudtrail:StartLogging", CLI: fmt.Sprintf("aws cloudtrail start-logging --name %s --region %s", trailARN, region),
 			Undo: fmt.Sprintf("aws cloudtrail stop-logging --name %s --region %s", trailARN, region)},
 	)
-	return steps
+	return steps, nil
 }
 
 func undoPolicy(before, bucket, region string) string {
@@ -374,11 +383,12 @@ const (
 // mergePolicy adds CloudTrail's two statements to a bucket policy,
 // keeping every existing statement. It reports whether anything changed
 // (a second run finds them by Sid and changes nothing).
-func mergePolicy(existing, bucket, account, trailARN string) (string, bool) {
+func mergePolicy(existing, bucket, account, trailARN string) (string, bool, error) {
 	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{}}
 	if existing != "" {
-		if err := json.Unmarshal([]byte(existing), &doc); err != nil {
-			doc = map[string]any{"Version": "2012-10-17", "Statement": []any{}}
+		// A policy this code cannot read is never replaced.
+		if err := json.Unmarshal([]byte(existing), &doc); err != nil || doc == nil {
+			return existing, false, fmt.Errorf("the bucket policy of %s is not a JSON object this tool can merge into: %v", bucket, err)
 		}
 	}
 	var stmts []any
@@ -387,6 +397,9 @@ func mergePolicy(existing, bucket, account, trailARN string) (string, bool) {
 		stmts = s
 	case map[string]any:
 		stmts = []any{s}
+	case nil:
+	default:
+		return existing, false, fmt.Errorf("the bucket policy of %s has a Statement this tool cannot merge into", bucket)
 	}
 	have := map[string]bool{}
 	for _, s := range stmts {
@@ -410,14 +423,14 @@ func mergePolicy(existing, bucket, account, trailARN string) (string, bool) {
 		added = true
 	}
 	if !added {
-		return existing, false
+		return existing, false, nil
 	}
 	doc["Statement"] = stmts
 	if doc["Version"] == nil {
 		doc["Version"] = "2012-10-17"
 	}
 	b, _ := json.Marshal(doc)
-	return string(b), true
+	return string(b), true, nil
 }
 
 // selectorsJSON writes selectors in the shape the AWS CLI takes.
