@@ -283,6 +283,23 @@ func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer
 	return acct
 }
 
+// MemberConfig is cfg with the credentials of role o.RoleName assumed in
+// account id (cached, refreshed when they expire): how remediation
+// reaches a member account the organization scan read.
+func MemberConfig(cfg sdkaws.Config, id string, o OrgOptions) sdkaws.Config {
+	if o.RoleName == "" {
+		o.RoleName = DefaultRoleName
+	}
+	out := cfg.Copy()
+	out.Credentials = sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), fmt.Sprintf("arn:aws:iam::%s:role/%s", id, o.RoleName), func(p *stscreds.AssumeRoleOptions) {
+		p.RoleSessionName = "trailguard"
+		if o.ExternalID != "" {
+			p.ExternalID = sdkaws.String(o.ExternalID)
+		}
+	}))
+	return out
+}
+
 // timedOut says so when the account's own deadline ended its scan.
 func timedOut(ctx context.Context, o OrgOptions, msg string) string {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -23,6 +23,8 @@ type fixFlags struct {
 	opts    fix.Options
 	timeout time.Duration
 	emit    string
+	org     bool
+	orgOpts tgaws.OrgOptions
 }
 
 func newFixCmd() *cobra.Command {
@@ -70,6 +72,11 @@ verdict shown; a second 'fix' plans nothing.`,
 	fl.StringVar(&f.aws.Region, "region", "", "region to scan from and to create a new trail and bucket in")
 	fl.StringVar(&f.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fl.BoolVar(&f.org, "org", false, "plan (and with --apply, make) the fix of every ACTIVE account of the organization, members through --role-name")
+	fl.StringVar(&f.orgOpts.RoleName, "role-name", tgaws.DefaultRoleName, "with --org: role `NAME` assumed in each member account")
+	fl.StringVar(&f.orgOpts.ExternalID, "external-id", "", "with --org: external `ID` for AssumeRole")
+	fl.StringSliceVar(&f.orgOpts.Include, "accounts", nil, "with --org: only these account `IDS`")
+	fl.StringSliceVar(&f.orgOpts.Exclude, "exclude-accounts", nil, "with --org: leave these account `IDS` out")
 	return cmd
 }
 
@@ -115,7 +122,77 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		return &exitError{code: 2, err: err}
 	}
 	f.opts.Region = cfg.Region
-	acct, res := scanOne(ctx, cfg, f.opts.Strict)
+
+	// The accounts to fix, each with the configuration that reaches it.
+	type target struct {
+		cfg  sdkaws.Config
+		acct trailguard.Account
+		res  trailguard.Result
+	}
+	var targets []target
+	if f.org {
+		org, err := tgaws.NewScanner().ScanOrganization(ctx, cfg, f.orgOpts)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		results := trailguard.EvaluateAll(org.Accounts, trailguard.Options{Strict: f.opts.Strict})
+		for i, a := range org.Accounts {
+			acfg := cfg
+			if a.CallerARN == "" { // a member: through its role
+				acfg = tgaws.MemberConfig(cfg, a.ID, f.orgOpts)
+			}
+			targets = append(targets, target{cfg: acfg, acct: a, res: results[i]})
+		}
+	} else {
+		acct, res := scanOne(ctx, cfg, f.opts.Strict)
+		targets = append(targets, target{cfg: cfg, acct: acct, res: res})
+	}
+
+	var report fixReport
+	code := 0
+	for _, t := range targets {
+		out, c := fixOne(ctx, t.cfg, t.acct, t.res, f)
+		if f.emit != "" {
+			text := fix.Terraform(out.Plan)
+			if f.emit == "cloudformation" {
+				text = fix.CloudFormation(out.Plan)
+			}
+			fmt.Fprint(stdout, text)
+			continue
+		}
+		report.Accounts = append(report.Accounts, out)
+		// As for scan: a FAIL decides, else an account that could not be
+		// read or fixed.
+		if c == 1 || (c == 2 && code == 0) {
+			code = c
+		}
+	}
+	if f.emit != "" {
+		return nil
+	}
+	if f.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	} else {
+		for i, a := range report.Accounts {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			printFix(stdout, a, f.apply)
+		}
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// fixOne plans, and with --apply makes, the fix of one account, and
+// returns the exit code its outcome calls for.
+func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res trailguard.Result, f fixFlags) (fixAccount, int) {
 	plan := fix.Make(acct, res, fix.BucketFacts{}, f.opts)
 	if creates(plan) {
 		// The bucket decides whether to create it and what policy to merge.
@@ -131,17 +208,10 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("could not read bucket %s, so the plan assumes it does not exist: %v (see 'trailguard iam-policy --fix')", bucket, err))
 		}
 	}
-	if f.emit != "" {
-		code := fix.Terraform(plan)
-		if f.emit == "cloudformation" {
-			code = fix.CloudFormation(plan)
-		}
-		fmt.Fprint(stdout, code)
-		return nil
-	}
 	out := fixAccount{Plan: plan}
 	code := 0
-	if f.apply && len(plan.Steps) > 0 {
+	switch {
+	case f.apply && len(plan.Steps) > 0:
 		o := fix.Apply(ctx, cfg, plan)
 		a := &fixApplied{Done: []string{}}
 		for _, st := range o.Done {
@@ -163,22 +233,12 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 			code = trailguard.ExitCode([]trailguard.Result{after})
 		}
 		out.Applied = a
-	} else if !f.apply && len(plan.Steps) > 0 {
+	case len(plan.Steps) > 0:
 		code = trailguard.ExitCode([]trailguard.Result{res})
+	case res.Status == trailguard.StatusError || res.Status == trailguard.StatusUnknown:
+		code = 2 // nothing planned because the account could not be read
 	}
-	if f.format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(fixReport{Accounts: []fixAccount{out}}); err != nil {
-			return &exitError{code: 2, err: err}
-		}
-	} else {
-		printFix(stdout, out, f.apply)
-	}
-	if code != 0 {
-		return &exitError{code: code}
-	}
-	return nil
+	return out, code
 }
 
 func scanOne(ctx context.Context, cfg sdkaws.Config, strict bool) (trailguard.Account, trailguard.Result) {

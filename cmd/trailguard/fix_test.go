@@ -341,3 +341,40 @@ func TestFix_emit_code_that_passes_the_iac_check(t *testing.T) {
 		}
 	}
 }
+
+// fix --org plans per account through the member role and, applied,
+// leaves every account it could read passing.
+func TestFix_org(t *testing.T) {
+	_, url, org := generatedOrg(t, 12, 39)
+	code, dry, errOut := runFixCLI(t, url, "--org")
+	if code != 1 || len(dry.Accounts) != len(org.Accounts) {
+		t.Fatalf("dry run: exit %d, %d plans for %d accounts %s", code, len(dry.Accounts), len(org.Accounts), errOut)
+	}
+	want := map[string]string{}
+	for _, a := range org.Accounts {
+		want[a.ID] = a.Want
+	}
+	for _, p := range dry.Accounts {
+		if (want[p.Account] == "FAIL") != (len(p.Steps) > 0) {
+			t.Errorf("%s (%s): %d steps", p.Account, want[p.Account], len(p.Steps))
+		}
+	}
+	code, _, errOut = runFixCLI(t, url, "--org", "--apply")
+	if code != 2 { // the account without a role and the unreadable one stay as they are
+		t.Errorf("apply: exit %d %s", code, errOut)
+	}
+	code, out, _ := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json")
+	got := statuses(parseReport(t, out))
+	for id, w := range want {
+		after := map[string]string{"FAIL": "PASS"}[w]
+		if after == "" {
+			after = w
+		}
+		if got[id] != after {
+			t.Errorf("%s: %s after fix --org --apply, want %s", id, got[id], after)
+		}
+	}
+	if code != 2 {
+		t.Errorf("scan after: exit %d", code)
+	}
+}
