@@ -10,7 +10,8 @@ import (
 // trail's destination, as AWS does: the S3 bucket must exist
 // (S3BucketDoesNotExistException), and its policy must let
 // cloudtrail.amazonaws.com read the bucket ACL and write the trail's log
-// files (InsufficientS3BucketPolicyException). Called with e.mu held.
+// files (InsufficientS3BucketPolicyException); a KMS key must pass
+// checkTrailKey. Called with e.mu held.
 func (e *Emulator) checkTrailDestination(c *call, t *trail) *apiError {
 	b := e.buckets[t.bucket]
 	if b == nil {
@@ -34,7 +35,7 @@ func (e *Emulator) checkTrailDestination(c *call, t *trail) *apiError {
 	if !ok {
 		return errorf(http.StatusBadRequest, "InsufficientS3BucketPolicyException", "Incorrect S3 bucket policy is detected for bucket: %s", t.bucket)
 	}
-	return nil
+	return e.checkTrailKey(t)
 }
 
 type policyStatement struct {
@@ -106,6 +107,8 @@ func conditionsMet(cond map[string]map[string]any, t *trail) bool {
 				got = t.arn
 			case "aws:sourceaccount":
 				got = t.account
+			case "kms:encryptioncontext:aws:cloudtrail:arn":
+				got = t.arn
 			default:
 				continue
 			}

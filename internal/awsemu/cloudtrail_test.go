@@ -21,9 +21,10 @@ func TestCreateTrail(t *testing.T) {
 		e := newEnv(t)
 		c := e.emu.AddAccount(acctA)
 		e.bucket(t, c, "eu-west-1", "my-logs")
+		keyID := e.cloudTrailKey(t, c, "eu-west-1")
 		out, err := e.ct(c, "eu-west-1").CreateTrail(ctx, &cloudtrail.CreateTrailInput{
 			Name: aws.String("main"), S3BucketName: aws.String("my-logs"), IsMultiRegionTrail: aws.Bool(true),
-			EnableLogFileValidation: aws.Bool(true), KmsKeyId: aws.String("1234abcd-12ab-34cd-56ef-1234567890ab"),
+			EnableLogFileValidation: aws.Bool(true), KmsKeyId: aws.String(keyID),
 		})
 		must(t, err)
 		if got, want := aws.ToString(out.TrailARN), "arn:aws:cloudtrail:eu-west-1:"+acctA+":trail/main"; got != want {
@@ -32,7 +33,7 @@ func TestCreateTrail(t *testing.T) {
 		if !aws.ToBool(out.IsMultiRegionTrail) || !aws.ToBool(out.IncludeGlobalServiceEvents) || !aws.ToBool(out.LogFileValidationEnabled) {
 			t.Errorf("settings lost: %+v", out)
 		}
-		if got := aws.ToString(out.KmsKeyId); got != "arn:aws:kms:eu-west-1:"+acctA+":key/1234abcd-12ab-34cd-56ef-1234567890ab" {
+		if got := aws.ToString(out.KmsKeyId); got != "arn:aws:kms:eu-west-1:"+acctA+":key/"+keyID {
 			t.Errorf("KmsKeyId %s", got)
 		}
 		st, err := e.ct(c, "eu-west-1").GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String("main")})

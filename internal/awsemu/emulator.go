@@ -46,6 +46,9 @@ type Emulator struct {
 
 	findings map[string]map[string]map[string]any // account/region → Id → finding
 
+	kmsKeys    map[string]*kmsKey // by key ARN
+	kmsAliases map[string]string  // alias ARN → key ARN
+
 	faults      []*faultState
 	random      *randomFaults
 	faultsDrawn int
@@ -126,6 +129,7 @@ var services = map[string]*service{
 	"s3":            s3Service,
 	"organizations": organizationsService,
 	"securityhub":   securityHubService,
+	"kms":           kmsService,
 }
 
 // ServeHTTP routes one request: credential scope → service and region,
@@ -291,6 +295,8 @@ func guessService(r *http.Request, body []byte) string {
 		return "cloudtrail"
 	case strings.HasPrefix(target, organizationsTargetPrefix):
 		return "organizations"
+	case strings.HasPrefix(target, kmsTargetPrefix):
+		return "kms"
 	}
 	action := r.URL.Query().Get("Action")
 	if action == "" && r.Method == http.MethodPost {

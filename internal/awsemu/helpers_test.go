@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -121,6 +122,24 @@ func (e *env) bareBucket(t *testing.T, c awsemu.Credentials, region, name string
 	if _, err := e.s3(c, region).CreateBucket(ctx, in); err != nil {
 		t.Fatalf("create bucket %s: %v", name, err)
 	}
+}
+
+func (e *env) kms(c awsemu.Credentials, region string) *kms.Client {
+	return kms.NewFromConfig(e.cfg(c, region))
+}
+
+// cloudTrailKey creates a KMS key whose policy lets CloudTrail use it, and
+// returns its id.
+func (e *env) cloudTrailKey(t *testing.T, c awsemu.Credentials, region string) string {
+	t.Helper()
+	out, err := e.kms(c, region).CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + c.AccountID + `:root"},"Action":"kms:*","Resource":"*"},` +
+		`{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*",` +
+		`"Condition":{"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:aws:cloudtrail:*:` + c.AccountID + `:trail/*"}}}]}`)})
+	if err != nil {
+		t.Fatalf("create key: %v", err)
+	}
+	return aws.ToString(out.KeyMetadata.KeyId)
 }
 
 // cloudTrailPolicy lets CloudTrail deliver to a bucket, for any trail.
