@@ -12,6 +12,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -60,18 +62,25 @@ type Outcome struct {
 // with backoff.
 func Apply(ctx context.Context, cfg sdkaws.Config, p Plan) Outcome {
 	var out Outcome
+	created := "" // the key create-kms-key made, for the steps after it
 	for i, st := range p.Steps {
 		rcfg := cfg.Copy()
 		if st.Region != "" {
 			rcfg.Region = st.Region
 		}
-		err := run(ctx, rcfg, st)
+		if st.Action == "alias-kms-key" && created != "" {
+			st.Document = created // the key the alias names
+		}
+		id, err := run(ctx, rcfg, st)
+		if st.Action == "create-kms-key" {
+			created = id
+		}
 		for attempt := 1; err != nil && attempt <= 4 && strings.Contains(err.Error(), "InsufficientS3BucketPolicyException"); attempt++ {
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Duration(attempt) * PolicyRetryDelay):
 			}
-			err = run(ctx, rcfg, st)
+			_, err = run(ctx, rcfg, st)
 		}
 		if err != nil {
 			st := st
@@ -84,8 +93,12 @@ func Apply(ctx context.Context, cfg sdkaws.Config, p Plan) Outcome {
 	return out
 }
 
-func run(ctx context.Context, cfg sdkaws.Config, st Step) error {
+// run makes one step's call; for create-kms-key it returns the new key's
+// id.
+func run(ctx context.Context, cfg sdkaws.Config, st Step) (string, error) {
 	ct := cloudtrail.NewFromConfig(cfg)
+	km := kms.NewFromConfig(cfg)
+	created := ""
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	var err error
 	switch st.Action {
@@ -123,15 +136,52 @@ func run(ctx context.Context, cfg sdkaws.Config, st Step) error {
 	case "allow-cloudtrail-delivery":
 		_, err = s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: &st.Bucket, Policy: &st.Document})
 	case "create-trail":
-		_, err = ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: &st.Trail, S3BucketName: &st.Bucket, IsMultiRegionTrail: sdkaws.Bool(true),
-			IncludeGlobalServiceEvents: sdkaws.Bool(true), EnableLogFileValidation: sdkaws.Bool(true)})
+		in := &cloudtrail.CreateTrailInput{Name: &st.Trail, S3BucketName: &st.Bucket, IsMultiRegionTrail: sdkaws.Bool(true),
+			IncludeGlobalServiceEvents: sdkaws.Bool(true), EnableLogFileValidation: sdkaws.Bool(true)}
+		if st.Key != "" {
+			in.KmsKeyId = &st.Key
+		}
+		_, err = ct.CreateTrail(ctx, in)
+	case "create-kms-key":
+		var out *kms.CreateKeyOutput
+		out, err = km.CreateKey(ctx, &kms.CreateKeyInput{Policy: &st.Document, Description: sdkaws.String("trailguard: CloudTrail log files")})
+		if err == nil {
+			created = sdkaws.ToString(out.KeyMetadata.KeyId)
+		}
+	case "alias-kms-key":
+		_, err = km.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: &st.Key, TargetKeyId: &st.Document})
+	case "enable-key-rotation":
+		_, err = km.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: &st.Key})
+	case "allow-cloudtrail-encryption":
+		_, err = km.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &st.Key, PolicyName: sdkaws.String("default"), Policy: &st.Document})
 	default:
 		err = fmt.Errorf("unknown step %q", st.Action)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", st.API, err)
+		return "", fmt.Errorf("%s: %w", st.API, err)
 	}
-	return nil
+	return created, nil
+}
+
+// Key reads what the plan needs to know of a KMS key: whether it exists
+// in cfg's region, its ARN and its policy.
+func Key(ctx context.Context, cfg sdkaws.Config, id string) (KeyFacts, error) {
+	km := kms.NewFromConfig(cfg)
+	d, err := km.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})
+	if err != nil {
+		var nf *kmstypes.NotFoundException
+		if errors.As(err, &nf) {
+			return KeyFacts{}, nil
+		}
+		return KeyFacts{}, fmt.Errorf("kms:DescribeKey %s: %w", id, err)
+	}
+	f := KeyFacts{Exists: true, ARN: sdkaws.ToString(d.KeyMetadata.Arn)}
+	p, err := km.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &id, PolicyName: sdkaws.String("default")})
+	if err != nil {
+		return f, fmt.Errorf("kms:GetKeyPolicy %s: %w", id, err)
+	}
+	f.Policy = sdkaws.ToString(p.Policy)
+	return f, nil
 }
 
 func sdkSelectors(s trailguard.EventSelectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector) {

@@ -43,7 +43,17 @@ func Terraform(p Plan) string {
 	if t.BucketPolicy != "" && !t.Existing {
 		fmt.Fprintf(&b, "\nresource \"aws_s3_bucket_policy\" %q {\n  bucket = %q\n  policy = jsonencode(%s)\n}\n", tfIdent(t.Bucket), t.Bucket, hclValue(t.BucketPolicy, "  "))
 	}
+	if t.NewKey {
+		fmt.Fprintf(&b, "\nresource \"aws_kms_key\" \"cloudtrail\" {\n  description         = \"trailguard: CloudTrail log files\"\n  enable_key_rotation = true\n  policy              = jsonencode(%s)\n}\n", hclValue(t.KeyPolicy, "  "))
+		fmt.Fprintf(&b, "\nresource \"aws_kms_alias\" \"cloudtrail\" {\n  name          = %q\n  target_key_id = aws_kms_key.cloudtrail.key_id\n}\n", t.KMSKey)
+	}
 	fmt.Fprintf(&b, "\nresource \"aws_cloudtrail\" %q {\n  name                          = %q\n  s3_bucket_name                = %q\n  is_multi_region_trail         = true\n  enable_logging                = true\n  include_global_service_events = true\n  enable_log_file_validation    = true\n", id, t.Name, t.Bucket)
+	switch {
+	case t.NewKey:
+		b.WriteString("  kms_key_id                    = aws_kms_key.cloudtrail.arn\n")
+	case t.KMSKey != "":
+		fmt.Fprintf(&b, "  kms_key_id                    = %q\n", t.KMSKey)
+	}
 	if t.NewBucket || (!t.Existing && t.BucketPolicy != "") {
 		fmt.Fprintf(&b, "  depends_on                    = [aws_s3_bucket_policy.%s]\n", tfIdent(t.Bucket))
 	}
@@ -115,12 +125,25 @@ func CloudFormation(p Plan) string {
 		b.WriteString("  TrailBucketPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n")
 		fmt.Fprintf(&b, "      Bucket: %s\n      PolicyDocument: %s\n", bucketRef, t.BucketPolicy)
 	}
+	keyRef := ""
+	switch {
+	case t.NewKey:
+		b.WriteString("  TrailKey:\n    Type: AWS::KMS::Key\n    DeletionPolicy: Retain\n    Properties:\n      Description: \"trailguard: CloudTrail log files\"\n      EnableKeyRotation: true\n")
+		fmt.Fprintf(&b, "      KeyPolicy: %s\n", t.KeyPolicy)
+		fmt.Fprintf(&b, "  TrailKeyAlias:\n    Type: AWS::KMS::Alias\n    Properties:\n      AliasName: %s\n      TargetKeyId: !Ref TrailKey\n", jsonQuote(t.KMSKey))
+		keyRef = "!GetAtt TrailKey.Arn"
+	case t.KMSKey != "":
+		keyRef = jsonQuote(t.KMSKey)
+	}
 	b.WriteString("  Trail:\n    Type: AWS::CloudTrail::Trail\n")
 	if t.BucketPolicy != "" && !t.Existing {
 		b.WriteString("    DependsOn: TrailBucketPolicy\n")
 	}
 	b.WriteString("    Properties:\n")
 	fmt.Fprintf(&b, "      TrailName: %s\n      S3BucketName: %s\n      IsLogging: true\n      IsMultiRegionTrail: true\n      IncludeGlobalServiceEvents: true\n      EnableLogFileValidation: true\n", jsonQuote(t.Name), bucketRef)
+	if keyRef != "" {
+		fmt.Fprintf(&b, "      KMSKeyId: %s\n", keyRef)
+	}
 	if len(t.Selectors.Advanced) > 0 {
 		fmt.Fprintf(&b, "      AdvancedEventSelectors: %s\n", cfnSelectors(t.Selectors))
 	} else if len(t.Selectors.Basic) > 0 {

@@ -39,6 +39,22 @@ type Options struct {
 	// no lifecycle rule). Retention is the owner's choice; the fix only
 	// writes the rule it is asked for.
 	TransitionDays, ExpireDays int
+	// KMSKey encrypts a new trail's log files with this key (id, ARN or
+	// alias); its policy gets CloudTrail's statement if it lacks one.
+	// CreateKMSKey creates a key (rotation on, alias KMSAlias) instead.
+	KMSKey       string
+	CreateKMSKey bool
+}
+
+// KMSAlias is the alias of a key the fix creates.
+const KMSAlias = "alias/trailguard-cloudtrail"
+
+// KeyFacts is what the applier learned about the KMS key a new trail
+// would use.
+type KeyFacts struct {
+	Exists bool
+	ARN    string
+	Policy string
 }
 
 // DefaultTrailName is the name of a trail the fix creates.
@@ -65,6 +81,8 @@ type Step struct {
 	Bucket    string                     `json:"-"`
 	Document  string                     `json:"-"` // a policy, JSON
 	Selectors *trailguard.EventSelectors `json:"-"`
+	// Key is the KMS key a step works on, or a new trail encrypts with.
+	Key string `json:"-"`
 	// TransitionDays and ExpireDays are the lifecycle rule of set-lifecycle.
 	TransitionDays, ExpireDays int `json:"-"`
 	// Undo says how to reverse the step by hand, if it must be.
@@ -90,6 +108,11 @@ type Target struct {
 	BucketPolicy              string
 	TransitionDays            int
 	ExpireDays                int
+	// KMSKey is the key the trail encrypts with ("" for none); NewKey
+	// says the plan creates it, with KeyPolicy.
+	KMSKey    string
+	NewKey    bool
+	KeyPolicy string
 }
 
 // BucketName is the default bucket of a new trail for an account.
@@ -98,8 +121,15 @@ func BucketName(account string) string {
 	return "aws-cloudtrail-logs-" + account + "-" + hex.EncodeToString(sum[:4])
 }
 
-// Make plans the fix of one account from its scan and verdict.
+// Make plans the fix of one account from its scan and verdict, with no
+// KMS key facts (see MakeWithKey).
 func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o Options) Plan {
+	return MakeWithKey(acct, res, bucket, KeyFacts{}, o)
+}
+
+// MakeWithKey is Make with what is known of the KMS key a new trail would
+// use (--kms-key, or the alias --create-kms-key would create).
+func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
 	p := Plan{Account: acct.ID, Steps: []Step{}}
 	if o.Region == "" {
 		o.Region = "us-east-1"
@@ -143,9 +173,9 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 	if res.Status == trailguard.StatusFail && memberOfOrgTrailOnly(acct.ID, res.Trails) {
 		p.Notes = append(p.Notes, "the only multi-region trail is the organization's: fix it in the management account ('trailguard fix' there)")
 	}
-	steps, err := create(acct.ID, bucket, o)
+	steps, err := create(acct.ID, bucket, key, o)
 	if err != nil {
-		p.Notes = append(p.Notes, err.Error()+"; nothing is planned (give another --bucket, or fix the policy)")
+		p.Notes = append(p.Notes, err.Error()+"; nothing is planned")
 		return p
 	}
 	p.Steps = append(p.Steps, steps...)
@@ -153,8 +183,10 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 		Selectors: *trailguard.DefaultSelectors(), NewBucket: !bucket.Exists, TransitionDays: o.TransitionDays, ExpireDays: o.ExpireDays}
 	for _, st := range p.Steps {
 		switch st.Action {
+		case "create-kms-key":
+			p.Target.NewKey, p.Target.KeyPolicy = true, st.Document
 		case "create-trail":
-			p.Target.Bucket = st.Bucket
+			p.Target.Bucket, p.Target.KMSKey = st.Bucket, st.Key
 		case "allow-cloudtrail-delivery":
 			p.Target.BucketPolicy = st.Document
 		}
@@ -308,7 +340,7 @@ func records(s trailguard.EventSelectors, strict bool) bool {
 }
 
 // create plans a new multi-region trail and its bucket.
-func create(account string, facts BucketFacts, o Options) ([]Step, error) {
+func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step, error) {
 	bucket := o.Bucket
 	if bucket == "" {
 		bucket = BucketName(account)
@@ -354,10 +386,19 @@ func create(account string, facts BucketFacts, o Options) ([]Step, error) {
 			Undo: undoPolicy(facts.Policy, bucket, region),
 		})
 	}
+	keyID, keySteps, err := keyPlan(account, region, trailARN, key, o)
+	if err != nil {
+		return nil, err
+	}
+	steps = append(steps, keySteps...)
+	kmsFlag := ""
+	if keyID != "" {
+		kmsFlag = " --kms-key-id " + keyID
+	}
 	steps = append(steps,
-		Step{Action: "create-trail", Region: region, Bucket: bucket, Trail: o.TrailName,
+		Step{Action: "create-trail", Region: region, Bucket: bucket, Trail: o.TrailName, Key: keyID,
 			Why: "no trail of the account can be made to record every region: a multi-region trail with log file validation and global service events",
-			API: "cloudtrail:CreateTrail", CLI: fmt.Sprintf("aws cloudtrail create-trail --name %s --s3-bucket-name %s --is-multi-region-trail --include-global-service-events --enable-log-file-validation --region %s", o.TrailName, bucket, region),
+			API: "cloudtrail:CreateTrail", CLI: fmt.Sprintf("aws cloudtrail create-trail --name %s --s3-bucket-name %s --is-multi-region-trail --include-global-service-events --enable-log-file-validation%s --region %s", o.TrailName, bucket, kmsFlag, region),
 			Undo: fmt.Sprintf("aws cloudtrail delete-trail --name %s --region %s (this tool never deletes)", trailARN, region)},
 		Step{Action: "start-logging", Region: region, Trail: trailARN,
 			Why: "a new trail records nothing until it is started",
@@ -499,4 +540,83 @@ func lifecycleJSON(transition, expire int) string {
 	}
 	b, _ := json.Marshal(map[string]any{"Rules": []any{rule}})
 	return string(b)
+}
+
+// keyPlan returns the key a new trail encrypts with ("" for none) and the
+// steps that make it usable by CloudTrail.
+func keyPlan(account, region, trailARN string, key KeyFacts, o Options) (string, []Step, error) {
+	switch {
+	case o.KMSKey != "" && !key.Exists:
+		return "", nil, fmt.Errorf("KMS key %s was not found in %s", o.KMSKey, region)
+	case o.KMSKey != "" || (o.CreateKMSKey && key.Exists):
+		id := o.KMSKey
+		if id == "" {
+			id = KMSAlias
+		}
+		policy, changed, err := mergeKeyPolicy(key.Policy, account, trailARN)
+		if err != nil {
+			return "", nil, err
+		}
+		if !changed {
+			return id, nil, nil
+		}
+		return id, []Step{{Action: "allow-cloudtrail-encryption", Region: region, Key: id, Document: policy,
+			Why: "CloudTrail may encrypt log files with the key only when its key policy lets it; existing statements are kept",
+			API: "kms:PutKeyPolicy", CLI: fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name default --policy '%s' --region %s", id, policy, region),
+			Undo: fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name default --policy '%s' --region %s", id, key.Policy, region)}}, nil
+	case o.CreateKMSKey:
+		policy, _, _ := mergeKeyPolicy("", account, trailARN)
+		return KMSAlias, []Step{
+			{Action: "create-kms-key", Region: region, Document: policy,
+				Why: "log files are encrypted with a customer managed key whose policy lets only this account administer it and CloudTrail use it",
+				API: "kms:CreateKey", CLI: fmt.Sprintf("aws kms create-key --description 'trailguard: CloudTrail log files' --policy '%s' --region %s", policy, region),
+				Undo: "aws kms schedule-key-deletion --key-id <the new key> (only once no log file needs it; this tool never deletes)"},
+			{Action: "alias-kms-key", Region: region, Key: KMSAlias,
+				Why: "the alias names the new key for the trail and for people",
+				API: "kms:CreateAlias", CLI: fmt.Sprintf("aws kms create-alias --alias-name %s --target-key-id <KeyId printed by create-key> --region %s", KMSAlias, region)},
+			{Action: "enable-key-rotation", Region: region, Key: KMSAlias,
+				Why: "the key's material is rotated every year",
+				API: "kms:EnableKeyRotation", CLI: fmt.Sprintf("aws kms enable-key-rotation --key-id %s --region %s", KMSAlias, region)},
+		}, nil
+	}
+	return "", nil, nil
+}
+
+const sidKMS = "TrailguardCloudTrailEncrypt"
+
+// mergeKeyPolicy adds CloudTrail's statement to a key policy (and, for a
+// new key, the account's administration of it), keeping every existing
+// statement.
+func mergeKeyPolicy(existing, account, trailARN string) (string, bool, error) {
+	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{}}
+	if existing != "" {
+		if err := json.Unmarshal([]byte(existing), &doc); err != nil || doc == nil {
+			return existing, false, fmt.Errorf("the key policy is not a JSON object this tool can merge into: %v", err)
+		}
+	}
+	var stmts []any
+	switch s := doc["Statement"].(type) {
+	case []any:
+		stmts = s
+	case map[string]any:
+		stmts = []any{s}
+	}
+	for _, s := range stmts {
+		if m, ok := s.(map[string]any); ok && m["Sid"] == sidKMS {
+			return existing, false, nil
+		}
+	}
+	if existing == "" {
+		stmts = append(stmts, map[string]any{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + account + ":root"},
+			"Action": "kms:*", "Resource": "*"})
+	}
+	stmts = append(stmts, map[string]any{"Sid": sidKMS, "Effect": "Allow", "Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
+		"Action": []any{"kms:GenerateDataKey*", "kms:DescribeKey"}, "Resource": "*",
+		"Condition": map[string]any{
+			"StringEquals": map[string]any{"aws:SourceArn": trailARN},
+			"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + account + ":trail/*"},
+		}})
+	doc["Statement"] = stmts
+	b, _ := json.Marshal(doc)
+	return string(b), true, nil
 }

@@ -65,6 +65,8 @@ verdict shown; a second 'fix' plans nothing.`,
 	fl.StringVar(&f.opts.TrailName, "trail-name", fix.DefaultTrailName, "`NAME` of a new trail")
 	fl.BoolVar(&f.opts.NewTrail, "new-trail", false, "create a new multi-region trail rather than convert a single-region one")
 	fl.BoolVar(&f.opts.Strict, "strict", false, "also remove management event source exclusions (KMS, RDS Data API)")
+	fl.StringVar(&f.opts.KMSKey, "kms-key", "", "for a new trail: encrypt log files with this KMS `KEY` (id, ARN or alias); its policy gets CloudTrail's statement if it lacks it")
+	fl.BoolVar(&f.opts.CreateKMSKey, "create-kms-key", false, "for a new trail: create a KMS key (rotation on, alias "+fix.KMSAlias+") and encrypt log files with it")
 	fl.StringVar(&f.emit, "emit", "", "print the end state as code instead of a plan: terraform or cloudformation")
 	fl.IntVar(&f.opts.TransitionDays, "transition-days", 0, "for a new bucket: move log files to S3 Glacier after `DAYS` (0: never)")
 	fl.IntVar(&f.opts.ExpireDays, "expire-days", 0, "for a new bucket: delete log files after `DAYS` (0: never; mind your retention duty)")
@@ -111,6 +113,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 	}
 	if f.emit != "" && f.apply {
 		return usageErr("--emit prints code for you to apply your way; it cannot be combined with --apply")
+	}
+	if f.opts.KMSKey != "" && f.opts.CreateKMSKey {
+		return usageErr("--kms-key and --create-kms-key cannot be combined")
 	}
 	if f.opts.TransitionDays < 0 || f.opts.ExpireDays < 0 || (f.opts.ExpireDays > 0 && f.opts.TransitionDays >= f.opts.ExpireDays && f.opts.TransitionDays > 0) {
 		return usageErr("--transition-days and --expire-days must be positive, and a transition must come before the expiry")
@@ -193,7 +198,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 // fixOne plans, and with --apply makes, the fix of one account, and
 // returns the exit code its outcome calls for.
 func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res trailguard.Result, f fixFlags) (fixAccount, int) {
-	plan := fix.Make(acct, res, fix.BucketFacts{}, f.opts)
+	// A first plan, with the bucket and key assumed usable, tells whether
+	// a new trail is planned and so whether they need looking at.
+	plan := fix.MakeWithKey(acct, res, fix.BucketFacts{}, fix.KeyFacts{Exists: true}, f.opts)
 	if creates(plan) {
 		// The bucket decides whether to create it and what policy to merge.
 		bucket := f.opts.Bucket
@@ -201,7 +208,17 @@ func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res
 			bucket = fix.BucketName(acct.ID)
 		}
 		facts, err := fix.Bucket(ctx, cfg, bucket)
-		plan = fix.Make(acct, res, facts, f.opts)
+		var key fix.KeyFacts
+		if keyID := f.opts.KMSKey; keyID != "" || f.opts.CreateKMSKey {
+			if keyID == "" {
+				keyID = fix.KMSAlias
+			}
+			var kerr error
+			if key, kerr = fix.Key(ctx, cfg, keyID); kerr != nil && err == nil {
+				err = kerr
+			}
+		}
+		plan = fix.MakeWithKey(acct, res, facts, key, f.opts)
 		if err != nil {
 			// A dry run with only the audit permissions cannot look at the
 			// bucket; the plan then assumes a new one, and says so.
@@ -235,8 +252,10 @@ func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res
 		out.Applied = a
 	case len(plan.Steps) > 0:
 		code = trailguard.ExitCode([]trailguard.Result{res})
-	case res.Status == trailguard.StatusError || res.Status == trailguard.StatusUnknown:
-		code = 2 // nothing planned because the account could not be read
+	case res.Status != trailguard.StatusPass:
+		// Nothing planned, and the account still does not pass (it could
+		// not be read, or the notes say why nothing can be done).
+		code = trailguard.ExitCode([]trailguard.Result{res})
 	}
 	return out, code
 }

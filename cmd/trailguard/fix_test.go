@@ -13,6 +13,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	tgaws "github.com/trailguard/trailguard/aws"
@@ -24,7 +25,8 @@ const fixAcct = "123456789012"
 
 type fixOut struct {
 	Accounts []struct {
-		Account string `json:"account"`
+		Account string   `json:"account"`
+		Notes   []string `json:"notes"`
 		Steps   []struct {
 			Action, Why, API, CLI string
 		} `json:"steps"`
@@ -274,7 +276,7 @@ func TestFix_with_exactly_the_documented_permissions(t *testing.T) {
 		t.Fatalf("dry run with the audit policy: exit %d %+v %s", code, r, errOut)
 	}
 	emu.AllowOnly(fixAcct, actions("--fix")...)
-	code, r, errOut := runFixCLI(t, url, "--apply")
+	code, r, errOut := runFixCLI(t, url, "--apply", "--create-kms-key")
 	if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
 		t.Fatalf("apply with the fix policy: exit %d %+v %s", code, r.Accounts[0].Applied, errOut)
 	}
@@ -309,7 +311,7 @@ func TestFix_emit_code_that_passes_the_iac_check(t *testing.T) {
 		for _, emit := range []string{"terraform", "cloudformation"} {
 			t.Run(name+"/"+emit, func(t *testing.T) {
 				_, url := fixEnv(t, specs...)
-				code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--emit", emit)
+				code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--emit", emit, "--create-kms-key", "--expire-days", "400")
 				if code != 0 || out == "" {
 					t.Fatalf("exit %d %s", code, errOut)
 				}
@@ -333,6 +335,9 @@ func TestFix_emit_code_that_passes_the_iac_check(t *testing.T) {
 				}
 				if code != 0 || trails != 1 {
 					t.Errorf("iac on the emitted code: exit %d, %d results %s\n%s", code, trails, errOut, out)
+				}
+				if name == "no_trail" && !strings.Contains(out, "cloudtrail.amazonaws.com") {
+					t.Errorf("no key policy for CloudTrail in the emitted code:\n%s", out)
 				}
 				if name == "data_events_only" && !strings.Contains(out, "arn:aws:s3:::payroll/") {
 					t.Errorf("the data-event selector is not in the emitted code:\n%s", out)
@@ -377,4 +382,46 @@ func TestFix_org(t *testing.T) {
 	if code != 2 {
 		t.Errorf("scan after: exit %d", code)
 	}
+}
+
+func TestFix_kms(t *testing.T) {
+	t.Run("create_kms_key", func(t *testing.T) {
+		_, url := fixEnv(t)
+		code, r, errOut := runFixCLI(t, url, "--apply", "--create-kms-key")
+		a := r.Accounts[0].Applied
+		if code != 0 || a.StatusAfter != "PASS" {
+			t.Fatalf("exit %d %+v %s", code, a, errOut)
+		}
+		if got := strings.Join(a.Done, " "); !strings.Contains(got, "create-kms-key alias-kms-key enable-key-rotation") {
+			t.Errorf("done %s", got)
+		}
+		if code, again, _ := runFixCLI(t, url, "--create-kms-key"); code != 0 || len(again.Accounts[0].Steps) != 0 {
+			t.Errorf("second run plans %+v", again.Accounts[0].Steps)
+		}
+	})
+	t.Run("existing_key_gets_cloudtrail_statement", func(t *testing.T) {
+		_, url := fixEnv(t)
+		cfg, _ := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+		km := kms.NewFromConfig(cfg)
+		k, err := km.CreateKey(context.Background(), &kms.CreateKeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := sdkaws.ToString(k.KeyMetadata.KeyId)
+		code, r, errOut := runFixCLI(t, url, "--apply", "--kms-key", id)
+		if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
+			t.Fatalf("exit %d %+v %s", code, r.Accounts[0].Applied, errOut)
+		}
+		p, _ := km.GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &id, PolicyName: sdkaws.String("default")})
+		if pol := sdkaws.ToString(p.Policy); !strings.Contains(pol, "Enable IAM User Permissions") || !strings.Contains(pol, "cloudtrail.amazonaws.com") {
+			t.Errorf("key policy %s: the existing statement must stay and CloudTrail's be added", pol)
+		}
+	})
+	t.Run("missing_key", func(t *testing.T) {
+		_, url := fixEnv(t)
+		code, r, _ := runFixCLI(t, url, "--kms-key", "alias/nope")
+		if len(r.Accounts[0].Steps) != 0 || len(r.Accounts[0].Notes) == 0 || code != 1 {
+			t.Errorf("exit %d plan %+v", code, r.Accounts[0])
+		}
+	})
 }

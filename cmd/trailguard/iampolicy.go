@@ -109,9 +109,20 @@ var fixBucketActions = []string{
 	"s3:PutLifecycleConfiguration",
 }
 
+// fixKeyActions are what --kms-key and --create-kms-key call.
+var fixKeyActions = []string{
+	"kms:CreateAlias",
+	"kms:CreateKey",
+	"kms:DescribeKey",
+	"kms:EnableKeyRotation",
+	"kms:GetKeyPolicy",
+	"kms:PutKeyPolicy",
+}
+
 func fixStatements() []iamStatement {
 	return []iamStatement{
 		{Sid: "TrailguardFixTrails", Effect: "Allow", Action: append([]string(nil), fixActions...), Resource: "*"},
 		{Sid: "TrailguardFixTrailBucket", Effect: "Allow", Action: append([]string(nil), fixBucketActions...), Resource: "arn:aws:s3:::*"},
+		{Sid: "TrailguardFixTrailKey", Effect: "Allow", Action: append([]string(nil), fixKeyActions...), Resource: "*"},
 	}
 }
