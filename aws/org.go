@@ -350,3 +350,13 @@ func accountFilter(include, exclude []string) func(id string) bool {
 	inc, exc := set(include), set(exclude)
 	return func(id string) bool { return (len(inc) == 0 || inc[id]) && !exc[id] }
 }
+
+// Organization returns the caller's organization id and its management
+// account (Organizations DescribeOrganization).
+func Organization(ctx context.Context, cfg sdkaws.Config) (id, management string, err error) {
+	out, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return "", "", fmt.Errorf("%s", describeErr("organizations:DescribeOrganization", err))
+	}
+	return sdkaws.ToString(out.Organization.Id), sdkaws.ToString(out.Organization.MasterAccountId), nil
+}

@@ -141,6 +141,9 @@ func run(ctx context.Context, cfg sdkaws.Config, st Step) (string, error) {
 		if st.Key != "" {
 			in.KmsKeyId = &st.Key
 		}
+		if st.Org {
+			in.IsOrganizationTrail = sdkaws.Bool(true)
+		}
 		_, err = ct.CreateTrail(ctx, in)
 	case "create-kms-key":
 		var out *kms.CreateKeyOutput

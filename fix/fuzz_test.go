@@ -19,7 +19,7 @@ func FuzzMergePolicy(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, existing string) {
 		arn := "arn:aws:cloudtrail:us-east-1:123456789012:trail/t"
-		merged, changed, err := mergePolicy(existing, "b", "123456789012", arn)
+		merged, changed, err := mergePolicy(existing, "b", "123456789012", arn, "")
 		if err != nil {
 			if changed || merged != existing {
 				t.Fatalf("a policy that could not be merged was changed: %q", merged)
@@ -29,7 +29,7 @@ func FuzzMergePolicy(f *testing.F) {
 		if changed && !json.Valid([]byte(merged)) {
 			t.Fatalf("merged policy is not JSON: %s", merged)
 		}
-		again, changedAgain, _ := mergePolicy(merged, "b", "123456789012", arn)
+		again, changedAgain, _ := mergePolicy(merged, "b", "123456789012", arn, "")
 		if changedAgain && strings.Contains(merged, sidACL) && strings.Contains(merged, sidWrite) {
 			t.Fatalf("second merge changed %s into %s", merged, again)
 		}

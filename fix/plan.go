@@ -44,6 +44,11 @@ type Options struct {
 	// CreateKMSKey creates a key (rotation on, alias KMSAlias) instead.
 	KMSKey       string
 	CreateKMSKey bool
+	// OrganizationTrail plans one organization trail in the management
+	// account (OrgID its organization) instead of trails per account: it
+	// records every member too.
+	OrganizationTrail bool
+	OrgID             string
 }
 
 // KMSAlias is the alias of a key the fix creates.
@@ -83,6 +88,8 @@ type Step struct {
 	Selectors *trailguard.EventSelectors `json:"-"`
 	// Key is the KMS key a step works on, or a new trail encrypts with.
 	Key string `json:"-"`
+	// Org makes create-trail create an organization trail.
+	Org bool `json:"-"`
 	// TransitionDays and ExpireDays are the lifecycle rule of set-lifecycle.
 	TransitionDays, ExpireDays int `json:"-"`
 	// Undo says how to reverse the step by hand, if it must be.
@@ -136,6 +143,9 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 	}
 	if o.TrailName == "" {
 		o.TrailName = DefaultTrailName
+	}
+	if o.OrganizationTrail {
+		return makeOrg(acct, res, bucket, key, o)
 	}
 	if res.Status == trailguard.StatusPass {
 		return p
@@ -193,6 +203,45 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 	}
 	if p.Target.BucketPolicy == "" {
 		p.Target.BucketPolicy = bucket.Policy
+	}
+	return p
+}
+
+// makeOrg plans an organization trail in the management account: none
+// when one already satisfies 3.1, the repair of one that does not, else a
+// new one.
+func makeOrg(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
+	p := Plan{Account: acct.ID, Steps: []Step{}}
+	if res.Status == trailguard.StatusError {
+		p.Notes = append(p.Notes, "the management account could not be read; nothing is planned: "+strings.Join(res.Reasons, "; "))
+		return p
+	}
+	var own []trailguard.TrailVerdict
+	for _, v := range res.Trails {
+		if v.IsOrganizationTrail && v.OwnerAccount() == acct.ID {
+			if v.Satisfies {
+				return p
+			}
+			own = append(own, v)
+		}
+	}
+	if t := best(acct.ID, own, true); t != nil {
+		p.Steps = append(p.Steps, repair(*t, o)...)
+		p.Target = existingTarget(*t, o)
+		return p
+	}
+	steps, err := create(acct.ID, bucket, key, o)
+	if err != nil {
+		p.Notes = append(p.Notes, err.Error()+"; nothing is planned")
+		return p
+	}
+	p.Steps = steps
+	p.Target = &Target{Name: o.TrailName, ARN: fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", o.Region, acct.ID, o.TrailName), Region: o.Region,
+		Selectors: *trailguard.DefaultSelectors(), NewBucket: !bucket.Exists}
+	for _, st := range steps {
+		if st.Action == "create-trail" {
+			p.Target.Bucket = st.Bucket
+		}
 	}
 	return p
 }
@@ -374,7 +423,11 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 			Why: "log files are kept as the owner chose: " + lifecycleWords(o.TransitionDays, o.ExpireDays),
 			API: "s3:PutBucketLifecycleConfiguration", CLI: fmt.Sprintf("aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration '%s' --region %s", bucket, lifecycleJSON(o.TransitionDays, o.ExpireDays), region)})
 	}
-	policy, changed, err := mergePolicy(facts.Policy, bucket, account, trailARN)
+	orgID := ""
+	if o.OrganizationTrail {
+		orgID = o.OrgID
+	}
+	policy, changed, err := mergePolicy(facts.Policy, bucket, account, trailARN, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -395,9 +448,14 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 	if keyID != "" {
 		kmsFlag = " --kms-key-id " + keyID
 	}
+	why := "no trail of the account can be made to record every region: a multi-region trail with log file validation and global service events"
+	if o.OrganizationTrail {
+		kmsFlag += " --is-organization-trail"
+		why = "one organization trail records every region of every account of the organization, members included"
+	}
 	steps = append(steps,
-		Step{Action: "create-trail", Region: region, Bucket: bucket, Trail: o.TrailName, Key: keyID,
-			Why: "no trail of the account can be made to record every region: a multi-region trail with log file validation and global service events",
+		Step{Action: "create-trail", Region: region, Bucket: bucket, Trail: o.TrailName, Key: keyID, Org: o.OrganizationTrail,
+			Why: why,
 			API: "cloudtrail:CreateTrail", CLI: fmt.Sprintf("aws cloudtrail create-trail --name %s --s3-bucket-name %s --is-multi-region-trail --include-global-service-events --enable-log-file-validation%s --region %s", o.TrailName, bucket, kmsFlag, region),
 			Undo: fmt.Sprintf("aws cloudtrail delete-trail --name %s --region %s (this tool never deletes)", trailARN, region)},
 		Step{Action: "start-logging", Region: region, Trail: trailARN,
@@ -424,7 +482,7 @@ const (
 // mergePolicy adds CloudTrail's two statements to a bucket policy,
 // keeping every existing statement. It reports whether anything changed
 // (a second run finds them by Sid and changes nothing).
-func mergePolicy(existing, bucket, account, trailARN string) (string, bool, error) {
+func mergePolicy(existing, bucket, account, trailARN, orgID string) (string, bool, error) {
 	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{}}
 	if existing != "" {
 		// A policy this code cannot read is never replaced.
@@ -458,8 +516,14 @@ func mergePolicy(existing, bucket, account, trailARN string) (string, bool, erro
 		added = true
 	}
 	if !have[sidWrite] {
+		var resource any = "arn:aws:s3:::" + bucket + "/AWSLogs/" + account + "/*"
+		if orgID != "" {
+			// An organization trail writes the members' logs under the
+			// organization's id.
+			resource = []any{resource, "arn:aws:s3:::" + bucket + "/AWSLogs/" + orgID + "/*"}
+		}
 		stmts = append(stmts, map[string]any{"Sid": sidWrite, "Effect": "Allow", "Principal": map[string]any{"Service": "cloudtrail.amazonaws.com"},
-			"Action": "s3:PutObject", "Resource": "arn:aws:s3:::" + bucket + "/AWSLogs/" + account + "/*",
+			"Action": "s3:PutObject", "Resource": resource,
 			"Condition": map[string]any{"StringEquals": map[string]any{"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailARN}}})
 		added = true
 	}

@@ -70,21 +70,21 @@ func dataOf(s trailguard.EventSelectors) map[string]bool {
 func TestMergePolicy(t *testing.T) {
 	arn := "arn:aws:cloudtrail:us-east-1:123456789012:trail/t"
 	existing := `{"Version":"2012-10-17","Statement":{"Sid":"Keep","Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/*"}}`
-	merged, changed, err := mergePolicy(existing, "b", "123456789012", arn)
+	merged, changed, err := mergePolicy(existing, "b", "123456789012", arn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !changed || !strings.Contains(merged, `"Keep"`) || !strings.Contains(merged, sidACL) || !strings.Contains(merged, sidWrite) || !strings.Contains(merged, arn) {
 		t.Fatalf("merged %s", merged)
 	}
-	again, changed, _ := mergePolicy(merged, "b", "123456789012", arn)
+	again, changed, _ := mergePolicy(merged, "b", "123456789012", arn, "")
 	if changed || again != merged {
 		t.Errorf("a second merge changed the policy: %s", again)
 	}
-	if _, changed, _ := mergePolicy("", "b", "123456789012", arn); !changed {
+	if _, changed, _ := mergePolicy("", "b", "123456789012", arn, ""); !changed {
 		t.Error("no policy: nothing added")
 	}
-	if got, changed, err := mergePolicy("not json", "b", "123456789012", arn); err == nil || changed || got != "not json" {
+	if got, changed, err := mergePolicy("not json", "b", "123456789012", arn, ""); err == nil || changed || got != "not json" {
 		t.Errorf("an unreadable policy must not be replaced: %q %v %v", got, changed, err)
 	}
 }

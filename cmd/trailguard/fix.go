@@ -74,6 +74,7 @@ verdict shown; a second 'fix' plans nothing.`,
 	fl.StringVar(&f.aws.Region, "region", "", "region to scan from and to create a new trail and bucket in")
 	fl.StringVar(&f.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fl.BoolVar(&f.opts.OrganizationTrail, "organization-trail", false, "from the management account: one organization trail that records every account, instead of a trail per account")
 	fl.BoolVar(&f.org, "org", false, "plan (and with --apply, make) the fix of every ACTIVE account of the organization, members through --role-name")
 	fl.StringVar(&f.orgOpts.RoleName, "role-name", tgaws.DefaultRoleName, "with --org: role `NAME` assumed in each member account")
 	fl.StringVar(&f.orgOpts.ExternalID, "external-id", "", "with --org: external `ID` for AssumeRole")
@@ -135,7 +136,19 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		res  trailguard.Result
 	}
 	var targets []target
-	if f.org {
+	if f.opts.OrganizationTrail {
+		// One organization trail, in the management account, for all.
+		orgID, mgmt, err := tgaws.Organization(ctx, cfg)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--organization-trail: %w", err)}
+		}
+		acct, res := scanOne(ctx, cfg, f.opts.Strict)
+		if acct.ID != mgmt {
+			return &exitError{code: 2, err: fmt.Errorf("--organization-trail runs in the management account %s, not in %s", mgmt, acct.ID)}
+		}
+		f.opts.OrgID = orgID
+		targets = append(targets, target{cfg: cfg, acct: acct, res: res})
+	} else if f.org {
 		org, err := tgaws.NewScanner().ScanOrganization(ctx, cfg, f.orgOpts)
 		if err != nil {
 			return &exitError{code: 2, err: err}

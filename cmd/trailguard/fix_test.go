@@ -19,6 +19,7 @@ import (
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/fix"
 	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/internal/demo"
 )
 
 const fixAcct = "123456789012"
@@ -424,4 +425,45 @@ func TestFix_kms(t *testing.T) {
 			t.Errorf("exit %d plan %+v", code, r.Accounts[0])
 		}
 	})
+}
+
+// --organization-trail puts one organization trail in the management
+// account, and every member with a role passes without a trail of its own.
+func TestFix_organization_trail(t *testing.T) {
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: 12, Seed: 39, Empty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isolateAWS(t, org.Management)
+	code, r, errOut := runFixCLI(t, srv.URL, "--organization-trail", "--apply")
+	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	for _, st := range r.Accounts[0].Steps {
+		if st.Action == "create-trail" && !strings.Contains(st.CLI, "--is-organization-trail") {
+			t.Errorf("not an organization trail: %s", st.CLI)
+		}
+	}
+	_, out, _ := cli(t, "scan", "--org", "--endpoint-url", srv.URL, "--format", "json")
+	got := statuses(parseReport(t, out))
+	for _, a := range org.Accounts {
+		want := "PASS"
+		if a.Want == "ERROR" {
+			want = "ERROR"
+		}
+		if got[a.ID] != want {
+			t.Errorf("%s: %s, want %s", a.ID, got[a.ID], want)
+		}
+	}
+	if code, again, _ := runFixCLI(t, srv.URL, "--organization-trail"); code != 0 || len(again.Accounts[0].Steps) != 0 {
+		t.Errorf("second run: exit %d %+v", code, again.Accounts[0].Steps)
+	}
+	// From a member it is refused.
+	isolateAWS(t, org.Accounts[1].Credentials)
+	if code, _, errOut := cli(t, "fix", "--endpoint-url", srv.URL, "--organization-trail"); code != 2 || !strings.Contains(errOut, "management account") {
+		t.Errorf("from a member: exit %d %q", code, errOut)
+	}
 }
