@@ -152,47 +152,9 @@ func CloudFormation(p Plan) string {
 	return b.String()
 }
 
-// cfnSelectors writes selectors as JSON flow YAML with CloudFormation's
-// property names.
-func cfnSelectors(s trailguard.EventSelectors) string {
-	var out []map[string]any
-	if len(s.Advanced) > 0 {
-		for _, a := range s.Advanced {
-			var fs []map[string]any
-			for _, f := range a.FieldSelectors {
-				m := map[string]any{"Field": f.Field}
-				for k, v := range map[string][]string{"Equals": f.Equals, "NotEquals": f.NotEquals, "StartsWith": f.StartsWith, "NotStartsWith": f.NotStartsWith, "EndsWith": f.EndsWith, "NotEndsWith": f.NotEndsWith} {
-					if len(v) > 0 {
-						m[k] = v
-					}
-				}
-				fs = append(fs, m)
-			}
-			sel := map[string]any{"FieldSelectors": fs}
-			if a.Name != "" {
-				sel["Name"] = a.Name
-			}
-			out = append(out, sel)
-		}
-	} else {
-		for _, e := range s.Basic {
-			m := map[string]any{"ReadWriteType": e.ReadWriteType, "IncludeManagementEvents": e.IncludeManagementEvents}
-			if len(e.ExcludeManagementEventSources) > 0 {
-				m["ExcludeManagementEventSources"] = e.ExcludeManagementEventSources
-			}
-			var drs []map[string]any
-			for _, d := range e.DataResources {
-				drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
-			}
-			if drs != nil {
-				m["DataResources"] = drs
-			}
-			out = append(out, m)
-		}
-	}
-	b, _ := json.Marshal(out)
-	return string(b)
-}
+// cfnSelectors writes selectors as JSON flow YAML: CloudFormation's
+// property names are the AWS CLI's, so the CLI shape serves.
+func cfnSelectors(s trailguard.EventSelectors) string { return selectorsJSON(s) }
 
 // tfIdent turns a name into a Terraform identifier.
 func tfIdent(s string) string {

@@ -25,6 +25,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/internal/wildcard"
 )
 
 // Entry is one exception.
@@ -208,42 +209,9 @@ func (e Entry) matches(r trailguard.Result) bool {
 // '*' also crosses ':' and '/', as ARNs need).
 func anyMatch(patterns []string, s string) bool {
 	for _, p := range patterns {
-		if wildcard(p, s) {
+		if wildcard.Match(p, s) {
 			return true
 		}
 	}
 	return false
-}
-
-// wildcard matches * (any run, separators included) and ? (one
-// character). path.Match stops * at '/', which trail ARNs contain.
-func wildcard(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if wildcard(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		default:
-			if s == "" || p[0] != s[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		}
-	}
-	return s == ""
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"github.com/trailguard/trailguard/internal/wildcard"
 )
 
 // checkTrailDestination is where CreateTrail and UpdateTrail validate the
@@ -115,7 +117,7 @@ func conditionsMet(cond map[string]map[string]any, t *trail) bool {
 			like := strings.Contains(op, "Like")
 			matched := false
 			for _, w := range strs(want) {
-				if w == got || (like && glob(w, got)) {
+				if w == got || (like && wildcard.Match(w, got)) {
 					matched = true
 				}
 			}
@@ -145,40 +147,9 @@ func strs(v any) []string {
 
 func anyGlob(patterns []string, s string) bool {
 	for _, p := range patterns {
-		if glob(strings.ToLower(p), strings.ToLower(s)) {
+		if wildcard.Match(strings.ToLower(p), strings.ToLower(s)) {
 			return true
 		}
 	}
 	return false
-}
-
-// glob matches IAM wildcards: * any run, ? one character.
-func glob(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if glob(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-		default:
-			if s == "" || p[0] != s[0] {
-				return false
-			}
-		}
-		p, s = p[1:], s[1:]
-	}
-	return s == ""
 }
