@@ -188,8 +188,11 @@ type Summary struct {
 	Error   int `json:"error"`
 	Muted   int `json:"muted"`
 	// UncoveredRegions is the number of enabled (account, region) pairs no
-	// trail covers.
-	UncoveredRegions int `json:"uncovered_regions"`
+	// trail covers, in accounts whose data was read. Those of UNKNOWN
+	// accounts are counted apart, in UnestablishedRegions: whether a trail
+	// covers them could not be told.
+	UncoveredRegions     int `json:"uncovered_regions"`
+	UnestablishedRegions int `json:"unestablished_regions"`
 }
 
 // Summarize counts the results.
@@ -209,7 +212,11 @@ func Summarize(results []Result) Summary {
 		case StatusMuted:
 			s.Muted++
 		}
-		s.UncoveredRegions += len(r.UncoveredRegions())
+		if r.Status == StatusUnknown || (r.Status == StatusMuted && r.Underlying == StatusUnknown) {
+			s.UnestablishedRegions += len(r.UncoveredRegions())
+		} else {
+			s.UncoveredRegions += len(r.UncoveredRegions())
+		}
 	}
 	return s
 }

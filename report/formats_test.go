@@ -294,3 +294,18 @@ func TestOCSF_compliance_findings(t *testing.T) {
 		t.Errorf("cloud %v", cloud)
 	}
 }
+
+// Regions of an account whose data could not be read are not counted as
+// uncovered: whether a trail covers them is not known.
+func TestSummary_keeps_unknown_coverage_apart(t *testing.T) {
+	s := mixedReport(t).Summary
+	// 222 (FAIL) and the MUTED FAIL leave us-east-1 and eu-west-1 uncovered;
+	// 333 (UNKNOWN) could not be read.
+	if s.UncoveredRegions != 4 || s.UnestablishedRegions != 2 {
+		t.Errorf("uncovered %d, unestablished %d; want 4 and 2", s.UncoveredRegions, s.UnestablishedRegions)
+	}
+	out := string(render(t, Text{}, mixedReport(t)))
+	if !strings.Contains(out, "4 enabled region(s) not covered, 2 whose coverage could not be established") {
+		t.Errorf("text summary:\n%s", out)
+	}
+}

@@ -150,6 +150,9 @@ func (t Text) table(ew *errWriter, results []trailguard.Result) {
 			detail = r.Reasons[0]
 		}
 		uncovered := fmt.Sprintf("%9d", len(r.UncoveredRegions()))
+		if r.Status == trailguard.StatusUnknown {
+			uncovered = fmt.Sprintf("%9s", "?") // coverage could not be established
+		}
 		acct, name := r.Account, r.AccountName
 		if r.File != "" {
 			name = subject(r)
@@ -335,7 +338,11 @@ func (t Text) summary(ew *errWriter, r *Report) {
 	if s.Muted > 0 {
 		parts = append(parts, fmt.Sprintf("%d MUTED", s.Muted))
 	}
-	ew.printf("%s %s; %d enabled region(s) not covered\n", t.paint(ansiBold, "Summary:"), strings.Join(parts, ", "), s.UncoveredRegions)
+	regions := fmt.Sprintf("%d enabled region(s) not covered", s.UncoveredRegions)
+	if s.UnestablishedRegions > 0 {
+		regions += fmt.Sprintf(", %d whose coverage could not be established", s.UnestablishedRegions)
+	}
+	ew.printf("%s %s; %s\n", t.paint(ansiBold, "Summary:"), strings.Join(parts, ", "), regions)
 	if total := sumCalls(r.APICalls); total > 0 {
 		ew.printf("%s\n", t.paint(ansiDim, fmt.Sprintf("%d API call(s) in %d ms", total, r.Scan.DurationMS)))
 	}
