@@ -17,6 +17,15 @@ type IaCTrail struct {
 	// the expression ("is_multi_region_trail = var.multi_region: no
 	// default and no value given"), by which part of the trail they decide.
 	UnknownMultiRegion, UnknownLogging, UnknownSelectors string
+	// UnknownExists names what decides whether the trail is created at all
+	// when it cannot be known statically (count = var.n with no value, a
+	// CloudFormation Condition on AWS::AccountId): whether a resource
+	// exists is a fact like any other, so the worst case is "no trail".
+	UnknownExists string
+	// Absent says why the declared trail is not created with the values
+	// given (count = 0, an empty for_each, a Condition that is false). A
+	// trail that is not created covers nothing: the result is FAIL.
+	Absent string
 	// Ignore is the reason of a trailguard:ignore comment on the
 	// resource; the result is then MUTED.
 	Ignore string
@@ -48,12 +57,22 @@ func EvaluateIaC(t IaCTrail, opts Options) Result {
 		return Evaluate(Account{Trails: []Trail{tr}, static: true}, opts)
 	}
 	res := judge(best)
-	if res.Status == StatusPass {
-		if w := judge(worst); w.Status != StatusPass {
+	switch {
+	case t.Absent != "":
+		// Nothing is deployed: whatever the settings, nothing is recorded.
+		res.Status = StatusFail
+		res.Reasons = []string{"the trail is not created: " + t.Absent}
+	case res.Status == StatusPass:
+		w := judge(worst)
+		if t.UnknownExists != "" && w.Status == StatusPass {
+			// The worst case of an unknown existence is no trail at all.
+			w.Status = StatusFail
+		}
+		if w.Status != StatusPass {
 			res = w
 			res.Status = StatusUnknown
 			res.Reasons = nil
-			for _, u := range []string{t.UnknownMultiRegion, t.UnknownLogging, t.UnknownSelectors} {
+			for _, u := range []string{t.UnknownExists, t.UnknownMultiRegion, t.UnknownLogging, t.UnknownSelectors} {
 				if u != "" {
 					res.Reasons = append(res.Reasons, "cannot be resolved statically: "+u)
 				}
@@ -66,4 +85,18 @@ func EvaluateIaC(t IaCTrail, opts Options) Result {
 		res.Mute("trailguard:ignore in the source: " + t.Ignore)
 	}
 	return res
+}
+
+// UnreadResult is the result for a part of the code that was not read — a
+// module from a registry or git, a local module directory that is missing,
+// a nested stack: it may declare a trail or change one, so the check is
+// incomplete and the result is UNKNOWN, naming the part. Never silence.
+func UnreadResult(file string, line int, resource, why string) Result {
+	return Result{
+		Status:   StatusUnknown,
+		Reasons:  []string{"not read: " + why},
+		File:     file,
+		Line:     line,
+		Resource: resource,
+	}
 }
