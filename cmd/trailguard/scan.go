@@ -37,7 +37,7 @@ func importFindings(ctx context.Context, stderr io.Writer, cfg sdkaws.Config, re
 }
 
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := rawWriter(w).(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
@@ -239,7 +239,8 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 }
 
 // progress prints a one-line status on stderr while work runs, only when
-// stderr is a terminal (a pipe or a CI log gets nothing).
+// stderr is a terminal (a pipe or a CI log gets nothing). It writes to the
+// terminal raw, to move the cursor, so what it says is escaped here.
 type progress struct {
 	w     io.Writer
 	on    bool
@@ -247,12 +248,12 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, on: isTerminal(w), start: time.Now()}
+	return &progress{w: rawWriter(w), on: isTerminal(w), start: time.Now()}
 }
 
 func (p *progress) say(format string, args ...any) {
 	if p.on {
-		fmt.Fprintf(p.w, "\r\x1b[K"+format+" …", args...)
+		fmt.Fprint(p.w, "\r\x1b[K"+report.Escape(fmt.Sprintf(format, args...))+" …")
 	}
 }
 
@@ -296,7 +297,7 @@ func watchInterrupt(ctx context.Context, stderr io.Writer) func() {
 	go func() {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(stderr, "\r\x1b[Kinterrupted: reporting the accounts finished so far (Ctrl-C again quits at once)")
+			fmt.Fprintln(rawWriter(stderr), "\r\x1b[Kinterrupted: reporting the accounts finished so far (Ctrl-C again quits at once)")
 		case <-stop:
 		}
 	}()
