@@ -152,6 +152,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	scanRegion := ""
 	var liveCfg *sdkaws.Config
 	var skipped map[string]string
+	var notInOrg []string
 	var accounts []trailguard.Account
 	var calls map[string]int
 	source := "aws"
@@ -189,6 +190,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 			}
 			accounts = org.Accounts
 			skipped = org.Skipped
+			notInOrg = org.NotInOrganization
 			if org.Partial != "" {
 				partial = &report.Partial{Reason: org.Partial, NotScanned: org.NotScanned}
 				if partial.NotScanned == nil {
@@ -213,6 +215,10 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		}
 	}
 	results := trailguard.EvaluateAll(accounts, trailguard.Options{Strict: sf.out.strict})
+	if len(notInOrg) > 0 {
+		results = append(results, notInOrganization(notInOrg)...)
+		sort.SliceStable(results, func(i, j int) bool { return results[i].Account < results[j].Account })
+	}
 	rep := report.New(toolVersion(), report.Scan{
 		Source: source, Region: scanRegion, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
@@ -304,12 +310,48 @@ func watchInterrupt(ctx context.Context, stderr io.Writer) func() {
 	return func() { close(stop) }
 }
 
+// notInOrganization is the ERROR result of each account asked for by
+// --accounts or --accounts-file that the organization's complete listing
+// does not hold: a requested account that is not found is reported (and
+// makes the exit code 2), never dropped from a clean-looking report.
+func notInOrganization(ids []string) []trailguard.Result {
+	out := make([]trailguard.Result, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, trailguard.Result{
+			Account: id,
+			Status:  trailguard.StatusError,
+			Reasons: []string{"not in the organization: account " + id + " was asked for (--accounts or --accounts-file) but Organizations ListAccounts does not list it"},
+		})
+	}
+	return out
+}
+
+// maxAccountsFile bounds --accounts-file: a million bytes hold some
+// seventy thousand account ids, more than an organization may have.
+const maxAccountsFile = 1 << 20
+
 // readAccountsFile reads account ids, one per line; blank lines and text
-// after # are ignored.
+// after # are ignored. Only a regular file is read (a FIFO would block, a
+// device never end), and at most maxAccountsFile bytes.
 func readAccountsFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxAccountsFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxAccountsFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxAccountsFile)
 	}
 	var ids []string
 	for i, line := range strings.Split(string(b), "\n") {
