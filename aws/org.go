@@ -77,6 +77,10 @@ type OrgScan struct {
 	// listing did not finish, such ids are in NotScanned instead: whether
 	// they belong to the organization is not known.
 	NotInOrganization []string
+	// ExcludedNotFound lists the ids of OrgOptions.Exclude that the
+	// complete listing does not hold, sorted: likely a mistyped id, which
+	// the user should hear about since the account meant is then scanned.
+	ExcludedNotFound []string
 }
 
 // ScanOrganization lists the organization's accounts (Organizations
@@ -204,6 +208,14 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 			out.NotScanned = append(out.NotScanned, id)
 		}
 	}
+	if ctx.Err() == nil && lerr == nil {
+		for id := range excluded {
+			if !st.seen[id] && id != self {
+				out.ExcludedNotFound = append(out.ExcludedNotFound, id)
+			}
+		}
+	}
+	sort.Strings(out.ExcludedNotFound)
 	sort.Strings(out.NotInOrganization)
 	sort.Strings(out.NotScanned)
 	switch {

@@ -107,12 +107,14 @@ func TestScanOrganization_requested_accounts(t *testing.T) {
 		wantScanned      []string
 		wantNotInOrg     []string
 		wantSkipped      []string
+		wantExcludedGone []string
 	}{
-		{"only_a_stranger", []string{stranger}, nil, nil, []string{stranger}, []string{suspended, closed}},
-		{"a_member_and_two_strangers_given_twice", []string{other, member, stranger, stranger, other}, nil, []string{member}, []string{other, stranger}, []string{suspended, closed}},
-		{"suspended_and_closed_stay_skipped", []string{suspended, closed}, nil, nil, nil, []string{suspended, closed}},
-		{"the_caller_itself", []string{mgmt}, nil, []string{mgmt}, nil, []string{suspended, closed}},
-		{"a_stranger_also_excluded", []string{member, stranger}, []string{stranger}, []string{member}, nil, []string{suspended, closed}},
+		{"only_a_stranger", []string{stranger}, nil, nil, []string{stranger}, []string{suspended, closed}, nil},
+		{"a_member_and_two_strangers_given_twice", []string{other, member, stranger, stranger, other}, nil, []string{member}, []string{other, stranger}, []string{suspended, closed}, nil},
+		{"suspended_and_closed_stay_skipped", []string{suspended, closed}, nil, nil, nil, []string{suspended, closed}, nil},
+		{"the_caller_itself", []string{mgmt}, nil, []string{mgmt}, nil, []string{suspended, closed}, nil},
+		{"a_stranger_also_excluded", []string{member, stranger}, []string{stranger}, []string{member}, nil, []string{suspended, closed}, []string{stranger}},
+		{"a_mistyped_exclusion", nil, []string{stranger, suspended}, []string{mgmt, member}, nil, []string{suspended, closed}, []string{stranger}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -138,6 +140,9 @@ func TestScanOrganization_requested_accounts(t *testing.T) {
 			}
 			if len(got.Skipped) != len(c.wantSkipped) {
 				t.Errorf("skipped %v, want %v", got.Skipped, c.wantSkipped)
+			}
+			if strings.Join(got.ExcludedNotFound, ",") != strings.Join(c.wantExcludedGone, ",") {
+				t.Errorf("exclusions not found %v, want %v", got.ExcludedNotFound, c.wantExcludedGone)
 			}
 			if got.Partial != "" || len(got.NotScanned) > 0 {
 				t.Errorf("partial %q not scanned %v: the listing was complete", got.Partial, got.NotScanned)

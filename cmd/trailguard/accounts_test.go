@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,15 @@ func TestScanOrg_requested_account_not_in_the_organization(t *testing.T) {
 	_, out, _ := cli(t, "scan", "--org", "--endpoint-url", url, "--accounts", stranger, "--color", "never")
 	if !strings.Contains(out, "Account "+stranger) || !strings.Contains(out, "not in the organization") || !strings.Contains(out, "1 ERROR") {
 		t.Errorf("text report:\n%s", out)
+	}
+	// A mistyped exclusion is told, since the account meant is scanned.
+	_, out, _ = cli(t, "scan", "--org", "--endpoint-url", url, "--exclude-accounts", stranger, "--format", "json")
+	var notices struct {
+		Notices []string `json:"notices"`
+	}
+	json.Unmarshal([]byte(out), &notices)
+	if len(notices.Notices) != 1 || !strings.Contains(notices.Notices[0], stranger) {
+		t.Errorf("notices %q, want one naming the excluded id that is not in the organization", notices.Notices)
 	}
 }
 

@@ -153,6 +153,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	var liveCfg *sdkaws.Config
 	var skipped map[string]string
 	var notInOrg []string
+	var notices []string
 	var accounts []trailguard.Account
 	var calls map[string]int
 	source := "aws"
@@ -191,6 +192,9 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 			accounts = org.Accounts
 			skipped = org.Skipped
 			notInOrg = org.NotInOrganization
+			for _, id := range org.ExcludedNotFound {
+				notices = append(notices, "--exclude-accounts "+id+": no such account in the organization (Organizations ListAccounts does not list it)")
+			}
 			if org.Partial != "" {
 				partial = &report.Partial{Reason: org.Partial, NotScanned: org.NotScanned}
 				if partial.NotScanned == nil {
@@ -223,6 +227,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		Source: source, Region: scanRegion, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
 	rep.Partial, rep.Skipped = partial, skipped
+	rep.Notices = append(rep.Notices, notices...)
 	sf.out.applyMutes(stderr, rep)
 	err := sf.out.write(stdout, rep)
 	if sf.securityHub && liveCfg != nil {
