@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ func Load(file string) (*List, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &Error{File: file, Msg: fmt.Sprintf("not a regular file (%s): a mutelist is a YAML file", fi.Mode().Type())}
+		return nil, &Error{File: file, Msg: "not a regular file (" + fileKind(fi.Mode()) + "): a mutelist is a YAML file"}
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -97,7 +98,7 @@ func Load(file string) (*List, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() { // replaced between the two looks
-		return nil, &Error{File: file, Msg: fmt.Sprintf("not a regular file (%s): a mutelist is a YAML file", fi.Mode().Type())}
+		return nil, &Error{File: file, Msg: "not a regular file (" + fileKind(fi.Mode()) + "): a mutelist is a YAML file"}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
@@ -289,4 +290,19 @@ func anyMatch(patterns []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// fileKind names what a file that is not a regular one is, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
