@@ -333,7 +333,7 @@ func notInOrganization(ids []string) []trailguard.Result {
 }
 
 // maxAccountsFile bounds --accounts-file: a million bytes hold some
-// seventy thousand account ids, more than an organization may have.
+// eighty thousand account ids, more than an organization may have.
 const maxAccountsFile = 1 << 20
 
 // readAccountsFile reads account ids, one per line; blank lines and text
