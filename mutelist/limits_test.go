@@ -34,6 +34,9 @@ func TestLoad_limits(t *testing.T) {
 		{"nested_too_deep", func(t *testing.T, path string) {
 			os.WriteFile(path, []byte("mutes: "+strings.Repeat("[", 200)+strings.Repeat("]", 200)+"\n"), 0o644)
 		}, "nested more than"},
+		{"pattern_longer_than_an_arn", func(t *testing.T, path string) {
+			os.WriteFile(path, []byte("mutes:\n  - trails: [\""+strings.Repeat("*a", 1100)+"\"]\n    reason: r\n    owner: o\n    expires: 2027-01-01\n"), 0o644)
+		}, "longer than any ARN"},
 		{"fifo", func(t *testing.T, path string) {
 			if err := syscall.Mkfifo(path, 0o644); err != nil {
 				t.Skip("no FIFOs here:", err)

@@ -76,6 +76,10 @@ const (
 	// expanded where it is used: aliases may share a list of accounts
 	// between entries, but not multiply the document.
 	maxNodes = 100_000
+	// maxPattern is the longest pattern accepted, the longest an ARN can
+	// be: matching takes time proportional to the pattern's length times
+	// the string's, so both factors stay bounded.
+	maxPattern = 2048
 )
 
 // Load reads and checks the mutelist at path. Only a regular file (or a
@@ -168,6 +172,16 @@ func Parse(file string, b []byte) (*List, error) {
 			return nil, bad("expires %q is not a date (YYYY-MM-DD)", e.Expires)
 		}
 		e.expires = day.Add(24 * time.Hour)
+		for _, f := range []struct {
+			name     string
+			patterns []string
+		}{{"accounts", e.Accounts}, {"regions", e.Regions}, {"trails", e.Trails}} {
+			for _, p := range f.patterns {
+				if len(p) > maxPattern {
+					return nil, bad("%s: a pattern of %d bytes is longer than any ARN (at most %d)", f.name, len(p), maxPattern)
+				}
+			}
+		}
 		if len(e.Accounts) == 0 {
 			e.Accounts = []string{"*"}
 		}
