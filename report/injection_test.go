@@ -142,6 +142,7 @@ func TestJUnit_control_characters_keep_the_file_valid(t *testing.T) {
 		{"bidi_override", "\u202eevil", `\u202eevil`},
 		{"invalid_utf8", "\xff", `\xff`},
 		{"xml_markup", `"/><testcase name="forged`, `"/><testcase name="forged`},
+		{"noncharacter_not_allowed_in_xml", "a\uffffb", "a\ufffdb"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rep := mixedReport(t)
