@@ -71,6 +71,16 @@ type OrgScan struct {
 	// it says why. NotScanned lists the listed accounts left out.
 	Partial    string
 	NotScanned []string
+	// NotInOrganization lists the account ids asked for (OrgOptions.Include)
+	// that the complete listing does not hold, sorted: a requested account
+	// that is not found is reported, never silently dropped. When the
+	// listing did not finish, such ids are in NotScanned instead: whether
+	// they belong to the organization is not known.
+	NotInOrganization []string
+	// ExcludedNotFound lists the ids of OrgOptions.Exclude that the
+	// complete listing does not hold, sorted: likely a mistyped id, which
+	// the user should hear about since the account meant is then scanned.
+	ExcludedNotFound []string
 }
 
 // ScanOrganization lists the organization's accounts (Organizations
@@ -101,7 +111,7 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	self := sdkaws.ToString(ident.Account)
 	keep := accountFilter(o.Include, o.Exclude)
 
-	st := &orgState{o: o, names: map[string]string{}, skipped: map[string]string{}}
+	st := &orgState{o: o, names: map[string]string{}, skipped: map[string]string{}, seen: map[string]bool{}}
 	listed := make(chan orgAccount, 256)
 	listErr := make(chan error, 1)
 	go func() {
@@ -177,6 +187,36 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 			out.NotScanned = append(out.NotScanned, id)
 		}
 	}
+	// Requested accounts the listing did not show: not in the organization
+	// when the listing is complete, else not known to be.
+	excluded := map[string]bool{}
+	for _, id := range o.Exclude {
+		excluded[id] = true
+	}
+	reported := map[string]bool{}
+	for _, id := range out.NotScanned {
+		reported[id] = true
+	}
+	for _, id := range o.Include {
+		if st.seen[id] || id == self || excluded[id] || reported[id] {
+			continue
+		}
+		reported[id] = true
+		if ctx.Err() == nil && lerr == nil {
+			out.NotInOrganization = append(out.NotInOrganization, id)
+		} else {
+			out.NotScanned = append(out.NotScanned, id)
+		}
+	}
+	if ctx.Err() == nil && lerr == nil {
+		for id := range excluded {
+			if !st.seen[id] && id != self {
+				out.ExcludedNotFound = append(out.ExcludedNotFound, id)
+			}
+		}
+	}
+	sort.Strings(out.ExcludedNotFound)
+	sort.Strings(out.NotInOrganization)
 	sort.Strings(out.NotScanned)
 	switch {
 	case ctx.Err() != nil:
@@ -206,7 +246,8 @@ type orgState struct {
 	mu       sync.Mutex
 	names    map[string]string
 	skipped  map[string]string
-	pending  []string // listed members, in listing order
+	seen     map[string]bool // every listed account, whatever its state
+	pending  []string        // listed members, in listing order
 	listed   int
 	accounts []trailguard.Account
 	failing  int
@@ -221,6 +262,7 @@ type orgState struct {
 func (st *orgState) add(a orgAccount, state string, scan bool) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.seen[a.id] = true
 	if state != string(orgtypes.AccountStateActive) {
 		st.skipped[a.id] = state
 		return false

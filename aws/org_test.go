@@ -2,8 +2,11 @@ package aws_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
@@ -89,5 +92,88 @@ func TestScanOrganization_filters_and_not_management(t *testing.T) {
 	_, err = tgaws.NewScanner().ScanOrganization(context.Background(), e.config(member, nil), tgaws.OrgOptions{})
 	if err == nil || !strings.Contains(err.Error(), "management account") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestScanOrganization_requested_accounts: an account asked for by
+// --accounts that the complete listing does not hold is reported as not
+// in the organization; one listed but SUSPENDED or CLOSED stays a skipped
+// account; one also excluded, or the caller's own, is not reported.
+func TestScanOrganization_requested_accounts(t *testing.T) {
+	const suspended, closed, stranger, other = "100000000008", "100000000009", "999999999999", "888888888888"
+	for _, c := range []struct {
+		name             string
+		include, exclude []string
+		wantScanned      []string
+		wantNotInOrg     []string
+		wantSkipped      []string
+		wantExcludedGone []string
+	}{
+		{"only_a_stranger", []string{stranger}, nil, nil, []string{stranger}, []string{suspended, closed}, nil},
+		{"a_member_and_two_strangers_given_twice", []string{other, member, stranger, stranger, other}, nil, []string{member}, []string{other, stranger}, []string{suspended, closed}, nil},
+		{"suspended_and_closed_stay_skipped", []string{suspended, closed}, nil, nil, nil, []string{suspended, closed}, nil},
+		{"the_caller_itself", []string{mgmt}, nil, []string{mgmt}, nil, []string{suspended, closed}, nil},
+		{"a_stranger_also_excluded", []string{member, stranger}, []string{stranger}, []string{member}, nil, []string{suspended, closed}, []string{stranger}},
+		{"a_mistyped_exclusion", nil, []string{stranger, suspended}, []string{mgmt, member}, nil, []string{suspended, closed}, []string{stranger}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.emu.AddAccount(mgmt)
+			e.emu.AddAccount(member)
+			e.emu.AddRole(member, tgaws.DefaultRoleName)
+			e.emu.SetOrganization(mgmt, member, suspended, closed)
+			e.emu.SetAccountState(suspended, "SUSPENDED")
+			e.emu.SetAccountState(closed, "CLOSED")
+			got, err := tgaws.NewScanner().ScanOrganization(context.Background(), e.config(mgmt, nil), tgaws.OrgOptions{Include: c.include, Exclude: c.exclude})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var scanned []string
+			for _, a := range got.Accounts {
+				scanned = append(scanned, a.ID)
+			}
+			if strings.Join(scanned, ",") != strings.Join(c.wantScanned, ",") {
+				t.Errorf("scanned %v, want %v", scanned, c.wantScanned)
+			}
+			if strings.Join(got.NotInOrganization, ",") != strings.Join(c.wantNotInOrg, ",") {
+				t.Errorf("not in the organization %v, want %v", got.NotInOrganization, c.wantNotInOrg)
+			}
+			if len(got.Skipped) != len(c.wantSkipped) {
+				t.Errorf("skipped %v, want %v", got.Skipped, c.wantSkipped)
+			}
+			if strings.Join(got.ExcludedNotFound, ",") != strings.Join(c.wantExcludedGone, ",") {
+				t.Errorf("exclusions not found %v, want %v", got.ExcludedNotFound, c.wantExcludedGone)
+			}
+			if got.Partial != "" || len(got.NotScanned) > 0 {
+				t.Errorf("partial %q not scanned %v: the listing was complete", got.Partial, got.NotScanned)
+			}
+		})
+	}
+}
+
+// TestScanOrganization_requested_account_when_the_listing_stops: if the
+// listing did not finish, a requested account it has not shown is not
+// known to be outside the organization: it is listed as not scanned.
+func TestScanOrganization_requested_account_when_the_listing_stops(t *testing.T) {
+	e := newEnv(t)
+	e.emu.AddAccount(mgmt)
+	var members []string
+	for i := range 20 {
+		id := fmt.Sprintf("1000000001%02d", i)
+		members = append(members, id)
+		e.emu.AddAccount(id)
+	}
+	e.emu.SetOrganization(mgmt, members...)
+	e.emu.SetPageSize(1)
+	e.emu.SetLatency(40 * time.Millisecond) // the listing takes 21 pages, far past the deadline
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	const stranger = "999999999999"
+	got, err := tgaws.NewScanner().ScanOrganization(ctx, e.config(mgmt, nil), tgaws.OrgOptions{Include: []string{stranger, mgmt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Partial == "" || len(got.NotInOrganization) != 0 || !slices.Contains(got.NotScanned, stranger) {
+		t.Errorf("partial %q, not in the organization %v, not scanned %v: want partial with %s not scanned", got.Partial, got.NotInOrganization, got.NotScanned, stranger)
 	}
 }

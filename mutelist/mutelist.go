@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -61,26 +62,82 @@ func (e *Error) Error() string {
 	return e.File + ": " + e.Msg
 }
 
-// Load reads and checks the mutelist at path.
+// Limits on a mutelist file. A mutelist is a short hand-written list; the
+// limits are far above any real one and keep a hostile or mistaken file
+// (a symlink to /dev/zero, a "billion laughs" of YAML aliases, nesting
+// thousands deep) from taking the memory or the time of a scan.
+const (
+	// MaxFileSize is the largest mutelist read, in bytes.
+	MaxFileSize = 1 << 20
+	// maxDepth is the deepest nesting of YAML collections accepted; a
+	// mutelist needs four (document, mutes, entry, list).
+	maxDepth = 32
+	// maxNodes bounds the YAML nodes of the document with every alias
+	// expanded where it is used: aliases may share a list of accounts
+	// between entries, but not multiply the document.
+	maxNodes = 100_000
+	// maxPattern is the longest pattern accepted, the longest an ARN can
+	// be: matching takes time proportional to the pattern's length times
+	// the string's, so both factors stay bounded.
+	maxPattern = 2048
+)
+
+// Load reads and checks the mutelist at path. Only a regular file (or a
+// symlink to one) is read, and at most MaxFileSize bytes of it.
 func Load(file string) (*List, error) {
-	b, err := os.ReadFile(file)
+	// Stat first: opening a FIFO would block until someone writes to it.
+	fi, err := os.Stat(file)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &Error{File: file, Msg: "not a regular file (" + fileKind(fi.Mode()) + "): a mutelist is a YAML file"}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() { // replaced between the two looks
+		return nil, &Error{File: file, Msg: "not a regular file (" + fileKind(fi.Mode()) + "): a mutelist is a YAML file"}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	if len(b) > MaxFileSize {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("larger than %d bytes: not read", MaxFileSize)}
 	}
 	return Parse(file, b)
 }
 
-// Parse checks a mutelist document; file names it in errors.
+// Parse checks a mutelist document; file names it in errors. The document
+// is first read as a YAML node tree (which expands no alias) and its shape
+// checked against the limits above, before it is decoded.
 func Parse(file string, b []byte) (*List, error) {
+	if len(b) > MaxFileSize {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("larger than %d bytes: not read", MaxFileSize)}
+	}
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(b)).Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) { // an empty file mutes nothing
+			return &List{File: file}, nil
+		}
+		return nil, yamlError(file, err)
+	}
+	nodes := 0
+	if err := checkShape(file, &root, 0, &nodes); err != nil {
+		return nil, err
+	}
 	var doc struct {
 		Mutes []yaml.Node `yaml:"mutes"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) { // an empty file mutes nothing
-			return &List{File: file}, nil
-		}
 		return nil, yamlError(file, err)
 	}
 	l := &List{File: file}
@@ -115,12 +172,45 @@ func Parse(file string, b []byte) (*List, error) {
 			return nil, bad("expires %q is not a date (YYYY-MM-DD)", e.Expires)
 		}
 		e.expires = day.Add(24 * time.Hour)
+		for _, f := range []struct {
+			name     string
+			patterns []string
+		}{{"accounts", e.Accounts}, {"regions", e.Regions}, {"trails", e.Trails}} {
+			for _, p := range f.patterns {
+				if len(p) > maxPattern {
+					return nil, bad("%s: a pattern of %d bytes is longer than any ARN (at most %d)", f.name, len(p), maxPattern)
+				}
+			}
+		}
 		if len(e.Accounts) == 0 {
 			e.Accounts = []string{"*"}
 		}
 		l.Entries = append(l.Entries, e)
 	}
 	return l, nil
+}
+
+// checkShape walks the node tree as a decoder would, following aliases,
+// and stops at the first node deeper than maxDepth or past maxNodes. The
+// walk itself is bounded by the same limits, so an alias that refers to
+// its own ancestor ends it too.
+func checkShape(file string, n *yaml.Node, depth int, count *int) error {
+	*count++
+	if *count > maxNodes {
+		return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("more than %d YAML nodes once aliases are expanded: not read", maxNodes)}
+	}
+	if depth > maxDepth {
+		return &Error{File: file, Line: n.Line, Msg: fmt.Sprintf("nested more than %d levels deep: not read", maxDepth)}
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return checkShape(file, n.Alias, depth+1, count)
+	}
+	for _, c := range n.Content {
+		if err := checkShape(file, c, depth+1, count); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // yamlError turns the YAML library's message ("yaml: line 3: ...") into
@@ -214,4 +304,19 @@ func anyMatch(patterns []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// fileKind names what a file that is not a regular one is, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }

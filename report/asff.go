@@ -163,9 +163,7 @@ func (ASFF) Write(w io.Writer, r *Report) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(prune(v, true))
+	return encodeJSON(w, prune(v, true))
 }
 
 // prune drops null members from decoded JSON objects and, with empty, also

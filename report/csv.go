@@ -18,8 +18,11 @@ var csvHeader = []string{
 	"covered_by", "covering_trail", "reasons", "warnings", "mute_reason", "file", "line", "resource",
 }
 
-// Write implements Writer.
+// Write implements Writer. Every value is escaped (EscapeLines: a cell may
+// span lines; other controls show as \xNN) and every cell is neutralised
+// as a formula (see csvCell).
 func (CSV) Write(w io.Writer, r *Report) error {
+	r = escapedCopy(r, EscapeLines)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
@@ -30,11 +33,15 @@ func (CSV) Write(w io.Writer, r *Report) error {
 			line = strconv.Itoa(res.Line)
 		}
 		row := func(region, optIn, enabled, coveredBy string) []string {
-			return []string{
+			cells := []string{
 				res.Account, res.AccountName, string(res.Status), string(res.Underlying), region, optIn, enabled,
 				coveredBy, res.CoveringTrail, strings.Join(res.Reasons, "; "), strings.Join(res.Warnings, "; "),
 				res.MuteReason, res.File, line, res.Resource,
 			}
+			for i := range cells {
+				cells[i] = csvCell(cells[i])
+			}
+			return cells
 		}
 		if len(res.Regions) == 0 {
 			if err := cw.Write(row("", "", "", "")); err != nil {
@@ -50,4 +57,16 @@ func (CSV) Write(w io.Writer, r *Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvCell neutralises a value a spreadsheet would run as a formula: one that
+// begins with =, +, -, @, tab or carriage return ("=HYPERLINK(...)" in a
+// trail or account name) gets a leading single quote, as the OWASP CSV
+// injection guidance recommends. Every cell goes through it, not only the
+// names: any of them can carry input.
+func csvCell(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
 }

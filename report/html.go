@@ -44,8 +44,13 @@ type htmlCell struct {
 	Region, Class, Mark, Title string
 }
 
-// Write implements Writer.
+// Write implements Writer. html/template escapes every value for its
+// context (text, attribute, URL); the values come from a copy of the
+// report passed through EscapeLines first, so a bidi override or a control
+// in a name is shown, not obeyed, by the browser or by a terminal the file
+// is printed to.
 func (HTML) Write(w io.Writer, r *Report) error {
+	r = escapedCopy(r, EscapeLines)
 	v := htmlView{Report: r, Explain: trailguard.Explanation(), Calls: sumCalls(r.APICalls)}
 	seen := map[string]bool{}
 	for _, res := range r.Results {

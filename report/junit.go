@@ -53,8 +53,13 @@ type junitProblem struct {
 	Text    string `xml:",chardata"`
 }
 
-// Write implements Writer.
+// Write implements Writer. encoding/xml replaces the characters XML 1.0
+// forbids (most C0 controls) with U+FFFD but writes C1 controls and bidi
+// overrides as they are, which a CI log or a terminal would obey; the
+// report is rendered from a copy passed through EscapeLines, so every
+// control shows as \xNN and the file always parses.
 func (JUnit) Write(w io.Writer, r *Report) error {
+	r = escapedCopy(r, EscapeLines)
 	secs := fmt.Sprintf("%.3f", float64(r.Scan.DurationMS)/1000)
 	suite := junitSuite{Name: r.Control.ID + " " + r.Control.Title, Time: secs}
 	if !r.Scan.StartedAt.IsZero() {

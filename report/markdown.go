@@ -11,8 +11,11 @@ import (
 // enough for a pull-request or ticket comment.
 type Markdown struct{}
 
-// Write implements Writer.
+// Write implements Writer. It renders a copy of the report whose strings
+// went through EscapeLines, and every value it places goes through
+// mdEscape as well.
 func (Markdown) Write(w io.Writer, r *Report) error {
+	r = escapedCopy(r, EscapeLines)
 	ew := &errWriter{w: w}
 	s := r.Summary
 	ew.printf("### %s — %s\n\n", r.Control.ID, mdEscape(r.Control.Title))
@@ -34,14 +37,25 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 	}
 	ew.printf("| status | subject | why | regions not covered |\n| --- | --- | --- | ---: |\n")
 	for _, res := range attention {
-		ew.printf("| **%s** | %s | %s | %d |\n", res.Status, mdEscape(subject(res)), mdEscape(explanation(res)), len(res.UncoveredRegions()))
+		ew.printf("| **%s** | %s | %s | %d |\n", mdEscape(string(res.Status)), mdEscape(subject(res)), mdEscape(explanation(res)), len(res.UncoveredRegions()))
 	}
 	ew.printf("\n<sub>%s %s · source %s</sub>\n", r.Tool.Name, mdEscape(r.Tool.Version), mdEscape(r.Scan.Source))
 	return ew.err
 }
 
-// mdEscape keeps text inside one table cell and free of markup.
+// mdEscape keeps a value inside one table cell and free of markup: it
+// backslash-escapes the characters that start Markdown syntax (\ first, so
+// that an input "\|" cannot turn the escape of its pipe into a literal
+// backslash and end the cell), writes < > & as HTML entities (no raw HTML,
+// no entity such as &#x202e; that a renderer would decode into a control),
+// and turns a line break into <br> and a tab into a space. The value has
+// been through EscapeLines already, so no other control is left.
 func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\r", " ", "\n", "<br>", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`)
-	return r.Replace(s)
+	return mdReplacer.Replace(s)
 }
+
+var mdReplacer = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "~", `\~`, "@", `\@`, "#", `\#`, "!", `\!`,
+	"<", "&lt;", ">", "&gt;", "&", "&amp;",
+	"\r\n", "<br>", "\n", "<br>", "\r", "<br>", "\t", " ",
+)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"strings"
 	"time"
@@ -155,9 +154,7 @@ func (OCSF) Write(w io.Writer, r *Report) error {
 		}
 		events = append(events, e)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(events)
+	return encodeJSON(w, events)
 }
 
 func findingKey(r trailguard.Result) string {

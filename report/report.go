@@ -1,5 +1,27 @@
 // Package report writes scan results in the formats people and their tools
 // read. Each format is one file behind the Writer interface.
+//
+// Input never controls the terminal, the spreadsheet or the process
+// (principle 5). Every string in a report may come from hostile input —
+// trail names, ARNs, account names, AWS error messages, file contents and
+// paths, mute reasons — so each writer escapes at its own boundary and
+// the model keeps the exact values:
+//   - text, Markdown, CSV, HTML and JUnit render a copy in which every
+//     string went through Escape (or EscapeLines where a value may span
+//     lines): controls, DEL, C1 controls, bidi overrides and invalid UTF-8
+//     show as visible escapes such as \x1b and \u202e;
+//   - Markdown also escapes \ | ` * _ [ ] ~ @ # ! and < > &, and turns a line
+//     break in a cell into <br>;
+//   - CSV prefixes a single quote to a cell that starts with = + - @ tab
+//     or CR, so a spreadsheet never runs it as a formula;
+//   - HTML relies on html/template's contextual escaping (text, attributes,
+//     URLs);
+//   - JSON, SARIF, ASFF and OCSF keep every value exact: encoding/json
+//     escapes C0 controls and the rest a terminal would obey is written as
+//     \u escapes.
+//
+// Escape is also what the command line uses for its own error, warning and
+// progress lines.
 package report
 
 import (

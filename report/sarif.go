@@ -94,9 +94,7 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 	if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(prune(v, false))
+	return encodeJSON(w, prune(v, false))
 }
 
 func sarifLevel(s trailguard.Status) string {

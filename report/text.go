@@ -56,6 +56,9 @@ const compactAbove = 5
 
 // Write implements Writer.
 func (t Text) Write(w io.Writer, r *Report) error {
+	// Everything below prints the escaped copy: no input reaches the
+	// terminal as a control.
+	r = escapedCopy(r, Escape)
 	ew := &errWriter{w: w}
 	ew.printf("%s  %s %s\n", t.paint(ansiBold, "trailguard"), r.Control.Benchmark, "— "+r.Control.Title)
 	if r.Scan.Strict {

@@ -64,7 +64,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)
-	root.SetErr(stderr)
+	// Every line a command prints on standard error — errors that embed
+	// AWS messages, file paths and contents, warnings, notices — goes
+	// through one escaping writer; only the progress line reaches the
+	// terminal raw (rawWriter), with its own input escaped.
+	root.SetErr(escapingWriter{w: stderr})
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

@@ -160,3 +160,28 @@ func (o *outputFlags) render(w io.Writer, format string, colour bool, rep *repor
 	}
 	return wr.Write(w, rep)
 }
+
+// escapingWriter shows on standard error what a command writes, with
+// every control character, C1 control, bidi override and invalid byte made
+// visible (report.EscapeLines): input never controls the terminal. Each
+// Write is escaped on its own; fmt's print functions write a whole message
+// at once, so no character is split between two writes.
+type escapingWriter struct {
+	w io.Writer
+}
+
+func (e escapingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(e.w, report.EscapeLines(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// rawWriter is the writer under an escapingWriter: for the progress line,
+// which moves the cursor itself, and to ask whether it is a terminal.
+func rawWriter(w io.Writer) io.Writer {
+	if e, ok := w.(escapingWriter); ok {
+		return e.w
+	}
+	return w
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -37,7 +38,7 @@ func importFindings(ctx context.Context, stderr io.Writer, cfg sdkaws.Config, re
 }
 
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := rawWriter(w).(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
@@ -152,6 +153,8 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	scanRegion := ""
 	var liveCfg *sdkaws.Config
 	var skipped map[string]string
+	var notInOrg []string
+	var notices []string
 	var accounts []trailguard.Account
 	var calls map[string]int
 	source := "aws"
@@ -189,6 +192,10 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 			}
 			accounts = org.Accounts
 			skipped = org.Skipped
+			notInOrg = org.NotInOrganization
+			for _, id := range org.ExcludedNotFound {
+				notices = append(notices, "--exclude-accounts "+id+": no such account in the organization (Organizations ListAccounts does not list it)")
+			}
 			if org.Partial != "" {
 				partial = &report.Partial{Reason: org.Partial, NotScanned: org.NotScanned}
 				if partial.NotScanned == nil {
@@ -213,10 +220,15 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		}
 	}
 	results := trailguard.EvaluateAll(accounts, trailguard.Options{Strict: sf.out.strict})
+	if len(notInOrg) > 0 {
+		results = append(results, notInOrganization(notInOrg)...)
+		sort.SliceStable(results, func(i, j int) bool { return results[i].Account < results[j].Account })
+	}
 	rep := report.New(toolVersion(), report.Scan{
 		Source: source, Region: scanRegion, Strict: sf.out.strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
 	}, results, calls)
 	rep.Partial, rep.Skipped = partial, skipped
+	rep.Notices = append(rep.Notices, notices...)
 	sf.out.applyMutes(stderr, rep)
 	err := sf.out.write(stdout, rep)
 	if sf.securityHub && liveCfg != nil {
@@ -239,7 +251,8 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 }
 
 // progress prints a one-line status on stderr while work runs, only when
-// stderr is a terminal (a pipe or a CI log gets nothing).
+// stderr is a terminal (a pipe or a CI log gets nothing). It writes to the
+// terminal raw, to move the cursor, so what it says is escaped here.
 type progress struct {
 	w     io.Writer
 	on    bool
@@ -247,12 +260,12 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, on: isTerminal(w), start: time.Now()}
+	return &progress{w: rawWriter(w), on: isTerminal(w), start: time.Now()}
 }
 
 func (p *progress) say(format string, args ...any) {
 	if p.on {
-		fmt.Fprintf(p.w, "\r\x1b[K"+format+" …", args...)
+		fmt.Fprint(p.w, "\r\x1b[K"+report.Escape(fmt.Sprintf(format, args...))+" …")
 	}
 }
 
@@ -296,19 +309,55 @@ func watchInterrupt(ctx context.Context, stderr io.Writer) func() {
 	go func() {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(stderr, "\r\x1b[Kinterrupted: reporting the accounts finished so far (Ctrl-C again quits at once)")
+			fmt.Fprintln(rawWriter(stderr), "\r\x1b[Kinterrupted: reporting the accounts finished so far (Ctrl-C again quits at once)")
 		case <-stop:
 		}
 	}()
 	return func() { close(stop) }
 }
 
+// notInOrganization is the ERROR result of each account asked for by
+// --accounts or --accounts-file that the organization's complete listing
+// does not hold: a requested account that is not found is reported (and
+// makes the exit code 2), never dropped from a clean-looking report.
+func notInOrganization(ids []string) []trailguard.Result {
+	out := make([]trailguard.Result, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, trailguard.Result{
+			Account: id,
+			Status:  trailguard.StatusError,
+			Reasons: []string{"not in the organization: account " + id + " was asked for (--accounts or --accounts-file) but Organizations ListAccounts does not list it"},
+		})
+	}
+	return out
+}
+
+// maxAccountsFile bounds --accounts-file: a million bytes hold some
+// eighty thousand account ids, more than an organization may have.
+const maxAccountsFile = 1 << 20
+
 // readAccountsFile reads account ids, one per line; blank lines and text
-// after # are ignored.
+// after # are ignored. Only a regular file is read (a FIFO would block, a
+// device never end), and at most maxAccountsFile bytes.
 func readAccountsFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxAccountsFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxAccountsFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxAccountsFile)
 	}
 	var ids []string
 	for i, line := range strings.Split(string(b), "\n") {
@@ -337,4 +386,19 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// fileKind names what a file that is not a regular one is, for an error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
