@@ -26,9 +26,12 @@ const fixAcct = "123456789012"
 
 type fixOut struct {
 	Accounts []struct {
-		Account string   `json:"account"`
-		Notes   []string `json:"notes"`
-		Steps   []struct {
+		Account    string   `json:"account"`
+		Notes      []string `json:"notes"`
+		Unreadable []struct {
+			Resource, Permission, Error string
+		} `json:"unreadable"`
+		Steps []struct {
 			Action, Why, API, CLI string
 		} `json:"steps"`
 		Applied *struct {
@@ -273,7 +276,9 @@ func TestFix_with_exactly_the_documented_permissions(t *testing.T) {
 	}
 	emu, url := fixEnv(t)
 	emu.AllowOnly(fixAcct, actions()...)
-	if code, r, errOut := runFixCLI(t, url); code != 1 || len(r.Accounts[0].Steps) == 0 {
+	// The audit policy cannot look at the bucket: the dry run says so,
+	// names the permission, and plans nothing it could not read.
+	if code, r, errOut := runFixCLI(t, url); code != 2 || len(r.Accounts[0].Steps) != 0 || len(r.Accounts[0].Unreadable) != 1 || r.Accounts[0].Unreadable[0].Permission != "s3:ListBucket" {
 		t.Fatalf("dry run with the audit policy: exit %d %+v %s", code, r, errOut)
 	}
 	emu.AllowOnly(fixAcct, actions("--fix")...)
