@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/fix"
@@ -470,5 +472,286 @@ func TestFix_organization_trail(t *testing.T) {
 	isolateAWS(t, org.Accounts[1].Credentials)
 	if code, _, errOut := cli(t, "fix", "--endpoint-url", srv.URL, "--organization-trail"); code != 2 || !strings.Contains(errOut, "management account") {
 		t.Errorf("from a member: exit %d %q", code, errOut)
+	}
+}
+
+// Facts of the rich environment the trust tests start from: the caller's
+// own bucket in us-east-1 with a policy that denies insecure transport,
+// an SSE-KMS default, a partial public access block; and a KMS key whose
+// policy holds a custom Deny.
+const (
+	trustBucket   = "team-audit-logs"
+	denyInsecure  = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecure","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::team-audit-logs/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	keyPolicyDeny = `{"Version":"2012-10-17","Statement":[{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"NoDecryptOutside","Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"123456789012"}}}]}`
+)
+
+// trustEnv is fixEnv with the rich bucket and key; it returns the key id.
+func trustEnv(t *testing.T, specs ...awsemu.TrailSpec) (*awsemu.Emulator, string, string) {
+	t.Helper()
+	emu, url := fixEnv(t, specs...)
+	ctx := context.Background()
+	client := s3Client(t, url)
+	b := sdkaws.String(trustBucket)
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: sdkaws.String(denyInsecure)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+		Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: sdkaws.String("alias/team")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: sdkaws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := tgaws.LoadConfig(ctx, tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	k, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{Policy: sdkaws.String(keyPolicyDeny)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.ResetCalls()
+	return emu, url, sdkaws.ToString(k.KeyMetadata.KeyId)
+}
+
+// readCases are the reads a fix plan depends on, each with the operation
+// to fail, the IAM action that would let it succeed, and the situation in
+// which the plan needs it.
+func readCases() []struct {
+	name, op, action string
+	specs            []awsemu.TrailSpec
+	args             func(key string) []string
+} {
+	bucket := func(extra ...string) func(string) []string {
+		return func(string) []string { return append([]string{"--bucket", trustBucket}, extra...) }
+	}
+	withKey := func(key string) []string { return []string{"--bucket", trustBucket, "--kms-key", key} }
+	stopped := []awsemu.TrailSpec{{Name: "stopped", HomeRegion: "us-east-1", S3BucketName: trustBucket, IsMultiRegion: true, IncludeGlobalServiceEvents: true}}
+	return []struct {
+		name, op, action string
+		specs            []awsemu.TrailSpec
+		args             func(key string) []string
+	}{
+		{"head_bucket", "HeadBucket", "s3:ListBucket", nil, bucket()},
+		{"bucket_policy", "GetBucketPolicy", "s3:GetBucketPolicy", nil, bucket()},
+		{"public_access_block", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", nil, bucket()},
+		{"bucket_encryption", "GetBucketEncryption", "s3:GetEncryptionConfiguration", nil, bucket()},
+		{"bucket_lifecycle", "GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", nil, bucket("--transition-days", "30")},
+		{"describe_key", "DescribeKey", "kms:DescribeKey", nil, withKey},
+		{"key_policy", "GetKeyPolicy", "kms:GetKeyPolicy", nil, withKey},
+		{"trail_status", "GetTrailStatus", "cloudtrail:GetTrailStatus", stopped, bucket()},
+		{"event_selectors", "GetEventSelectors", "cloudtrail:GetEventSelectors", stopped, bucket()},
+	}
+}
+
+// A read the plan depends on that fails — denied, throttled beyond the
+// retries, or a server error — stops the plan of the account: the dry run
+// and --apply both name the permission, exit 2, and --apply leaves every
+// bucket, policy, key and trail of the emulator byte for byte as it was.
+func TestFix_read_failure_stops_the_plan(t *testing.T) {
+	kinds := []struct {
+		name   string
+		inject func(emu *awsemu.Emulator, op, action string)
+	}{
+		{"access_denied", func(emu *awsemu.Emulator, _, action string) { emu.Deny(action) }},
+		{"throttled_beyond_retries", func(emu *awsemu.Emulator, op, action string) {
+			code := "ThrottlingException"
+			if strings.HasPrefix(action, "s3:") {
+				code = "SlowDown"
+			}
+			emu.InjectFault(awsemu.Fault{Operation: op, Code: code})
+		}},
+		{"server_error", func(emu *awsemu.Emulator, op, _ string) {
+			emu.InjectFault(awsemu.Fault{Operation: op, Code: "ServiceUnavailable"})
+		}},
+	}
+	for _, rc := range readCases() {
+		for _, k := range kinds {
+			t.Run(rc.name+"/"+k.name, func(t *testing.T) {
+				emu, url, key := trustEnv(t, rc.specs...)
+				before := emu.State()
+				k.inject(emu, rc.op, rc.action)
+				args := append(rc.args(key), "--max-attempts", "2")
+				for _, apply := range []bool{false, true} {
+					a := args
+					if apply {
+						a = append(a, "--apply")
+					}
+					code, r, errOut := runFixCLI(t, url, a...)
+					p := r.Accounts[0]
+					if code != 2 || len(p.Steps) != 0 || p.Applied != nil {
+						t.Fatalf("apply=%v: exit %d, steps %+v, applied %+v, want exit 2 and nothing planned (%s)", apply, code, p.Steps, p.Applied, errOut)
+					}
+					if len(p.Unreadable) == 0 || p.Unreadable[0].Permission != rc.action {
+						t.Errorf("apply=%v: unreadable %+v, want the permission %s named", apply, p.Unreadable, rc.action)
+					}
+					if notes := strings.Join(p.Notes, " "); !strings.Contains(notes, rc.action) {
+						t.Errorf("apply=%v: the notes do not name %s: %s", apply, rc.action, notes)
+					}
+					if strings.HasPrefix(rc.action, "kms:") && !strings.Contains(p.Unreadable[0].Resource, key) {
+						t.Errorf("the unreadable resource is %q, not the key %s", p.Unreadable[0].Resource, key)
+					}
+				}
+				for _, op := range mutating {
+					if n := emu.Calls()[op]; n != 0 {
+						t.Errorf("%s was called %d time(s)", op, n)
+					}
+				}
+				if after := emu.State(); after != before {
+					t.Errorf("the emulator's state changed:\nbefore %s\nafter %s", before, after)
+				}
+			})
+		}
+	}
+}
+
+// With every read answering, the same rich bucket and key keep what they
+// have: the policy's Deny, the SSE-KMS default, the key policy's Deny; the
+// public access block is completed; the account passes.
+func TestFix_existing_bucket_and_key_keep_what_they_have(t *testing.T) {
+	emu, url, key := trustEnv(t)
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", trustBucket, "--kms-key", key, "--transition-days", "30")
+	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	var actions []string
+	for _, st := range r.Accounts[0].Steps {
+		actions = append(actions, st.Action)
+	}
+	if got := strings.Join(actions, " "); got != "block-public-access set-lifecycle allow-cloudtrail-delivery allow-cloudtrail-encryption create-trail start-logging" {
+		t.Errorf("steps %s", got)
+	}
+	if pol := emu.BucketPolicy(trustBucket); !strings.Contains(pol, "DenyInsecure") || !strings.Contains(pol, "aws:SecureTransport") {
+		t.Errorf("the bucket policy lost its Deny: %s", pol)
+	}
+	if enc := emu.BucketConfig(trustBucket, "encryption"); !strings.Contains(enc, "aws:kms") || !strings.Contains(enc, "alias/team") {
+		t.Errorf("the SSE-KMS default was replaced: %s", enc)
+	}
+	if pab := emu.BucketConfig(trustBucket, "publicAccessBlock"); strings.Count(pab, "true") != 4 {
+		t.Errorf("public access block %s", pab)
+	}
+	cfg, _ := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	p, err := kms.NewFromConfig(cfg).GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &key, PolicyName: sdkaws.String("default")})
+	if err != nil || !strings.Contains(sdkaws.ToString(p.Policy), "NoDecryptOutside") {
+		t.Errorf("the key policy lost its Deny: %v %s", err, sdkaws.ToString(p.Policy))
+	}
+}
+
+// A member whose organization trail is healthy but unreadable to it
+// (status and selectors denied) is UNKNOWN: no bucket or trail is planned
+// (it would be a paid duplicate of the organization's), the plan names
+// what could not be read and the permissions, and --apply changes nothing.
+func TestFix_member_with_unreadable_organization_trail_plans_nothing(t *testing.T) {
+	const mgmt = "111111111111"
+	emu, url := fixEnv(t)
+	emu.AddAccount(mgmt)
+	emu.SetOrganization(mgmt, fixAcct)
+	if _, err := emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-audit", S3BucketName: "org-logs", IsMultiRegion: true, IsOrganizationTrail: true,
+		IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+		t.Fatal(err)
+	}
+	emu.SetMemberOrgTrailAccess(true)
+	before := emu.State()
+	for _, args := range [][]string{nil, {"--apply"}} {
+		code, r, errOut := runFixCLI(t, url, args...)
+		p := r.Accounts[0]
+		if code != 2 || len(p.Steps) != 0 || p.Applied != nil {
+			t.Fatalf("%v: exit %d %+v %s", args, code, p, errOut)
+		}
+		perms := map[string]bool{}
+		for _, u := range p.Unreadable {
+			perms[u.Permission] = true
+			if !strings.Contains(u.Resource, "org-audit") {
+				t.Errorf("unreadable %+v does not name the organization trail", u)
+			}
+		}
+		if !perms["cloudtrail:GetTrailStatus"] || !perms["cloudtrail:GetEventSelectors"] {
+			t.Errorf("%v: unreadable %+v, want both reads named", args, p.Unreadable)
+		}
+	}
+	if emu.State() != before {
+		t.Error("the emulator's state changed")
+	}
+}
+
+// A bucket policy that already holds the fix's statement ids for another
+// trail gets this trail's statements too (matched by content, not Sid),
+// under Sids of their own; CreateTrail then accepts the bucket.
+func TestFix_bucket_policy_with_another_trails_statement_ids(t *testing.T) {
+	emu, url := fixEnv(t)
+	client := s3Client(t, url)
+	ctx := context.Background()
+	const bucket = "shared-audit-logs"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	other := "arn:aws:cloudtrail:us-east-1:" + fixAcct + ":trail/other"
+	old := `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"TrailguardCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::` + bucket + `","Condition":{"StringEquals":{"aws:SourceArn":"` + other + `"}}},` +
+		`{"Sid":"TrailguardCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/AWSLogs/` + fixAcct + `/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control","aws:SourceArn":"` + other + `"}}}]}`
+	if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String(bucket), Policy: sdkaws.String(old)}); err != nil {
+		t.Fatal(err)
+	}
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", bucket)
+	if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r.Accounts[0], errOut)
+	}
+	var doc struct{ Statement []map[string]any }
+	if err := json.Unmarshal([]byte(emu.BucketPolicy(bucket)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	sids := map[string]bool{}
+	for _, s := range doc.Statement {
+		sid, _ := s["Sid"].(string)
+		if sids[sid] {
+			t.Errorf("Sid %s is used twice", sid)
+		}
+		sids[sid] = true
+	}
+	if len(doc.Statement) != 4 || !sids["TrailguardCloudTrailAclCheck"] || !sids["TrailguardCloudTrailWrite"] {
+		t.Errorf("want the other trail's two statements kept and two added: %s", emu.BucketPolicy(bucket))
+	}
+	if code, again, _ := runFixCLI(t, url, "--bucket", bucket); code != 0 || len(again.Accounts[0].Steps) != 0 {
+		t.Errorf("second run: exit %d %+v", code, again.Accounts[0].Steps)
+	}
+}
+
+// A trail with the five basic selectors AWS allows, all for data events,
+// is fixed within the limit, every data resource kept.
+func TestFix_five_basic_data_selectors(t *testing.T) {
+	sel := func(rw string, bucket string) string {
+		return `{"ReadWriteType":"` + rw + `","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::` + bucket + `/"]}]}`
+	}
+	for _, c := range []struct {
+		name string
+		rws  []string
+	}{
+		{"one_selector_is_all", []string{"ReadOnly", "WriteOnly", "All", "ReadOnly", "WriteOnly"}},
+		{"none_is_all", []string{"ReadOnly", "WriteOnly", "ReadOnly", "WriteOnly", "ReadOnly"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var parts []string
+			for i, rw := range c.rws {
+				parts = append(parts, sel(rw, fmt.Sprintf("data-%d", i)))
+			}
+			spec := awsemu.TrailSpec{Name: "data", HomeRegion: "us-east-1", S3BucketName: "existing-logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true,
+				Logging: true, EventSelectorsJSON: `{"EventSelectors":[` + strings.Join(parts, ",") + `]}`}
+			_, url := fixEnv(t, spec)
+			code, r, errOut := runFixCLI(t, url, "--apply")
+			if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
+				t.Fatalf("exit %d %+v %s", code, r.Accounts[0], errOut)
+			}
+			got := selectorsOf(t, url, "us-east-1", "data")
+			var out struct{ EventSelectors []json.RawMessage }
+			json.Unmarshal([]byte(got), &out)
+			if len(out.EventSelectors) > 5 {
+				t.Errorf("%d selectors", len(out.EventSelectors))
+			}
+			for i := range c.rws {
+				if !strings.Contains(got, fmt.Sprintf("arn:aws:s3:::data-%d/", i)) {
+					t.Errorf("data resource %d lost: %s", i, got)
+				}
+			}
+		})
 	}
 }
