@@ -220,43 +220,76 @@ func TestFix_failure_midway_reports_and_deletes_nothing(t *testing.T) {
 	}
 }
 
-// The plan's AWS CLI commands, run by the real AWS CLI, reach the same end
-// state as --apply: the account passes and a new plan is empty.
+// The plan's AWS CLI commands, run as one shell script by the real AWS
+// CLI, reach the same end state as --apply: the account passes and a new
+// plan is empty. The commands are valid shell as printed (the key id of
+// create-key is carried in KEY_ID, not written as a placeholder).
 func TestFix_plan_cli_commands_with_the_real_aws_cli(t *testing.T) {
 	cli := awsemu.AWSCLI(t)
 	for _, c := range []struct {
 		name  string
 		specs []awsemu.TrailSpec
+		args  []string
+		rich  bool // the rich bucket and key of trustEnv
 	}{
-		{"no_trail", nil},
+		{"no_trail", nil, nil, false},
 		{"read_only_selectors", []awsemu.TrailSpec{{Name: "reads-only", HomeRegion: "us-west-2", S3BucketName: "existing-logs", IsMultiRegion: true,
-			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}},
+			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}, nil, false},
+		{"create_kms_key", nil, []string{"--create-kms-key", "--expire-days", "400"}, false},
+		{"existing_bucket_and_key", nil, []string{"--bucket", trustBucket, "--kms-key", "KEY"}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, url := fixEnv(t, c.specs...)
-			_, plan, _ := runFixCLI(t, url)
-			for _, st := range plan.Accounts[0].Steps {
-				cmd := exec.Command("bash", "-c", strings.Replace(st.CLI, "aws ", shellQuote(cli)+" ", 1)+" --endpoint-url "+url+" --output json")
-				var env []string
-				for _, kv := range os.Environ() {
-					if !strings.HasSuffix(kv, "=") || !strings.HasPrefix(kv, "AWS_") { // the CLI refuses an empty AWS_PROFILE
-						env = append(env, kv)
+			var url string
+			args := c.args
+			if c.rich {
+				var key string
+				_, url, key = trustEnv(t, c.specs...)
+				args = append([]string(nil), args...)
+				for i := range args {
+					if args[i] == "KEY" {
+						args[i] = key
 					}
 				}
-				cmd.Env = append(env, "AWS_PAGER=")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("%s: %v\n%s", st.CLI, err, out)
-				}
+			} else {
+				_, url = fixEnv(t, c.specs...)
 			}
-			code, after, _ := runFixCLI(t, url)
+			_, plan, _ := runFixCLI(t, url, args...)
+			if len(plan.Accounts[0].Steps) == 0 {
+				t.Fatalf("nothing planned: %+v", plan.Accounts[0])
+			}
+			script := "set -e\naws() { " + shellQuote(cli) + " --endpoint-url " + shellQuote(url) + ` "$@"; }` + "\n"
+			for _, st := range plan.Accounts[0].Steps {
+				script += st.CLI + " >/dev/null\n"
+			}
+			runShell(t, script)
+			code, after, _ := runFixCLI(t, url, args...)
 			if code != 0 || len(after.Accounts[0].Steps) != 0 {
-				t.Errorf("after the CLI commands: exit %d, still plans %+v", code, after.Accounts[0].Steps)
+				t.Errorf("after the CLI commands: exit %d, still plans %+v\n%s", code, after.Accounts[0].Steps, script)
 			}
 			if len(c.specs) > 0 && !strings.Contains(selectorsOf(t, url, "us-west-2", c.specs[0].Name), "payroll") {
 				t.Error("the data-event selector did not survive the CLI commands")
 			}
 		})
 	}
+}
+
+// runShell runs a bash script with the test's AWS settings, as a user's
+// shell would have them.
+func runShell(t *testing.T, script string) string {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", script)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasSuffix(kv, "=") || !strings.HasPrefix(kv, "AWS_") { // the CLI refuses an empty AWS_PROFILE
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "AWS_PAGER=", "AWS_DEFAULT_REGION=us-east-1", "AWS_DEFAULT_OUTPUT=json")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s\nscript:\n%s", err, out, script)
+	}
+	return string(out)
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -753,5 +786,195 @@ func TestFix_five_basic_data_selectors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// When --apply stops midway, the undo hints are computed from what was
+// read: the bucket policy and the key policy are put back as they were
+// (never deleted, never emptied), and run by the real AWS CLI they restore
+// both documents byte for byte.
+func TestFix_undo_restores_what_was_read(t *testing.T) {
+	defer func(d time.Duration) { fix.PolicyRetryDelay = d }(fix.PolicyRetryDelay)
+	fix.PolicyRetryDelay = time.Millisecond
+	emu, url, key := trustEnv(t)
+	emu.InjectFault(awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "InsufficientS3BucketPolicyException", Message: "Incorrect S3 bucket policy is detected for bucket"})
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", trustBucket, "--kms-key", key)
+	a := r.Accounts[0].Applied
+	if code != 2 || a == nil || a.Failed != "create-trail" {
+		t.Fatalf("exit %d %+v %s", code, a, errOut)
+	}
+	undo := strings.Join(a.Undo, "\n")
+	for _, bad := range []string{"delete-bucket-policy", "--policy ''", "s3 rb", "delete-bucket-encryption"} {
+		if strings.Contains(undo, bad) {
+			t.Errorf("undo holds %q for something that existed before:\n%s", bad, undo)
+		}
+	}
+	for _, want := range []string{"put-bucket-policy", "put-key-policy", "BlockPublicAcls=true,IgnorePublicAcls=false"} {
+		if !strings.Contains(undo, want) {
+			t.Errorf("undo lacks %s:\n%s", want, undo)
+		}
+	}
+	cli := awsemu.AWSCLI(t)
+	runShell(t, "set -e\naws() { "+shellQuote(cli)+" --endpoint-url "+shellQuote(url)+` "$@"; }`+"\n"+undo+"\n")
+	if got := emu.BucketPolicy(trustBucket); got != denyInsecure {
+		t.Errorf("bucket policy after undo:\n%s\nwant\n%s", got, denyInsecure)
+	}
+	cfg, _ := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	p, err := kms.NewFromConfig(cfg).GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &key, PolicyName: sdkaws.String("default")})
+	if err != nil || sdkaws.ToString(p.Policy) != keyPolicyDeny {
+		t.Errorf("key policy after undo: %v %s", err, sdkaws.ToString(p.Policy))
+	}
+}
+
+// writeNeedsRead says, for a write call, which earlier call of the same
+// resource proves its state was read in the same run: the read must have
+// answered (2xx) or said definitely that the resource does not exist.
+var writeNeedsRead = map[string][]string{
+	"CreateBucket":                    {"HeadBucket=404"},
+	"PutPublicAccessBlock":            {"GetPublicAccessBlock", "GetPublicAccessBlock=NoSuchPublicAccessBlockConfiguration", "HeadBucket=404"},
+	"PutBucketEncryption":             {"GetBucketEncryption", "GetBucketEncryption=ServerSideEncryptionConfigurationNotFoundError", "HeadBucket=404"},
+	"PutBucketLifecycleConfiguration": {"GetBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration=NoSuchLifecycleConfiguration", "HeadBucket=404"},
+	"PutBucketPolicy":                 {"GetBucketPolicy", "GetBucketPolicy=NoSuchBucketPolicy", "HeadBucket=404"},
+	"PutKeyPolicy":                    {"GetKeyPolicy"},
+	"CreateKey":                       {"DescribeKey=NotFoundException"},
+	"CreateAlias":                     {"DescribeKey=NotFoundException"},
+	"EnableKeyRotation":               {"CreateAlias"},
+	"CreateTrail":                     {"DescribeTrails"},
+	"StartLogging":                    {"GetTrailStatus", "CreateTrail"},
+	"PutEventSelectors":               {"GetEventSelectors"},
+	"UpdateTrail":                     {"GetTrailStatus"},
+}
+
+// answered reports whether a call record is a definite answer of the
+// kind want names: "Op" a success, "Op=404" or "Op=Code" that failure.
+func answered(rec awsemu.CallRecord, want string) bool {
+	op, fail, _ := strings.Cut(want, "=")
+	if rec.Operation != op {
+		return false
+	}
+	switch fail {
+	case "":
+		return rec.Status >= 200 && rec.Status < 300
+	case "404":
+		return rec.Status == 404
+	}
+	return rec.Code == fail
+}
+
+// sameResource matches the resource of a write to that of a read: the
+// same bucket, key, alias or trail, a trail named by its ARN or its name.
+func sameResource(write, read awsemu.CallRecord) bool {
+	if read.Operation == "DescribeTrails" || write.Operation == "CreateKey" {
+		return true
+	}
+	w, r := write.Resource, read.Resource
+	if read.Operation == "CreateTrail" {
+		return w == r || strings.HasSuffix(w, ":trail/"+r)
+	}
+	if write.Operation == "CreateAlias" || write.Operation == "EnableKeyRotation" {
+		return w == r || r == fix.KMSAlias
+	}
+	return w == r
+}
+
+// The class, walked over every plan the planner makes: for each failing
+// state, with no fault and with each read denied in turn, every write the
+// emulator received was preceded, in the same run, by a read of the same
+// resource that answered; and a plan stopped by a read changed nothing at
+// all.
+func TestFix_every_write_follows_a_read_of_its_resource(t *testing.T) {
+	defer func(d time.Duration) { fix.PolicyRetryDelay = d }(fix.PolicyRetryDelay)
+	fix.PolicyRetryDelay = time.Millisecond
+	multi := func(name, selectors string, logging bool) []awsemu.TrailSpec {
+		return []awsemu.TrailSpec{{Name: name, HomeRegion: "us-east-1", S3BucketName: "existing-logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true,
+			Logging: logging, EventSelectorsJSON: selectors}}
+	}
+	five := `{"EventSelectors":[` + strings.Repeat(`{"ReadWriteType":"ReadOnly","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::d/"]}]},`, 4) +
+		`{"ReadWriteType":"WriteOnly","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::w/"]}]}]}`
+	states := []struct {
+		name  string
+		specs []awsemu.TrailSpec
+		args  []string
+		rich  bool
+	}{
+		{"no_trail_new_bucket", nil, nil, false},
+		{"no_trail_new_bucket_lifecycle_new_key", nil, []string{"--transition-days", "30", "--expire-days", "400", "--create-kms-key"}, false},
+		{"no_trail_existing_bucket", nil, []string{"--bucket", trustBucket, "--transition-days", "30"}, true},
+		{"no_trail_existing_bucket_and_key", nil, []string{"--bucket", trustBucket, "--kms-key", "KEY"}, true},
+		{"stopped", multi("stopped", "", false), nil, false},
+		{"read_only_selectors", multi("reads", `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true}]}`, true), nil, false},
+		{"five_data_selectors", multi("five", five, false), nil, false},
+		{"single_region", []awsemu.TrailSpec{{Name: "local", HomeRegion: "us-east-1", S3BucketName: "existing-logs", Logging: true}}, nil, false},
+		{"new_trail_beside_single_region", []awsemu.TrailSpec{{Name: "local", HomeRegion: "us-east-1", S3BucketName: "existing-logs", Logging: true}}, []string{"--new-trail"}, false},
+	}
+	reads := []string{"", "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "s3:ListBucket", "s3:GetBucketPolicy",
+		"s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "kms:DescribeKey", "kms:GetKeyPolicy"}
+	for _, st := range states {
+		for _, denied := range reads {
+			name := "no_fault"
+			if denied != "" {
+				name = strings.ReplaceAll(denied, ":", "_") + "_denied"
+			}
+			t.Run(st.name+"/"+name, func(t *testing.T) {
+				var emu *awsemu.Emulator
+				var url, key string
+				if st.rich {
+					emu, url, key = trustEnv(t, st.specs...)
+				} else {
+					emu, url = fixEnv(t, st.specs...)
+				}
+				args := []string{"--apply", "--max-attempts", "1"}
+				for _, a := range st.args {
+					if a == "KEY" {
+						a = key
+					}
+					args = append(args, a)
+				}
+				before := emu.State()
+				emu.Deny(denied)
+				emu.RecordCalls(true)
+				code, r, errOut := runFixCLI(t, url, args...)
+				log := emu.CallLog()
+				writes := 0
+				for i, rec := range log {
+					needs, isWrite := writeNeedsRead[rec.Operation]
+					if !isWrite {
+						continue
+					}
+					writes++
+					ok := false
+					for _, prev := range log[:i] {
+						for _, n := range needs {
+							if answered(prev, n) && sameResource(rec, prev) {
+								ok = true
+							}
+						}
+					}
+					if !ok {
+						t.Errorf("%s %s was not preceded by a read of it (%v) that answered", rec.Action, rec.Resource, needs)
+					}
+				}
+				p := r.Accounts[0]
+				switch {
+				case code == 0:
+					if p.Applied == nil || p.Applied.StatusAfter != "PASS" || writes == 0 {
+						t.Errorf("exit 0 without a PASS after writes: %+v", p)
+					}
+				case len(p.Unreadable) > 0:
+					if emu.State() != before || p.Applied != nil {
+						t.Errorf("exit %d: the plan was stopped by a read, yet applied %+v or the state changed", code, p.Applied)
+					}
+				case p.Applied == nil:
+					if emu.State() != before {
+						t.Errorf("exit %d: nothing applied, yet the state changed (%s)", code, errOut)
+					}
+				case p.Applied.StatusAfter == "PASS":
+					t.Errorf("exit %d after a PASS: %+v", code, p.Applied)
+				}
+				if denied == "" && code != 0 {
+					t.Errorf("no fault: exit %d %+v %s", code, p, errOut)
+				}
+			})
+		}
 	}
 }

@@ -78,6 +78,15 @@ func callResource(c *call, r *http.Request, body []byte) string {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	code   string // the error code written, if any
+}
+
+// noteCode tells the call log which error code an answer carries (S3's
+// are in an XML body the log does not parse).
+func noteCode(w http.ResponseWriter, code string) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.code = code
+	}
 }
 
 func (w *statusWriter) WriteHeader(status int) {
@@ -102,16 +111,15 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return hj.Hijack()
 }
 
-// errorCode reads the error code a service wrote: the X-Amzn-ErrorType
-// header of the JSON protocols, else the HTTP status alone says it failed.
-func errorCode(h http.Header, status int) string {
-	if status < 300 {
+// errorCode is the error code an answer carried, "" for a success.
+func (w *statusWriter) errorCode() string {
+	if w.status < 300 {
 		return ""
 	}
-	if c := h.Get("X-Amzn-ErrorType"); c != "" {
-		return c
+	if w.code != "" {
+		return w.code
 	}
-	return http.StatusText(status)
+	return http.StatusText(w.status)
 }
 
 // State is a canonical JSON dump of everything clients can change: every

@@ -174,7 +174,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.op = svc.operation(r, body)
 	sw := &statusWriter{ResponseWriter: w}
 	w = sw
-	defer func() { e.record(c, r, body, sw.status, errorCode(sw.Header(), sw.status)) }()
+	defer func() { e.record(c, r, body, sw.status, sw.errorCode()) }()
 	if len(body) > maxBody {
 		svc.writeError(w, r, c, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body larger than %d bytes", maxBody))
 		return
