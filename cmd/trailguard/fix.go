@@ -180,6 +180,11 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 				text = fix.CloudFormation(out.Plan)
 			}
 			fmt.Fprint(stdout, text)
+			// Code for an account that could not be read is not the end
+			// state of anything: the exit code says so.
+			if len(out.Plan.Unreadable) > 0 {
+				code = 2
+			}
 			continue
 		}
 		report.Accounts = append(report.Accounts, out)
@@ -190,6 +195,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		}
 	}
 	if f.emit != "" {
+		if code != 0 {
+			return &exitError{code: code}
+		}
 		return nil
 	}
 	if f.format == "json" {

@@ -978,3 +978,42 @@ func TestFix_every_write_follows_a_read_of_its_resource(t *testing.T) {
 		}
 	}
 }
+
+// The text plan and --emit say the same as the JSON when a read stops
+// the plan: what could not be read and the permission, exit 2, and no
+// code that would stand for an end state.
+func TestFix_stopped_plan_in_text_and_emit(t *testing.T) {
+	emu, url, _ := trustEnv(t)
+	emu.Deny("s3:GetBucketPolicy")
+	code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--bucket", trustBucket)
+	if code != 2 || !strings.Contains(out, "cannot read: bucket "+trustBucket) || !strings.Contains(out, "needs s3:GetBucketPolicy") || strings.Contains(out, "cli: aws") {
+		t.Errorf("text: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, emit := range []string{"terraform", "cloudformation"} {
+		code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--bucket", trustBucket, "--emit", emit)
+		if code != 2 || !strings.Contains(out, "# nothing emitted") || !strings.Contains(out, "s3:GetBucketPolicy") || strings.Contains(out, "passes") {
+			t.Errorf("%s: exit %d\n%s%s", emit, code, out, errOut)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasPrefix(line, "#") {
+				t.Errorf("%s: a line that is not a comment: %q", emit, line)
+			}
+		}
+	}
+}
+
+func TestTermSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":           "plain",
+		"\x1b[31mred":     `\x1b[31mred`,
+		"a\nb":            `a\nb`,
+		"step\n  next":    "step\n  next",
+		"\u202eevil":      `\u202eevil`,
+		"bad\xffbyte":     `bad\xffbyte`,
+		"ünïcode is fine": "ünïcode is fine",
+	} {
+		if got := termSafe(in); got != want {
+			t.Errorf("termSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
