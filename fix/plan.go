@@ -203,6 +203,15 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 		p.Target = existingTarget(*t, o)
 		return p
 	}
+	// Converting a single-region trail or creating one beside the trails
+	// of the account is chosen only once every trail of the account was
+	// read: the one that could not be read may be the trail to convert,
+	// and a new trail beside it a paid second copy of its region's events.
+	for _, v := range res.Trails {
+		if !v.Readable && v.OwnerAccount() == acct.ID {
+			return stopTrail(acct.ID, v)
+		}
+	}
 	if t := best(acct.ID, res.Trails, false); t != nil && !o.NewTrail {
 		home := t.HomeRegion
 		p.Steps = append(p.Steps, Step{
@@ -336,6 +345,12 @@ func makeOrg(acct trailguard.Account, res trailguard.Result, bucket BucketFacts,
 		p.Steps = append(p.Steps, steps...)
 		p.Target = existingTarget(*t, o)
 		return p
+	}
+	// As in MakeWithKey: nothing is created beside a trail not read.
+	for _, v := range res.Trails {
+		if !v.Readable && v.OwnerAccount() == acct.ID {
+			return stopTrail(acct.ID, v)
+		}
 	}
 	steps, notes, err := create(acct.ID, bucket, key, o)
 	if err != nil {
