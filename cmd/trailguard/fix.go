@@ -50,7 +50,16 @@ policy) and a multi-region trail with log file validation, then start it.
 With --apply the steps run in order; the first that fails stops the run, and
 the report says what was done, what was not, and how to undo it by hand.
 Nothing is ever deleted. Afterwards the account is scanned again and the
-verdict shown; a second 'fix' plans nothing.`,
+verdict shown; a second 'fix' plans nothing.
+
+A write depends on a read: nothing is planned over a bucket, bucket policy,
+public access block, encryption, lifecycle, key policy or trail that could
+not be read in this run. A read that is denied, throttled beyond the
+retries or fails on the server stops the plan for that account (exit 2),
+in a dry run as with --apply, and the plan names the permission that would
+let it read. An account whose verdict is UNKNOWN gets no plan. Undo hints
+put back what was read (the previous policy document); they never delete
+what existed before.`,
 		Example: `  trailguard fix
   trailguard fix --apply
   trailguard fix --format json
