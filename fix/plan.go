@@ -772,8 +772,14 @@ func mergePolicy(existing, bucket, account, trailARN, orgID string) (string, boo
 	if err != nil {
 		return existing, false, fmt.Errorf("the bucket policy of %s %w", bucket, err)
 	}
+	if changed && len(merged) > maxBucketPolicy {
+		return existing, false, fmt.Errorf("the bucket policy of %s would grow to %d bytes with CloudTrail's statements, more than the %d S3 accepts", bucket, len(merged), maxBucketPolicy)
+	}
 	return merged, changed, nil
 }
+
+// maxBucketPolicy is the largest bucket policy S3 accepts (20 KB).
+const maxBucketPolicy = 20 << 10
 
 // mergeStatements adds the wanted statements that the policy does not
 // already hold (by content) to it, each under a Sid no other statement

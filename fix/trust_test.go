@@ -293,3 +293,13 @@ func TestMake_cli_commands_are_valid_shell(t *testing.T) {
 		}
 	}
 }
+
+// A merge that would take a bucket policy past the 20 KB S3 accepts is
+// refused, the policy kept as it is.
+func TestMergePolicy_too_large_for_s3(t *testing.T) {
+	big := `{"Version":"2012-10-17","Statement":[{"Sid":"Big","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::b","Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"` + strings.Repeat("x", maxBucketPolicy-300) + `"}}}]}`
+	got, changed, err := mergePolicy(big, "b", acct, "arn:aws:cloudtrail:us-east-1:"+acct+":trail/t", "")
+	if err == nil || changed || got != big || !strings.Contains(err.Error(), "20480") {
+		t.Errorf("changed %v err %v", changed, err)
+	}
+}

@@ -3,6 +3,7 @@ package awsemu_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,5 +153,23 @@ func TestParseFault_rejects(t *testing.T) {
 		if awsemu.ValidAction(s) == nil {
 			t.Errorf("%q accepted as an action", s)
 		}
+	}
+}
+
+// S3 refuses a bucket policy whose statements share a Sid, or that is
+// larger than 20 KB, as its policy restrictions say.
+func TestPutBucketPolicy_restrictions(t *testing.T) {
+	e := newEnv(t)
+	c := e.emu.AddAccount(acctA)
+	e.bucket(t, c, "us-east-1", "policy-rules")
+	stmt := `{"Sid":"Same","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::policy-rules"}`
+	for name, policy := range map[string]string{
+		"duplicate_sid": `{"Version":"2012-10-17","Statement":[` + stmt + `,` + stmt + `]}`,
+		"too_large":     `{"Version":"2012-10-17","Statement":[` + strings.Replace(stmt, "Same", strings.Repeat("x", 21<<10), 1) + `]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.s3(c, "us-east-1").PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("policy-rules"), Policy: aws.String(policy)})
+			wantCode(t, err, "MalformedPolicy")
+		})
 	}
 }
