@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -279,7 +280,7 @@ func unknown(account string, res trailguard.Result) *Plan {
 	p := Plan{Account: account, Steps: []Step{}}
 	if res.Status == trailguard.StatusError {
 		p.Notes = append(p.Notes, "the account could not be read; nothing is planned: "+strings.Join(res.Reasons, "; "))
-		p.Unreadable = append(p.Unreadable, Unread{Resource: "account " + account, Error: strings.Join(res.Reasons, "; ")})
+		p.Unreadable = append(p.Unreadable, Unread{Resource: "account " + account, Permission: actionIn(res.Reasons), Error: strings.Join(res.Reasons, "; ")})
 		return &p
 	}
 	for _, v := range res.Trails {
@@ -290,10 +291,24 @@ func unknown(account string, res trailguard.Result) *Plan {
 		}
 	}
 	if len(p.Unreadable) == 0 {
-		p.Unreadable = append(p.Unreadable, Unread{Resource: "account " + account, Error: strings.Join(res.Reasons, "; ")})
+		p.Unreadable = append(p.Unreadable, Unread{Resource: "account " + account, Permission: actionIn(res.Reasons), Error: strings.Join(res.Reasons, "; ")})
 	}
 	p.Notes = append(p.Notes, "the verdict is UNKNOWN, so nothing is planned: a trail that could not be read may already record every region, and a second one would be a paid duplicate ("+strings.Join(res.Reasons, "; ")+")")
 	return &p
+}
+
+// actionPattern finds an IAM action (cloudtrail:DescribeTrails) in the
+// scan's reasons, which name the call that failed.
+var actionPattern = regexp.MustCompile(`\b(?:cloudtrail|ec2|sts|organizations|s3|kms):[A-Z][A-Za-z]+\b`)
+
+// actionIn is the first IAM action the reasons name, "" if none.
+func actionIn(reasons []string) string {
+	for _, r := range reasons {
+		if m := actionPattern.FindString(r); m != "" {
+			return m
+		}
+	}
+	return ""
 }
 
 // stopTrail is the stopped plan for a trail whose status or selectors
@@ -1066,5 +1081,11 @@ func mergeKeyPolicy(existing, account, trailARN string) (string, bool, error) {
 	if err != nil {
 		return existing, false, fmt.Errorf("the key policy %w", err)
 	}
+	if changed && len(merged) > maxKeyPolicy {
+		return existing, false, fmt.Errorf("the key policy would grow to %d bytes with CloudTrail's statement, more than the %d KMS accepts", len(merged), maxKeyPolicy)
+	}
 	return merged, changed, nil
 }
+
+// maxKeyPolicy is the largest key policy KMS accepts (32 KB).
+const maxKeyPolicy = 32 << 10

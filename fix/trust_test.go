@@ -303,3 +303,14 @@ func TestMergePolicy_too_large_for_s3(t *testing.T) {
 		t.Errorf("changed %v err %v", changed, err)
 	}
 }
+
+// An account that could not be read at all is stopped with the call the
+// scan names as the permission to grant.
+func TestMake_error_account_names_the_permission(t *testing.T) {
+	res := trailguard.Result{Account: acct, Status: trailguard.StatusError,
+		Reasons: []string{"account could not be read: cloudtrail:DescribeTrails in us-east-1: AccessDeniedException: denied"}}
+	p := Make(trailguard.Account{ID: acct}, res, BucketFacts{Read: true}, Options{})
+	if len(p.Steps) != 0 || len(p.Unreadable) != 1 || p.Unreadable[0].Permission != "cloudtrail:DescribeTrails" {
+		t.Errorf("%+v", p)
+	}
+}
