@@ -645,7 +645,7 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 	b, r := sh(bucket), sh(region)
 	var steps []Step
 	var notes []string
-	pabCLI := fmt.Sprintf("aws s3api put-public-access-block --bucket %s --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true --region %s", b, r)
+	pabCLI := fmt.Sprintf("aws s3api put-public-access-block --bucket %s --public-access-block-configuration 'BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true' --region %s", b, r)
 	encCLI := fmt.Sprintf(`aws s3api put-bucket-encryption --bucket %s --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"}}]}' --region %s`, b, r)
 	lifeCLI := fmt.Sprintf("aws s3api put-bucket-lifecycle-configuration --bucket %s --lifecycle-configuration %s --region %s", b, sh(lifecycleJSON(o.TransitionDays, o.ExpireDays)), r)
 	lifecycle := o.TransitionDays > 0 || o.ExpireDays > 0
@@ -678,7 +678,7 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 		if !facts.PublicAccessBlock.all() {
 			undo := fmt.Sprintf("aws s3api delete-public-access-block --bucket %s --region %s  # the bucket had no public access block", b, r)
 			if p := facts.PublicAccessBlock; p != nil {
-				undo = fmt.Sprintf("aws s3api put-public-access-block --bucket %s --public-access-block-configuration BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t --region %s",
+				undo = fmt.Sprintf("aws s3api put-public-access-block --bucket %s --public-access-block-configuration 'BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t' --region %s",
 					b, p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets, r)
 			}
 			steps = append(steps, Step{Action: "block-public-access", Region: region, Bucket: bucket,
@@ -1035,18 +1035,18 @@ func keyPlan(account, region, trailARN string, key KeyFacts, o Options) (string,
 		}
 		undo := ""
 		if key.Policy != "" {
-			undo = fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name default --policy %s --region %s", sh(id), sh(key.Policy), r)
+			undo = fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name 'default' --policy %s --region %s", sh(id), sh(key.Policy), r)
 		}
 		return id, []Step{{Action: "allow-cloudtrail-encryption", Region: region, Key: id, Document: policy,
 			Why: fmt.Sprintf("CloudTrail may encrypt log files with KMS key %s only when its key policy lets it; existing statements are kept", id),
-			API: "kms:PutKeyPolicy", CLI: fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name default --policy %s --region %s", sh(id), sh(policy), r),
+			API: "kms:PutKeyPolicy", CLI: fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name 'default' --policy %s --region %s", sh(id), sh(policy), r),
 			Undo: undo}}, nil
 	case o.CreateKMSKey:
 		policy, _, _ := mergeKeyPolicy("", account, trailARN)
 		return KMSAlias, []Step{
 			{Action: "create-kms-key", Region: region, Document: policy,
 				Why: "log files are encrypted with a customer managed key whose policy lets only this account administer it and CloudTrail use it; its id is kept in KEY_ID for the next step",
-				API: "kms:CreateKey", CLI: fmt.Sprintf("KEY_ID=$(aws kms create-key --description 'trailguard: CloudTrail log files' --policy %s --region %s --query KeyMetadata.KeyId --output text)", sh(policy), r),
+				API: "kms:CreateKey", CLI: fmt.Sprintf("KEY_ID=$(aws kms create-key --description 'trailguard: CloudTrail log files' --policy %s --region %s --query 'KeyMetadata.KeyId' --output 'text')", sh(policy), r),
 				Undo: fmt.Sprintf(`aws kms schedule-key-deletion --key-id "$KEY_ID" --region %s  # the key did not exist before; only once no log file needs it`, r)},
 			{Action: "alias-kms-key", Region: region, Key: KMSAlias,
 				Why: "the alias names the new key for the trail and for people",
