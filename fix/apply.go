@@ -2,46 +2,19 @@ package fix
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/trailguard/trailguard"
 )
-
-// Bucket reads what the plan needs to know of the bucket a new trail
-// would use: whether it exists (and is the caller's) and its policy.
-func Bucket(ctx context.Context, cfg sdkaws.Config, name string) (BucketFacts, error) {
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: sdkaws.String(name)}); err != nil {
-		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
-			return BucketFacts{}, nil
-		}
-		return BucketFacts{}, fmt.Errorf("s3:HeadBucket %s: %w", name, err)
-	}
-	f := BucketFacts{Exists: true}
-	out, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: sdkaws.String(name)})
-	if err != nil {
-		if !strings.Contains(err.Error(), "NoSuchBucketPolicy") {
-			return f, fmt.Errorf("s3:GetBucketPolicy %s: %w", name, err)
-		}
-		return f, nil
-	}
-	f.Policy = sdkaws.ToString(out.Policy)
-	return f, nil
-}
 
 // PolicyRetryDelay is the first wait before CloudTrail is asked again
 // after refusing a bucket policy that was just written; each retry waits
@@ -60,8 +33,18 @@ type Outcome struct {
 // is ever deleted. CloudTrail may refuse a bucket for a few seconds after
 // its policy changed (InsufficientS3BucketPolicyException): that is retried
 // with backoff.
+//
+// A write depends on a read: every step of a plan was planned from the
+// state read in this run (the scan for trails, Bucket and Key for the
+// bucket and the key), and a plan that was stopped by a read that failed
+// (Unreadable) is not run at all, even if steps were added to it by hand.
 func Apply(ctx context.Context, cfg sdkaws.Config, p Plan) Outcome {
 	var out Outcome
+	if len(p.Unreadable) > 0 {
+		out.Err = fmt.Errorf("nothing was applied: %s could not be read in this run", p.Unreadable[0].Resource)
+		out.NotDone = p.Steps
+		return out
+	}
 	created := "" // the key create-kms-key made, for the steps after it
 	for i, st := range p.Steps {
 		rcfg := cfg.Copy()
@@ -72,8 +55,10 @@ func Apply(ctx context.Context, cfg sdkaws.Config, p Plan) Outcome {
 			st.Document = created // the key the alias names
 		}
 		id, err := run(ctx, rcfg, st)
-		if st.Action == "create-kms-key" {
+		if st.Action == "create-kms-key" && err == nil {
 			created = id
+			// The undo names the key that was made, not a shell variable.
+			st.Undo = fmt.Sprintf("aws kms schedule-key-deletion --key-id %s --region %s  # the key did not exist before; only once no log file needs it", sh(id), sh(rcfg.Region))
 		}
 		for attempt := 1; err != nil && attempt <= 4 && strings.Contains(err.Error(), "InsufficientS3BucketPolicyException"); attempt++ {
 			select {
@@ -164,27 +149,6 @@ func run(ctx context.Context, cfg sdkaws.Config, st Step) (string, error) {
 		return "", fmt.Errorf("%s: %w", st.API, err)
 	}
 	return created, nil
-}
-
-// Key reads what the plan needs to know of a KMS key: whether it exists
-// in cfg's region, its ARN and its policy.
-func Key(ctx context.Context, cfg sdkaws.Config, id string) (KeyFacts, error) {
-	km := kms.NewFromConfig(cfg)
-	d, err := km.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: &id})
-	if err != nil {
-		var nf *kmstypes.NotFoundException
-		if errors.As(err, &nf) {
-			return KeyFacts{}, nil
-		}
-		return KeyFacts{}, fmt.Errorf("kms:DescribeKey %s: %w", id, err)
-	}
-	f := KeyFacts{Exists: true, ARN: sdkaws.ToString(d.KeyMetadata.Arn)}
-	p, err := km.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &id, PolicyName: sdkaws.String("default")})
-	if err != nil {
-		return f, fmt.Errorf("kms:GetKeyPolicy %s: %w", id, err)
-	}
-	f.Policy = sdkaws.ToString(p.Policy)
-	return f, nil
 }
 
 func sdkSelectors(s trailguard.EventSelectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector) {

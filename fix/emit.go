@@ -16,7 +16,7 @@ import (
 func Terraform(p Plan) string {
 	t := p.Target
 	if t == nil {
-		return "# nothing to do: account " + p.Account + " passes CIS 3.1\n"
+		return nothingEmitted(p)
 	}
 	var b strings.Builder
 	id := tfIdent(t.Name)
@@ -96,7 +96,7 @@ func Terraform(p Plan) string {
 func CloudFormation(p Plan) string {
 	t := p.Target
 	if t == nil {
-		return "# nothing to do: account " + p.Account + " passes CIS 3.1\n"
+		return nothingEmitted(p)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# CIS AWS 3.1 for account %s, written by trailguard fix --emit cloudformation\n", p.Account)
@@ -227,4 +227,27 @@ func hclOf(v any, indent string) string {
 	default:
 		return fmt.Sprint(t)
 	}
+}
+
+// nothingEmitted is the comment written for a plan with no end state: the
+// account passes, or it was not read (or cannot be fixed) and the notes
+// say why. Notes hold names read from the account, so each is escaped to
+// stay one comment line (a line break in it could otherwise start code).
+func nothingEmitted(p Plan) string {
+	if len(p.Notes) == 0 && len(p.Unreadable) == 0 {
+		return "# nothing to do: account " + commentSafe(p.Account) + " passes CIS 3.1\n"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# nothing emitted for account %s:\n", commentSafe(p.Account))
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "#   %s\n", commentSafe(n))
+	}
+	return b.String()
+}
+
+// commentSafe escapes every character that is not printable (line breaks
+// included) as Go would quote it.
+func commentSafe(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

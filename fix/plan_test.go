@@ -30,7 +30,10 @@ func TestWiden(t *testing.T) {
 		{"advanced_all", trailguard.EventSelectors{Advanced: []trailguard.AdvancedEventSelector{mgmtAdv}}, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			out, changed := widen(c.in, c.strict)
+			out, changed, err := widen(c.in, c.strict)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if changed != c.changed {
 				t.Fatalf("changed %v, want %v", changed, c.changed)
 			}
@@ -104,7 +107,7 @@ func TestMake_prefers_fixing_what_exists(t *testing.T) {
 	}
 	plan := func(ts ...trailguard.Trail) Plan {
 		a := trailguard.Account{ID: acct, Trails: ts}
-		return Make(a, trailguard.Evaluate(a, trailguard.Options{}), BucketFacts{}, Options{})
+		return Make(a, trailguard.Evaluate(a, trailguard.Options{}), BucketFacts{Read: true}, Options{})
 	}
 	actions := func(p Plan) string {
 		var s []string

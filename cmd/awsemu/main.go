@@ -5,9 +5,18 @@
 //	eval "$(go run ./cmd/awsemu --accounts 1000 --latency 50ms --seed 1 &)"
 //
 // Before serving it prints shell lines to eval: AWS_ENDPOINT_URL, the
-// management account's keys, AWS_REGION, and a comment with the verdicts
-// the organization is built to give when no fault is injected. It stops
+// management account's keys, AWS_REGION and AWS_DEFAULT_REGION (the AWS
+// CLI v1 reads only the latter), and a comment with the verdicts the
+// organization is built to give when no fault is injected. It stops
 // cleanly on SIGTERM or SIGINT (exit code 0).
+//
+// Two flags reproduce what a least-privilege or failing account looks
+// like to a client, for every caller:
+//
+//	--deny s3:GetBucketPolicy,kms:GetKeyPolicy   AccessDenied on those IAM actions (wildcards allowed)
+//	--fail GetBucketPolicy=ServiceUnavailable    that operation answers that error code
+//
+// (both repeatable or comma-separated).
 package main
 
 import (
@@ -20,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +44,8 @@ func main() {
 }
 
 type options struct {
+	deny     listFlag
+	fail     listFlag
 	listen   string
 	accounts int
 	net      demo.Conditions
@@ -50,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o.net.RegisterFlags(fs)
 	fs.BoolVar(&o.empty, "empty", false, "build the accounts, organization and member roles, but no trails")
 	fs.StringVar(&o.roleName, "role-name", demo.DefaultRoleName, "role `name` created in member accounts")
+	fs.Var(&o.deny, "deny", "IAM `ACTIONS` (comma separated, repeatable; wildcards * and ?) that get AccessDenied for every caller,\ne.g. s3:GetBucketPolicy,kms:GetKeyPolicy")
+	fs.Var(&o.fail, "fail", "`OPERATION=CODE` (comma separated, repeatable): that operation answers with that error code\nand the HTTP status AWS gives it, e.g. GetBucketPolicy=ServiceUnavailable; SERVICE:OPERATION=CODE narrows it to one service")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -73,6 +87,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	var faults []awsemu.Fault
+	for _, f := range o.fail {
+		fault, err := awsemu.ParseFault(f)
+		if err != nil {
+			fmt.Fprintf(stderr, "awsemu: --fail %v\n", err)
+			return 2
+		}
+		faults = append(faults, fault)
+	}
+	for _, d := range o.deny {
+		if err := awsemu.ValidAction(d); err != nil {
+			fmt.Fprintf(stderr, "awsemu: --deny %v\n", err)
+			return 2
+		}
+	}
+
 	emu := awsemu.New()
 	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.net.Seed, Empty: o.empty, RoleName: o.roleName})
 	if err != nil {
@@ -80,6 +110,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	o.net.Apply(emu)
+	// The organization is built; from here on the denials and faults
+	// apply to every client.
+	emu.Deny(o.deny...)
+	for _, f := range faults {
+		emu.InjectFault(f)
+	}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -92,6 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "export AWS_ACCESS_KEY_ID=%s\n", m.AccessKeyID)
 	fmt.Fprintf(stdout, "export AWS_SECRET_ACCESS_KEY=%s\n", m.SecretAccessKey)
 	fmt.Fprintf(stdout, "export AWS_REGION=us-east-1\n")
+	fmt.Fprintf(stdout, "export AWS_DEFAULT_REGION=us-east-1\n")
 	fmt.Fprintf(stdout, "# management account %s, %d accounts, member role %s\n", m.AccountID, o.accounts, o.roleName)
 	e := org.Expected
 	fmt.Fprintf(stdout, "# expected: PASS=%d FAIL=%d UNKNOWN=%d ERROR=%d\n", e["PASS"], e["FAIL"], e["UNKNOWN"], e["ERROR"])
@@ -116,4 +153,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		srv.Close()
 	}
 	return 0
+}
+
+// listFlag is a flag that may be repeated and whose values may be comma
+// separated; empty items are dropped.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			*l = append(*l, item)
+		}
+	}
+	return nil
 }

@@ -100,7 +100,7 @@ read:
 	if s.expected == nil {
 		t.Fatalf("no '# expected:' line; exports %v", s.env)
 	}
-	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"} {
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if s.env[k] == "" {
 			t.Fatalf("no export of %s: %v", k, s.env)
 		}
@@ -176,15 +176,11 @@ func TestServe_empty_then_the_aws_cli_builds_an_organization_trail(t *testing.T)
 	}
 	aws := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(cli, append(args, "--endpoint-url", s.env["AWS_ENDPOINT_URL"], "--output", "json")...)
-		cmd.Env = append(withoutAWS(os.Environ()), "AWS_ACCESS_KEY_ID="+s.env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY="+s.env["AWS_SECRET_ACCESS_KEY"],
-			"AWS_REGION="+s.env["AWS_REGION"], "AWS_DEFAULT_REGION="+s.env["AWS_REGION"],
-			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
-		out, err := cmd.CombinedOutput()
+		out, err := s.aws(cli, args...)
 		if err != nil {
 			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
-		return string(out)
+		return out
 	}
 	const bucket = "org-trail-logs-cli"
 	aws("s3api", "create-bucket", "--bucket", bucket)
@@ -200,8 +196,72 @@ func TestServe_empty_then_the_aws_cli_builds_an_organization_trail(t *testing.T)
 	s.terminate(t)
 }
 
+// aws runs the real AWS CLI with exactly the settings the emulator
+// printed (AWS_DEFAULT_REGION included: the CLI v1 reads no other), one
+// attempt per call.
+func (s *served) aws(cli string, args ...string) (string, error) {
+	cmd := exec.Command(cli, append(args, "--endpoint-url", s.env["AWS_ENDPOINT_URL"], "--output", "json")...)
+	cmd.Env = append(withoutAWS(os.Environ()), "AWS_ACCESS_KEY_ID="+s.env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY="+s.env["AWS_SECRET_ACCESS_KEY"],
+		"AWS_REGION="+s.env["AWS_REGION"], "AWS_DEFAULT_REGION="+s.env["AWS_DEFAULT_REGION"], "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// --deny and --fail reach every caller of the served emulator: the AWS
+// CLI sees AccessDenied on the denied actions (wildcards included), the
+// injected error codes on the failed operations, and everything else
+// served as usual.
+func TestServe_deny_and_fail_with_the_aws_cli(t *testing.T) {
+	cli := awsemu.AWSCLI(t)
+	s := start(t, "--accounts", "1", "--deny", "s3:GetBucketPolicy,kms:GetKey*", "--fail", "GetBucketEncryption=ServiceUnavailable",
+		"--fail", "cloudtrail:DescribeTrails=ThrottlingException,GetPublicAccessBlock=InternalError")
+	const bucket = "deny-fail-logs"
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::` + bucket + `/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	for _, c := range []struct {
+		name string
+		args []string
+		fail string // "" when the call must succeed, else what its error says
+	}{
+		{"create_bucket_served", []string{"s3api", "create-bucket", "--bucket", bucket}, ""},
+		{"put_policy_served", []string{"s3api", "put-bucket-policy", "--bucket", bucket, "--policy", policy}, ""},
+		{"get_policy_denied", []string{"s3api", "get-bucket-policy", "--bucket", bucket}, "AccessDenied"},
+		{"encryption_unavailable", []string{"s3api", "get-bucket-encryption", "--bucket", bucket}, "ServiceUnavailable"},
+		{"public_access_block_internal_error", []string{"s3api", "get-public-access-block", "--bucket", bucket}, "InternalError"},
+		{"describe_trails_throttled", []string{"cloudtrail", "describe-trails"}, "ThrottlingException"},
+		{"list_trails_served", []string{"cloudtrail", "list-trails"}, ""},
+		{"caller_identity_never_denied", []string{"sts", "get-caller-identity"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := s.aws(cli, c.args...)
+			switch {
+			case c.fail == "" && err != nil:
+				t.Fatalf("%v\n%s", err, out)
+			case c.fail != "" && err == nil:
+				t.Fatalf("succeeded, want %s:\n%s", c.fail, out)
+			case c.fail != "" && !strings.Contains(out, c.fail):
+				t.Errorf("error does not say %s:\n%s", c.fail, out)
+			}
+		})
+	}
+	t.Run("key_policy_denied_by_wildcard", func(t *testing.T) {
+		out, err := s.aws(cli, "kms", "create-key", "--query", "KeyMetadata.KeyId")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		id := strings.Trim(strings.TrimSpace(out), `"`)
+		out, err = s.aws(cli, "kms", "get-key-policy", "--key-id", id, "--policy-name", "default")
+		if err == nil || !strings.Contains(out, "AccessDeniedException") {
+			t.Errorf("get-key-policy: %v\n%s", err, out)
+		}
+	})
+	s.terminate(t)
+}
+
 func TestRun_bad_flags(t *testing.T) {
-	for _, args := range [][]string{{"--accounts", "0"}, {"--fault-rate", "2"}, {"--nope"}, {"extra"}} {
+	for _, args := range [][]string{{"--accounts", "0"}, {"--fault-rate", "2"}, {"--nope"}, {"extra"},
+		{"--fail", "GetBucketPolicy"}, {"--fail", "GetBucketPolicy="}, {"--fail", "=AccessDenied"}, {"--fail", "nosuch:GetBucketPolicy=AccessDenied"},
+		{"--fail", "Get Bucket=X"}, {"--deny", "GetBucketPolicy"}, {"--deny", "s3:Get Bucket"}} {
 		var out, errb strings.Builder
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())

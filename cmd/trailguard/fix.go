@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
@@ -47,7 +50,16 @@ policy) and a multi-region trail with log file validation, then start it.
 With --apply the steps run in order; the first that fails stops the run, and
 the report says what was done, what was not, and how to undo it by hand.
 Nothing is ever deleted. Afterwards the account is scanned again and the
-verdict shown; a second 'fix' plans nothing.`,
+verdict shown; a second 'fix' plans nothing.
+
+A write depends on a read: nothing is planned over a bucket, bucket policy,
+public access block, encryption, lifecycle, key policy or trail that could
+not be read in this run. A read that is denied, throttled beyond the
+retries or fails on the server stops the plan for that account (exit 2),
+in a dry run as with --apply, and the plan names the permission that would
+let it read. An account whose verdict is UNKNOWN gets no plan. Undo hints
+put back what was read (the previous policy document); they never delete
+what existed before.`,
 		Example: `  trailguard fix
   trailguard fix --apply
   trailguard fix --format json
@@ -74,6 +86,7 @@ verdict shown; a second 'fix' plans nothing.`,
 	fl.StringVar(&f.aws.Region, "region", "", "region to scan from and to create a new trail and bucket in")
 	fl.StringVar(&f.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fl.IntVar(&f.aws.MaxAttempts, "max-attempts", tgaws.DefaultMaxAttempts, "tries per AWS call, retries of throttled and failed calls included")
 	fl.BoolVar(&f.opts.OrganizationTrail, "organization-trail", false, "from the management account: one organization trail that records every account, instead of a trail per account")
 	fl.BoolVar(&f.org, "org", false, "plan (and with --apply, make) the fix of every ACTIVE account of the organization, members through --role-name")
 	fl.StringVar(&f.orgOpts.RoleName, "role-name", tgaws.DefaultRoleName, "with --org: role `NAME` assumed in each member account")
@@ -176,6 +189,11 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 				text = fix.CloudFormation(out.Plan)
 			}
 			fmt.Fprint(stdout, text)
+			// Code for an account that could not be read is not the end
+			// state of anything: the exit code says so.
+			if len(out.Plan.Unreadable) > 0 {
+				code = 2
+			}
 			continue
 		}
 		report.Accounts = append(report.Accounts, out)
@@ -186,6 +204,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		}
 	}
 	if f.emit != "" {
+		if code != 0 {
+			return &exitError{code: code}
+		}
 		return nil
 	}
 	if f.format == "json" {
@@ -209,38 +230,47 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 }
 
 // fixOne plans, and with --apply makes, the fix of one account, and
-// returns the exit code its outcome calls for.
+// returns the exit code its outcome calls for. A write depends on a read:
+// the bucket and key a new trail would use are read here, in this run,
+// and a read that does not answer definitely stops the plan of the
+// account (exit 2), in a dry run as with --apply.
 func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res trailguard.Result, f fixFlags) (fixAccount, int) {
-	// A first plan, with the bucket and key assumed usable, tells whether
-	// a new trail is planned and so whether they need looking at.
-	plan := fix.MakeWithKey(acct, res, fix.BucketFacts{}, fix.KeyFacts{Exists: true}, f.opts)
+	// A first plan, with the bucket and key taken as read and usable,
+	// tells whether a new trail is planned and so whether they need
+	// reading.
+	plan := fix.MakeWithKey(acct, res, fix.BucketFacts{Read: true}, fix.KeyFacts{Read: true, Exists: true}, f.opts)
 	if creates(plan) {
-		// The bucket decides whether to create it and what policy to merge.
 		bucket := f.opts.Bucket
 		if bucket == "" {
 			bucket = fix.BucketName(acct.ID)
 		}
-		facts, err := fix.Bucket(ctx, cfg, bucket)
+		var errs []error
+		facts, err := fix.Bucket(ctx, cfg, bucket, f.opts)
+		if err != nil {
+			errs = append(errs, err)
+		}
 		var key fix.KeyFacts
 		if keyID := f.opts.KMSKey; keyID != "" || f.opts.CreateKMSKey {
 			if keyID == "" {
 				keyID = fix.KMSAlias
 			}
-			var kerr error
-			if key, kerr = fix.Key(ctx, cfg, keyID); kerr != nil && err == nil {
-				err = kerr
+			if key, err = fix.Key(ctx, cfg, keyID); err != nil {
+				errs = append(errs, err)
 			}
 		}
-		plan = fix.MakeWithKey(acct, res, facts, key, f.opts)
-		if err != nil {
-			// A dry run with only the audit permissions cannot look at the
-			// bucket; the plan then assumes a new one, and says so.
-			plan.Notes = append(plan.Notes, fmt.Sprintf("could not read bucket %s, so the plan assumes it does not exist: %v (see 'trailguard iam-policy --fix')", bucket, err))
+		if len(errs) > 0 {
+			plan = fix.Stopped(acct.ID, errs...)
+		} else {
+			plan = fix.MakeWithKey(acct, res, facts, key, f.opts)
 		}
 	}
 	out := fixAccount{Plan: plan}
 	code := 0
 	switch {
+	case len(plan.Unreadable) > 0:
+		// Something the plan depends on could not be read: nothing is
+		// changed, and the account is not known to pass.
+		code = 2
 	case f.apply && len(plan.Steps) > 0:
 		o := fix.Apply(ctx, cfg, plan)
 		a := &fixApplied{Done: []string{}}
@@ -250,8 +280,11 @@ func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res
 				a.Undo = append(a.Undo, st.Undo)
 			}
 		}
-		if o.Failed != nil {
-			a.Failed, a.Error = o.Failed.Action, o.Err.Error()
+		if o.Err != nil {
+			a.Error = o.Err.Error()
+			if o.Failed != nil {
+				a.Failed = o.Failed.Action
+			}
 			for _, st := range o.NotDone {
 				a.NotDone = append(a.NotDone, st.Action)
 			}
@@ -288,16 +321,27 @@ func creates(p fix.Plan) bool {
 }
 
 func printFix(w io.Writer, a fixAccount, applying bool) {
-	fmt.Fprintf(w, "Account %s\n", a.Account)
+	fmt.Fprintf(w, "Account %s\n", termSafe(a.Account))
 	for _, n := range a.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
+		fmt.Fprintf(w, "  note: %s\n", termSafe(n))
+	}
+	if len(a.Unreadable) > 0 {
+		fmt.Fprintln(w, "  stopped: a change to what could not be read could replace it, so nothing is planned for this account")
+		for _, u := range a.Unreadable {
+			perm := ""
+			if u.Permission != "" {
+				perm = " — needs " + u.Permission
+			}
+			fmt.Fprintf(w, "  cannot read: %s%s: %s\n", termSafe(u.Resource), termSafe(perm), termSafe(u.Error))
+		}
+		return
 	}
 	if len(a.Steps) == 0 {
 		fmt.Fprintln(w, "  nothing to do: the account passes CIS 3.1 (or cannot be changed from here, see the notes)")
 		return
 	}
 	for i, st := range a.Steps {
-		fmt.Fprintf(w, "\n  %d. %s (%s)\n     why: %s\n     cli: %s\n", i+1, st.Action, st.API, st.Why, st.CLI)
+		fmt.Fprintf(w, "\n  %d. %s (%s)\n     why: %s\n     cli: %s\n", i+1, st.Action, st.API, termSafe(st.Why), termSafe(st.CLI))
 	}
 	if a.Applied == nil {
 		if !applying {
@@ -307,14 +351,38 @@ func printFix(w io.Writer, a fixAccount, applying bool) {
 	}
 	ap := a.Applied
 	fmt.Fprintf(w, "\nApplied: %s\n", strings.Join(ap.Done, ", "))
-	if ap.Failed != "" {
-		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, ap.Error, strings.Join(ap.NotDone, ", "))
+	if ap.Error != "" {
+		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, termSafe(ap.Error), strings.Join(ap.NotDone, ", "))
 		if len(ap.Undo) > 0 {
-			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", strings.Join(ap.Undo, "\n  "))
+			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", termSafe(strings.Join(ap.Undo, "\n  ")))
 		}
 	}
 	fmt.Fprintf(w, "Verdict after the change: %s\n", ap.StatusAfter)
 	for _, r := range ap.ReasonsAfter {
-		fmt.Fprintf(w, "  ✗ %s\n", r)
+		fmt.Fprintf(w, "  ✗ %s\n", termSafe(r))
 	}
+}
+
+// termSafe escapes what would act on a terminal rather than show: control
+// characters, invalid UTF-8 and invisible formatting runes (names and
+// errors come from the account, and may be hostile). Line breaks this
+// code writes itself are kept.
+func termSafe(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\n' && strings.HasPrefix(s[i:], "\n  "):
+			b.WriteByte('\n')
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !unicode.IsPrint(r) && r != ' ':
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/fix"
@@ -26,9 +28,12 @@ const fixAcct = "123456789012"
 
 type fixOut struct {
 	Accounts []struct {
-		Account string   `json:"account"`
-		Notes   []string `json:"notes"`
-		Steps   []struct {
+		Account    string   `json:"account"`
+		Notes      []string `json:"notes"`
+		Unreadable []struct {
+			Resource, Permission, Error string
+		} `json:"unreadable"`
+		Steps []struct {
 			Action, Why, API, CLI string
 		} `json:"steps"`
 		Applied *struct {
@@ -215,43 +220,76 @@ func TestFix_failure_midway_reports_and_deletes_nothing(t *testing.T) {
 	}
 }
 
-// The plan's AWS CLI commands, run by the real AWS CLI, reach the same end
-// state as --apply: the account passes and a new plan is empty.
+// The plan's AWS CLI commands, run as one shell script by the real AWS
+// CLI, reach the same end state as --apply: the account passes and a new
+// plan is empty. The commands are valid shell as printed (the key id of
+// create-key is carried in KEY_ID, not written as a placeholder).
 func TestFix_plan_cli_commands_with_the_real_aws_cli(t *testing.T) {
 	cli := awsemu.AWSCLI(t)
 	for _, c := range []struct {
 		name  string
 		specs []awsemu.TrailSpec
+		args  []string
+		rich  bool // the rich bucket and key of trustEnv
 	}{
-		{"no_trail", nil},
+		{"no_trail", nil, nil, false},
 		{"read_only_selectors", []awsemu.TrailSpec{{Name: "reads-only", HomeRegion: "us-west-2", S3BucketName: "existing-logs", IsMultiRegion: true,
-			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}},
+			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}, nil, false},
+		{"create_kms_key", nil, []string{"--create-kms-key", "--expire-days", "400"}, false},
+		{"existing_bucket_and_key", nil, []string{"--bucket", trustBucket, "--kms-key", "KEY"}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, url := fixEnv(t, c.specs...)
-			_, plan, _ := runFixCLI(t, url)
-			for _, st := range plan.Accounts[0].Steps {
-				cmd := exec.Command("bash", "-c", strings.Replace(st.CLI, "aws ", shellQuote(cli)+" ", 1)+" --endpoint-url "+url+" --output json")
-				var env []string
-				for _, kv := range os.Environ() {
-					if !strings.HasSuffix(kv, "=") || !strings.HasPrefix(kv, "AWS_") { // the CLI refuses an empty AWS_PROFILE
-						env = append(env, kv)
+			var url string
+			args := c.args
+			if c.rich {
+				var key string
+				_, url, key = trustEnv(t, c.specs...)
+				args = append([]string(nil), args...)
+				for i := range args {
+					if args[i] == "KEY" {
+						args[i] = key
 					}
 				}
-				cmd.Env = append(env, "AWS_PAGER=")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("%s: %v\n%s", st.CLI, err, out)
-				}
+			} else {
+				_, url = fixEnv(t, c.specs...)
 			}
-			code, after, _ := runFixCLI(t, url)
+			_, plan, _ := runFixCLI(t, url, args...)
+			if len(plan.Accounts[0].Steps) == 0 {
+				t.Fatalf("nothing planned: %+v", plan.Accounts[0])
+			}
+			script := "set -e\naws() { " + shellQuote(cli) + " --endpoint-url " + shellQuote(url) + ` "$@"; }` + "\n"
+			for _, st := range plan.Accounts[0].Steps {
+				script += st.CLI + " >/dev/null\n"
+			}
+			runShell(t, script)
+			code, after, _ := runFixCLI(t, url, args...)
 			if code != 0 || len(after.Accounts[0].Steps) != 0 {
-				t.Errorf("after the CLI commands: exit %d, still plans %+v", code, after.Accounts[0].Steps)
+				t.Errorf("after the CLI commands: exit %d, still plans %+v\n%s", code, after.Accounts[0].Steps, script)
 			}
 			if len(c.specs) > 0 && !strings.Contains(selectorsOf(t, url, "us-west-2", c.specs[0].Name), "payroll") {
 				t.Error("the data-event selector did not survive the CLI commands")
 			}
 		})
 	}
+}
+
+// runShell runs a bash script with the test's AWS settings, as a user's
+// shell would have them.
+func runShell(t *testing.T, script string) string {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", script)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasSuffix(kv, "=") || !strings.HasPrefix(kv, "AWS_") { // the CLI refuses an empty AWS_PROFILE
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "AWS_PAGER=", "AWS_DEFAULT_REGION=us-east-1", "AWS_DEFAULT_OUTPUT=json")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s\nscript:\n%s", err, out, script)
+	}
+	return string(out)
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
@@ -273,7 +311,9 @@ func TestFix_with_exactly_the_documented_permissions(t *testing.T) {
 	}
 	emu, url := fixEnv(t)
 	emu.AllowOnly(fixAcct, actions()...)
-	if code, r, errOut := runFixCLI(t, url); code != 1 || len(r.Accounts[0].Steps) == 0 {
+	// The audit policy cannot look at the bucket: the dry run says so,
+	// names the permission, and plans nothing it could not read.
+	if code, r, errOut := runFixCLI(t, url); code != 2 || len(r.Accounts[0].Steps) != 0 || len(r.Accounts[0].Unreadable) != 1 || r.Accounts[0].Unreadable[0].Permission != "s3:ListBucket" {
 		t.Fatalf("dry run with the audit policy: exit %d %+v %s", code, r, errOut)
 	}
 	emu.AllowOnly(fixAcct, actions("--fix")...)
@@ -465,5 +505,515 @@ func TestFix_organization_trail(t *testing.T) {
 	isolateAWS(t, org.Accounts[1].Credentials)
 	if code, _, errOut := cli(t, "fix", "--endpoint-url", srv.URL, "--organization-trail"); code != 2 || !strings.Contains(errOut, "management account") {
 		t.Errorf("from a member: exit %d %q", code, errOut)
+	}
+}
+
+// Facts of the rich environment the trust tests start from: the caller's
+// own bucket in us-east-1 with a policy that denies insecure transport,
+// an SSE-KMS default, a partial public access block; and a KMS key whose
+// policy holds a custom Deny.
+const (
+	trustBucket   = "team-audit-logs"
+	denyInsecure  = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecure","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::team-audit-logs/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	keyPolicyDeny = `{"Version":"2012-10-17","Statement":[{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},{"Sid":"NoDecryptOutside","Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalAccount":"123456789012"}}}]}`
+)
+
+// trustEnv is fixEnv with the rich bucket and key; it returns the key id.
+func trustEnv(t *testing.T, specs ...awsemu.TrailSpec) (*awsemu.Emulator, string, string) {
+	t.Helper()
+	emu, url := fixEnv(t, specs...)
+	ctx := context.Background()
+	client := s3Client(t, url)
+	b := sdkaws.String(trustBucket)
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: sdkaws.String(denyInsecure)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b, ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{
+		Rules: []s3types.ServerSideEncryptionRule{{ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: sdkaws.String("alias/team")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: sdkaws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := tgaws.LoadConfig(ctx, tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	k, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{Policy: sdkaws.String(keyPolicyDeny)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.ResetCalls()
+	return emu, url, sdkaws.ToString(k.KeyMetadata.KeyId)
+}
+
+// readCases are the reads a fix plan depends on, each with the operation
+// to fail, the IAM action that would let it succeed, and the situation in
+// which the plan needs it.
+func readCases() []struct {
+	name, op, action string
+	specs            []awsemu.TrailSpec
+	args             func(key string) []string
+} {
+	bucket := func(extra ...string) func(string) []string {
+		return func(string) []string { return append([]string{"--bucket", trustBucket}, extra...) }
+	}
+	withKey := func(key string) []string { return []string{"--bucket", trustBucket, "--kms-key", key} }
+	stopped := []awsemu.TrailSpec{{Name: "stopped", HomeRegion: "us-east-1", S3BucketName: trustBucket, IsMultiRegion: true, IncludeGlobalServiceEvents: true}}
+	return []struct {
+		name, op, action string
+		specs            []awsemu.TrailSpec
+		args             func(key string) []string
+	}{
+		{"head_bucket", "HeadBucket", "s3:ListBucket", nil, bucket()},
+		{"bucket_policy", "GetBucketPolicy", "s3:GetBucketPolicy", nil, bucket()},
+		{"public_access_block", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", nil, bucket()},
+		{"bucket_encryption", "GetBucketEncryption", "s3:GetEncryptionConfiguration", nil, bucket()},
+		{"bucket_lifecycle", "GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", nil, bucket("--transition-days", "30")},
+		{"describe_key", "DescribeKey", "kms:DescribeKey", nil, withKey},
+		{"key_policy", "GetKeyPolicy", "kms:GetKeyPolicy", nil, withKey},
+		{"trail_status", "GetTrailStatus", "cloudtrail:GetTrailStatus", stopped, bucket()},
+		{"event_selectors", "GetEventSelectors", "cloudtrail:GetEventSelectors", stopped, bucket()},
+	}
+}
+
+// A read the plan depends on that fails — denied, throttled beyond the
+// retries, or a server error — stops the plan of the account: the dry run
+// and --apply both name the permission, exit 2, and --apply leaves every
+// bucket, policy, key and trail of the emulator byte for byte as it was.
+func TestFix_read_failure_stops_the_plan(t *testing.T) {
+	kinds := []struct {
+		name   string
+		inject func(emu *awsemu.Emulator, op, action string)
+	}{
+		{"access_denied", func(emu *awsemu.Emulator, _, action string) { emu.Deny(action) }},
+		{"throttled_beyond_retries", func(emu *awsemu.Emulator, op, action string) {
+			code := "ThrottlingException"
+			if strings.HasPrefix(action, "s3:") {
+				code = "SlowDown"
+			}
+			emu.InjectFault(awsemu.Fault{Operation: op, Code: code})
+		}},
+		{"server_error", func(emu *awsemu.Emulator, op, _ string) {
+			emu.InjectFault(awsemu.Fault{Operation: op, Code: "ServiceUnavailable"})
+		}},
+	}
+	for _, rc := range readCases() {
+		for _, k := range kinds {
+			t.Run(rc.name+"/"+k.name, func(t *testing.T) {
+				emu, url, key := trustEnv(t, rc.specs...)
+				before := emu.State()
+				k.inject(emu, rc.op, rc.action)
+				args := append(rc.args(key), "--max-attempts", "2")
+				for _, apply := range []bool{false, true} {
+					a := args
+					if apply {
+						a = append(a, "--apply")
+					}
+					code, r, errOut := runFixCLI(t, url, a...)
+					p := r.Accounts[0]
+					if code != 2 || len(p.Steps) != 0 || p.Applied != nil {
+						t.Fatalf("apply=%v: exit %d, steps %+v, applied %+v, want exit 2 and nothing planned (%s)", apply, code, p.Steps, p.Applied, errOut)
+					}
+					if len(p.Unreadable) == 0 || p.Unreadable[0].Permission != rc.action {
+						t.Errorf("apply=%v: unreadable %+v, want the permission %s named", apply, p.Unreadable, rc.action)
+					}
+					if notes := strings.Join(p.Notes, " "); !strings.Contains(notes, rc.action) {
+						t.Errorf("apply=%v: the notes do not name %s: %s", apply, rc.action, notes)
+					}
+					if strings.HasPrefix(rc.action, "kms:") && !strings.Contains(p.Unreadable[0].Resource, key) {
+						t.Errorf("the unreadable resource is %q, not the key %s", p.Unreadable[0].Resource, key)
+					}
+				}
+				for _, op := range mutating {
+					if n := emu.Calls()[op]; n != 0 {
+						t.Errorf("%s was called %d time(s)", op, n)
+					}
+				}
+				if after := emu.State(); after != before {
+					t.Errorf("the emulator's state changed:\nbefore %s\nafter %s", before, after)
+				}
+			})
+		}
+	}
+}
+
+// With every read answering, the same rich bucket and key keep what they
+// have: the policy's Deny, the SSE-KMS default, the key policy's Deny; the
+// public access block is completed; the account passes.
+func TestFix_existing_bucket_and_key_keep_what_they_have(t *testing.T) {
+	emu, url, key := trustEnv(t)
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", trustBucket, "--kms-key", key, "--transition-days", "30")
+	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	var actions []string
+	for _, st := range r.Accounts[0].Steps {
+		actions = append(actions, st.Action)
+	}
+	if got := strings.Join(actions, " "); got != "block-public-access set-lifecycle allow-cloudtrail-delivery allow-cloudtrail-encryption create-trail start-logging" {
+		t.Errorf("steps %s", got)
+	}
+	if pol := emu.BucketPolicy(trustBucket); !strings.Contains(pol, "DenyInsecure") || !strings.Contains(pol, "aws:SecureTransport") {
+		t.Errorf("the bucket policy lost its Deny: %s", pol)
+	}
+	if enc := emu.BucketConfig(trustBucket, "encryption"); !strings.Contains(enc, "aws:kms") || !strings.Contains(enc, "alias/team") {
+		t.Errorf("the SSE-KMS default was replaced: %s", enc)
+	}
+	if pab := emu.BucketConfig(trustBucket, "publicAccessBlock"); strings.Count(pab, "true") != 4 {
+		t.Errorf("public access block %s", pab)
+	}
+	cfg, _ := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	p, err := kms.NewFromConfig(cfg).GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &key, PolicyName: sdkaws.String("default")})
+	if err != nil || !strings.Contains(sdkaws.ToString(p.Policy), "NoDecryptOutside") {
+		t.Errorf("the key policy lost its Deny: %v %s", err, sdkaws.ToString(p.Policy))
+	}
+}
+
+// A member whose organization trail is healthy but unreadable to it
+// (status and selectors denied) is UNKNOWN: no bucket or trail is planned
+// (it would be a paid duplicate of the organization's), the plan names
+// what could not be read and the permissions, and --apply changes nothing.
+func TestFix_member_with_unreadable_organization_trail_plans_nothing(t *testing.T) {
+	const mgmt = "111111111111"
+	emu, url := fixEnv(t)
+	emu.AddAccount(mgmt)
+	emu.SetOrganization(mgmt, fixAcct)
+	if _, err := emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-audit", S3BucketName: "org-logs", IsMultiRegion: true, IsOrganizationTrail: true,
+		IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+		t.Fatal(err)
+	}
+	emu.SetMemberOrgTrailAccess(true)
+	before := emu.State()
+	for _, args := range [][]string{nil, {"--apply"}} {
+		code, r, errOut := runFixCLI(t, url, args...)
+		p := r.Accounts[0]
+		if code != 2 || len(p.Steps) != 0 || p.Applied != nil {
+			t.Fatalf("%v: exit %d %+v %s", args, code, p, errOut)
+		}
+		perms := map[string]bool{}
+		for _, u := range p.Unreadable {
+			perms[u.Permission] = true
+			if !strings.Contains(u.Resource, "org-audit") {
+				t.Errorf("unreadable %+v does not name the organization trail", u)
+			}
+		}
+		if !perms["cloudtrail:GetTrailStatus"] || !perms["cloudtrail:GetEventSelectors"] {
+			t.Errorf("%v: unreadable %+v, want both reads named", args, p.Unreadable)
+		}
+	}
+	if emu.State() != before {
+		t.Error("the emulator's state changed")
+	}
+}
+
+// A bucket policy that already holds the fix's statement ids for another
+// trail gets this trail's statements too (matched by content, not Sid),
+// under Sids of their own; CreateTrail then accepts the bucket.
+func TestFix_bucket_policy_with_another_trails_statement_ids(t *testing.T) {
+	emu, url := fixEnv(t)
+	client := s3Client(t, url)
+	ctx := context.Background()
+	const bucket = "shared-audit-logs"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	other := "arn:aws:cloudtrail:us-east-1:" + fixAcct + ":trail/other"
+	old := `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"TrailguardCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::` + bucket + `","Condition":{"StringEquals":{"aws:SourceArn":"` + other + `"}}},` +
+		`{"Sid":"TrailguardCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/AWSLogs/` + fixAcct + `/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control","aws:SourceArn":"` + other + `"}}}]}`
+	if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String(bucket), Policy: sdkaws.String(old)}); err != nil {
+		t.Fatal(err)
+	}
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", bucket)
+	if code != 0 || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("exit %d %+v %s", code, r.Accounts[0], errOut)
+	}
+	var doc struct{ Statement []map[string]any }
+	if err := json.Unmarshal([]byte(emu.BucketPolicy(bucket)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	sids := map[string]bool{}
+	for _, s := range doc.Statement {
+		sid, _ := s["Sid"].(string)
+		if sids[sid] {
+			t.Errorf("Sid %s is used twice", sid)
+		}
+		sids[sid] = true
+	}
+	if len(doc.Statement) != 4 || !sids["TrailguardCloudTrailAclCheck"] || !sids["TrailguardCloudTrailWrite"] {
+		t.Errorf("want the other trail's two statements kept and two added: %s", emu.BucketPolicy(bucket))
+	}
+	if code, again, _ := runFixCLI(t, url, "--bucket", bucket); code != 0 || len(again.Accounts[0].Steps) != 0 {
+		t.Errorf("second run: exit %d %+v", code, again.Accounts[0].Steps)
+	}
+}
+
+// A trail with the five basic selectors AWS allows, all for data events,
+// is fixed within the limit, every data resource kept.
+func TestFix_five_basic_data_selectors(t *testing.T) {
+	sel := func(rw string, bucket string) string {
+		return `{"ReadWriteType":"` + rw + `","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::` + bucket + `/"]}]}`
+	}
+	for _, c := range []struct {
+		name string
+		rws  []string
+	}{
+		{"one_selector_is_all", []string{"ReadOnly", "WriteOnly", "All", "ReadOnly", "WriteOnly"}},
+		{"none_is_all", []string{"ReadOnly", "WriteOnly", "ReadOnly", "WriteOnly", "ReadOnly"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var parts []string
+			for i, rw := range c.rws {
+				parts = append(parts, sel(rw, fmt.Sprintf("data-%d", i)))
+			}
+			spec := awsemu.TrailSpec{Name: "data", HomeRegion: "us-east-1", S3BucketName: "existing-logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true,
+				Logging: true, EventSelectorsJSON: `{"EventSelectors":[` + strings.Join(parts, ",") + `]}`}
+			_, url := fixEnv(t, spec)
+			code, r, errOut := runFixCLI(t, url, "--apply")
+			if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
+				t.Fatalf("exit %d %+v %s", code, r.Accounts[0], errOut)
+			}
+			got := selectorsOf(t, url, "us-east-1", "data")
+			var out struct{ EventSelectors []json.RawMessage }
+			json.Unmarshal([]byte(got), &out)
+			if len(out.EventSelectors) > 5 {
+				t.Errorf("%d selectors", len(out.EventSelectors))
+			}
+			for i := range c.rws {
+				if !strings.Contains(got, fmt.Sprintf("arn:aws:s3:::data-%d/", i)) {
+					t.Errorf("data resource %d lost: %s", i, got)
+				}
+			}
+		})
+	}
+}
+
+// When --apply stops midway, the undo hints are computed from what was
+// read: the bucket policy and the key policy are put back as they were
+// (never deleted, never emptied), and run by the real AWS CLI they restore
+// both documents byte for byte.
+func TestFix_undo_restores_what_was_read(t *testing.T) {
+	defer func(d time.Duration) { fix.PolicyRetryDelay = d }(fix.PolicyRetryDelay)
+	fix.PolicyRetryDelay = time.Millisecond
+	emu, url, key := trustEnv(t)
+	emu.InjectFault(awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "InsufficientS3BucketPolicyException", Message: "Incorrect S3 bucket policy is detected for bucket"})
+	code, r, errOut := runFixCLI(t, url, "--apply", "--bucket", trustBucket, "--kms-key", key)
+	a := r.Accounts[0].Applied
+	if code != 2 || a == nil || a.Failed != "create-trail" {
+		t.Fatalf("exit %d %+v %s", code, a, errOut)
+	}
+	undo := strings.Join(a.Undo, "\n")
+	for _, bad := range []string{"delete-bucket-policy", "--policy ''", "s3 rb", "delete-bucket-encryption"} {
+		if strings.Contains(undo, bad) {
+			t.Errorf("undo holds %q for something that existed before:\n%s", bad, undo)
+		}
+	}
+	for _, want := range []string{"put-bucket-policy", "put-key-policy", "BlockPublicAcls=true,IgnorePublicAcls=false"} {
+		if !strings.Contains(undo, want) {
+			t.Errorf("undo lacks %s:\n%s", want, undo)
+		}
+	}
+	cli := awsemu.AWSCLI(t)
+	runShell(t, "set -e\naws() { "+shellQuote(cli)+" --endpoint-url "+shellQuote(url)+` "$@"; }`+"\n"+undo+"\n")
+	if got := emu.BucketPolicy(trustBucket); got != denyInsecure {
+		t.Errorf("bucket policy after undo:\n%s\nwant\n%s", got, denyInsecure)
+	}
+	cfg, _ := tgaws.LoadConfig(context.Background(), tgaws.ConfigOptions{Region: "us-east-1", EndpointURL: url}, nil)
+	p, err := kms.NewFromConfig(cfg).GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &key, PolicyName: sdkaws.String("default")})
+	if err != nil || sdkaws.ToString(p.Policy) != keyPolicyDeny {
+		t.Errorf("key policy after undo: %v %s", err, sdkaws.ToString(p.Policy))
+	}
+}
+
+// writeNeedsRead says, for a write call, which earlier call of the same
+// resource proves its state was read in the same run: the read must have
+// answered (2xx) or said definitely that the resource does not exist.
+var writeNeedsRead = map[string][]string{
+	"CreateBucket":                    {"HeadBucket=404"},
+	"PutPublicAccessBlock":            {"GetPublicAccessBlock", "GetPublicAccessBlock=NoSuchPublicAccessBlockConfiguration", "HeadBucket=404"},
+	"PutBucketEncryption":             {"GetBucketEncryption", "GetBucketEncryption=ServerSideEncryptionConfigurationNotFoundError", "HeadBucket=404"},
+	"PutBucketLifecycleConfiguration": {"GetBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration=NoSuchLifecycleConfiguration", "HeadBucket=404"},
+	"PutBucketPolicy":                 {"GetBucketPolicy", "GetBucketPolicy=NoSuchBucketPolicy", "HeadBucket=404"},
+	"PutKeyPolicy":                    {"GetKeyPolicy"},
+	"CreateKey":                       {"DescribeKey=NotFoundException"},
+	"CreateAlias":                     {"DescribeKey=NotFoundException"},
+	"EnableKeyRotation":               {"CreateAlias"},
+	"CreateTrail":                     {"DescribeTrails"},
+	"StartLogging":                    {"GetTrailStatus", "CreateTrail"},
+	"PutEventSelectors":               {"GetEventSelectors"},
+	"UpdateTrail":                     {"GetTrailStatus"},
+}
+
+// answered reports whether a call record is a definite answer of the
+// kind want names: "Op" a success, "Op=404" or "Op=Code" that failure.
+func answered(rec awsemu.CallRecord, want string) bool {
+	op, fail, _ := strings.Cut(want, "=")
+	if rec.Operation != op {
+		return false
+	}
+	switch fail {
+	case "":
+		return rec.Status >= 200 && rec.Status < 300
+	case "404":
+		return rec.Status == 404
+	}
+	return rec.Code == fail
+}
+
+// sameResource matches the resource of a write to that of a read: the
+// same bucket, key, alias or trail, a trail named by its ARN or its name.
+func sameResource(write, read awsemu.CallRecord) bool {
+	if read.Operation == "DescribeTrails" || write.Operation == "CreateKey" {
+		return true
+	}
+	w, r := write.Resource, read.Resource
+	if read.Operation == "CreateTrail" {
+		return w == r || strings.HasSuffix(w, ":trail/"+r)
+	}
+	if write.Operation == "CreateAlias" || write.Operation == "EnableKeyRotation" {
+		return w == r || r == fix.KMSAlias
+	}
+	return w == r
+}
+
+// The class, walked over every plan the planner makes: for each failing
+// state, with no fault and with each read denied in turn, every write the
+// emulator received was preceded, in the same run, by a read of the same
+// resource that answered; and a plan stopped by a read changed nothing at
+// all.
+func TestFix_every_write_follows_a_read_of_its_resource(t *testing.T) {
+	defer func(d time.Duration) { fix.PolicyRetryDelay = d }(fix.PolicyRetryDelay)
+	fix.PolicyRetryDelay = time.Millisecond
+	multi := func(name, selectors string, logging bool) []awsemu.TrailSpec {
+		return []awsemu.TrailSpec{{Name: name, HomeRegion: "us-east-1", S3BucketName: "existing-logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true,
+			Logging: logging, EventSelectorsJSON: selectors}}
+	}
+	five := `{"EventSelectors":[` + strings.Repeat(`{"ReadWriteType":"ReadOnly","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::d/"]}]},`, 4) +
+		`{"ReadWriteType":"WriteOnly","IncludeManagementEvents":false,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::w/"]}]}]}`
+	states := []struct {
+		name  string
+		specs []awsemu.TrailSpec
+		args  []string
+		rich  bool
+	}{
+		{"no_trail_new_bucket", nil, nil, false},
+		{"no_trail_new_bucket_lifecycle_new_key", nil, []string{"--transition-days", "30", "--expire-days", "400", "--create-kms-key"}, false},
+		{"no_trail_existing_bucket", nil, []string{"--bucket", trustBucket, "--transition-days", "30"}, true},
+		{"no_trail_existing_bucket_and_key", nil, []string{"--bucket", trustBucket, "--kms-key", "KEY"}, true},
+		{"stopped", multi("stopped", "", false), nil, false},
+		{"read_only_selectors", multi("reads", `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true}]}`, true), nil, false},
+		{"five_data_selectors", multi("five", five, false), nil, false},
+		{"single_region", []awsemu.TrailSpec{{Name: "local", HomeRegion: "us-east-1", S3BucketName: "existing-logs", Logging: true}}, nil, false},
+		{"new_trail_beside_single_region", []awsemu.TrailSpec{{Name: "local", HomeRegion: "us-east-1", S3BucketName: "existing-logs", Logging: true}}, []string{"--new-trail"}, false},
+	}
+	reads := []string{"", "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "s3:ListBucket", "s3:GetBucketPolicy",
+		"s3:GetBucketPublicAccessBlock", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "kms:DescribeKey", "kms:GetKeyPolicy"}
+	for _, st := range states {
+		for _, denied := range reads {
+			name := "no_fault"
+			if denied != "" {
+				name = strings.ReplaceAll(denied, ":", "_") + "_denied"
+			}
+			t.Run(st.name+"/"+name, func(t *testing.T) {
+				var emu *awsemu.Emulator
+				var url, key string
+				if st.rich {
+					emu, url, key = trustEnv(t, st.specs...)
+				} else {
+					emu, url = fixEnv(t, st.specs...)
+				}
+				args := []string{"--apply", "--max-attempts", "1"}
+				for _, a := range st.args {
+					if a == "KEY" {
+						a = key
+					}
+					args = append(args, a)
+				}
+				before := emu.State()
+				emu.Deny(denied)
+				emu.RecordCalls(true)
+				code, r, errOut := runFixCLI(t, url, args...)
+				log := emu.CallLog()
+				writes := 0
+				for i, rec := range log {
+					needs, isWrite := writeNeedsRead[rec.Operation]
+					if !isWrite {
+						continue
+					}
+					writes++
+					ok := false
+					for _, prev := range log[:i] {
+						for _, n := range needs {
+							if answered(prev, n) && sameResource(rec, prev) {
+								ok = true
+							}
+						}
+					}
+					if !ok {
+						t.Errorf("%s %s was not preceded by a read of it (%v) that answered", rec.Action, rec.Resource, needs)
+					}
+				}
+				p := r.Accounts[0]
+				switch {
+				case code == 0:
+					if p.Applied == nil || p.Applied.StatusAfter != "PASS" || writes == 0 {
+						t.Errorf("exit 0 without a PASS after writes: %+v", p)
+					}
+				case len(p.Unreadable) > 0:
+					if emu.State() != before || p.Applied != nil {
+						t.Errorf("exit %d: the plan was stopped by a read, yet applied %+v or the state changed", code, p.Applied)
+					}
+				case p.Applied == nil:
+					if emu.State() != before {
+						t.Errorf("exit %d: nothing applied, yet the state changed (%s)", code, errOut)
+					}
+				case p.Applied.StatusAfter == "PASS":
+					t.Errorf("exit %d after a PASS: %+v", code, p.Applied)
+				}
+				if denied == "" && code != 0 {
+					t.Errorf("no fault: exit %d %+v %s", code, p, errOut)
+				}
+			})
+		}
+	}
+}
+
+// The text plan and --emit say the same as the JSON when a read stops
+// the plan: what could not be read and the permission, exit 2, and no
+// code that would stand for an end state.
+func TestFix_stopped_plan_in_text_and_emit(t *testing.T) {
+	emu, url, _ := trustEnv(t)
+	emu.Deny("s3:GetBucketPolicy")
+	code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--bucket", trustBucket)
+	if code != 2 || !strings.Contains(out, "cannot read: bucket "+trustBucket) || !strings.Contains(out, "needs s3:GetBucketPolicy") || strings.Contains(out, "cli: aws") {
+		t.Errorf("text: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, emit := range []string{"terraform", "cloudformation"} {
+		code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--bucket", trustBucket, "--emit", emit)
+		if code != 2 || !strings.Contains(out, "# nothing emitted") || !strings.Contains(out, "s3:GetBucketPolicy") || strings.Contains(out, "passes") {
+			t.Errorf("%s: exit %d\n%s%s", emit, code, out, errOut)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasPrefix(line, "#") {
+				t.Errorf("%s: a line that is not a comment: %q", emit, line)
+			}
+		}
+	}
+}
+
+func TestTermSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":           "plain",
+		"\x1b[31mred":     `\x1b[31mred`,
+		"a\nb":            `a\nb`,
+		"step\n  next":    "step\n  next",
+		"\u202eevil":      `\u202eevil`,
+		"bad\xffbyte":     `bad\xffbyte`,
+		"ünïcode is fine": "ünïcode is fine",
+	} {
+		if got := termSafe(in); got != want {
+			t.Errorf("termSafe(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -102,6 +102,9 @@ var fixActions = []string{
 var fixBucketActions = []string{
 	"s3:CreateBucket",
 	"s3:GetBucketPolicy",
+	"s3:GetBucketPublicAccessBlock",
+	"s3:GetEncryptionConfiguration",
+	"s3:GetLifecycleConfiguration",
 	"s3:ListBucket",
 	"s3:PutBucketPolicy",
 	"s3:PutBucketPublicAccessBlock",

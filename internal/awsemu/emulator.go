@@ -50,6 +50,9 @@ type Emulator struct {
 	kmsAliases map[string]string  // alias ARN → key ARN
 
 	faults      []*faultState
+	denied      []string // Deny patterns, lower case
+	callLog     []CallRecord
+	logCalls    bool
 	random      *randomFaults
 	faultsDrawn int
 	limits      map[string]rateLimit    // by service
@@ -169,6 +172,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.op = svc.operation(r, body)
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() { e.record(c, r, body, sw.status, sw.errorCode()) }()
 	if len(body) > maxBody {
 		svc.writeError(w, r, c, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body larger than %d bytes", maxBody))
 		return
@@ -217,6 +223,9 @@ func (e *Emulator) admit(c *call, svc *service) *apiError {
 		return err
 	}
 	c.cred = cred
+	if err := e.checkDeny(c); err != nil {
+		return err
+	}
 	if err := e.checkPermission(c); err != nil {
 		return err
 	}

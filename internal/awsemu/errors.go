@@ -30,6 +30,7 @@ func errorf(status int, code, format string, args ...any) *apiError {
 // from the X-Amzn-ErrorType header first and from "__type" otherwise, and
 // the message from "message" or "Message"; both are set.
 func writeJSONError(w http.ResponseWriter, reqID string, e *apiError) {
+	noteCode(w, e.Code)
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.1")
 	h.Set("X-Amzn-RequestId", reqID)
@@ -45,6 +46,7 @@ func writeJSONError(w http.ResponseWriter, reqID string, e *apiError) {
 // writeQueryError writes the error document of the AWS query protocol
 // (STS): ErrorResponse/Error/{Type,Code,Message} and RequestId.
 func writeQueryError(w http.ResponseWriter, reqID string, e *apiError) {
+	noteCode(w, e.Code)
 	typ := "Sender"
 	if e.Receiver {
 		typ = "Receiver"
@@ -66,6 +68,7 @@ func writeQueryError(w http.ResponseWriter, reqID string, e *apiError) {
 // writeEC2Error writes EC2's own error document, which differs from the
 // other query services: Response/Errors/Error and RequestID (capital D).
 func writeEC2Error(w http.ResponseWriter, reqID string, e *apiError) {
+	noteCode(w, e.Code)
 	type ec2Err struct {
 		Code    string
 		Message string
@@ -82,6 +85,7 @@ func writeEC2Error(w http.ResponseWriter, reqID string, e *apiError) {
 // which is why the SDK reports HeadBucket failures by status only
 // (404 → types.NotFound).
 func writeS3Error(w http.ResponseWriter, r *http.Request, reqID string, e *apiError, resource string) {
+	noteCode(w, e.Code)
 	w.Header().Set("x-amz-request-id", reqID)
 	if r.Method == http.MethodHead {
 		w.WriteHeader(e.Status)

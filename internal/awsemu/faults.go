@@ -1,9 +1,11 @@
 package awsemu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -11,7 +13,10 @@ import (
 // served. Empty Account, Region, Service or Operation match anything.
 // Code and Message are written in the service's own error shape, so the
 // SDK decodes them as it would the real error (a modeled exception type
-// when the code is one). HTTPStatus 0 means 400. Times 0 means every
+// when the code is one). HTTPStatus 0 means the status AWS answers the
+// code with in the service's protocol (503 ServiceUnavailable and SlowDown,
+// 500 InternalError, 403 AccessDenied in S3 and STS, 404 for S3's NoSuch…
+// codes, else 400). Times 0 means every
 // matching request; otherwise the fault is spent after Times requests.
 type Fault struct {
 	Account, Region, Service, Operation string
@@ -61,14 +66,46 @@ func (e *Emulator) takeFault(c *call) *apiError {
 		}
 		status := f.HTTPStatus
 		if status == 0 {
-			status = http.StatusBadRequest
+			status = faultStatus(c.service, f.Code)
 		}
-		return &apiError{Status: status, Code: f.Code, Message: f.Message, Receiver: status >= 500}
+		msg := f.Message
+		if msg == "" {
+			msg = "injected fault: " + f.Code
+		}
+		return &apiError{Status: status, Code: f.Code, Message: msg, Receiver: status >= 500}
 	}
 	return nil
 }
 
 func matches(want, got string) bool { return want == "" || want == got }
+
+// ParseFault reads a fault as the awsemu command takes it:
+// OPERATION=CODE or SERVICE:OPERATION=CODE, e.g.
+// GetBucketPolicy=ServiceUnavailable or kms:GetKeyPolicy=AccessDeniedException.
+// The fault answers every matching request, with the HTTP status AWS
+// gives the code (see Fault).
+func ParseFault(s string) (Fault, error) {
+	target, code, ok := strings.Cut(strings.TrimSpace(s), "=")
+	if !ok || target == "" || code == "" {
+		return Fault{}, fmt.Errorf("%q: want OPERATION=CODE, e.g. GetBucketPolicy=ServiceUnavailable", s)
+	}
+	var f Fault
+	if svc, op, ok := strings.Cut(target, ":"); ok {
+		if services[strings.ToLower(svc)] == nil {
+			return Fault{}, fmt.Errorf("%q: the emulator serves no service %q", s, svc)
+		}
+		f.Service, target = strings.ToLower(svc), op
+	}
+	for _, part := range []string{target, code} {
+		for i, r := range part {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || (i > 0 && r == '.')) {
+				return Fault{}, fmt.Errorf("%q: %q is not an operation or error code name", s, part)
+			}
+		}
+	}
+	f.Operation, f.Code = target, code
+	return f, nil
+}
 
 // rateLimit is a token bucket setting: perSecond tokens refill, up to
 // burst.

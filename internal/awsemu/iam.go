@@ -1,9 +1,6 @@
 package awsemu
 
-import (
-	"net/http"
-	"strings"
-)
+import "strings"
 
 // AllowOnly gives every principal of an account exactly the listed IAM
 // actions ("cloudtrail:DescribeTrails", wildcards like "cloudtrail:Get*"
@@ -29,10 +26,7 @@ func (e *Emulator) checkPermission(c *call) *apiError {
 	if a == nil || a.allowed == nil {
 		return nil
 	}
-	action := c.service + ":" + c.op
-	if a, ok := s3Actions[c.op]; ok && c.service == "s3" {
-		action = "s3:" + a
-	}
+	action := c.action()
 	if action == "sts:GetCallerIdentity" {
 		return nil
 	}
@@ -41,16 +35,7 @@ func (e *Emulator) checkPermission(c *call) *apiError {
 			return nil
 		}
 	}
-	// JSON services answer 400 AccessDeniedException; the query and REST
-	// ones 403 with their own code.
-	status, code := http.StatusBadRequest, "AccessDeniedException"
-	switch c.service {
-	case "sts", "s3":
-		status, code = http.StatusForbidden, "AccessDenied"
-	case "ec2":
-		status, code = http.StatusForbidden, "UnauthorizedOperation"
-	}
-	return errorf(status, code, "User: %s is not authorized to perform: %s because no identity-based policy allows the %s action", c.cred.arn, action, action)
+	return accessDenied(c, action, "because no identity-based policy allows the "+action+" action")
 }
 
 // s3Actions names the IAM action of S3 operations whose action is not the

@@ -270,8 +270,28 @@ func checkPolicy(body []byte) *apiError {
 	if _, ok := doc["Statement"]; !ok {
 		return errorf(http.StatusBadRequest, "MalformedPolicy", "Missing required field Statement")
 	}
+	// The S3 policy restrictions: at most 20 KB, and each statement's Sid
+	// unique in the policy.
+	if len(body) > maxBucketPolicy {
+		return errorf(http.StatusBadRequest, "MalformedPolicy", "Policies must not exceed %d bytes", maxBucketPolicy)
+	}
+	if stmts, ok := doc["Statement"].([]any); ok {
+		seen := map[string]bool{}
+		for _, st := range stmts {
+			m, _ := st.(map[string]any)
+			if sid, ok := m["Sid"].(string); ok && sid != "" {
+				if seen[sid] {
+					return errorf(http.StatusBadRequest, "MalformedPolicy", "Statement IDs (SID) in a single policy must be unique")
+				}
+				seen[sid] = true
+			}
+		}
+	}
 	return nil
 }
+
+// maxBucketPolicy is the largest bucket policy S3 accepts, 20 KB.
+const maxBucketPolicy = 20 << 10
 
 func (e *Emulator) listBuckets(w http.ResponseWriter, c *call) {
 	type entry struct {
