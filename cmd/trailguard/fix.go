@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
@@ -17,6 +14,7 @@ import (
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/fix"
+	"github.com/trailguard/trailguard/report"
 )
 
 type fixFlags struct {
@@ -354,7 +352,7 @@ func printFix(w io.Writer, a fixAccount, applying bool) {
 	if ap.Error != "" {
 		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, termSafe(ap.Error), strings.Join(ap.NotDone, ", "))
 		if len(ap.Undo) > 0 {
-			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", termSafe(strings.Join(ap.Undo, "\n  ")))
+			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", strings.Join(escapeAll(ap.Undo), "\n  "))
 		}
 	}
 	fmt.Fprintf(w, "Verdict after the change: %s\n", ap.StatusAfter)
@@ -363,26 +361,15 @@ func printFix(w io.Writer, a fixAccount, applying bool) {
 	}
 }
 
-// termSafe escapes what would act on a terminal rather than show: control
-// characters, invalid UTF-8 and invisible formatting runes (names and
-// errors come from the account, and may be hostile). Line breaks this
-// code writes itself are kept.
-func termSafe(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == '\n' && strings.HasPrefix(s[i:], "\n  "):
-			b.WriteByte('\n')
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case !unicode.IsPrint(r) && r != ' ':
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
+// termSafe shows what would act on a terminal rather than print (names and
+// errors come from the account and may be hostile): the one escaping rule
+// of every human-facing output, report.Escape.
+func termSafe(s string) string { return report.Escape(s) }
+
+func escapeAll(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = report.Escape(s)
 	}
-	return b.String()
+	return out
 }

@@ -1006,8 +1006,7 @@ func TestTermSafe(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain":           "plain",
 		"\x1b[31mred":     `\x1b[31mred`,
-		"a\nb":            `a\nb`,
-		"step\n  next":    "step\n  next",
+		"a\nb":            `a\x0ab`,
 		"\u202eevil":      `\u202eevil`,
 		"bad\xffbyte":     `bad\xffbyte`,
 		"ünïcode is fine": "ünïcode is fine",
