@@ -126,3 +126,27 @@ func slicesContains(s []string, v string) bool {
 	}
 	return false
 }
+
+// fix --org --accounts with an id the organization does not list reports
+// it, as scan does, instead of planning for "0 accounts" and exiting 0.
+func TestFixOrg_requested_account_not_in_the_organization(t *testing.T) {
+	_, url, _ := generatedOrg(t, 4, 3)
+	const stranger = "999999999999"
+	code, out, errOut := cli(t, "fix", "--org", "--endpoint-url", url, "--format", "json", "--accounts", stranger)
+	var r struct {
+		Accounts          []json.RawMessage `json:"accounts"`
+		NotInOrganization []string          `json:"not_in_organization"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("fix output: %v\n%s", err, out)
+	}
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if len(r.NotInOrganization) != 1 || r.NotInOrganization[0] != stranger || len(r.Accounts) != 0 {
+		t.Errorf("not_in_organization %q, %d accounts; want only %s reported", r.NotInOrganization, len(r.Accounts), stranger)
+	}
+	if !strings.Contains(errOut, "not in the organization") || !strings.Contains(errOut, stranger) {
+		t.Errorf("stderr does not say it: %q", errOut)
+	}
+}

@@ -97,6 +97,9 @@ what existed before.`,
 // fixReport is the JSON the command prints.
 type fixReport struct {
 	Accounts []fixAccount `json:"accounts"`
+	// NotInOrganization lists accounts asked for with --accounts that the
+	// organization does not list: asked for, not found, so reported.
+	NotInOrganization []string `json:"not_in_organization,omitempty"`
 }
 
 type fixAccount struct {
@@ -147,6 +150,7 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		res  trailguard.Result
 	}
 	var targets []target
+	var notInOrg []string
 	if f.opts.OrganizationTrail {
 		// One organization trail, in the management account, for all.
 		orgID, mgmt, err := tgaws.Organization(ctx, cfg)
@@ -164,6 +168,7 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
+		notInOrg = org.NotInOrganization
 		results := trailguard.EvaluateAll(org.Accounts, trailguard.Options{Strict: f.opts.Strict})
 		for i, a := range org.Accounts {
 			acfg := cfg
@@ -177,8 +182,12 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		targets = append(targets, target{cfg: cfg, acct: acct, res: res})
 	}
 
-	var report fixReport
+	report := fixReport{NotInOrganization: notInOrg}
 	code := 0
+	if len(notInOrg) > 0 {
+		code = 2 // a FAIL still decides below
+		fmt.Fprintf(stderr, "not in the organization (asked for with --accounts, not listed by Organizations ListAccounts): %s\n", strings.Join(notInOrg, ", "))
+	}
 	for _, t := range targets {
 		out, c := fixOne(ctx, t.cfg, t.acct, t.res, f)
 		if f.emit != "" {
