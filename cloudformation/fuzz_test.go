@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,11 +21,11 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("Conditions:\n  A: !Condition A\nResources:\n  T:\n    Type: AWS::CloudTrail::Trail\n    Condition: A\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		IsTemplate(b)
-		ts, err := Read("fuzz.yaml", b, Options{})
+		tp, err := Read(context.Background(), "fuzz.yaml", b, Options{})
 		if err != nil {
 			return
 		}
-		for _, tr := range ts {
+		for _, tr := range tp.Trails {
 			trailguard.EvaluateIaC(tr, trailguard.Options{})
 		}
 	})
