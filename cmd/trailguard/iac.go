@@ -52,12 +52,26 @@ against CIS 3.1, with the same rules as a live scan:
                   CDK synth output (cdk.out/*.template.json)
 
 A value that cannot be resolved statically makes the trail UNKNOWN, naming the
-expression, unless the trail fails (or passes) whatever it is. A comment
+expression, unless the trail fails (or passes) whatever it is. Whether a trail
+is created at all is such a value: a count, for_each or CloudFormation
+Condition that cannot be known is UNKNOWN, one that is false is FAIL. In
+CloudFormation, pseudo parameters (AWS::AccountId, AWS::Region, ... unless
+given with --cfn-param), Systems Manager parameter types, {{resolve:...}},
+Fn::GetAtt and Fn::ImportValue are unknown; a nested stack, a registry module
+or a macro that may add a trail is an UNKNOWN result naming it. A
+configuration AWS rejects is FAIL. A comment
 'trailguard:ignore cis-aws-3.1 <reason>' on or above a resource mutes it.
-A file that does not parse is an ERROR naming file and line; the rest is still
-checked. .terraform/ directories are skipped.
 
-Exit codes: 0 all PASS or MUTED, 1 a FAIL, 2 UNKNOWN, ERROR or a usage error.`,
+A file that does not parse, is too large (templates: 4 MiB), nests too deep,
+expands YAML aliases too far or repeats a key is an ERROR naming file and
+line; the rest is still checked. A file that is not regular (a FIFO, a
+device, a symlink to one) is skipped with a note. .terraform/ directories are
+skipped. When the paths declare no trail at all, the report says so (MUTED,
+or FAIL with --require-trail). Ctrl-C or SIGTERM stops the walk and the
+readers and prints what was checked, marked partial (exit code 2).
+
+Exit codes: 0 all PASS or MUTED, 1 a FAIL, 2 UNKNOWN, ERROR, a partial run or
+a usage error.`,
 		Example: `  trailguard iac .
   trailguard iac infra/ --var-file prod.tfvars --format sarif -o trailguard.sarif
   terraform show -json plan.out > plan.json && trailguard iac plan.json
@@ -215,7 +229,7 @@ func noTrailResult(paths []string, require bool) trailguard.Result {
 	r := trailguard.Result{Status: trailguard.StatusFail, File: paths[0], Resource: "(no trail)",
 		Reasons: []string{noTrailMessage(paths)}}
 	if !require {
-		r.Mute("no trail is required here (--require-trail makes this a FAIL)")
+		r.Mute(noTrailMessage(paths) + "; none is required here (--require-trail makes this a FAIL)")
 	}
 	return r
 }

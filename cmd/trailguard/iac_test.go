@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
+
+	"github.com/trailguard/trailguard/cloudformation"
 )
 
 // iacTree copies the readers' test data into one tree, with things a walk
@@ -123,5 +131,243 @@ func TestIaC_usage(t *testing.T) {
 	}
 	if code, _, errOut := cli(t, "iac", ".", "--var", "novalue"); code != 2 || !strings.Contains(errOut, "NAME=VALUE") {
 		t.Errorf("bad --var: exit %d %q", code, errOut)
+	}
+}
+
+// goodTrail is a Terraform trail that passes, so that each hostile case
+// can show that the rest of the tree is still checked.
+const goodTrail = "resource \"aws_cloudtrail\" \"ok\" {\n  name = \"ok\"\n  s3_bucket_name = \"b\"\n  is_multi_region_trail = true\n}\n"
+
+type iacJSON struct {
+	Results []struct {
+		File, Resource, Status string
+		Line                   int
+		Reasons                []string
+	}
+	Summary struct {
+		TrailsFound *int `json:"trails_found"`
+		Muted       int
+	}
+	Partial *struct{ Reason string }
+	Notices []string
+}
+
+func parseIaC(t *testing.T, out string) iacJSON {
+	t.Helper()
+	var r iacJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return r
+}
+
+// TestIaC_hostile_files covers principle 5 for the walk: a file that is
+// not regular is skipped with a note, one over its size cap or a template
+// that breaches a limit is an ERROR naming it, and the other files are
+// still checked.
+func TestIaC_hostile_files(t *testing.T) {
+	bomb, err := os.ReadFile("../../cloudformation/testdata/alias-bomb.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		setup  func(t *testing.T, dir string) // writes the hostile file
+		status string                         // of the hostile file's result, "" for none
+		reason string                         // in its reasons, or in a notice when status is ""
+		code   int
+	}{
+		{"symlink_to_dev_zero", func(t *testing.T, dir string) {
+			if err := os.Symlink("/dev/zero", filepath.Join(dir, "x.yaml")); err != nil {
+				t.Skip(err)
+			}
+		}, "", "x.yaml: a character device", 0},
+		{"fifo", func(t *testing.T, dir string) {
+			if err := syscall.Mkfifo(filepath.Join(dir, "f.yaml"), 0o644); err != nil {
+				t.Skip(err)
+			}
+		}, "", "f.yaml: a named pipe (FIFO)", 0},
+		{"symlink_to_a_regular_template_is_read", func(t *testing.T, dir string) {
+			src := filepath.Join(t.TempDir(), "real.yaml")
+			os.WriteFile(src, []byte("Resources:\n  Linked:\n    Type: AWS::CloudTrail::Trail\n    Properties: {IsLogging: true}\n"), 0o644)
+			os.Symlink(src, filepath.Join(dir, "linked.yaml"))
+		}, "FAIL", "only single-region trails Linked", 1},
+		{"template_over_the_size_cap", func(t *testing.T, dir string) {
+			b := []byte("AWSTemplateFormatVersion: '2010-09-09'\n#" + strings.Repeat("x", cloudformation.MaxTemplateBytes) + "\n")
+			os.WriteFile(filepath.Join(dir, "big.yaml"), b, 0o644)
+		}, "ERROR", "limit", 2},
+		{"json_template_over_the_template_cap", func(t *testing.T, dir string) {
+			b := []byte(`{"Resources": {"T": {"Type": "AWS::CloudTrail::Trail"}}, "Pad": "` + strings.Repeat("x", cloudformation.MaxTemplateBytes) + `"}`)
+			os.WriteFile(filepath.Join(dir, "big.json"), b, 0o644)
+		}, "ERROR", "limit", 2},
+		{"alias_bomb", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "bomb.yaml"), bomb, 0o644)
+		}, "ERROR", "expands more than", 2},
+		{"duplicate_logical_id", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dup.yaml"), []byte("Resources:\n  T:\n    Type: AWS::CloudTrail::Trail\n  T:\n    Type: AWS::S3::Bucket\n"), 0o644)
+		}, "ERROR", `duplicate key "T"`, 2},
+		{"nested_stack", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "parent.yaml"), []byte("Resources:\n  Audit:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: https://x/a.yaml}\n"), 0o644)
+		}, "UNKNOWN", "nested stack Audit", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "main.tf"), []byte(goodTrail), 0o644)
+			tc.setup(t, dir)
+			code, out, errOut := cli(t, "iac", dir, "--format", "json")
+			rep := parseIaC(t, out)
+			var other, hostile []string
+			for _, r := range rep.Results {
+				if r.Resource == "aws_cloudtrail.ok" {
+					other = append(other, r.Status)
+					continue
+				}
+				hostile = append(hostile, r.Status)
+				if r.Status != tc.status || !strings.Contains(strings.Join(r.Reasons, " "), tc.reason) {
+					t.Errorf("result %s %s %q, want %s naming %q", r.Resource, r.Status, r.Reasons, tc.status, tc.reason)
+				}
+				if r.File == "" || r.Line < 1 {
+					t.Errorf("result %s without file and line", r.Resource)
+				}
+			}
+			if len(other) != 1 || other[0] != "PASS" {
+				t.Errorf("the good trail: %v, want checked and PASS", other)
+			}
+			if tc.status == "" {
+				if len(hostile) != 0 {
+					t.Errorf("skipped file gave results %v", hostile)
+				}
+				if !strings.Contains(strings.Join(rep.Notices, " "), tc.reason) || !strings.Contains(errOut, tc.reason) {
+					t.Errorf("notices %q / stderr %q lack %q", rep.Notices, errOut, tc.reason)
+				}
+			} else if len(hostile) != 1 {
+				t.Errorf("hostile file gave %d results, want 1", len(hostile))
+			}
+			if code != tc.code {
+				t.Errorf("exit %d, want %d", code, tc.code)
+			}
+		})
+	}
+}
+
+// TestIaC_no_trail_found: code that declares no trail says so in every
+// format and exits 0, or 1 with --require-trail (principle 6).
+func TestIaC_no_trail_found(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.tf"), []byte("resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "stack.yaml"), []byte("Resources:\n  B:\n    Type: AWS::S3::Bucket\n"), 0o644)
+	for _, tc := range []struct {
+		format string
+		says   string // what the output must hold; "" for ASFF, whose findings are about accounts only
+	}{
+		{"text", "no CloudTrail trail found in " + dir}, {"json", "no CloudTrail trail found in " + dir},
+		{"csv", "no CloudTrail trail found in " + dir}, {"sarif", "no CloudTrail trail found in " + dir},
+		{"junit", "no CloudTrail trail found in " + dir}, {"ocsf", "no CloudTrail trail found in " + dir},
+		// Markdown and HTML escape the path.
+		{"markdown", "no CloudTrail trail found in "}, {"html", "no CloudTrail trail found in "},
+		{"asff", ""},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			code, out, errOut := cli(t, "iac", dir, "--format", tc.format, "--color", "never")
+			if code != 0 {
+				t.Errorf("exit %d, want 0 (%s)", code, errOut)
+			}
+			if !strings.Contains(out, tc.says) || !strings.Contains(errOut, "no CloudTrail trail found in "+dir) {
+				t.Errorf("%s output does not say no trail was found:\n%s\nstderr: %s", tc.format, out, errOut)
+			}
+			code, out, _ = cli(t, "iac", dir, "--format", tc.format, "--require-trail")
+			if code != 1 || !strings.Contains(out, tc.says) {
+				t.Errorf("--require-trail: exit %d, want 1, output:\n%s", code, out)
+			}
+		})
+	}
+	t.Run("json_summary_counts_trails", func(t *testing.T) {
+		_, out, _ := cli(t, "iac", dir, "--format", "json")
+		if n := parseIaC(t, out).Summary.TrailsFound; n == nil || *n != 0 {
+			t.Errorf("trails_found = %v, want 0", n)
+		}
+		os.WriteFile(filepath.Join(dir, "trail.tf"), []byte(goodTrail), 0o644)
+		defer os.Remove(filepath.Join(dir, "trail.tf"))
+		code, out, _ := cli(t, "iac", dir, "--format", "json", "--require-trail")
+		rep := parseIaC(t, out)
+		if n := rep.Summary.TrailsFound; n == nil || *n != 1 || code != 0 || len(rep.Results) != 1 {
+			t.Errorf("with a trail: trails_found = %v, exit %d, %d results", n, code, len(rep.Results))
+		}
+	})
+	t.Run("named_file_that_is_not_iac", func(t *testing.T) {
+		f := filepath.Join(t.TempDir(), "notes.txt")
+		os.WriteFile(f, []byte("hello"), 0o644)
+		code, out, errOut := cli(t, "iac", f, "--format", "json")
+		rep := parseIaC(t, out)
+		if code != 0 || !strings.Contains(strings.Join(rep.Notices, " "), "notes.txt: not a Terraform plan or CloudFormation template") || !strings.Contains(errOut, "no CloudTrail trail found") {
+			t.Errorf("exit %d notices %q stderr %q", code, rep.Notices, errOut)
+		}
+	})
+}
+
+// countdownCtx is cancelled after its Err has been asked a given number
+// of times: it stops a run part way through, wherever the walk and the
+// readers look at their context, without depending on timing.
+type countdownCtx struct {
+	context.Context
+	left atomic.Int64
+	once sync.Once
+	done chan struct{}
+}
+
+func newCountdown(n int64) *countdownCtx {
+	c := &countdownCtx{Context: context.Background(), done: make(chan struct{})}
+	c.left.Store(n)
+	return c
+}
+
+func (c *countdownCtx) Err() error {
+	if c.left.Add(-1) < 0 {
+		c.once.Do(func() { close(c.done) })
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *countdownCtx) Done() <-chan struct{} { return c.done }
+
+// TestIaC_interrupted: Ctrl-C or SIGTERM (a cancelled context) stops the
+// walk and the readers; what finished is printed marked partial, exit 2,
+// and no "no trail found" is claimed.
+func TestIaC_interrupted(t *testing.T) {
+	dir := t.TempDir()
+	const n = 300
+	for i := range n {
+		src := fmt.Sprintf("Resources:\n  T%d:\n    Type: AWS::CloudTrail::Trail\n    Properties: {IsLogging: true, IsMultiRegionTrail: true}\n", i)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("t%03d.yaml", i)), []byte(src), 0o644)
+	}
+	for _, tc := range []struct {
+		name     string
+		ctx      context.Context
+		min, max int // results expected
+	}{
+		{"cancelled_before_start", newCountdown(0), 0, 0},
+		{"cancelled_during_the_walk", newCountdown(n / 2), 0, 0},
+		{"cancelled_while_checking", newCountdown(n + 40), 1, n - 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tc.ctx, []string{"iac", dir, "--format", "json"}, &stdout, &stderr)
+			rep := parseIaC(t, stdout.String())
+			if code != 2 || rep.Partial == nil || !strings.Contains(rep.Partial.Reason, "interrupted") {
+				t.Fatalf("exit %d partial %+v, want 2 and partial", code, rep.Partial)
+			}
+			if len(rep.Results) < tc.min || len(rep.Results) > tc.max {
+				t.Errorf("%d results, want %d to %d", len(rep.Results), tc.min, tc.max)
+			}
+			for _, r := range rep.Results {
+				if r.Status != "PASS" {
+					t.Errorf("%s: %s %q: a file stopped part way must not be reported", r.Resource, r.Status, r.Reasons)
+				}
+			}
+			if strings.Contains(stdout.String(), "no CloudTrail trail found") || rep.Summary.TrailsFound != nil {
+				t.Error("an interrupted run cannot say that no trail was found")
+			}
+		})
 	}
 }
