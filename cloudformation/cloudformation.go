@@ -241,6 +241,11 @@ func checkTree(ctx context.Context, root *yaml.Node) error {
 				if k.Kind != yaml.ScalarNode {
 					continue
 				}
+				if k.Tag == "!!merge" {
+					// CloudFormation does not support hash merges, and
+					// merged keys would escape what this reader looks at.
+					return fmt.Errorf("%d: YAML merge key <<: CloudFormation does not support hash merges; write the keys out", k.Line)
+				}
 				if first, ok := seen[k.Value]; ok {
 					return fmt.Errorf("%d: duplicate key %q (first at line %d): CloudFormation rejects a template with a key given twice", k.Line, k.Value, first)
 				}
@@ -448,17 +453,42 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 		Status: &trailguard.TrailStatus{IsLogging: logging}}
 	it.UnknownMultiRegion, it.UnknownLogging = unkMulti, unkLog
 
+	// listProp is a list-valued property: a value of another type is
+	// rejected, a null one is unknown (whether CloudFormation drops it or
+	// refuses it is not established here).
+	listProp := func(name string) result {
+		r := prop(name)
+		if !r.known() || r.noValue {
+			return r
+		}
+		switch r.v.(type) {
+		case []any:
+			return r
+		case nil:
+			return unknownf("%s is null", name)
+		}
+		return rejectedf("%s is not a list", name)
+	}
 	sel := &trailguard.EventSelectors{}
-	if r := prop("EventSelectors"); r.rejected != "" {
+	if r := listProp("EventSelectors"); r.rejected != "" {
 		rejected = append(rejected, "EventSelectors of "+id+": "+r.rejected)
 	} else if r.unknown != "" {
 		it.UnknownSelectors = "EventSelectors of " + id + ": " + r.unknown
 	} else {
 		for _, e := range asList(r.v) {
-			m, _ := e.(map[string]any)
+			m, ok := e.(map[string]any)
+			if !ok {
+				rejected = append(rejected, fmt.Sprintf("an EventSelectors entry of %s is not an object", id))
+				continue
+			}
 			es := trailguard.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true}
 			if v, ok := m["ReadWriteType"]; ok {
 				es.ReadWriteType = fmt.Sprint(v)
+				switch es.ReadWriteType {
+				case "All", "ReadOnly", "WriteOnly":
+				default:
+					rejected = append(rejected, fmt.Sprintf("ReadWriteType of %s is %q, not All, ReadOnly or WriteOnly", id, es.ReadWriteType))
+				}
 			}
 			if v, ok := m["IncludeManagementEvents"]; ok {
 				b, ok := toBool(v)
@@ -475,19 +505,27 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 			sel.Basic = append(sel.Basic, es)
 		}
 	}
-	if r := prop("AdvancedEventSelectors"); r.rejected != "" {
+	if r := listProp("AdvancedEventSelectors"); r.rejected != "" {
 		rejected = append(rejected, "AdvancedEventSelectors of "+id+": "+r.rejected)
 	} else if r.unknown != "" {
 		it.UnknownSelectors = "AdvancedEventSelectors of " + id + ": " + r.unknown
 	} else {
 		for _, e := range asList(r.v) {
-			m, _ := e.(map[string]any)
+			m, ok := e.(map[string]any)
+			if !ok {
+				rejected = append(rejected, fmt.Sprintf("an AdvancedEventSelectors entry of %s is not an object", id))
+				continue
+			}
 			as := trailguard.AdvancedEventSelector{}
 			if v, ok := m["Name"]; ok {
 				as.Name = fmt.Sprint(v)
 			}
 			for _, f := range asList(m["FieldSelectors"]) {
-				fm, _ := f.(map[string]any)
+				fm, ok := f.(map[string]any)
+				if !ok {
+					rejected = append(rejected, fmt.Sprintf("a FieldSelectors entry of %s is not an object", id))
+					continue
+				}
 				as.FieldSelectors = append(as.FieldSelectors, trailguard.FieldSelector{
 					Field: fmt.Sprint(fm["Field"]), Equals: strs(fm["Equals"]), NotEquals: strs(fm["NotEquals"]),
 					StartsWith: strs(fm["StartsWith"]), NotStartsWith: strs(fm["NotStartsWith"]),
@@ -695,6 +733,12 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 			keys = append(keys, fmt.Sprint(r.v))
 		}
 		v := get(get(get(t.mappings, keys[0]), keys[1]), keys[2])
+		if v == nil && len(a) == 4 {
+			// AWS::LanguageExtensions: [map, key, key, {DefaultValue: v}].
+			if d := get(a[3], "DefaultValue"); d != nil {
+				return t.eval(d)
+			}
+		}
 		if v == nil {
 			return rejectedf("line %d: Mappings has no %s.%s.%s", line, keys[0], keys[1], keys[2])
 		}
@@ -869,13 +913,44 @@ func (t *tmpl) ref(name string, line int) result {
 		// as known.
 		return unknownf("line %d: Ref %s is a Systems Manager parameter name (type %s) checked only at deploy time (--cfn-param %s=... gives it)", line, name, typ, name)
 	}
-	if isGiven {
-		return t.paramValue(typ, result{v: given})
+	var r result
+	switch d := get(p, "Default"); {
+	case isGiven:
+		r = result{v: given}
+	case d != nil:
+		r = t.eval(d)
 	}
-	if d := get(p, "Default"); d != nil {
-		return t.paramValue(typ, t.eval(d))
+	if isGiven || get(p, "Default") != nil {
+		if r.known() && !isList(typ) {
+			if allowed := get(p, "AllowedValues"); allowed != nil && !t.allows(allowed, r.v) {
+				return rejectedf("line %d: parameter %s is %q, not one of its AllowedValues", line, name, fmt.Sprint(r.v))
+			}
+		}
+		return t.paramValue(typ, r)
 	}
 	return unknownf("line %d: Ref %s: the parameter has no Default and no value is given (--cfn-param %s=...)", line, name, name)
+}
+
+func isList(typ string) bool { return typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<") }
+
+// allows reports whether a parameter's AllowedValues hold v; CloudFormation
+// refuses to create a stack with any other value. AllowedValues that
+// cannot be read are taken to allow it.
+func (t *tmpl) allows(allowed *yaml.Node, v any) bool {
+	l := t.eval(allowed)
+	if !l.known() {
+		return true
+	}
+	list, ok := l.v.([]any)
+	if !ok {
+		return true
+	}
+	for _, a := range list {
+		if fmt.Sprint(a) == fmt.Sprint(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // paramValue gives a parameter's value as Ref returns it: a list for the
@@ -884,7 +959,7 @@ func (t *tmpl) paramValue(typ string, r result) result {
 	if !r.known() {
 		return r
 	}
-	if s, ok := r.v.(string); ok && (typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<")) {
+	if s, ok := r.v.(string); ok && isList(typ) {
 		var out []any
 		for _, p := range strings.Split(s, ",") {
 			out = append(out, strings.TrimSpace(p))
@@ -1057,9 +1132,20 @@ func pairs(n *yaml.Node) map[string]*yaml.Node {
 	return out
 }
 
-// scalar decodes a plain scalar as YAML would (bool, number, string),
-// keeping quoted values strings.
+// yaml11Bools are the plain scalars YAML 1.1 reads as booleans besides
+// true and false. CloudFormation reads templates as YAML 1.1, yaml.v3 as
+// YAML 1.2, where they are strings: IsLogging: yes is true to AWS.
+var yaml11Bools = map[string]bool{
+	"yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+}
+
+// scalar decodes a plain scalar as CloudFormation's YAML 1.1 would (bool,
+// number, string), keeping quoted values strings.
 func scalar(n *yaml.Node) any {
+	if b, ok := yaml11Bools[n.Value]; ok && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 && n.Tag == "!!str" {
+		return b
+	}
 	switch n.ShortTag() {
 	case "!!bool":
 		b, _ := strconv.ParseBool(strings.ToLower(n.Value))

@@ -58,6 +58,12 @@ func multiIs(expr string) string {
 		"      S3BucketName: logs\n      IsLogging: true\n      IsMultiRegionTrail: " + expr + "\n"
 }
 
+// selectorsAre is a template whose passing trail T has EventSelectors
+// set to expr.
+func selectorsAre(expr string) string {
+	return "Resources:\n  T:\n" + passing + "      EventSelectors: " + expr + "\n"
+}
+
 // TestRead_what_cannot_be_known covers principle 4 on the CloudFormation
 // side: whatever is decided only at deploy time, including whether the
 // trail is created at all, is UNKNOWN naming it; a condition that is false
@@ -145,6 +151,29 @@ func TestRead_what_cannot_be_known(t *testing.T) {
 			map[string]want{"T": {"UNKNOWN", []string{"AWS::Region"}}}},
 		{"global_events_unknown_on_a_multi_region_trail", multiIs("true\n      IncludeGlobalServiceEvents: !Ref 'AWS::AccountId'"), Options{},
 			map[string]want{"T": {"UNKNOWN", []string{"IncludeGlobalServiceEvents", "AWS::AccountId"}}}},
+		{"yaml_1_1_boolean_yes", multiIs("yes"), Options{},
+			map[string]want{"T": {"PASS", nil}}},
+		{"yaml_1_1_boolean_off", multiIs("off"), Options{},
+			map[string]want{"T": {"FAIL", []string{"single-region"}}}},
+		{"quoted_yes_is_a_string_and_rejected", multiIs("'yes'"), Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration"}}}},
+		{"find_in_map_default_value", multiIs("!FindInMap [M, a, b, {DefaultValue: true}]"), Options{},
+			map[string]want{"T": {"PASS", nil}}},
+		{"given_value_not_in_allowed_values_is_rejected", ifMulti("  Flag: {Type: String, AllowedValues: ['true', 'false'], Default: 'true'}\n", "!Equals [!Ref Flag, 'true']"), Options{Params: map[string]string{"Flag": "maybe"}},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "AllowedValues"}}}},
+		{"default_in_allowed_values", ifMulti("  Flag: {Type: String, AllowedValues: ['true', 'false'], Default: 'true'}\n", "!Equals [!Ref Flag, 'true']"), Options{},
+			map[string]want{"T": {"PASS", nil}}},
+		{"event_selectors_not_a_list_is_rejected", selectorsAre("{ReadWriteType: ReadOnly}"), Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "EventSelectors is not a list"}}}},
+		{"event_selector_not_an_object_is_rejected", selectorsAre("[All]"), Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "not an object"}}}},
+		{"read_write_type_not_an_enum_value_is_rejected", selectorsAre("[{ReadWriteType: Everything}]"), Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "Everything"}}}},
+		{"event_selectors_null_is_unknown", selectorsAre("~"), Options{},
+			map[string]want{"T": {"UNKNOWN", []string{"EventSelectors is null"}}}},
+		{"event_selectors_from_an_unknown_condition", "Conditions:\n  C: !Equals [!Ref 'AWS::AccountId', a]\nResources:\n  T:\n" + passing +
+			"      EventSelectors: !If [C, [{ReadWriteType: All}], [{ReadWriteType: WriteOnly}]]\n", Options{},
+			map[string]want{"T": {"UNKNOWN", []string{"EventSelectors of T", "AWS::AccountId"}}}},
 		{"list_parameter_is_a_list", ifMulti("  L: {Type: CommaDelimitedList, Default: 'a, true'}\n", "!Equals [!Select [1, !Ref L], 'true']"), Options{},
 			map[string]want{"T": {"PASS", nil}}},
 	} {
@@ -263,6 +292,7 @@ func TestRead_hostile_templates(t *testing.T) {
 		{"duplicate_logical_id_json", `{"Resources": {"T": {"Type": "AWS::CloudTrail::Trail", "Properties": {"IsLogging": true}},` + "\n" + `"T": {"Type": "AWS::S3::Bucket"}}}`, []string{"t.yaml:2:", `duplicate key "T"`}},
 		{"duplicate_property", "Resources:\n  T:\n" + passing + "      IsMultiRegionTrail: false\n", []string{"t.yaml:8:", `duplicate key "IsMultiRegionTrail"`}},
 		{"duplicate_section", "Resources: {}\nResources:\n  T:\n" + passing, []string{"t.yaml:2:", `duplicate key "Resources"`}},
+		{"merge_key", "Parameters:\n  Base: &base {IsLogging: true}\nResources:\n  T:\n    Type: AWS::CloudTrail::Trail\n    Properties:\n      <<: *base\n      IsMultiRegionTrail: true\n", []string{"t.yaml:7:", "merge key"}},
 		{"second_document", "Resources: {}\n---\nResources:\n  T:\n" + passing, []string{"t.yaml:", "second YAML document"}},
 		{"too_large", "Resources: {}\n#" + strings.Repeat("x", MaxTemplateBytes), []string{"t.yaml:", "limit"}},
 	} {
