@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -123,38 +122,61 @@ func runIaC(ctx context.Context, stdout, stderr io.Writer, paths []string, f iac
 	// Modules and files are read in parallel, each into its own slot, so
 	// the report's order does not depend on scheduling. A slot is done only
 	// when its reader finished: one stopped by the context is not checked.
+	// Once ctx ends, the results that arrived are reported at once: a
+	// reader that does not watch the context (the Terraform reader) is
+	// left behind rather than waited for.
 	jobs := len(found.modules) + len(found.files)
 	slots := make([]iacChecked, jobs)
+	type checked struct {
+		i int
+		c iacChecked
+	}
+	finished := make(chan checked, jobs) // never blocks a worker left behind
 	work := make(chan int)
-	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			for i := range work {
 				if ctx.Err() != nil {
+					finished <- checked{i, iacChecked{}}
 					continue
 				}
 				if i < len(found.modules) {
-					slots[i] = checkModule(found.modules[i], tfOpts, opts)
+					finished <- checked{i, checkModule(found.modules[i], tfOpts, opts)}
 				} else {
 					file := found.files[i-len(found.modules)]
-					slots[i] = checkFile(ctx, file, found.explicit[file], cfnOpts, opts)
+					finished <- checked{i, checkFile(ctx, file, found.explicit[file], cfnOpts, opts)}
 				}
 			}
 		}()
 	}
-queue:
-	for i := range jobs {
+	go func() {
+		defer close(work)
+		for i := range jobs {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+collect:
+	for range jobs {
 		select {
-		case work <- i:
+		case r := <-finished:
+			slots[r.i] = r.c
 		case <-ctx.Done():
-			break queue
+			break collect
 		}
 	}
-	close(work)
-	wg.Wait()
-	var results []trailguard.Result
+	for drained := false; !drained; {
+		select {
+		case r := <-finished:
+			slots[r.i] = r.c
+		default:
+			drained = true
+		}
+	}
+	results := found.results
 	var notices, notChecked []string
 	trails := 0
 	for i, s := range slots {
@@ -174,7 +196,7 @@ queue:
 	}
 	notices = append(found.notes, notices...)
 	var partial *report.Partial
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && (len(notChecked) > 0 || !found.walkDone) {
 		partial = &report.Partial{Reason: interruptedReason(ctx, found.walkDone, notChecked, jobs), NotScanned: []string{}}
 		fmt.Fprintln(stderr, "trailguard: interrupted: reporting the files checked so far")
 	} else if trails == 0 {
@@ -375,12 +397,36 @@ func skippedNote(file string, mode fs.FileMode) string {
 	return fmt.Sprintf("skipped %s: %s, not read", file, kind)
 }
 
+// callsBad returns a module directory not to be read that dir calls,
+// directly or through other collected directories, or "".
+func callsBad(dir string, calls map[string][]string, bad map[string]trailguard.Result, seen map[string]bool) string {
+	if seen[dir] {
+		return ""
+	}
+	seen[dir] = true
+	for _, c := range calls[dir] {
+		if _, ok := bad[c]; ok {
+			return c
+		}
+		if via := callsBad(c, calls, bad, seen); via != "" {
+			return via
+		}
+	}
+	return ""
+}
+
+// maxTerraformFileBytes bounds a Terraform file the walk lets the
+// Terraform reader open: far above hand-written or generated code, far
+// below what would exhaust memory.
+const maxTerraformFileBytes = 16 << 20
+
 type iacFiles struct {
-	modules  []string        // Terraform root module directories
-	files    []string        // JSON and YAML files that may be plans or templates
-	explicit map[string]bool // files named on the command line
-	notes    []string        // what was skipped while walking
-	walkDone bool            // every path was walked (not stopped by the context)
+	results  []trailguard.Result // module directories not read, and why
+	modules  []string            // Terraform root module directories
+	files    []string            // JSON and YAML files that may be plans or templates
+	explicit map[string]bool     // files named on the command line
+	notes    []string            // what was skipped while walking
+	walkDone bool                // every path was walked (not stopped by the context)
 }
 
 // collectIaC walks the paths. Directories holding .tf files are module
@@ -389,13 +435,43 @@ type iacFiles struct {
 // read whatever its name; a path that does not exist is an error. The
 // walk stops when ctx ends, returning what it found so far and ctx's
 // error.
+//
+// The Terraform reader opens every .tf and variable file of a module
+// directory by itself, so the walk checks them first: a directory holding
+// one that is not a regular file (reading a FIFO blocks, /dev/zero never
+// ends) or that is over maxTerraformFileBytes is not read, nor is a
+// collected directory that calls it as a local module; each is a result
+// naming the file, never silence.
 func collectIaC(ctx context.Context, paths []string) (iacFiles, error) {
 	out := iacFiles{explicit: map[string]bool{}}
 	tfDirs := map[string]bool{}
+	badDirs := map[string]trailguard.Result{}
+	checkTF := func(p string) {
+		dir := filepath.Clean(filepath.Dir(p))
+		if _, seen := badDirs[dir]; seen {
+			return
+		}
+		info, err := os.Stat(p)
+		switch {
+		case err != nil:
+			// A dangling link: the Terraform reader reports it.
+		case !info.Mode().IsRegular():
+			note := skippedNote(p, info.Mode())
+			out.notes = append(out.notes, note)
+			badDirs[dir] = trailguard.UnreadResult(p, 1, "module "+dir, "the module directory is not read: "+strings.TrimPrefix(note, "skipped "))
+		case info.Size() > maxTerraformFileBytes:
+			badDirs[dir] = fileError(fmt.Errorf("%s: %d bytes, more than the %d-byte limit of a Terraform file; the module directory %s is not read", p, info.Size(), maxTerraformFileBytes, dir))
+		}
+	}
 	addFile := func(p string, named bool) {
+		base := filepath.Base(p)
 		switch {
 		case strings.HasSuffix(p, ".tf") || strings.HasSuffix(p, ".tf.json"):
 			tfDirs[filepath.Clean(filepath.Dir(p))] = true
+			checkTF(p)
+		case base == "terraform.tfvars" || base == "terraform.tfvars.json" ||
+			strings.HasSuffix(base, ".auto.tfvars") || strings.HasSuffix(base, ".auto.tfvars.json"):
+			checkTF(p)
 		case strings.HasSuffix(p, ".tfvars.json"):
 		case named, strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".yaml"), strings.HasSuffix(p, ".yml"), strings.HasSuffix(p, ".template"):
 			if named {
@@ -441,21 +517,37 @@ func collectIaC(ctx context.Context, paths []string) (iacFiles, error) {
 		}
 	}
 	called := map[string]bool{}
+	calls := map[string][]string{}
 	for dir := range tfDirs {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		if _, bad := badDirs[dir]; bad {
+			continue
+		}
 		for _, c := range terraform.ModuleCalls(dir) {
 			if c != dir {
 				called[c] = true
+				calls[dir] = append(calls[dir], c)
 			}
 		}
 	}
 	for dir := range tfDirs {
-		if !called[dir] {
-			out.modules = append(out.modules, dir)
+		if called[dir] {
+			continue
 		}
+		if r, bad := badDirs[dir]; bad {
+			out.results = append(out.results, r)
+			continue
+		}
+		if via := callsBad(dir, calls, badDirs, map[string]bool{}); via != "" {
+			out.results = append(out.results, trailguard.UnreadResult(dir, 1, "module "+dir,
+				"the module directory is not read: it calls the local module "+via+", which is not read"))
+			continue
+		}
+		out.modules = append(out.modules, dir)
 	}
+	sort.Slice(out.results, func(i, j int) bool { return out.results[i].File < out.results[j].File })
 	sort.Strings(out.modules)
 	sort.Strings(out.files)
 	out.walkDone = true

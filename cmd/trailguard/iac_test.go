@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
@@ -187,6 +189,26 @@ func TestIaC_hostile_files(t *testing.T) {
 				t.Skip(err)
 			}
 		}, "", "f.yaml: a named pipe (FIFO)", 0},
+		{"fifo_in_a_terraform_module", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "mod"), 0o755)
+			if err := syscall.Mkfifo(filepath.Join(dir, "mod", "x.tf"), 0o644); err != nil {
+				t.Skip(err)
+			}
+		}, "UNKNOWN", "x.tf: a named pipe (FIFO)", 2},
+		{"tfvars_symlink_to_dev_zero", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "mod"), 0o755)
+			os.WriteFile(filepath.Join(dir, "mod", "main.tf"), []byte(goodTrail), 0o644)
+			if err := os.Symlink("/dev/zero", filepath.Join(dir, "mod", "terraform.tfvars")); err != nil {
+				t.Skip(err)
+			}
+		}, "UNKNOWN", "terraform.tfvars: a character device", 2},
+		{"module_calling_a_module_that_is_not_read", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "caller", "mod"), 0o755)
+			os.WriteFile(filepath.Join(dir, "caller", "main.tf"), []byte("module \"m\" {\n  source = \"./mod\"\n}\n"), 0o644)
+			if err := syscall.Mkfifo(filepath.Join(dir, "caller", "mod", "x.tf"), 0o644); err != nil {
+				t.Skip(err)
+			}
+		}, "UNKNOWN", "calls the local module", 2},
 		{"symlink_to_a_regular_template_is_read", func(t *testing.T, dir string) {
 			src := filepath.Join(t.TempDir(), "real.yaml")
 			os.WriteFile(src, []byte("Resources:\n  Linked:\n    Type: AWS::CloudTrail::Trail\n    Properties: {IsLogging: true}\n"), 0o644)
@@ -369,5 +391,79 @@ func TestIaC_interrupted(t *testing.T) {
 				t.Error("an interrupted run cannot say that no trail was found")
 			}
 		})
+	}
+}
+
+// sigtermAt sends the process SIGTERM when its Err has been asked a given
+// number of times, then waits for the signal to cancel its parent, a
+// signal.NotifyContext as main makes: it proves that the signal, not only
+// a cancelled context, stops the run part way.
+type sigtermAt struct {
+	context.Context
+	left atomic.Int64
+}
+
+func (c *sigtermAt) Err() error {
+	if c.left.Add(-1) == 0 {
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-c.Context.Done()
+	}
+	return c.Context.Err()
+}
+
+func TestIaC_sigterm_stops_the_run(t *testing.T) {
+	dir := t.TempDir()
+	const n = 300
+	for i := range n {
+		src := fmt.Sprintf("Resources:\n  T%d:\n    Type: AWS::CloudTrail::Trail\n    Properties: {IsLogging: true, IsMultiRegionTrail: true}\n", i)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("t%03d.yaml", i)), []byte(src), 0o644)
+	}
+	parent, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx := &sigtermAt{Context: parent}
+	ctx.left.Store(n + 40)
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"iac", dir, "--format", "json"}, &stdout, &stderr)
+	rep := parseIaC(t, stdout.String())
+	if code != 2 || rep.Partial == nil || len(rep.Results) == 0 || len(rep.Results) >= n {
+		t.Errorf("exit %d, partial %+v, %d results: want 2, partial, some but not all of %d", code, rep.Partial, len(rep.Results), n)
+	}
+	if !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("stderr %q does not say the run was interrupted", stderr.String())
+	}
+}
+
+// TestIaC_interrupt_does_not_wait_for_a_stuck_reader: a reader that does
+// not watch the context (here the Terraform reader, blocked opening a
+// --var-file that is a FIFO with no writer) does not hold the report
+// back once the run is interrupted.
+func TestIaC_interrupt_does_not_wait_for_a_stuck_reader(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.tf"), []byte(goodTrail), 0o644)
+	fifo := filepath.Join(t.TempDir(), "vars.tfvars")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	// Unblock whatever still waits on the FIFO when the test ends.
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var stdout, stderr bytes.Buffer
+	go func() { done <- run(ctx, []string{"iac", dir, "--var-file", fifo, "--format", "json"}, &stdout, &stderr) }()
+	// Whether the reader is stuck by then or has finished (a reader that
+	// skips FIFOs), the run must return.
+	time.AfterFunc(200*time.Millisecond, cancel)
+	select {
+	case code := <-done:
+		rep := parseIaC(t, stdout.String())
+		if rep.Partial != nil && code != 2 {
+			t.Errorf("partial run exit %d, want 2", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the interrupted run waits for a stuck reader")
 	}
 }
