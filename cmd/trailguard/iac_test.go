@@ -453,7 +453,9 @@ func TestIaC_interrupt_does_not_wait_for_a_stuck_reader(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var stdout, stderr bytes.Buffer
-	go func() { done <- run(ctx, []string{"iac", dir, "--var-file", fifo, "--format", "json"}, &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"iac", dir, "--var-file", fifo, "--format", "json"}, &stdout, &stderr)
+	}()
 	// Whether the reader is stuck by then or has finished (a reader that
 	// skips FIFOs), the run must return.
 	time.AfterFunc(200*time.Millisecond, cancel)
