@@ -71,6 +71,9 @@ type Options struct {
 type Template struct {
 	Trails []trailguard.IaCTrail
 	Unread []trailguard.Result
+	// Parameters names the parameters the template declares, so that a
+	// --cfn-param no template declares can be reported.
+	Parameters []string
 }
 
 // tmpl is one parsed template under evaluation.
@@ -134,13 +137,21 @@ func IsTemplate(b []byte) bool {
 	if res == nil || res.Kind != yaml.MappingNode {
 		return false
 	}
-	for i := 1; i < len(res.Content); i += 2 {
-		if typ := get(res.Content[i], "Type"); typ != nil && strings.HasPrefix(typ.Value, "AWS::") {
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		if strings.HasPrefix(res.Content[i].Value, "Fn::") { // Fn::Transform, Fn::ForEach::...
+			return true
+		}
+		if typ := get(res.Content[i+1], "Type"); typ != nil && resourceType.MatchString(typ.Value) {
 			return true
 		}
 	}
 	return false
 }
+
+// resourceType matches CloudFormation resource type names: AWS::S3::Bucket,
+// a registry type (Org::Service::Thing, a module ending in ::MODULE),
+// Custom::Name.
+var resourceType = regexp.MustCompile(`^(AWS|Alexa)::\w+::\w+|^\w+::\w+::\w+(::MODULE)?$|^Custom::\w+`)
 
 // Read returns the trails of a template and the parts of it that were not
 // read. A template that does not parse, breaches a limit or has a
@@ -178,6 +189,10 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 		conditions: pairs(get(root, "Conditions")), resources: pairs(get(root, "Resources")),
 		mappings: get(root, "Mappings"), opts: o, condCache: map[string]result{}, evaluating: map[string]bool{}}
 	out := &Template{}
+	for name := range t.params {
+		out.Parameters = append(out.Parameters, name)
+	}
+	sort.Strings(out.Parameters)
 	out.Unread = append(out.Unread, t.transforms(get(root, "Transform"))...)
 	resources := get(root, "Resources")
 	if resources == nil || resources.Kind != yaml.MappingNode {

@@ -323,16 +323,26 @@ func TestRead_stops_when_cancelled(t *testing.T) {
 	}
 }
 
-// TestIsTemplate_sees_templates_with_duplicates: a template with a
-// duplicate key is still recognised, so that Read reports it rather than
-// the walk skipping it.
-func TestIsTemplate_sees_templates_with_duplicates(t *testing.T) {
-	for _, src := range []string{
-		"Resources:\n  T:\n" + passing + "  T:\n    Type: AWS::S3::Bucket\n",
-		"AWSTemplateFormatVersion: '2010-09-09'\nAWSTemplateFormatVersion: '2010-09-09'\n",
+// TestIsTemplate: a template is recognised even when Read will refuse it
+// (a duplicate key) or when it holds only what Read reports as not read
+// (a module, a macro), so that the walk never skips it in silence.
+func TestIsTemplate(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		want      bool
+	}{
+		{"duplicate_logical_id", "Resources:\n  T:\n" + passing + "  T:\n    Type: AWS::S3::Bucket\n", true},
+		{"duplicate_version", "AWSTemplateFormatVersion: '2010-09-09'\nAWSTemplateFormatVersion: '2010-09-09'\n", true},
+		{"only_a_registry_module", "Resources:\n  B:\n    Type: Org::Security::Baseline::MODULE\n", true},
+		{"only_a_snippet_macro", "Resources:\n  Fn::Transform: {Name: AWS::Include}\n", true},
+		{"only_a_custom_resource", "Resources:\n  C:\n    Type: Custom::Trail\n", true},
+		{"app_config", "name: my-app\nversion: 2\n", false},
+		{"resources_of_another_tool", "Resources:\n  cpu: 2\n  memory: 4Gi\n", false},
 	} {
-		if !IsTemplate([]byte(src)) {
-			t.Errorf("not recognised: %q", src)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := IsTemplate([]byte(tc.src)); got != tc.want {
+				t.Errorf("IsTemplate = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

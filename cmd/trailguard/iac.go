@@ -179,6 +179,7 @@ collect:
 	results := found.results
 	var notices, notChecked []string
 	trails := 0
+	declared := map[string]bool{}
 	for i, s := range slots {
 		if !s.done {
 			if i < len(found.modules) {
@@ -190,11 +191,23 @@ collect:
 		}
 		results = append(results, s.results...)
 		trails += s.trails
+		for _, p := range s.params {
+			declared[p] = true
+		}
 		if s.note != "" {
 			notices = append(notices, s.note)
 		}
 	}
 	notices = append(found.notes, notices...)
+	if ctx.Err() == nil {
+		// A parameter given for nothing is most likely a typo, and the
+		// value the user meant was not applied: say so.
+		for _, k := range sortedKeys(cfnOpts.Params) {
+			if !declared[k] && !strings.HasPrefix(k, "AWS::") {
+				notices = append(notices, fmt.Sprintf("--cfn-param %s: no CloudFormation template checked declares this parameter", k))
+			}
+		}
+	}
 	var partial *report.Partial
 	if ctx.Err() != nil && (len(notChecked) > 0 || !found.walkDone) {
 		partial = &report.Partial{Reason: interruptedReason(ctx, found.walkDone, notChecked, jobs), NotScanned: []string{}}
@@ -268,8 +281,9 @@ func evaluateAll(ts []trailguard.IaCTrail, opts trailguard.Options) []trailguard
 type iacChecked struct {
 	done    bool // the reader finished (not stopped by the context)
 	results []trailguard.Result
-	trails  int    // trail resources declared
-	note    string // why a file was skipped
+	trails  int      // trail resources declared
+	note    string   // why a file was skipped
+	params  []string // CloudFormation parameters declared
 }
 
 // checkModule reads and judges one Terraform root module.
@@ -305,6 +319,7 @@ func checkFile(ctx context.Context, file string, explicit bool, cfnOpts cloudfor
 	}
 	var ts []trailguard.IaCTrail
 	var unread []trailguard.Result
+	var params []string
 	isIaC := true
 	switch {
 	case strings.HasSuffix(file, ".json") && terraform.IsPlan(b):
@@ -318,7 +333,7 @@ func checkFile(ctx context.Context, file string, explicit bool, cfnOpts cloudfor
 	case cloudformation.IsTemplate(b):
 		var tp *cloudformation.Template
 		if tp, err = cloudformation.Read(ctx, file, b, cfnOpts); err == nil {
-			ts, unread = tp.Trails, tp.Unread
+			ts, unread, params = tp.Trails, tp.Unread, tp.Parameters
 		}
 	case looksLikeIaC(b) && !parses(b):
 		// Broken, and probably a template or plan: say so rather than
@@ -332,7 +347,7 @@ func checkFile(ctx context.Context, file string, explicit bool, cfnOpts cloudfor
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return iacChecked{} // stopped: not checked
 	}
-	out := iacChecked{done: true, results: append(evaluateAll(ts, opts), unread...), trails: len(ts)}
+	out := iacChecked{done: true, results: append(evaluateAll(ts, opts), unread...), trails: len(ts), params: params}
 	if err != nil {
 		out.results = append(out.results, fileError(err))
 	}

@@ -316,6 +316,27 @@ func TestIaC_no_trail_found(t *testing.T) {
 			t.Errorf("with a trail: trails_found = %v, exit %d, %d results", n, code, len(rep.Results))
 		}
 	})
+	t.Run("cfn_param_no_template_declares", func(t *testing.T) {
+		tpl := filepath.Join(t.TempDir(), "stack.yaml")
+		os.WriteFile(tpl, []byte("Parameters:\n  Env: {Type: String, Default: dev}\nResources:\n  B:\n    Type: AWS::S3::Bucket\n"), 0o644)
+		_, out, errOut := cli(t, "iac", tpl, "--format", "json", "--cfn-param", "Evn=prod", "--cfn-param", "Env=prod", "--cfn-param", "AWS::Region=eu-west-1")
+		notices := strings.Join(parseIaC(t, out).Notices, " | ")
+		if !strings.Contains(notices, "--cfn-param Evn: no CloudFormation template checked declares this parameter") || !strings.Contains(errOut, "--cfn-param Evn") {
+			t.Errorf("notices %q, stderr %q: the unknown parameter Evn is not reported", notices, errOut)
+		}
+		if strings.Contains(notices, "--cfn-param Env") || strings.Contains(notices, "AWS::Region") {
+			t.Errorf("notices %q report a parameter that is declared, or a pseudo parameter", notices)
+		}
+	})
+	t.Run("module_only_template_is_recognised", func(t *testing.T) {
+		tpl := filepath.Join(t.TempDir(), "stack.yaml")
+		os.WriteFile(tpl, []byte("Resources:\n  Baseline:\n    Type: Org::Security::Baseline::MODULE\n"), 0o644)
+		code, out, _ := cli(t, "iac", tpl, "--format", "json")
+		rep := parseIaC(t, out)
+		if code != 2 || len(rep.Results) != 2 || rep.Results[0].Resource != "Baseline" || rep.Results[0].Status != "UNKNOWN" {
+			t.Errorf("exit %d, results %+v: want the module UNKNOWN (and no trail found)", code, rep.Results)
+		}
+	})
 	t.Run("named_file_that_is_not_iac", func(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "notes.txt")
 		os.WriteFile(f, []byte("hello"), 0o644)
