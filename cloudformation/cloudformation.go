@@ -78,19 +78,20 @@ type Template struct {
 
 // tmpl is one parsed template under evaluation.
 type tmpl struct {
-	ctx        context.Context
-	file       string
-	lines      []string
-	params     map[string]*yaml.Node // Parameters.<name>
-	conditions map[string]*yaml.Node
-	resources  map[string]*yaml.Node
-	mappings   *yaml.Node
-	opts       Options
-	condCache  map[string]result
-	evaluating map[string]bool
-	visited    int   // nodes visited while evaluating, aliases expanded
-	depth      int   // current evaluation depth
-	fatal      error // a limit was breached or the context ended
+	ctx          context.Context
+	file         string
+	lines        []string
+	params       map[string]*yaml.Node // Parameters.<name>
+	conditions   map[string]*yaml.Node
+	resources    map[string]*yaml.Node
+	mappings     *yaml.Node
+	opts         Options
+	condCache    map[string]result
+	evaluating   map[string]bool
+	selectorKeys []selectorKey // keys of the selectors of the trail being built
+	visited      int           // nodes visited while evaluating, aliases expanded
+	depth        int           // current evaluation depth
+	fatal        error         // a limit was breached or the context ended
 }
 
 // result is an evaluated value: v when known, else why it is not (unknown:
@@ -396,18 +397,27 @@ func containsType(n *yaml.Node) bool {
 // nothing is created.
 func (t *tmpl) exists(tr *trailguard.IaCTrail, id string, c *yaml.Node) {
 	c = deref(c)
+	absent, unknown := "", ""
 	if c.Kind != yaml.ScalarNode {
-		tr.Absent = fmt.Sprintf("AWS rejects this configuration: line %d: the Condition of %s must name a condition", c.Line, id)
-		return
+		absent = fmt.Sprintf("AWS rejects this configuration: line %d: the Condition of %s must name a condition", c.Line, id)
+	} else {
+		r := t.condition(c.Value)
+		switch {
+		case r.rejected != "":
+			absent = "AWS rejects this configuration: " + r.rejected
+		case r.unknown != "":
+			unknown = fmt.Sprintf("Condition %s of %s decides whether the trail is created: %s", c.Value, id, r.unknown)
+		case r.v == false:
+			absent = fmt.Sprintf("Condition %s of %s is false", c.Value, id)
+		}
 	}
-	r := t.condition(c.Value)
-	switch {
-	case r.rejected != "":
-		tr.Absent = "AWS rejects this configuration: " + r.rejected
-	case r.unknown != "":
-		tr.UnknownExists = fmt.Sprintf("Condition %s of %s decides whether the trail is created: %s", c.Value, id, r.unknown)
-	case r.v == false:
-		tr.Absent = fmt.Sprintf("Condition %s of %s is false", c.Value, id)
+	// What the properties already said stays: a refused property is not
+	// made good by a condition, and two unknowns are both named.
+	if tr.Absent == "" {
+		tr.Absent = absent
+	}
+	if unknown != "" {
+		tr.UnknownExists = strings.Join(appendNonEmpty([]string{unknown}, tr.UnknownExists), "; ")
 	}
 }
 
@@ -496,6 +506,7 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 				rejected = append(rejected, fmt.Sprintf("an EventSelectors entry of %s is not an object", id))
 				continue
 			}
+			t.noteKeys(m, eventSelectorProperties, "EventSelectors key")
 			es := trailguard.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true}
 			if v, ok := m["ReadWriteType"]; ok {
 				es.ReadWriteType = fmt.Sprint(v)
@@ -531,6 +542,7 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 				rejected = append(rejected, fmt.Sprintf("an AdvancedEventSelectors entry of %s is not an object", id))
 				continue
 			}
+			t.noteKeys(m, advancedSelectorProperties, "AdvancedEventSelectors key")
 			as := trailguard.AdvancedEventSelector{}
 			if v, ok := m["Name"]; ok {
 				as.Name = fmt.Sprint(v)
@@ -541,6 +553,7 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 					rejected = append(rejected, fmt.Sprintf("a FieldSelectors entry of %s is not an object", id))
 					continue
 				}
+				t.noteKeys(fm, fieldSelectorProperties, "FieldSelectors key")
 				as.FieldSelectors = append(as.FieldSelectors, trailguard.FieldSelector{
 					Field: fmt.Sprint(fm["Field"]), Equals: strs(fm["Equals"]), NotEquals: strs(fm["NotEquals"]),
 					StartsWith: strs(fm["StartsWith"]), NotStartsWith: strs(fm["NotStartsWith"]),
@@ -550,14 +563,87 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 			sel.Advanced = append(sel.Advanced, as)
 		}
 	}
+	if len(sel.Basic) > 0 && len(sel.Advanced) > 0 {
+		rejected = append(rejected, id+" sets both EventSelectors and AdvancedEventSelectors; a trail takes one or the other")
+	}
 	if len(sel.Basic) == 0 && len(sel.Advanced) == 0 {
 		sel = trailguard.DefaultSelectors()
 	}
 	it.Trail.Selectors = sel
+	var unknownKeys []string
+	if props != nil && props.Kind == yaml.MappingNode {
+		for i := 0; i < len(props.Content); i += 2 {
+			rej, unk := checkKey(props.Content[i].Value, trailProperties, "property", id)
+			rejected, unknownKeys = appendNonEmpty(rejected, rej), appendNonEmpty(unknownKeys, unk)
+		}
+	}
+	for _, k := range t.selectorKeys {
+		rej, unk := checkKey(k.key, k.known, k.what, id)
+		rejected, unknownKeys = appendNonEmpty(rejected, rej), appendNonEmpty(unknownKeys, unk)
+	}
+	t.selectorKeys = nil
 	if len(rejected) > 0 {
 		it.Absent = "AWS rejects this configuration: " + strings.Join(rejected, "; ")
 	}
+	if len(unknownKeys) > 0 {
+		it.UnknownExists = strings.Join(unknownKeys, "; ")
+	}
 	return it
+}
+
+// The property names of AWS::CloudTrail::Trail and of its selector types
+// (CloudFormation resource specification). CloudFormation refuses a
+// property it does not know, and names are case-sensitive: a key that
+// differs from a known one only in case (eventSelectors) is rejected; any
+// other unknown key may be a property newer than this list, so the trail's
+// creation is unknown rather than refused.
+var (
+	trailProperties = []string{"AdvancedEventSelectors", "AggregationConfigurations", "CloudWatchLogsLogGroupArn",
+		"CloudWatchLogsRoleArn", "EnableLogFileValidation", "EventSelectors", "IncludeGlobalServiceEvents",
+		"InsightSelectors", "IsLogging", "IsMultiRegionTrail", "IsOrganizationTrail", "KMSKeyId", "S3BucketName",
+		"S3KeyPrefix", "SnsTopicName", "Tags", "TrailName"}
+	eventSelectorProperties    = []string{"DataResources", "ExcludeManagementEventSources", "IncludeManagementEvents", "ReadWriteType"}
+	advancedSelectorProperties = []string{"FieldSelectors", "Name"}
+	fieldSelectorProperties    = []string{"EndsWith", "Equals", "Field", "NotEndsWith", "NotEquals", "NotStartsWith", "StartsWith"}
+)
+
+// selectorKey is a key met inside a selector, checked once the trail is
+// built.
+type selectorKey struct {
+	key   string
+	known []string
+	what  string
+}
+
+// checkKey judges one property name: rejected when it is a known name in
+// the wrong case, unknown when it is not known at all.
+func checkKey(key string, known []string, what, id string) (rejected, unknown string) {
+	for _, k := range known {
+		if k == key {
+			return "", ""
+		}
+	}
+	for _, k := range known {
+		if strings.EqualFold(k, key) {
+			return fmt.Sprintf("%s %s of %s is spelt %s (names are case-sensitive)", what, key, id, k), ""
+		}
+	}
+	return "", fmt.Sprintf("%s %s of %s is not one this reader knows: CloudFormation refuses it unless it is newer than this reader", what, key, id)
+}
+
+func appendNonEmpty(l []string, s string) []string {
+	if s == "" {
+		return l
+	}
+	return append(l, s)
+}
+
+// noteKeys records the keys of a selector map for checkKey.
+func (t *tmpl) noteKeys(m map[string]any, known []string, what string) {
+	for k := range m {
+		t.selectorKeys = append(t.selectorKeys, selectorKey{k, known, what})
+	}
+	sort.Slice(t.selectorKeys, func(i, j int) bool { return t.selectorKeys[i].key < t.selectorKeys[j].key })
 }
 
 // resolveNode follows aliases and Fn::If (with a known condition) to the

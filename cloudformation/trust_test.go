@@ -174,6 +174,18 @@ func TestRead_what_cannot_be_known(t *testing.T) {
 		{"event_selectors_from_an_unknown_condition", "Conditions:\n  C: !Equals [!Ref 'AWS::AccountId', a]\nResources:\n  T:\n" + passing +
 			"      EventSelectors: !If [C, [{ReadWriteType: All}], [{ReadWriteType: WriteOnly}]]\n", Options{},
 			map[string]want{"T": {"UNKNOWN", []string{"EventSelectors of T", "AWS::AccountId"}}}},
+		{"property_in_the_wrong_case_is_rejected", "Resources:\n  T:\n" + passing + "      eventSelectors: [{ReadWriteType: ReadOnly}]\n", Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "eventSelectors", "EventSelectors"}}}},
+		{"property_unknown_to_the_reader", "Resources:\n  T:\n" + passing + "      RecordEverything: false\n", Options{},
+			map[string]want{"T": {"UNKNOWN", []string{"RecordEverything"}}}},
+		{"selector_key_in_the_wrong_case_is_rejected", selectorsAre("[{readWriteType: WriteOnly}]"), Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "readWriteType"}}}},
+		{"field_selector_key_unknown", "Resources:\n  T:\n" + passing + "      AdvancedEventSelectors: [{FieldSelectors: [{Field: eventCategory, Equals: [Management], Except: [x]}]}]\n", Options{},
+			map[string]want{"T": {"UNKNOWN", []string{"Except"}}}},
+		{"both_kinds_of_selectors_are_rejected", "Resources:\n  T:\n" + passing + "      EventSelectors: [{ReadWriteType: All}]\n      AdvancedEventSelectors: [{FieldSelectors: [{Field: eventCategory, Equals: [Management]}]}]\n", Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "both"}}}},
+		{"unknown_property_and_unknown_condition_both_named", "Conditions:\n  C: !Equals [!Ref 'AWS::AccountId', a]\nResources:\n  T:\n    Condition: C\n" + passing + "      RecordEverything: false\n", Options{},
+			map[string]want{"T": {"UNKNOWN", []string{"RecordEverything", "Condition C of T"}}}},
 		{"list_parameter_is_a_list", ifMulti("  L: {Type: CommaDelimitedList, Default: 'a, true'}\n", "!Equals [!Select [1, !Ref L], 'true']"), Options{},
 			map[string]want{"T": {"PASS", nil}}},
 	} {
