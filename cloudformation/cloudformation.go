@@ -11,7 +11,10 @@
 // parameters of Systems Manager types, {{resolve:...}} dynamic references,
 // macros. Whether a trail exists is such a fact too: a Condition that
 // cannot be decided makes the trail's existence unknown (worst case: no
-// trail), a false one means it is not created (FAIL). A nested stack, a
+// trail), a false one means it is not created (FAIL); the template's
+// Rules, which may refuse the whole stack, count the same way. A property
+// this reader does not know may be one CloudFormation refuses: the
+// trail's creation is unknown. A nested stack, a
 // registry module or a macro that may add trails is an UNKNOWN result
 // naming it, never silence. A configuration CloudFormation rejects creates
 // nothing: the trail is FAIL with "AWS rejects this configuration: ...".
@@ -199,6 +202,7 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 	if resources == nil || resources.Kind != yaml.MappingNode {
 		return out, nil
 	}
+	rules := t.rules(get(root, "Rules"))
 	for i := 0; i+1 < len(resources.Content); i += 2 {
 		key, res := resources.Content[i], deref(resources.Content[i+1])
 		if u, ok := t.unreadResource(key, res); ok {
@@ -211,6 +215,12 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 		tr := t.trail(key.Value, get(res, "Properties"))
 		if c := get(res, "Condition"); c != nil {
 			t.exists(&tr, key.Value, c)
+		}
+		switch {
+		case rules.rejected != "" && tr.Absent == "":
+			tr.Absent = "AWS rejects this configuration: " + rules.rejected
+		case rules.unknown != "":
+			tr.UnknownExists = strings.Join(appendNonEmpty([]string{"whether the stack is created: " + rules.unknown}, tr.UnknownExists), "; ")
 		}
 		tr.File, tr.Line = file, key.Line
 		tr.Ignore = ignoreReason(t.lines, key)
@@ -924,6 +934,10 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 			return rejectedf("line %d: Fn::Select index %v out of range", line, ir.v)
 		}
 		return result{v: list[i]}
+	case "Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn":
+		return t.ruleFunc(fn, seq(arg), line)
+	case "Fn::ValueOf", "Fn::ValueOfAll", "Fn::RefAll":
+		return unknownf("line %d: %s reads the account when the stack is deployed", line, fn)
 	case "Fn::GetAtt":
 		return unknownf("line %d: Fn::GetAtt %s is an attribute known only at deploy time", line, describe(arg))
 	case "Fn::ImportValue":
@@ -932,6 +946,114 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 		return unknownf("line %d: Fn::Transform %s: a macro's output is known only at deploy time", line, describe(arg))
 	}
 	return unknownf("line %d: %s is known only at deploy time", line, fn)
+}
+
+// rules evaluates the template's Rules: CloudFormation refuses to create
+// or update the stack when, for a rule whose RuleCondition holds (or that
+// has none), an assertion is false. Known true: no rule refuses; rejected:
+// one does, with the parameters given; unknown: it depends on values known
+// only at deploy time (Fn::ValueOf and the like read the account).
+func (t *tmpl) rules(n *yaml.Node) result {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return result{v: true}
+	}
+	var unknown result
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name, body := n.Content[i].Value, n.Content[i+1]
+		applies := result{v: true}
+		if rc := get(body, "RuleCondition"); rc != nil {
+			applies = t.eval(rc)
+			if applies.known() {
+				b, ok := toBool(applies.v)
+				if !ok {
+					return rejectedf("rule %s: RuleCondition is not a boolean", name)
+				}
+				if !b {
+					continue
+				}
+			} else if applies.rejected != "" {
+				return rejectedf("rule %s: %s", name, applies.rejected)
+			}
+		}
+		for _, a := range seq(get(body, "Assertions")) {
+			as := get(a, "Assert")
+			if as == nil {
+				return rejectedf("rule %s: an assertion without Assert", name)
+			}
+			r := t.eval(as)
+			switch {
+			case r.rejected != "":
+				return rejectedf("rule %s: %s", name, r.rejected)
+			case r.unknown != "":
+				if unknown.unknown == "" {
+					unknown = unknownf("rule %s: %s", name, r.unknown)
+				}
+				continue
+			}
+			b, ok := toBool(r.v)
+			switch {
+			case !ok:
+				return rejectedf("rule %s: an assertion is not a boolean", name)
+			case b:
+			case applies.unknown != "":
+				if unknown.unknown == "" {
+					unknown = unknownf("rule %s: an assertion fails when its RuleCondition holds: %s", name, applies.unknown)
+				}
+			default:
+				why := "an assertion fails"
+				if d := get(a, "AssertDescription"); d != nil && deref(d).Kind == yaml.ScalarNode {
+					why += " (" + deref(d).Value + ")"
+				}
+				return rejectedf("line %d: rule %s: %s", deref(as).Line, name, why)
+			}
+		}
+	}
+	if unknown.unknown != "" {
+		return unknown
+	}
+	return result{v: true}
+}
+
+// ruleFunc evaluates the functions of the Rules section that need no
+// AWS call: Fn::Contains, Fn::EachMemberEquals, Fn::EachMemberIn.
+func (t *tmpl) ruleFunc(fn string, a []*yaml.Node, line int) result {
+	if len(a) != 2 {
+		return rejectedf("line %d: %s takes two arguments", line, fn)
+	}
+	x, y := t.eval(a[0]), t.eval(a[1])
+	if !x.known() {
+		return x
+	}
+	if !y.known() {
+		return y
+	}
+	in := func(v any, l []any) bool {
+		for _, e := range l {
+			if fmt.Sprint(e) == fmt.Sprint(v) {
+				return true
+			}
+		}
+		return false
+	}
+	switch fn {
+	case "Fn::Contains":
+		return result{v: in(y.v, asList(x.v))}
+	case "Fn::EachMemberEquals":
+		for _, e := range asList(x.v) {
+			if fmt.Sprint(e) != fmt.Sprint(y.v) {
+				return result{v: false}
+			}
+		}
+		return result{v: true}
+	default: // Fn::EachMemberIn
+		for _, e := range asList(x.v) {
+			if !in(e, asList(y.v)) {
+				return result{v: false}
+			}
+		}
+		return result{v: true}
+	}
 }
 
 // describe names an intrinsic's argument in a reason: a scalar as it is,
