@@ -176,11 +176,20 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 		}
 		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	var more yaml.Node
-	if err := dec.Decode(&more); err == nil {
-		return nil, fmt.Errorf("%s:%d: a second YAML document: a template is one document", file, more.Line)
-	} else if !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	// A second document would be a second template CloudFormation never
+	// sees; an empty one (a trailing ---) is nothing.
+	for {
+		var more yaml.Node
+		err := dec.Decode(&more)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		if len(more.Content) > 0 && !(more.Content[0].Kind == yaml.ScalarNode && more.Content[0].ShortTag() == "!!null") {
+			return nil, fmt.Errorf("%s:%d: a second YAML document: a template is one document", file, more.Line)
+		}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s:%d: a template is a mapping of sections", file, doc.Line)

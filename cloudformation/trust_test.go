@@ -332,6 +332,17 @@ func TestRead_hostile_templates(t *testing.T) {
 	}
 }
 
+// TestRead_trailing_document_marker: a template ending with --- (an
+// empty document) is one template.
+func TestRead_trailing_document_marker(t *testing.T) {
+	for _, src := range []string{"Resources:\n  T:\n" + passing + "---\n", "Resources:\n  T:\n" + passing + "---\n# nothing\n"} {
+		got, err := judge(t, src, Options{})
+		if err != nil || got["T"].Status != trailguard.StatusPass {
+			t.Errorf("%q: %v %v", src, err, got)
+		}
+	}
+}
+
 // TestRead_stops_when_cancelled: a cancelled context stops the reader
 // with an error that says so.
 func TestRead_stops_when_cancelled(t *testing.T) {
