@@ -89,10 +89,16 @@ a usage error.`,
 	return cmd
 }
 
-// runIaC checks the paths. It observes ctx (cancelled on Ctrl-C and
-// SIGTERM): the walk, the queue of files and the template reader stop, and
-// what finished is reported marked partial (exit code 2), so an
-// interrupted run never looks complete.
+// runIaC checks the paths. The files are outside input: each is read
+// under a size cap and only if it is a regular file (readRegular), each
+// reader has its own depth and expansion limits, and a breach is an ERROR
+// for that file while the others are still checked. What the user asked
+// for and is not there is reported: a path that does not exist (usage
+// error), code with no trail at all, a --cfn-param no template declares.
+// It observes ctx (cancelled on Ctrl-C and SIGTERM): the walk, the queue
+// of files and the template reader stop, and what finished is reported
+// marked partial (exit code 2), so an interrupted run never looks
+// complete.
 func runIaC(ctx context.Context, stdout, stderr io.Writer, paths []string, f iacFlags) error {
 	if err := f.out.validate(); err != nil {
 		return err
