@@ -50,11 +50,13 @@ import (
 // below what would exhaust a stack. MaxExpandedNodes bounds the nodes
 // visited while evaluating, aliases expanded, so that a small file of
 // nested aliases (a "billion laughs") cannot take memory or time in
-// proportion to its expansion.
+// proportion to its expansion; MaxValueBytes bounds the strings that
+// Fn::Join and Fn::Sub build from them.
 const (
 	MaxTemplateBytes = 4 << 20
 	MaxDepth         = 100
 	MaxExpandedNodes = 200_000
+	MaxValueBytes    = 8 << 20
 )
 
 // Options are parameter values given on the command line (--cfn-param
@@ -93,6 +95,8 @@ type tmpl struct {
 	evaluating   map[string]bool
 	selectorKeys []selectorKey // keys of the selectors of the trail being built
 	visited      int           // nodes visited while evaluating, aliases expanded
+	produced     int           // bytes of strings built by Fn::Join and Fn::Sub
+	notText      string        // a non-string met where selectors want strings
 	depth        int           // current evaluation depth
 	fatal        error         // a limit was breached or the context ended
 }
@@ -471,14 +475,16 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 		}
 		b, ok := toBool(r.v)
 		if !ok {
-			rejected = append(rejected, fmt.Sprintf("%s of %s is %q, not a boolean", name, id, fmt.Sprint(r.v)))
+			rejected = append(rejected, fmt.Sprintf("%s of %s is %s, not a boolean", name, id, brief(r.v)))
 			return def, ""
 		}
 		return b, ""
 	}
 	name := id
 	if r := prop("TrailName"); r.known() && !r.noValue {
-		name = fmt.Sprint(r.v)
+		if s, ok := text(r.v); ok {
+			name = s
+		}
 	}
 	multi, unkMulti := boolProp("IsMultiRegionTrail", false)
 	// CloudFormation requires IsLogging: a trail without it is not logging
@@ -528,24 +534,25 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 			t.noteKeys(m, eventSelectorProperties, "EventSelectors key")
 			es := trailguard.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true}
 			if v, ok := m["ReadWriteType"]; ok {
-				es.ReadWriteType = fmt.Sprint(v)
+				es.ReadWriteType, _ = text(v)
 				switch es.ReadWriteType {
 				case "All", "ReadOnly", "WriteOnly":
 				default:
-					rejected = append(rejected, fmt.Sprintf("ReadWriteType of %s is %q, not All, ReadOnly or WriteOnly", id, es.ReadWriteType))
+					rejected = append(rejected, fmt.Sprintf("ReadWriteType of %s is %s, not All, ReadOnly or WriteOnly", id, brief(v)))
 				}
 			}
 			if v, ok := m["IncludeManagementEvents"]; ok {
 				b, ok := toBool(v)
 				if !ok {
-					rejected = append(rejected, fmt.Sprintf("IncludeManagementEvents of %s is %q, not a boolean", id, fmt.Sprint(v)))
+					rejected = append(rejected, fmt.Sprintf("IncludeManagementEvents of %s is %s, not a boolean", id, brief(v)))
 				}
 				es.IncludeManagementEvents = b
 			}
-			es.ExcludeManagementEventSources = strs(m["ExcludeManagementEventSources"])
+			es.ExcludeManagementEventSources = t.strs(m["ExcludeManagementEventSources"])
 			for _, d := range asList(m["DataResources"]) {
 				dm, _ := d.(map[string]any)
-				es.DataResources = append(es.DataResources, trailguard.DataResource{Type: fmt.Sprint(dm["Type"]), Values: strs(dm["Values"])})
+				typ, _ := text(dm["Type"])
+				es.DataResources = append(es.DataResources, trailguard.DataResource{Type: typ, Values: t.strs(dm["Values"])})
 			}
 			sel.Basic = append(sel.Basic, es)
 		}
@@ -564,7 +571,7 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 			t.noteKeys(m, advancedSelectorProperties, "AdvancedEventSelectors key")
 			as := trailguard.AdvancedEventSelector{}
 			if v, ok := m["Name"]; ok {
-				as.Name = fmt.Sprint(v)
+				as.Name, _ = text(v)
 			}
 			for _, f := range asList(m["FieldSelectors"]) {
 				fm, ok := f.(map[string]any)
@@ -573,14 +580,19 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 					continue
 				}
 				t.noteKeys(fm, fieldSelectorProperties, "FieldSelectors key")
+				field, _ := text(fm["Field"])
 				as.FieldSelectors = append(as.FieldSelectors, trailguard.FieldSelector{
-					Field: fmt.Sprint(fm["Field"]), Equals: strs(fm["Equals"]), NotEquals: strs(fm["NotEquals"]),
-					StartsWith: strs(fm["StartsWith"]), NotStartsWith: strs(fm["NotStartsWith"]),
-					EndsWith: strs(fm["EndsWith"]), NotEndsWith: strs(fm["NotEndsWith"]),
+					Field: field, Equals: t.strs(fm["Equals"]), NotEquals: t.strs(fm["NotEquals"]),
+					StartsWith: t.strs(fm["StartsWith"]), NotStartsWith: t.strs(fm["NotStartsWith"]),
+					EndsWith: t.strs(fm["EndsWith"]), NotEndsWith: t.strs(fm["NotEndsWith"]),
 				})
 			}
 			sel.Advanced = append(sel.Advanced, as)
 		}
+	}
+	if t.notText != "" {
+		rejected = append(rejected, fmt.Sprintf("a selector of %s holds %s where a string is expected", id, t.notText))
+		t.notText = ""
 	}
 	if len(sel.Basic) > 0 && len(sel.Advanced) > 0 {
 		rejected = append(rejected, id+" sets both EventSelectors and AdvancedEventSelectors; a trail takes one or the other")
@@ -850,7 +862,11 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 			if !r.known() {
 				return r
 			}
-			keys = append(keys, fmt.Sprint(r.v))
+			k, ok := text(r.v)
+			if !ok {
+				return rejectedf("line %d: a key of Fn::FindInMap is %s, not a string", line, brief(r.v))
+			}
+			keys = append(keys, k)
 		}
 		v := get(get(get(t.mappings, keys[0]), keys[1]), keys[2])
 		if v == nil && len(a) == 4 {
@@ -890,10 +906,17 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 				stop = r
 				return ""
 			}
-			return fmt.Sprint(r.v)
+			v, ok := text(r.v)
+			if !ok {
+				stop = rejectedf("line %d: ${%s} in Fn::Sub is %s, not a string", line, name, brief(r.v))
+			}
+			return v
 		})
 		if !stop.known() {
 			return stop
+		}
+		if !t.produce(len(out), line) {
+			return unknownf("not evaluated")
 		}
 		return result{v: out}
 	case "Fn::Join":
@@ -906,8 +929,17 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 			return l
 		}
 		var parts []string
+		size := 0
 		for _, e := range asList(l.v) {
-			parts = append(parts, fmt.Sprint(e))
+			p, ok := text(e)
+			if !ok {
+				return rejectedf("line %d: Fn::Join takes a list of strings, not one holding %s", line, brief(e))
+			}
+			parts = append(parts, p)
+			size += len(p) + len(deref(a[0]).Value)
+		}
+		if !t.produce(size, line) {
+			return unknownf("not evaluated")
 		}
 		return result{v: strings.Join(parts, deref(a[0]).Value)}
 	case "Fn::Split":
@@ -919,8 +951,12 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 		if !s.known() {
 			return s
 		}
+		str, ok := text(s.v)
+		if !ok {
+			return rejectedf("line %d: Fn::Split takes a string, not %s", line, brief(s.v))
+		}
 		var out []any
-		for _, p := range strings.Split(fmt.Sprint(s.v), deref(a[0]).Value) {
+		for _, p := range strings.Split(str, deref(a[0]).Value) {
 			out = append(out, p)
 		}
 		return result{v: out}
@@ -938,9 +974,10 @@ func (t *tmpl) call(fn string, arg *yaml.Node, line int) result {
 			return l
 		}
 		list := asList(l.v)
-		i, err := strconv.Atoi(fmt.Sprint(ir.v))
+		idx, _ := text(ir.v)
+		i, err := strconv.Atoi(idx)
 		if err != nil || i < 0 || i >= len(list) {
-			return rejectedf("line %d: Fn::Select index %v out of range", line, ir.v)
+			return rejectedf("line %d: Fn::Select index %s out of range", line, brief(ir.v))
 		}
 		return result{v: list[i]}
 	case "Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn":
@@ -1039,7 +1076,7 @@ func (t *tmpl) ruleFunc(fn string, a []*yaml.Node, line int) result {
 	}
 	in := func(v any, l []any) bool {
 		for _, e := range l {
-			if fmt.Sprint(e) == fmt.Sprint(v) {
+			if same(e, v) {
 				return true
 			}
 		}
@@ -1050,7 +1087,7 @@ func (t *tmpl) ruleFunc(fn string, a []*yaml.Node, line int) result {
 		return result{v: in(y.v, asList(x.v))}
 	case "Fn::EachMemberEquals":
 		for _, e := range asList(x.v) {
-			if fmt.Sprint(e) != fmt.Sprint(y.v) {
+			if !same(e, y.v) {
 				return result{v: false}
 			}
 		}
@@ -1155,7 +1192,7 @@ func (t *tmpl) ref(name string, line int) result {
 	if isGiven || get(p, "Default") != nil {
 		if r.known() && !isList(typ) {
 			if allowed := get(p, "AllowedValues"); allowed != nil && !t.allows(allowed, r.v) {
-				return rejectedf("line %d: parameter %s is %q, not one of its AllowedValues", line, name, fmt.Sprint(r.v))
+				return rejectedf("line %d: parameter %s is %s, not one of its AllowedValues", line, name, brief(r.v))
 			}
 		}
 		return t.paramValue(typ, r)
@@ -1178,7 +1215,7 @@ func (t *tmpl) allows(allowed *yaml.Node, v any) bool {
 		return true
 	}
 	for _, a := range list {
-		if fmt.Sprint(a) == fmt.Sprint(v) {
+		if same(a, v) {
 			return true
 		}
 	}
@@ -1292,7 +1329,7 @@ func (t *tmpl) condExpr(fn string, a []*yaml.Node, line int) result {
 		if unknown.unknown != "" {
 			return unknown
 		}
-		return result{v: fmt.Sprint(vals[0]) == fmt.Sprint(vals[1])}
+		return result{v: same(vals[0], vals[1])}
 	case "Fn::Not":
 		if len(a) != 1 {
 			return rejectedf("line %d: Fn::Not takes one condition", line)
@@ -1412,12 +1449,94 @@ func asList(v any) []any {
 	return l
 }
 
-func strs(v any) []string {
+// strs reads a list of strings; an element that is not one is noted in
+// t.notText (CloudFormation refuses it).
+func (t *tmpl) strs(v any) []string {
 	var out []string
 	for _, e := range asList(v) {
-		out = append(out, fmt.Sprint(e))
+		s, ok := text(e)
+		if !ok && t.notText == "" {
+			t.notText = brief(e)
+		}
+		out = append(out, s)
 	}
 	return out
+}
+
+// text is a scalar value as CloudFormation compares and joins it; ok is
+// false for a list, an object or null. Evaluated values are never printed
+// whole with fmt: through aliases, a list can hold one long string a great
+// many times over, and printing it would cost that much memory.
+func text(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+// brief names a value in a reason: a scalar quoted and cut to 64 bytes, a
+// list or an object by its kind.
+func brief(v any) string {
+	switch v.(type) {
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	s, _ := text(v)
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// same compares two values as Fn::Equals does: scalars by their text,
+// lists element by element, objects key by key. Its work is bounded by
+// the evaluation that built the values.
+func same(a, b any) bool {
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !same(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !same(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	s, ok1 := text(a)
+	u, ok2 := text(b)
+	return ok1 && ok2 && s == u
+}
+
+// produce counts the bytes of a string built by Fn::Join or Fn::Sub;
+// past MaxValueBytes for the template, evaluation stops with t.fatal set.
+func (t *tmpl) produce(n, line int) bool {
+	t.produced += n
+	if t.produced > MaxValueBytes {
+		t.fatal = fmt.Errorf("%d: evaluating the template builds more than %d bytes of strings (nested YAML aliases?)", line, MaxValueBytes)
+		return false
+	}
+	return true
 }
 
 var ignoreComment = regexp.MustCompile(`#\s*trailguard:ignore\s+cis-aws-3\.1\s+(\S.*?)\s*$`)

@@ -196,6 +196,10 @@ func TestRead_what_cannot_be_known(t *testing.T) {
 			map[string]want{"T": {"UNKNOWN", []string{"whether the stack is created", "rule AuditAccount", "AWS::AccountId"}}}},
 		{"rule_reading_the_account_is_unknown_existence", "Parameters:\n  Vpc: {Type: 'AWS::EC2::VPC::Id', Default: vpc-1}\nRules:\n  Tagged:\n    Assertions:\n      - Assert: !EachMemberEquals [!ValueOfAll ['AWS::EC2::VPC::Id', Tags.Env], prod]\nResources:\n  T:\n" + passing, Options{},
 			map[string]want{"T": {"UNKNOWN", []string{"Fn::ValueOfAll"}}}},
+		{"selector_value_not_a_string_is_rejected", "Resources:\n  T:\n" + passing + "      AdvancedEventSelectors: [{FieldSelectors: [{Field: eventCategory, Equals: [[Management]]}]}]\n", Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "a list where a string is expected"}}}},
+		{"join_of_a_list_of_lists_is_rejected", multiIs("!Join ['', [[a]]]"), Options{},
+			map[string]want{"T": {"FAIL", []string{"AWS rejects this configuration", "Fn::Join takes a list of strings"}}}},
 		{"list_parameter_is_a_list", ifMulti("  L: {Type: CommaDelimitedList, Default: 'a, true'}\n", "!Equals [!Select [1, !Ref L], 'true']"), Options{},
 			map[string]want{"T": {"PASS", nil}}},
 	} {
@@ -293,6 +297,20 @@ func aliasBomb(levels int) string {
 	return b.String()
 }
 
+// stringBomb joins a long string with itself through nested aliases:
+// few nodes to visit, but each level nine times the bytes of the one
+// below.
+func stringBomb(levels int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Parameters:\n  s0: &s0 !Join ['', [%s]]\n", strings.Repeat("x", 1<<20))
+	for i := 1; i <= levels; i++ {
+		p := fmt.Sprintf("*s%d", i-1)
+		fmt.Fprintf(&b, "  s%d: &s%d !Join ['', [%s, %s, %s, %s, %s, %s, %s, %s, %s]]\n", i, i, p, p, p, p, p, p, p, p, p)
+	}
+	fmt.Fprintf(&b, "Resources:\n  T:\n    Type: AWS::CloudTrail::Trail\n    Properties:\n      IsLogging: true\n      TrailName: *s%d\n", levels)
+	return b.String()
+}
+
 // TestRead_hostile_templates covers principle 5 for templates: limits on
 // size, depth and alias expansion, duplicate keys, each an error naming
 // the file and the line.
@@ -308,6 +326,8 @@ func TestRead_hostile_templates(t *testing.T) {
 		{"alias_bomb", aliasBomb(8), []string{"t.yaml:", "expands more than"}},
 		{"alias_bomb_one_level_more", aliasBomb(9), []string{"t.yaml:", "expands more than"}},
 		{"alias_bomb_in_a_condition", strings.Replace(aliasBomb(8), "Resources:", "Conditions:\n  C: !Equals [*a8, x]\nResources:", 1) + "    Condition: C\n", []string{"expands more than"}},
+		{"string_bomb", stringBomb(4), []string{"t.yaml:", "builds more than"}},
+		{"string_bomb_in_a_condition", strings.Replace(stringBomb(3), "Resources:", "Conditions:\n  C: !Equals [*s3, x]\nResources:", 1) + "    Condition: C\n", []string{"builds more than"}},
 		{"deep_nesting", deep, []string{"t.yaml:5:", "nested more than"}},
 		{"deep_intrinsics", deepIf, []string{"t.yaml:", "nested more than"}},
 		{"duplicate_logical_id", "Resources:\n  T:\n" + passing + "  T:\n    Type: AWS::S3::Bucket\n", []string{"t.yaml:8:", `duplicate key "T"`, "first at line 2"}},
