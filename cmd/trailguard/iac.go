@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -210,7 +212,7 @@ collect:
 		// value the user meant was not applied: say so.
 		for _, k := range sortedKeys(cfnOpts.Params) {
 			if !declared[k] && !strings.HasPrefix(k, "AWS::") {
-				notices = append(notices, fmt.Sprintf("--cfn-param %s: no CloudFormation template checked declares this parameter", k))
+				notices = append(notices, fmt.Sprintf("--cfn-param %s: no CloudFormation template checked declares this parameter", safe(k)))
 			}
 		}
 	}
@@ -246,7 +248,11 @@ func interruptedReason(ctx context.Context, walkDone bool, notChecked []string, 
 	}
 	msg := fmt.Sprintf("%s: %d of %d files and module directories found were not checked", why, len(notChecked), jobs)
 	if len(notChecked) > 0 {
-		msg += " (" + strings.Join(notChecked[:min(len(notChecked), 5)], ", ")
+		shown := make([]string, 0, 5)
+		for _, p := range notChecked[:min(len(notChecked), 5)] {
+			shown = append(shown, safe(p))
+		}
+		msg += " (" + strings.Join(shown, ", ")
 		if n := len(notChecked) - 5; n > 0 {
 			msg += fmt.Sprintf(" and %d more", n)
 		}
@@ -259,7 +265,11 @@ func interruptedReason(ctx context.Context, walkDone bool, notChecked []string, 
 }
 
 func noTrailMessage(paths []string) string {
-	return "no CloudTrail trail found in " + strings.Join(paths, ", ")
+	shown := make([]string, len(paths))
+	for i, p := range paths {
+		shown[i] = safe(p)
+	}
+	return "no CloudTrail trail found in " + strings.Join(shown, ", ")
 }
 
 // noTrailResult says that the code checked declares no trail: a result,
@@ -358,7 +368,7 @@ func checkFile(ctx context.Context, file string, explicit bool, cfnOpts cloudfor
 		out.results = append(out.results, fileError(err))
 	}
 	if !isIaC && explicit {
-		out.note = file + ": not a Terraform plan or CloudFormation template; nothing checked in it"
+		out.note = safe(file) + ": not a Terraform plan or CloudFormation template; nothing checked in it"
 	}
 	return out
 }
@@ -415,7 +425,7 @@ func skippedNote(file string, mode fs.FileMode) string {
 	case mode.IsDir():
 		kind = "a directory"
 	}
-	return fmt.Sprintf("skipped %s: %s, not read", file, kind)
+	return fmt.Sprintf("skipped %s: %s, not read", safe(file), kind)
 }
 
 // callsBad returns a module directory not to be read that dir calls,
@@ -563,7 +573,7 @@ func collectIaC(ctx context.Context, paths []string) (iacFiles, error) {
 		}
 		if via := callsBad(dir, calls, badDirs, map[string]bool{}); via != "" {
 			out.results = append(out.results, trailguard.UnreadResult(dir, 1, "module "+dir,
-				"the module directory is not read: it calls the local module "+via+", which is not read"))
+				"the module directory is not read: it calls the local module "+safe(via)+", which is not read"))
 			continue
 		}
 		out.modules = append(out.modules, dir)
@@ -599,4 +609,27 @@ func fileError(err error) trailguard.Result {
 		r.File = "(unknown file)"
 	}
 	return r
+}
+
+// safe escapes what a terminal would act on in a name that comes from the
+// files walked (control characters, bidirectional overrides, invalid
+// UTF-8), for the notes iac writes to standard error itself: a file
+// called "\x1b[2J.yaml" is printed as such, not obeyed.
+func safe(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r), r == '\\':
+			if r < 0x80 {
+				fmt.Fprintf(&b, `\x%02x`, r)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
