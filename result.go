@@ -193,6 +193,11 @@ type Summary struct {
 	// covers them could not be told.
 	UncoveredRegions     int `json:"uncovered_regions"`
 	UnestablishedRegions int `json:"unestablished_regions"`
+	// TrailsFound is, for infrastructure code, how many trail resources
+	// the code checked declares: 0 says plainly that no trail was found
+	// (a result says it too). Nil for accounts, and for an interrupted
+	// check, where the count would be incomplete.
+	TrailsFound *int `json:"trails_found,omitempty"`
 }
 
 // Summarize counts the results.

@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,12 +19,12 @@ func read(t *testing.T, name string, o Options) map[string]trailguard.Result {
 	if !IsTemplate(b) {
 		t.Fatalf("%s not recognised as a template", name)
 	}
-	ts, err := Read(name, b, o)
+	tp, err := Read(context.Background(), name, b, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]trailguard.Result{}
-	for _, tr := range ts {
+	for _, tr := range tp.Trails {
 		out[tr.Resource] = trailguard.EvaluateIaC(tr, trailguard.Options{})
 	}
 	return out
@@ -42,8 +43,8 @@ func TestRead_intrinsics_and_conditions(t *testing.T) {
 			t.Errorf("%s: %s, want %s %q", id, got[id].Status, want, got[id].Reasons)
 		}
 	}
-	if _, ok := got["Skipped"]; ok {
-		t.Error("a resource whose Condition is false is not deployed")
+	if got["Skipped"].Status != "FAIL" || !strings.Contains(strings.Join(got["Skipped"].Reasons, " "), "Condition NotProd of Skipped is false") {
+		t.Errorf("a trail whose Condition is false is not created: %s %q", got["Skipped"].Status, got["Skipped"].Reasons)
 	}
 	if got["Main"].Line != 15 || got["Main"].File != "intrinsics.yaml" {
 		t.Errorf("Main at %s:%d", got["Main"].File, got["Main"].Line)
@@ -56,8 +57,8 @@ func TestRead_intrinsics_and_conditions(t *testing.T) {
 	if dev["Main"].Status != "FAIL" {
 		t.Errorf("with Env=dev: %s", dev["Main"].Status)
 	}
-	if _, ok := dev["Skipped"]; !ok {
-		t.Error("with Env=dev the NotProd resource exists")
+	if dev["Skipped"].Status != "FAIL" || strings.Contains(strings.Join(dev["Skipped"].Reasons, " "), "not created") {
+		t.Errorf("with Env=dev the NotProd trail exists (single-region): %s %q", dev["Skipped"].Status, dev["Skipped"].Reasons)
 	}
 }
 
@@ -73,7 +74,7 @@ func TestRead_json_long_forms_sam(t *testing.T) {
 }
 
 func TestRead_errors_and_non_templates(t *testing.T) {
-	if _, err := Read("bad.yaml", []byte("Resources:\n  T:\n    Type: [unclosed\n"), Options{}); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line") {
+	if _, err := Read(context.Background(), "bad.yaml", []byte("Resources:\n  T:\n    Type: [unclosed\n"), Options{}); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line") {
 		t.Errorf("err = %v", err)
 	}
 	for _, b := range []string{"name: my-app\nversion: 2\n", "[1, 2]", `{"compilerOptions": {}}`} {

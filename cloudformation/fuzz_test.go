@@ -1,6 +1,7 @@
 package cloudformation
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,8 +9,10 @@ import (
 	"github.com/trailguard/trailguard"
 )
 
-// FuzzRead: no template makes the reader panic or loop, and whatever it
-// reads can be judged.
+// FuzzRead: no template makes the reader panic or loop (the seeds in
+// testdata/ include an alias bomb, duplicate keys, deep nesting and a
+// hash merge), whatever it reads can be judged and names its place, and
+// a part it does not read is UNKNOWN.
 func FuzzRead(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "*"))
 	for _, s := range seeds {
@@ -20,12 +23,20 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte("Conditions:\n  A: !Condition A\nResources:\n  T:\n    Type: AWS::CloudTrail::Trail\n    Condition: A\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		IsTemplate(b)
-		ts, err := Read("fuzz.yaml", b, Options{})
+		tp, err := Read(context.Background(), "fuzz.yaml", b, Options{})
 		if err != nil {
 			return
 		}
-		for _, tr := range ts {
+		for _, tr := range tp.Trails {
+			if tr.File != "fuzz.yaml" || tr.Line < 1 {
+				t.Errorf("trail %s at %s:%d: every trail names its file and line", tr.Resource, tr.File, tr.Line)
+			}
 			trailguard.EvaluateIaC(tr, trailguard.Options{})
+		}
+		for _, u := range tp.Unread {
+			if u.Status != trailguard.StatusUnknown || len(u.Reasons) == 0 {
+				t.Errorf("part not read %s: %s %q, want UNKNOWN with a reason", u.Resource, u.Status, u.Reasons)
+			}
 		}
 	})
 }
