@@ -31,6 +31,15 @@ type Trail struct {
 	// says why.
 	Selectors      *EventSelectors `json:"event_selectors,omitempty"`
 	SelectorsError string          `json:"event_selectors_error,omitempty"`
+	// StatusSource and SelectorsSource say where the facts were read (an
+	// evidence file, or the API call and the account that made it), so
+	// that a disagreement can name both sides. Empty when not known.
+	StatusSource    string `json:"status_source,omitempty"`
+	SelectorsSource string `json:"event_selectors_source,omitempty"`
+	// Conflict is set when two sources disagree about this trail's facts
+	// (see ShareTrailFacts); it names both. Such a trail never counts: the
+	// truth cannot be told from the data.
+	Conflict string `json:"conflict,omitempty"`
 }
 
 // OwnerAccount is the account id in the trail's ARN
