@@ -141,12 +141,12 @@ func TestEvaluateAll_facts_belong_to_one_trail(t *testing.T) {
 			want: StatusUnknown, reasonHas: []string{"multi-region trail multi: logging status could not be read"},
 		},
 		{
-			name: "ordinary_trail_of_another_account_does_not_count",
+			name:     "ordinary_trail_of_another_account_does_not_count",
 			accounts: []Account{{ID: "222222222222", Trails: []Trail{trail("main")}}},
 			want:     StatusFail, reasonHas: []string{"trail of account " + acctID + " and not an organization trail"},
 		},
 		{
-			name: "organization_trail_of_another_account_counts",
+			name:     "organization_trail_of_another_account_counts",
 			accounts: []Account{{ID: "222222222222", Trails: []Trail{trail("org", orgTrail(mgmt))}}},
 			want:     StatusPass,
 		},
@@ -159,7 +159,7 @@ func TestEvaluateAll_facts_belong_to_one_trail(t *testing.T) {
 			want: StatusUnknown, reasonHas: []string{"sources disagree about trail " + arnOf(mgmt, "us-east-1", "org"), "account " + mgmt, "account " + acctID},
 		},
 		{
-			name: "one_account_lists_one_arn_twice_with_different_status",
+			name:     "one_account_lists_one_arn_twice_with_different_status",
 			accounts: []Account{{ID: acctID, Trails: []Trail{trail("main"), trail("main", notLogging)}}},
 			want:     StatusUnknown, reasonHas: []string{"sources disagree about trail " + arnOf(acctID, "us-east-1", "main")},
 		},
