@@ -34,8 +34,9 @@ type Trail struct {
 	// StatusSource and SelectorsSource say where the facts were read (an
 	// evidence file, or the API call and the account that made it), so
 	// that a disagreement can name both sides. Empty when not known.
-	StatusSource    string `json:"status_source,omitempty"`
-	SelectorsSource string `json:"event_selectors_source,omitempty"`
+	// Not part of the JSON form: the reasons that need them carry them.
+	StatusSource    string `json:"-"`
+	SelectorsSource string `json:"-"`
 	// Conflict is set when two sources disagree about this trail's facts
 	// (see ShareTrailFacts); it names both. Such a trail never counts: the
 	// truth cannot be told from the data.
