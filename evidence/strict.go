@@ -237,4 +237,3 @@ func joinPath(where, name string) string {
 	}
 	return where + "." + name
 }
-
