@@ -98,7 +98,8 @@ func foldTrails(in []Trail) []Trail {
 			for k := range g {
 				copies[k] = &g[k]
 			}
-			mergeCopies(copies, make([]string, len(g)))
+			cg := copyGroup{copies: copies, accounts: make([]string, len(g)), owner: -1}
+			cg.merge()
 		}
 		out = append(out, g[0])
 	}

@@ -37,6 +37,13 @@ type Trail struct {
 	// Not part of the JSON form: the reasons that need them carry them.
 	StatusSource    string `json:"-"`
 	SelectorsSource string `json:"-"`
+	// StatusLost and SelectorsLost are set when the fact is missing
+	// because its evidence is lost — a file that is not there with no
+	// refusal recorded, damaged, or left from another collection — rather
+	// than because the read was refused. Such a fact is never filled from
+	// another source (see ShareTrailFacts).
+	StatusLost    bool `json:"-"`
+	SelectorsLost bool `json:"-"`
 	// Conflict is set when two sources disagree about this trail's facts
 	// (see ShareTrailFacts); it names both. Such a trail never counts: the
 	// truth cannot be told from the data.

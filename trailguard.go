@@ -27,6 +27,10 @@ type Account struct {
 	RegionsError string   `json:"regions_error,omitempty"`
 	// CallerARN is the identity the account was read as, when known.
 	CallerARN string `json:"caller_arn,omitempty"`
+	// ListingLost is set when the account's trail list is missing or
+	// damaged evidence rather than a read that was refused (see
+	// ShareTrailFacts): what it would have said cannot be known.
+	ListingLost bool `json:"-"`
 
 	// static marks a snapshot read from code, not from an account: it has
 	// no regions to list.
@@ -65,10 +69,21 @@ const OptInNotRead = "not-read"
 // account's events, and no account can read the status of another's
 // ordinary trail, so facts it claims to have are not lent either.
 //
-// Two sources that disagree about one trail (one says logging, the other
-// not; different selectors; different multi-region or organization
-// flags) are never reconciled: every listing of that ARN gets Conflict,
-// naming both sources, and the evaluator cannot count the trail.
+// The owner's read is the authority. When the account that owns the trail
+// (the account in its ARN) is in the scan and read the fact, the others
+// take it when theirs was refused, and one whose own read disagrees gets
+// Conflict naming both sources; the owner keeps its verdict. When the
+// owner is not in the scan, or its read was refused, the other reads are
+// peers: any two that disagree make every copy Conflict. Either way a
+// contradiction never passes.
+//
+// Only a refused read is filled from elsewhere. Evidence that is lost — a
+// file missing without a recorded refusal, damaged, or left from another
+// collection (Trail.StatusLost, Trail.SelectorsLost, Account.ListingLost)
+// — might have said something else: such a copy receives nothing, and when
+// it is the owner's (or a peer's, without the owner), no copy keeps that
+// fact. So taking away or corrupting one file never turns a verdict into
+// PASS.
 func ShareTrailFacts(accounts []Account) {
 	type ref struct{ a, t int }
 	groups := map[string][]ref{}
@@ -86,13 +101,23 @@ func ShareTrailFacts(accounts []Account) {
 	}
 	for _, arn := range order {
 		refs := groups[arn]
-		copies := make([]*Trail, len(refs))
-		owners := make([]string, len(refs))
+		owner := ARNAccount(arn)
+		g := copyGroup{owner: -1}
 		for k, r := range refs {
-			copies[k] = &accounts[r.a].Trails[r.t]
-			owners[k] = accounts[r.a].ID
+			g.copies = append(g.copies, &accounts[r.a].Trails[r.t])
+			g.accounts = append(g.accounts, accounts[r.a].ID)
+			if accounts[r.a].ID == owner && g.owner < 0 {
+				g.owner = k
+			}
 		}
-		mergeCopies(copies, owners)
+		if g.owner < 0 {
+			for _, a := range accounts {
+				if a.ID == owner && a.ListingLost {
+					g.ownerLost = fmt.Sprintf("the evidence of account %s, which owns trail %s, is missing or damaged (%s): what it would say of the trail cannot be known", owner, arn, a.Error)
+				}
+			}
+		}
+		g.merge()
 	}
 }
 
@@ -106,62 +131,183 @@ func shareable(a Account, t Trail) bool {
 	return t.IsOrganizationTrail || (a.ID != "" && t.OwnerAccount() == a.ID)
 }
 
-// mergeCopies gives every copy of one trail (same ARN) the facts another
-// copy read and it lacks, and marks every copy with Conflict when two
-// copies disagree on a fact that decides the verdict. owners[i] is the
-// account that listed copies[i] ("" inside one account).
-func mergeCopies(copies []*Trail, owners []string) {
-	var status, selectors *Trail
-	var statusFrom, selectorsFrom string
-	var conflicts []string
-	from := func(i int, source string) string {
+// copyGroup is every listing of one trail ARN in a scan (or in one
+// account, for foldTrails).
+type copyGroup struct {
+	copies   []*Trail
+	accounts []string // account of each copy ("" inside one account)
+	owner    int      // index of the owner's copy, -1 when not in the group
+	// ownerLost is set when the owner account is in the scan but its
+	// listing is lost, so it holds no copy.
+	ownerLost string
+}
+
+// fact is one kind of fact a copy may hold: the status or the selectors.
+type fact struct {
+	name string
+	has  func(*Trail) bool
+	lost func(*Trail) bool
+	key  func(*Trail) string // what decides the verdict, in words
+	src  func(*Trail) string
+	take func(to, from *Trail)
+	drop func(t *Trail, why string)
+}
+
+var facts = []fact{
+	{
+		name: "status",
+		has:  func(t *Trail) bool { return t.Status != nil },
+		lost: func(t *Trail) bool { return t.Status == nil && t.StatusLost },
+		key:  func(t *Trail) string { return loggingWords(t.Status.IsLogging) },
+		src:  func(t *Trail) string { return t.StatusSource },
+		take: func(to, from *Trail) {
+			to.Status, to.StatusError, to.StatusSource = from.Status, "", from.StatusSource
+		},
+		drop: func(t *Trail, why string) { t.Status, t.StatusError = nil, joinNonEmpty(t.StatusError, why) },
+	},
+	{
+		name: "event selectors",
+		has:  func(t *Trail) bool { return t.Selectors != nil },
+		lost: func(t *Trail) bool { return t.Selectors == nil && t.SelectorsLost },
+		key:  func(t *Trail) string { return "the event selectors record " + selectorsKey(*t.Selectors) },
+		src:  func(t *Trail) string { return t.SelectorsSource },
+		take: func(to, from *Trail) {
+			to.Selectors, to.SelectorsError, to.SelectorsSource = from.Selectors, "", from.SelectorsSource
+		},
+		drop: func(t *Trail, why string) { t.Selectors, t.SelectorsError = nil, joinNonEmpty(t.SelectorsError, why) },
+	},
+}
+
+// from names where copy i's fact came from, for reasons.
+func (g *copyGroup) from(i int, source string) string {
+	acct := g.accounts[i]
+	switch {
+	case source != "" && acct != "":
+		return source + " (account " + acct + ")"
+	case source != "":
+		return source
+	case acct != "":
+		return "the read in account " + acct
+	}
+	return "another listing of the trail"
+}
+
+func (g *copyGroup) merge() {
+	conflicts := make([][]string, len(g.copies))
+	all := func(msg string) {
+		for i := range conflicts {
+			conflicts[i] = append(conflicts[i], msg)
+		}
+	}
+	// What the listings (DescribeTrails) say: the owner's listing is the
+	// authority, else any two disagreeing listings conflict.
+	ref := 0
+	if g.owner >= 0 {
+		ref = g.owner
+	}
+	for i, t := range g.copies {
+		if i == ref {
+			continue
+		}
+		for _, d := range listingDiffs(*g.copies[ref], *t) {
+			msg := fmt.Sprintf("%s as %s lists it but %s as %s lists it", d[0], lister(g.accounts[ref]), d[1], lister(g.accounts[i]))
+			if g.owner >= 0 {
+				conflicts[i] = append(conflicts[i], msg)
+			} else {
+				all(msg)
+			}
+		}
+	}
+	for _, f := range facts {
+		g.mergeFact(f, conflicts, all)
+	}
+	arn := g.copies[0].ARN
+	for i, t := range g.copies {
+		if len(conflicts[i]) == 0 {
+			continue
+		}
+		c := "sources disagree about trail " + arn + ": " + strings.Join(uniq(conflicts[i]), "; ")
+		if !strings.Contains(t.Conflict, c) {
+			t.Conflict = joinNonEmpty(t.Conflict, c)
+		}
+	}
+}
+
+func (g *copyGroup) mergeFact(f fact, conflicts [][]string, all func(string)) {
+	if g.ownerLost != "" {
+		for _, t := range g.copies {
+			if f.has(t) {
+				f.drop(t, g.ownerLost)
+			}
+		}
+		return
+	}
+	if g.owner >= 0 {
+		o := g.copies[g.owner]
 		switch {
-		case source != "" && owners[i] != "":
-			return source + " (account " + owners[i] + ")"
-		case source != "":
-			return source
-		case owners[i] != "":
-			return "the read in account " + owners[i]
-		}
-		return "another listing of the trail"
-	}
-	first := copies[0]
-	for i, t := range copies {
-		if i > 0 {
-			for _, d := range listingDiffs(*first, *t) {
-				conflicts = append(conflicts, fmt.Sprintf("%s as %s lists it but %s as %s lists it", d[0], lister(owners[0]), d[1], lister(owners[i])))
+		case f.has(o):
+			for i, t := range g.copies {
+				switch {
+				case i == g.owner:
+				case f.has(t):
+					if f.key(t) != f.key(o) {
+						conflicts[i] = append(conflicts[i], fmt.Sprintf("%s says %s, %s says %s", g.from(g.owner, f.src(o)), f.key(o), g.from(i, f.src(t)), f.key(t)))
+					}
+				case !f.lost(t):
+					f.take(t, o)
+				}
 			}
-		}
-		if t.Status != nil {
-			if status == nil {
-				status, statusFrom = t, from(i, t.StatusSource)
-			} else if status.Status.IsLogging != t.Status.IsLogging {
-				conflicts = append(conflicts, fmt.Sprintf("%s says %s, %s says %s", statusFrom, loggingWords(status.Status.IsLogging), from(i, t.StatusSource), loggingWords(t.Status.IsLogging)))
+			return
+		case f.lost(o):
+			why := fmt.Sprintf("the %s of trail %s in the evidence of account %s, which owns it, is missing or damaged (%s): what it would say cannot be known", f.name, o.ARN, g.accounts[g.owner], firstReason(o, f))
+			for i, t := range g.copies {
+				if i != g.owner && f.has(t) {
+					f.drop(t, why)
+				}
 			}
-		}
-		if t.Selectors != nil {
-			if selectors == nil {
-				selectors, selectorsFrom = t, from(i, t.SelectorsSource)
-			} else if a, b := selectorsKey(*selectors.Selectors), selectorsKey(*t.Selectors); a != b {
-				conflicts = append(conflicts, fmt.Sprintf("%s says the event selectors record %s, %s says %s", selectorsFrom, a, from(i, t.SelectorsSource), b))
-			}
+			return
 		}
 	}
-	conflict := ""
-	if len(conflicts) > 0 {
-		conflict = "sources disagree about trail " + first.ARN + ": " + strings.Join(uniq(conflicts), "; ")
-	}
-	for _, t := range copies {
-		if t.Status == nil && status != nil {
-			t.Status, t.StatusError, t.StatusSource = status.Status, "", status.StatusSource
-		}
-		if t.Selectors == nil && selectors != nil {
-			t.Selectors, t.SelectorsError, t.SelectorsSource = selectors.Selectors, "", selectors.SelectorsSource
-		}
-		if conflict != "" && !strings.Contains(t.Conflict, conflict) {
-			t.Conflict = joinNonEmpty(t.Conflict, conflict)
+	// Peers: the owner is not in the group, or its read was refused.
+	var with, lost []int
+	for i, t := range g.copies {
+		switch {
+		case f.has(t):
+			with = append(with, i)
+		case f.lost(t) && i != g.owner:
+			lost = append(lost, i)
 		}
 	}
+	if len(lost) > 0 {
+		l := g.copies[lost[0]]
+		why := fmt.Sprintf("the %s of trail %s in the evidence of %s is missing or damaged (%s) and may have said otherwise", f.name, l.ARN, lister(g.accounts[lost[0]]), firstReason(l, f))
+		for _, i := range with {
+			f.drop(g.copies[i], why)
+		}
+		return
+	}
+	if len(with) == 0 {
+		return
+	}
+	first := g.copies[with[0]]
+	for _, i := range with[1:] {
+		t := g.copies[i]
+		if f.key(t) != f.key(first) {
+			all(fmt.Sprintf("%s says %s, %s says %s", g.from(with[0], f.src(first)), f.key(first), g.from(i, f.src(t)), f.key(t)))
+		}
+	}
+	for _, t := range g.copies {
+		if !f.has(t) && !f.lost(t) {
+			f.take(t, first)
+		}
+	}
+}
+
+func firstReason(t *Trail, f fact) string {
+	if f.name == "status" {
+		return t.StatusError
+	}
+	return t.SelectorsError
 }
 
 // listingDiffs compares what two listings (DescribeTrails) of one trail say
@@ -195,6 +341,8 @@ func loggingWords(on bool) string {
 	}
 	return "it is not logging"
 }
+
+// lister names the account whose listing is meant in a reason.
 
 // selectorsKey is what the evaluator reads from a trail's selectors, in
 // words: two sets of selectors with the same key decide the same verdict,

@@ -20,6 +20,9 @@ func TestShareTrailFacts(t *testing.T) {
 		wantStatus    bool // the receiver got a status
 		wantSelectors bool
 		conflictHas   []string // "" slice: no conflict expected
+		// bothConflict: accounts[0] is Conflict too (no owner's read is
+		// the authority); else it keeps its own facts.
+		bothConflict bool
 	}{
 		{
 			name: "organization_trail_facts_read_in_management_answer_for_member",
@@ -87,6 +90,46 @@ func TestShareTrailFacts(t *testing.T) {
 			conflictHas: []string{"IsMultiRegionTrail is false as account " + mgmt + " lists it but true as account " + acctID + " lists it"},
 		},
 		{
+			name: "two_members_disagree_without_the_owner_in_the_scan",
+			accounts: []Account{
+				{ID: "222222222222", Trails: []Trail{trail("org", orgTrail(mgmt), notLogging)}},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+			},
+			wantStatus: true, wantSelectors: true, bothConflict: true,
+			conflictHas: []string{"account 222222222222 says it is not logging", "account " + acctID + " says it is logging"},
+		},
+		{
+			name: "member_whose_status_file_is_lost_receives_nothing",
+			accounts: []Account{
+				{ID: mgmt, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt), statusUnreadable, func(tr *Trail) { tr.StatusLost = true })}},
+			},
+			wantSelectors: true,
+		},
+		{
+			name: "owner_status_lost_members_own_read_not_trusted",
+			accounts: []Account{
+				{ID: mgmt, Trails: []Trail{trail("org", orgTrail(mgmt), statusUnreadable, func(tr *Trail) { tr.StatusLost = true })}},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+			},
+			wantSelectors: true,
+		},
+		{
+			name: "owner_listing_lost_members_own_reads_not_trusted",
+			accounts: []Account{
+				{ID: mgmt, Error: "describe-trails.json not found", ListingLost: true},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+			},
+		},
+		{
+			name: "owner_listing_refused_members_own_reads_count",
+			accounts: []Account{
+				{ID: mgmt, Error: "AccessDenied"},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+			},
+			wantStatus: true, wantSelectors: true,
+		},
+		{
 			name: "same_facts_twice_is_no_conflict",
 			accounts: []Account{
 				{ID: mgmt, Trails: []Trail{trail("org", orgTrail(mgmt), basic(EventSelector{ReadWriteType: "All", IncludeManagementEvents: true, DataResources: []DataResource{{Type: "AWS::S3::Object"}}}))}},
@@ -99,6 +142,9 @@ func TestShareTrailFacts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ShareTrailFacts(tc.accounts)
 			got := tc.accounts[1].Trails[0]
+			if len(tc.accounts[0].Trails) == 0 {
+				tc.accounts[0].Trails = []Trail{{}}
+			}
 			if (got.Status != nil) != tc.wantStatus || (got.Selectors != nil) != tc.wantSelectors {
 				t.Errorf("receiver status %v selectors %v, want %v %v", got.Status != nil, got.Selectors != nil, tc.wantStatus, tc.wantSelectors)
 			}
@@ -110,7 +156,13 @@ func TestShareTrailFacts(t *testing.T) {
 				}
 				return
 			}
-			for _, a := range tc.accounts {
+			for i, a := range tc.accounts {
+				if i == 0 && !tc.bothConflict {
+					if a.Trails[0].Conflict != "" {
+						t.Errorf("%s owns the trail and read it: its read is the authority, yet conflict %q", a.ID, a.Trails[0].Conflict)
+					}
+					continue
+				}
 				for _, s := range tc.conflictHas {
 					if !strings.Contains(a.Trails[0].Conflict, s) {
 						t.Errorf("%s: conflict %q lacks %q", a.ID, a.Trails[0].Conflict, s)
@@ -157,6 +209,14 @@ func TestEvaluateAll_facts_belong_to_one_trail(t *testing.T) {
 				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt))}},
 			},
 			want: StatusUnknown, reasonHas: []string{"sources disagree about trail " + arnOf(mgmt, "us-east-1", "org"), "account " + mgmt, "account " + acctID},
+		},
+		{
+			name: "member_says_not_logging_management_says_logging",
+			accounts: []Account{
+				{ID: mgmt, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt), notLogging)}},
+			},
+			want: StatusUnknown, reasonHas: []string{"sources disagree about trail " + arnOf(mgmt, "us-east-1", "org")},
 		},
 		{
 			name:     "one_account_lists_one_arn_twice_with_different_status",

@@ -229,6 +229,12 @@ func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader stri
 			f.statusErr = describeErr("cloudtrail:GetTrailStatus", err)
 			return
 		}
+		if out.IsLogging == nil {
+			// A deciding member the API always returns: without it the
+			// status is not known, never "not logging" nor "logging".
+			f.statusErr = "cloudtrail:GetTrailStatus answered without IsLogging"
+			return
+		}
 		f.status = statusFromSDK(out)
 	}()
 	go func() {
@@ -237,6 +243,14 @@ func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader stri
 		if err != nil {
 			f.selectorsErr = describeErr("cloudtrail:GetEventSelectors", err)
 			return
+		}
+		for i, sel := range out.EventSelectors {
+			// CloudTrail returns both members in every basic selector; one
+			// that lacks them is not "All and true" but unknown.
+			if sel.ReadWriteType == "" || sel.IncludeManagementEvents == nil {
+				f.selectorsErr = fmt.Sprintf("cloudtrail:GetEventSelectors answered event selector %d without ReadWriteType or IncludeManagementEvents", i+1)
+				return
+			}
 		}
 		f.selectors = selectorsFromSDK(out)
 	}()

@@ -15,8 +15,9 @@ import (
 
 // Two reads of one trail in one scan that disagree (the member read the
 // organization trail logging, then logging stopped and the management
-// account read it stopped) never pass: both accounts are UNKNOWN, naming
-// both reads.
+// account read it stopped) never pass: the member is UNKNOWN, naming both
+// reads; the management account, which owns the trail, keeps its own read
+// (FAIL).
 func TestScanOrganization_two_reads_that_disagree_are_unknown(t *testing.T) {
 	e := newEnv(t)
 	s := multiRegion("org", "us-east-1")
@@ -39,7 +40,11 @@ func TestScanOrganization_two_reads_that_disagree_are_unknown(t *testing.T) {
 	}
 	mgmtAcct := scanner.ScanAccount(context.Background(), mcfg)
 
-	for _, res := range trailguard.EvaluateAll([]trailguard.Account{mgmtAcct, memberAcct}, trailguard.Options{}) {
+	results := trailguard.EvaluateAll([]trailguard.Account{mgmtAcct, memberAcct}, trailguard.Options{})
+	if results[0].Status != trailguard.StatusFail {
+		t.Errorf("management: %s, want FAIL from its own read; reasons %q", results[0].Status, results[0].Reasons)
+	}
+	for _, res := range results[1:] {
 		if res.Status != trailguard.StatusUnknown {
 			t.Errorf("%s: %s, want UNKNOWN; reasons %q", res.Account, res.Status, res.Reasons)
 			continue

@@ -177,11 +177,14 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 	switch {
 	case err != nil:
 		note(err)
+		acct.ListingLost = true
 	case found:
 		acct.Trails, err = parseDescribeTrails(trailsPath, data)
 		note(err)
+		acct.ListingLost = err != nil
 	case trailsReason == "":
 		problems = append(problems, fileDescribeTrails+" not found: "+trailsPath)
+		acct.ListingLost = true
 	}
 	if trailsReason != "" {
 		// The reason the collection recorded comes first: it is the cause,
@@ -322,19 +325,20 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 	data, found, err := readFile(statusPath)
 	switch {
 	case err != nil:
-		t.StatusError = err.Error()
+		t.StatusError, t.StatusLost = err.Error(), true
 	case found && untrusted(statusPath) != "":
-		t.StatusError = untrusted(statusPath)
+		t.StatusError, t.StatusLost = untrusted(statusPath), true
 	case found:
 		t.StatusSource = statusPath
 		t.Status, err = parseTrailStatus(statusPath, data)
 		if err != nil {
-			t.StatusError = err.Error()
+			t.StatusError, t.StatusLost = err.Error(), true
 		} else {
 			t.StatusError = statusReason
 		}
 	default:
 		t.StatusError = orReason(statusReason, fileTrailStatus+" not found in "+tdir)
+		t.StatusLost = statusReason == ""
 	}
 
 	var selARN string
@@ -342,19 +346,20 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 	data, found, err = readFile(selPath)
 	switch {
 	case err != nil:
-		t.SelectorsError = err.Error()
+		t.SelectorsError, t.SelectorsLost = err.Error(), true
 	case found && untrusted(selPath) != "":
-		t.SelectorsError = untrusted(selPath)
+		t.SelectorsError, t.SelectorsLost = untrusted(selPath), true
 	case found:
 		t.SelectorsSource = selPath
 		selARN, t.Selectors, err = parseEventSelectors(selPath, data)
 		if err != nil {
-			t.SelectorsError = err.Error()
+			t.SelectorsError, t.SelectorsLost = err.Error(), true
 		} else {
 			t.SelectorsError = selectorsReason
 		}
 	default:
 		t.SelectorsError = orReason(selectorsReason, fileEventSelectors+" not found in "+tdir)
+		t.SelectorsLost = selectorsReason == ""
 	}
 
 	// Whose facts are these? get-event-selectors.json names its trail;
@@ -370,10 +375,10 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 		// Facts read are dropped; a fact already not readable keeps its
 		// own reason.
 		if t.Status != nil {
-			t.Status, t.StatusError = nil, orReason(statusReason, foreign)
+			t.Status, t.StatusError, t.StatusLost = nil, orReason(statusReason, foreign), true
 		}
 		if t.Selectors != nil {
-			t.Selectors, t.SelectorsError = nil, orReason(selectorsReason, foreign)
+			t.Selectors, t.SelectorsError, t.SelectorsLost = nil, orReason(selectorsReason, foreign), true
 		}
 	}
 }
