@@ -413,3 +413,12 @@ func TestCollectScript_rerun_with_a_failing_listing_does_not_keep_old_files(t *t
 		t.Errorf("old trail files beside a new marker: %s %q", res.Status, res.Reasons)
 	}
 }
+
+// Unicode folding is folding too: "IſLogging" (long s) is what Go's
+// encoding/json would take for IsLogging.
+func TestParseTrailStatus_unicode_fold_of_a_member_is_refused(t *testing.T) {
+	_, err := parseTrailStatus("get-trail-status.json", []byte("{\"IsLogging\": false, \"I\u017fLogging\": true}"))
+	if err == nil || !strings.Contains(err.Error(), "is not IsLogging") {
+		t.Errorf("err = %v, want the folded key refused", err)
+	}
+}
