@@ -73,7 +73,7 @@ func TestRead_facts_belong_to_one_trail(t *testing.T) {
 		{
 			name: "multi_region_trail_without_arn_borrows_nothing_from_local",
 			files: account(map[string]string{
-				"describe-trails.json": trailList(trailJSON("local", localARN, "us-east-1", false, false), trailJSON("multi", "", "us-east-1", true, false)),
+				"describe-trails.json":                            trailList(trailJSON("local", localARN, "us-east-1", false, false), trailJSON("multi", "", "us-east-1", true, false)),
 				"trails/us-east-1/local/get-trail-status.json":    statusOn,
 				"trails/us-east-1/local/get-event-selectors.json": selectorsAll(localARN),
 			}),
@@ -82,7 +82,7 @@ func TestRead_facts_belong_to_one_trail(t *testing.T) {
 		{
 			name: "both_without_arn_share_nothing",
 			files: account(map[string]string{
-				"describe-trails.json": trailList(trailJSON("local", "", "us-east-1", false, false), trailJSON("multi", "", "us-east-1", true, false)),
+				"describe-trails.json":                            trailList(trailJSON("local", "", "us-east-1", false, false), trailJSON("multi", "", "us-east-1", true, false)),
 				"trails/us-east-1/local/get-trail-status.json":    statusOn,
 				"trails/us-east-1/local/get-event-selectors.json": selectorsAll(""),
 			}),
@@ -125,11 +125,11 @@ func TestRead_facts_belong_to_one_trail(t *testing.T) {
 		{
 			name: "member_status_refused_borrows_the_managements",
 			files: map[string]string{
-				mgmt + "/describe-trails.json":                          trailList(trailJSON("org", orgARN, "us-east-1", true, true)),
-				mgmt + "/trails/us-east-1/org/get-trail-status.json":    statusOn,
-				mgmt + "/trails/us-east-1/org/get-event-selectors.json": selectorsAll(orgARN),
-				member + "/describe-trails.json":                        trailList(trailJSON("org", orgARN, "us-east-1", true, true)),
-				member + "/trails/us-east-1/org/get-trail-status.err":   "An error occurred (AccessDeniedException)",
+				mgmt + "/describe-trails.json":                           trailList(trailJSON("org", orgARN, "us-east-1", true, true)),
+				mgmt + "/trails/us-east-1/org/get-trail-status.json":     statusOn,
+				mgmt + "/trails/us-east-1/org/get-event-selectors.json":  selectorsAll(orgARN),
+				member + "/describe-trails.json":                         trailList(trailJSON("org", orgARN, "us-east-1", true, true)),
+				member + "/trails/us-east-1/org/get-trail-status.err":    "An error occurred (AccessDeniedException)",
 				member + "/trails/us-east-1/org/get-event-selectors.err": "An error occurred (AccessDeniedException)",
 			},
 			account: member, want: trailguard.StatusPass,
@@ -171,26 +171,26 @@ func TestRead_keys_exactly_as_the_cli_prints_them(t *testing.T) {
 			errHas: []string{"IsLogging missing or null"}, trailFact: "status"},
 		{name: "selector_member_in_other_case", file: "trails/us-east-1/main/get-event-selectors.json",
 			content: `{"TrailARN":"` + ownARN + `","EventSelectors":[{"readWriteType":"All","IncludeManagementEvents":true}]}`,
-			errHas: []string{"EventSelectors[0].readWriteType is not EventSelectors[0].ReadWriteType"}, trailFact: "selectors"},
+			errHas:  []string{"EventSelectors[0].readWriteType is not EventSelectors[0].ReadWriteType"}, trailFact: "selectors"},
 		{name: "empty_basic_selector", file: "trails/us-east-1/main/get-event-selectors.json", content: `{"TrailARN":"` + ownARN + `","EventSelectors":[{}]}`,
 			errHas: []string{"get-event-selectors.json", "IncludeManagementEvents", "ReadWriteType missing or null"}, trailFact: "selectors"},
 		{name: "advanced_field_selector_without_field", file: "trails/us-east-1/main/get-event-selectors.json",
 			content: `{"TrailARN":"` + ownARN + `","AdvancedEventSelectors":[{"FieldSelectors":[{"Equals":["Management"]}]}]}`,
-			errHas: []string{"AdvancedEventSelectors[0].FieldSelectors[0].Field missing or null"}, trailFact: "selectors"},
+			errHas:  []string{"AdvancedEventSelectors[0].FieldSelectors[0].Field missing or null"}, trailFact: "selectors"},
 		{name: "repeated_selector_list", file: "trails/us-east-1/main/get-event-selectors.json",
 			content: `{"TrailARN":"` + ownARN + `","EventSelectors":[],"EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true}]}`,
-			errHas: []string{"EventSelectors appears twice"}, trailFact: "selectors"},
+			errHas:  []string{"EventSelectors appears twice"}, trailFact: "selectors"},
 		{name: "trail_list_in_other_case", file: "describe-trails.json", content: `{"TrailList":[]}`,
 			errHas: []string{"TrailList is not trailList"}},
 		{name: "repeated_multi_region_flag", file: "describe-trails.json",
 			content: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","IsMultiRegionTrail":false,"IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
-			errHas: []string{"trailList[0].IsMultiRegionTrail appears twice"}},
+			errHas:  []string{"trailList[0].IsMultiRegionTrail appears twice"}},
 		{name: "trail_without_multi_region_flag", file: "describe-trails.json",
 			content: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
-			errHas: []string{"trailList[0].IsMultiRegionTrail missing or null"}},
+			errHas:  []string{"trailList[0].IsMultiRegionTrail missing or null"}},
 		{name: "nested_too_deep", file: "trails/us-east-1/main/get-trail-status.json",
 			content: `{"IsLogging": true, "X": ` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`,
-			errHas: []string{"nested more than 32 levels deep"}, trailFact: "status"},
+			errHas:  []string{"nested more than 32 levels deep"}, trailFact: "status"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,7 +236,7 @@ func TestRead_keys_exactly_as_the_cli_prints_them(t *testing.T) {
 func TestRead_limits_name_the_file_and_the_rest_is_read(t *testing.T) {
 	good := func() map[string]string {
 		return map[string]string{
-			"999999999999/describe-trails.json": trailList(trailJSON("main", "arn:aws:cloudtrail:us-east-1:999999999999:trail/main", "us-east-1", true, false)),
+			"999999999999/describe-trails.json":                           trailList(trailJSON("main", "arn:aws:cloudtrail:us-east-1:999999999999:trail/main", "us-east-1", true, false)),
 			"999999999999/trails/us-east-1/main/get-trail-status.json":    statusOn,
 			"999999999999/trails/us-east-1/main/get-event-selectors.json": selectorsAll("arn:aws:cloudtrail:us-east-1:999999999999:trail/main"),
 		}
