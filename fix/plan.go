@@ -175,7 +175,9 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 			Undo: fmt.Sprintf("aws cloudtrail update-trail --name %s --no-is-multi-region-trail --region %s", t.ARN, home),
 		})
 		multi := *t
-		multi.IsMultiRegion = true
+		// The update turns on global service events too: AWS rejects a
+		// multi-region trail without them.
+		multi.IsMultiRegion, multi.IncludeGlobalServiceEvents = true, true
 		p.Steps = append(p.Steps, repair(multi, o)...)
 		p.Target = existingTarget(multi, o)
 		return p
@@ -384,7 +386,8 @@ func isManagement(a trailguard.AdvancedEventSelector) bool {
 // itself with a trail that only these selectors could fail.
 func records(s trailguard.EventSelectors, strict bool) bool {
 	t := trailguard.Trail{Name: "probe", ARN: "arn:aws:cloudtrail:us-east-1:000000000000:trail/probe", HomeRegion: "us-east-1", IsMultiRegion: true,
-		Status: &trailguard.TrailStatus{IsLogging: true}, Selectors: &s}
+		IncludeGlobalServiceEvents: true, // AWS rejects a multi-region trail without them
+		Status:                     &trailguard.TrailStatus{IsLogging: true}, Selectors: &s}
 	return trailguard.Evaluate(trailguard.Account{ID: "000000000000", Trails: []trailguard.Trail{t}, Regions: []trailguard.Region{}}, trailguard.Options{Strict: strict}).Status == trailguard.StatusPass
 }
 

@@ -225,7 +225,7 @@ func TestFix_plan_cli_commands_with_the_real_aws_cli(t *testing.T) {
 	}{
 		{"no_trail", nil},
 		{"read_only_selectors", []awsemu.TrailSpec{{Name: "reads-only", HomeRegion: "us-west-2", S3BucketName: "existing-logs", IsMultiRegion: true,
-			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}},
+			IncludeGlobalServiceEvents: true, Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, url := fixEnv(t, c.specs...)
