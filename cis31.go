@@ -578,7 +578,7 @@ func rejectedSelectors(s EventSelectors) []string {
 		seen := map[string]bool{}
 		for _, f := range sel.FieldSelectors {
 			if seen[f.Field] {
-				out = append(out, fmt.Sprintf("%s: field %s appears more than once", where, f.Field))
+				out = append(out, fmt.Sprintf("%s: field %q appears more than once", where, f.Field))
 			}
 			seen[f.Field] = true
 			switch f.Field {
@@ -605,7 +605,7 @@ func rejectedSelectors(s EventSelectors) []string {
 					}
 				}
 			default:
-				out = append(out, fmt.Sprintf("%s: field %s is not supported for management events (only eventCategory, eventSource, readOnly)", where, f.Field))
+				out = append(out, fmt.Sprintf("%s: field %q is not supported for management events (only eventCategory, eventSource, readOnly)", where, f.Field))
 			}
 		}
 	}

@@ -375,7 +375,6 @@ func ValidTrailARN(s string) bool {
 
 // trailARNPattern: partitions are aws, aws-cn, aws-us-gov, aws-iso...;
 // region names are lower-case letters, digits and dashes; the account is
-// twelve digits; trail names are letters, digits, '.', '_' and '-' (3 to
-// 128), but the pattern accepts any name without spaces or slashes so that
-// only the identity, not the name rules, is checked here.
-var trailARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[^\s/]+$`)
+// twelve digits; trail names are letters, digits, '.', '_' and '-' (at
+// most 128). Nothing else, so an ARN is also safe to print in a reason.
+var trailARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:[0-9]{12}:trail/[A-Za-z0-9._-]{1,128}$`)

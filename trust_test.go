@@ -262,10 +262,10 @@ func TestEvaluate_configuration_aws_rejects(t *testing.T) {
 		{name: "advanced_event_source_not_equals_other_service", trail: trail("t", advanced(mgmt(FieldSelector{Field: "eventSource", NotEquals: []string{"iam.amazonaws.com"}}))), reject: `NotEquals "iam.amazonaws.com"`},
 		{name: "advanced_event_category_two_values", trail: trail("t", advanced(AdvancedEventSelector{FieldSelectors: []FieldSelector{{Field: "eventCategory", Equals: []string{"Management", "Data"}}}})), reject: "eventCategory must use Equals with exactly one value"},
 		{name: "advanced_event_category_with_second_operator", trail: trail("t", advanced(AdvancedEventSelector{FieldSelectors: []FieldSelector{{Field: "eventCategory", Equals: []string{"Management"}, NotEquals: []string{"Data"}}}})), reject: "eventCategory must use Equals"},
-		{name: "advanced_field_twice", trail: trail("t", advanced(mgmt(FieldSelector{Field: "eventCategory", Equals: []string{"Management"}}))), reject: "field eventCategory appears more than once"},
+		{name: "advanced_field_twice", trail: trail("t", advanced(mgmt(FieldSelector{Field: "eventCategory", Equals: []string{"Management"}}))), reject: `field "eventCategory" appears more than once`},
 		{name: "advanced_read_only_not_boolean", trail: trail("t", advanced(mgmt(FieldSelector{Field: "readOnly", Equals: []string{"maybe"}}))), reject: `readOnly Equals "maybe" is not true or false`},
 		{name: "advanced_read_only_not_equals", trail: trail("t", advanced(mgmt(FieldSelector{Field: "readOnly", NotEquals: []string{"true"}}))), reject: "readOnly takes only Equals"},
-		{name: "advanced_unknown_field_for_management", trail: trail("t", advanced(mgmt(FieldSelector{Field: "eventName", NotEquals: []string{"Decrypt"}}))), reject: "field eventName is not supported for management events"},
+		{name: "advanced_unknown_field_for_management", trail: trail("t", advanced(mgmt(FieldSelector{Field: "eventName", NotEquals: []string{"Decrypt"}}))), reject: `field "eventName" is not supported for management events`},
 		{name: "basic_excludes_other_service", trail: trail("t", basic(EventSelector{ReadWriteType: "All", IncludeManagementEvents: true, ExcludeManagementEventSources: []string{"s3.amazonaws.com"}})), reject: `ExcludeManagementEventSources "s3.amazonaws.com"`},
 		{name: "basic_read_write_type_unknown", trail: trail("t", basic(EventSelector{ReadWriteType: "Everything", IncludeManagementEvents: true})), reject: `ReadWriteType "Everything"`},
 		{name: "basic_and_advanced_together", trail: trail("t", func(t *Trail) {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // maxDepth bounds how deeply objects and lists may nest in an evidence
@@ -169,9 +171,9 @@ func (w *walker) object(s *shape, where string, depth int) error {
 			return errSyntax
 		}
 		key, _ := tok.(string)
-		path := key
+		path := printable(key)
 		if where != "" {
-			path = where + "." + key
+			path = where + "." + printable(key)
 		}
 		if seen[key] {
 			return w.fail("%s appears twice: the AWS CLI prints each member once", path)
@@ -229,6 +231,18 @@ func (w *walker) peekNull() bool {
 	}
 	rest := bytes.TrimLeft(w.data[off:], " \t\r\n:")
 	return bytes.HasPrefix(rest, []byte("null"))
+}
+
+// printable returns a key from the file as it may be shown in a reason:
+// as is when it is plain text, else quoted with its control characters
+// escaped, so that a file never writes to the terminal through an error.
+func printable(key string) string {
+	for _, r := range key {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(key)
+		}
+	}
+	return key
 }
 
 func joinPath(where, name string) string {
