@@ -114,7 +114,12 @@ echo "collect: account $ACCOUNT into $DIR (region $REGION)" >&2
 #    in a copy of the directory. The files of every trail from an earlier
 #    run are removed now; each trail gets the marker again just before its
 #    status and selectors are read.
-START="$(TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T' -1)"
+# bash 4.2 and later print the time themselves; older ones (macOS) ask date.
+START="$(TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T' -1 2>/dev/null)"
+case "$START" in
+[0-9][0-9][0-9][0-9]-*) ;;
+*) START="$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" ;;
+esac
 RUN="${START//[-:]/}-$$-$RANDOM$RANDOM"
 MARKER="{\"RunId\": \"$RUN\", \"StartTime\": \"$START\"}"
 mark() {
