@@ -176,7 +176,7 @@ func (w *walker) object(s *shape, where string, depth int) error {
 			path = where + "." + printable(key)
 		}
 		if seen[key] {
-			return w.fail("%s appears twice: the AWS CLI prints each member once", path)
+			return w.fail("duplicate key: %s appears twice: the AWS CLI prints each member once", path)
 		}
 		seen[key] = true
 		var next *shape
@@ -186,7 +186,7 @@ func (w *walker) object(s *shape, where string, depth int) error {
 			if m == nil {
 				for name := range s.members {
 					if strings.EqualFold(name, key) {
-						return w.fail("%s is not %s: the AWS CLI prints member names exactly, so this key is not what it looks like", path, joinPath(where, name))
+						return w.fail("key %s is not %s (keys are case-sensitive, and a key in another case is no member but a near-duplicate): the AWS CLI prints member names exactly", path, joinPath(where, name))
 					}
 				}
 			} else {
