@@ -534,10 +534,11 @@ var managementFields = map[string]bool{"eventCategory": true, "eventSource": tru
 //   - PutEventSelectors: basic and advanced selectors are exclusive;
 //     ReadWriteType is ReadOnly, WriteOnly or All; ExcludeManagementEventSources
 //     takes only kms.amazonaws.com and rdsdata.amazonaws.com;
-//   - AdvancedFieldSelector, for management events: eventCategory Equals
-//     one value, eventSource only NotEquals kms.amazonaws.com /
-//     rdsdata.amazonaws.com, readOnly only Equals true or false, no other
-//     field, and no field twice in one selector.
+//   - AdvancedFieldSelector: every selector has eventCategory, as Equals
+//     with one value; readOnly only as Equals true or false; no field twice
+//     in one selector; and for management events eventSource only as
+//     NotEquals kms.amazonaws.com / rdsdata.amazonaws.com, and no field
+//     but eventCategory, eventSource and readOnly.
 func Rejected(t Trail) []string {
 	var out []string
 	if t.IsMultiRegion && !t.IncludeGlobalServiceEvents {
@@ -568,13 +569,14 @@ func rejectedSelectors(s EventSelectors) []string {
 		}
 	}
 	for i, sel := range s.Advanced {
-		if !selectsManagement(sel) {
-			continue
-		}
 		where := fmt.Sprintf("advanced event selector %d", i+1)
 		if sel.Name != "" {
 			where += fmt.Sprintf(" (%q)", sel.Name)
 		}
+		// Rules for every advanced selector of a trail: eventCategory is
+		// required, Equals with one value; readOnly is Equals true or
+		// false; no field twice.
+		management := selectsManagement(sel)
 		seen := map[string]bool{}
 		for _, f := range sel.FieldSelectors {
 			if seen[f.Field] {
@@ -586,15 +588,6 @@ func rejectedSelectors(s EventSelectors) []string {
 				if len(f.Equals) != 1 || operators(f) != 1 {
 					out = append(out, where+": eventCategory must use Equals with exactly one value")
 				}
-			case "eventSource":
-				if operators(f) != 1 || len(f.NotEquals) == 0 {
-					out = append(out, where+": for management events eventSource takes only NotEquals")
-				}
-				for _, v := range f.NotEquals {
-					if !excludableSources[v] {
-						out = append(out, fmt.Sprintf("%s: eventSource NotEquals %q is not one of kms.amazonaws.com, rdsdata.amazonaws.com", where, v))
-					}
-				}
 			case "readOnly":
 				if operators(f) != 1 || len(f.Equals) == 0 {
 					out = append(out, where+": readOnly takes only Equals")
@@ -604,9 +597,26 @@ func rejectedSelectors(s EventSelectors) []string {
 						out = append(out, fmt.Sprintf("%s: readOnly Equals %q is not true or false", where, v))
 					}
 				}
+			case "eventSource":
+				if !management {
+					continue
+				}
+				if operators(f) != 1 || len(f.NotEquals) == 0 {
+					out = append(out, where+": for management events eventSource takes only NotEquals")
+				}
+				for _, v := range f.NotEquals {
+					if !excludableSources[v] {
+						out = append(out, fmt.Sprintf("%s: eventSource NotEquals %q is not one of kms.amazonaws.com, rdsdata.amazonaws.com", where, v))
+					}
+				}
 			default:
-				out = append(out, fmt.Sprintf("%s: field %q is not supported for management events (only eventCategory, eventSource, readOnly)", where, f.Field))
+				if management {
+					out = append(out, fmt.Sprintf("%s: field %q is not supported for management events (only eventCategory, eventSource, readOnly)", where, f.Field))
+				}
 			}
+		}
+		if !seen["eventCategory"] {
+			out = append(out, where+": has no eventCategory field, which every advanced selector requires")
 		}
 	}
 	return out

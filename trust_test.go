@@ -271,6 +271,9 @@ func TestEvaluate_configuration_aws_rejects(t *testing.T) {
 		{name: "basic_and_advanced_together", trail: trail("t", func(t *Trail) {
 			t.Selectors = &EventSelectors{Basic: []EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}, Advanced: []AdvancedEventSelector{mgmt()}}
 		}), reject: "basic and advanced event selectors"},
+		{name: "advanced_event_category_not_equals", trail: trail("t", advanced(AdvancedEventSelector{FieldSelectors: []FieldSelector{{Field: "eventCategory", NotEquals: []string{"Data"}}}})), reject: "eventCategory must use Equals"},
+		{name: "advanced_event_category_starts_with", trail: trail("t", advanced(AdvancedEventSelector{FieldSelectors: []FieldSelector{{Field: "eventCategory", StartsWith: []string{"Manage"}}}})), reject: "eventCategory must use Equals"},
+		{name: "advanced_selector_without_event_category", trail: trail("t", advanced(mgmt(), AdvancedEventSelector{FieldSelectors: []FieldSelector{{Field: "readOnly", Equals: []string{"false"}}}})), reject: "has no eventCategory field"},
 		{name: "rejected_even_when_status_unreadable", trail: trail("t", statusUnreadable, func(t *Trail) { t.IncludeGlobalServiceEvents = false }), reject: "must include global service events"},
 
 		{name: "advanced_excludes_kms_and_rds_data", trail: trail("t", advanced(mgmt(FieldSelector{Field: "eventSource", NotEquals: []string{"kms.amazonaws.com", "rdsdata.amazonaws.com"}}))), want: StatusPass},
