@@ -81,9 +81,10 @@ const OptInNotRead = "not-read"
 // file missing without a recorded refusal, damaged, or left from another
 // collection (Trail.StatusLost, Trail.SelectorsLost, Account.ListingLost)
 // — might have said something else: such a copy receives nothing, and when
-// it is the owner's (or a peer's, without the owner), no copy keeps that
-// fact. So taking away or corrupting one file never turns a verdict into
-// PASS.
+// it is the owner's (or a peer's, without the owner's read), no copy keeps
+// that fact; the same holds, for an organization trail, when an account's
+// trail list itself is lost. So taking away or corrupting one file never
+// turns a verdict into PASS.
 func ShareTrailFacts(accounts []Account) {
 	type ref struct{ a, t int }
 	groups := map[string][]ref{}
@@ -110,11 +111,18 @@ func ShareTrailFacts(accounts []Account) {
 				g.owner = k
 			}
 		}
-		if g.owner < 0 {
-			for _, a := range accounts {
-				if a.ID == owner && a.ListingLost {
-					g.ownerLost = fmt.Sprintf("the evidence of account %s, which owns trail %s, is missing or damaged (%s): what it would say of the trail cannot be known", owner, arn, a.Error)
-				}
+		org := false
+		for _, c := range g.copies {
+			org = org || c.IsOrganizationTrail
+		}
+		for _, a := range accounts {
+			switch {
+			case !a.ListingLost:
+			case a.ID == owner && g.owner < 0:
+				g.ownerLost = fmt.Sprintf("the evidence of account %s, which owns trail %s, is missing or damaged (%s): what it would say of the trail cannot be known", owner, arn, a.Error)
+			case org && g.peerLost == "":
+				// Any account of the organization may list its trail.
+				g.peerLost = fmt.Sprintf("the trail list of account %s is missing or damaged (%s), and what it would say of organization trail %s cannot be known", a.ID, a.Error, arn)
 			}
 		}
 		g.merge()
@@ -140,6 +148,10 @@ type copyGroup struct {
 	// ownerLost is set when the owner account is in the scan but its
 	// listing is lost, so it holds no copy.
 	ownerLost string
+	// peerLost is set, for an organization trail, when another account's
+	// listing is lost: without the owner's read as the authority, that
+	// account's read might have contradicted the others.
+	peerLost string
 }
 
 // fact is one kind of fact a copy may hold: the status or the selectors.
@@ -278,9 +290,12 @@ func (g *copyGroup) mergeFact(f fact, conflicts [][]string, all func(string)) {
 			lost = append(lost, i)
 		}
 	}
-	if len(lost) > 0 {
-		l := g.copies[lost[0]]
-		why := fmt.Sprintf("the %s of trail %s in the evidence of %s is missing or damaged (%s) and may have said otherwise", f.name, l.ARN, lister(g.accounts[lost[0]]), firstReason(l, f))
+	if len(lost) > 0 || g.peerLost != "" {
+		why := g.peerLost
+		if len(lost) > 0 {
+			l := g.copies[lost[0]]
+			why = fmt.Sprintf("the %s of trail %s in the evidence of %s is missing or damaged (%s) and may have said otherwise", f.name, l.ARN, lister(g.accounts[lost[0]]), firstReason(l, f))
+		}
 		for _, i := range with {
 			f.drop(g.copies[i], why)
 		}

@@ -122,6 +122,13 @@ func TestShareTrailFacts(t *testing.T) {
 			},
 		},
 		{
+			name: "another_members_listing_lost_withdraws_peer_reads_of_the_organization_trail",
+			accounts: []Account{
+				{ID: "333333333333", Error: "describe-trails.json not found", ListingLost: true},
+				{ID: acctID, Trails: []Trail{trail("org", orgTrail(mgmt))}},
+			},
+		},
+		{
 			name: "owner_listing_refused_members_own_reads_count",
 			accounts: []Account{
 				{ID: mgmt, Error: "AccessDenied"},

@@ -39,6 +39,17 @@ func randomTree(rng *rand.Rand) map[string]string {
 			entries = append(entries, trailJSON("own", ownARN, "us-east-1", rng.Intn(2) == 0, false))
 			trails = append(trails, tr{"own", ownARN})
 		}
+		if rng.Intn(4) == 0 {
+			// Listed without an ARN, with files in its directory.
+			entries = append(entries, trailJSON("noarn", "", "us-east-1", true, false))
+			trails = append(trails, tr{"noarn", ""})
+		}
+		if rng.Intn(4) == 0 {
+			// Another account's ordinary trail, with files.
+			other := "arn:aws:cloudtrail:us-east-1:444444444444:trail/foreign"
+			entries = append(entries, trailJSON("foreign", other, "us-east-1", true, false))
+			trails = append(trails, tr{"foreign", other})
+		}
 		files[id+"/describe-trails.json"] = trailList(entries...)
 		for _, t := range trails {
 			dir := id + "/trails/us-east-1/" + t.name + "/"
