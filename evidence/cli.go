@@ -41,7 +41,12 @@ type cliRegion struct {
 	OptInStatus string `json:"OptInStatus,omitempty"`
 }
 
-// describeTrails is `aws cloudtrail describe-trails`.
+// describeTrails is `aws cloudtrail describe-trails`. A trail's members
+// that are absent (hand-written evidence) take the value that cannot make
+// it count — not multi-region, not an organization trail — and
+// IncludeGlobalServiceEvents its API default, true: only a configuration
+// AWS rejects (a multi-region trail without them) depends on it, and an
+// absent member must not invent one.
 type describeTrails struct {
 	TrailList *[]cliTrail `json:"trailList" cli:"required"`
 }
@@ -52,8 +57,8 @@ type cliTrail struct {
 	S3KeyPrefix                string `json:"S3KeyPrefix,omitempty"`
 	SnsTopicName               string `json:"SnsTopicName,omitempty"`
 	SnsTopicARN                string `json:"SnsTopicARN,omitempty"`
-	IncludeGlobalServiceEvents bool   `json:"IncludeGlobalServiceEvents" cli:"required"`
-	IsMultiRegionTrail         bool   `json:"IsMultiRegionTrail" cli:"required"`
+	IncludeGlobalServiceEvents *bool  `json:"IncludeGlobalServiceEvents"`
+	IsMultiRegionTrail         bool   `json:"IsMultiRegionTrail"`
 	HomeRegion                 string `json:"HomeRegion,omitempty"`
 	TrailARN                   string `json:"TrailARN,omitempty"`
 	LogFileValidationEnabled   bool   `json:"LogFileValidationEnabled"`
@@ -62,7 +67,7 @@ type cliTrail struct {
 	KmsKeyID                   string `json:"KmsKeyId,omitempty"`
 	HasCustomEventSelectors    bool   `json:"HasCustomEventSelectors"`
 	HasInsightSelectors        bool   `json:"HasInsightSelectors"`
-	IsOrganizationTrail        bool   `json:"IsOrganizationTrail" cli:"required"`
+	IsOrganizationTrail        bool   `json:"IsOrganizationTrail"`
 }
 
 // getTrailStatus is `aws cloudtrail get-trail-status`.
@@ -89,7 +94,7 @@ type getTrailStatus struct {
 // getEventSelectors is `aws cloudtrail get-event-selectors`. AWS returns
 // one of the two lists, never both.
 type getEventSelectors struct {
-	TrailARN               string                      `json:"TrailARN" cli:"required"`
+	TrailARN               string                      `json:"TrailARN,omitempty"`
 	EventSelectors         *[]cliEventSelector         `json:"EventSelectors,omitempty"`
 	AdvancedEventSelectors *[]cliAdvancedEventSelector `json:"AdvancedEventSelectors,omitempty"`
 }
@@ -156,7 +161,7 @@ func trailFromCLI(c cliTrail) trailguard.Trail {
 		HomeRegion:                 c.HomeRegion,
 		IsMultiRegion:              c.IsMultiRegionTrail,
 		IsOrganizationTrail:        c.IsOrganizationTrail,
-		IncludeGlobalServiceEvents: c.IncludeGlobalServiceEvents,
+		IncludeGlobalServiceEvents: c.IncludeGlobalServiceEvents == nil || *c.IncludeGlobalServiceEvents,
 		LogFileValidationEnabled:   c.LogFileValidationEnabled,
 		HasCustomEventSelectors:    c.HasCustomEventSelectors,
 		HasInsightSelectors:        c.HasInsightSelectors,
@@ -181,7 +186,7 @@ func trailToCLI(t trailguard.Trail) cliTrail {
 		S3KeyPrefix:                t.S3KeyPrefix,
 		SnsTopicName:               t.SnsTopicName,
 		SnsTopicARN:                t.SnsTopicARN,
-		IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
+		IncludeGlobalServiceEvents: &t.IncludeGlobalServiceEvents,
 		IsMultiRegionTrail:         t.IsMultiRegion,
 		HomeRegion:                 t.HomeRegion,
 		TrailARN:                   t.ARN,

@@ -73,11 +73,12 @@
 // take it: keys are matched case-sensitively and a key may not appear twice
 // in one object (encoding/json alone would read {"IsLogging": false,
 // "isLogging": true} as logging); a member the CLI always prints and on
-// which the verdict depends (trailList and each trail's IsMultiRegionTrail,
-// IncludeGlobalServiceEvents and IsOrganizationTrail; IsLogging; the
-// TrailARN of get-event-selectors.json and each basic selector's
-// ReadWriteType and IncludeManagementEvents; each advanced field
-// selector's Field) must be present and not null. A file that breaks these
+// which the verdict depends (trailList; IsLogging; each basic selector's
+// ReadWriteType and IncludeManagementEvents; each advanced selector's
+// FieldSelectors and each field selector's Field; Regions) must be present
+// and not null. A trail member that is absent takes the value that cannot
+// make the trail count (not multi-region, not an organization trail), and
+// IncludeGlobalServiceEvents its API default. A file that breaks these
 // rules is an error naming the file, the line and the member: the fact it
 // holds is not readable, never a default. Every file is capped in size and
 // nesting depth, and only regular files are read (a FIFO or a link to a

@@ -174,6 +174,8 @@ func TestRead_keys_exactly_as_the_cli_prints_them(t *testing.T) {
 			errHas:  []string{"EventSelectors[0].readWriteType is not EventSelectors[0].ReadWriteType"}, trailFact: "selectors"},
 		{name: "empty_basic_selector", file: "trails/us-east-1/main/get-event-selectors.json", content: `{"TrailARN":"` + ownARN + `","EventSelectors":[{}]}`,
 			errHas: []string{"get-event-selectors.json", "IncludeManagementEvents", "ReadWriteType missing or null"}, trailFact: "selectors"},
+		{name: "empty_basic_selector_as_in_the_issue", file: "trails/us-east-1/main/get-event-selectors.json", content: `{"EventSelectors":[{}]}`,
+			errHas: []string{"get-event-selectors.json: line 1", "EventSelectors[0].IncludeManagementEvents, EventSelectors[0].ReadWriteType missing or null"}, trailFact: "selectors"},
 		{name: "advanced_field_selector_without_field", file: "trails/us-east-1/main/get-event-selectors.json",
 			content: `{"TrailARN":"` + ownARN + `","AdvancedEventSelectors":[{"FieldSelectors":[{"Equals":["Management"]}]}]}`,
 			errHas:  []string{"AdvancedEventSelectors[0].FieldSelectors[0].Field missing or null"}, trailFact: "selectors"},
@@ -185,9 +187,6 @@ func TestRead_keys_exactly_as_the_cli_prints_them(t *testing.T) {
 		{name: "repeated_multi_region_flag", file: "describe-trails.json",
 			content: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","IsMultiRegionTrail":false,"IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
 			errHas:  []string{"trailList[0].IsMultiRegionTrail appears twice"}},
-		{name: "trail_without_multi_region_flag", file: "describe-trails.json",
-			content: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
-			errHas:  []string{"trailList[0].IsMultiRegionTrail missing or null"}},
 		{name: "nested_too_deep", file: "trails/us-east-1/main/get-trail-status.json",
 			content: `{"IsLogging": true, "X": ` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`,
 			errHas:  []string{"nested more than 32 levels deep"}, trailFact: "status"},
@@ -226,6 +225,34 @@ func TestRead_keys_exactly_as_the_cli_prints_them(t *testing.T) {
 			}
 			if res := trailguard.Evaluate(a, trailguard.Options{}); res.Status == trailguard.StatusPass {
 				t.Errorf("PASS from a file that is not the CLI's output")
+			}
+		})
+	}
+}
+
+// A trail member the listing leaves out takes the value that cannot make
+// the trail count: a trail without IsMultiRegionTrail is no candidate, one
+// without IsOrganizationTrail does not count for another account, and an
+// absent IncludeGlobalServiceEvents invents no rejection.
+func TestRead_absent_trail_members_never_make_a_trail_count(t *testing.T) {
+	const other = "arn:aws:cloudtrail:us-east-1:999999999999:trail/main"
+	tests := []struct {
+		name    string
+		listing string
+		arn     string
+		want    trailguard.Status
+	}{
+		{name: "no_multi_region_flag", listing: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1"}]}`, arn: ownARN, want: trailguard.StatusFail},
+		{name: "null_multi_region_flag", listing: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":null}]}`, arn: ownARN, want: trailguard.StatusFail},
+		{name: "no_organization_flag_on_another_accounts_trail", listing: `{"trailList":[{"Name":"main","TrailARN":"` + other + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true}]}`, arn: other, want: trailguard.StatusFail},
+		{name: "no_global_service_events_flag", listing: `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true}]}`, arn: ownARN, want: trailguard.StatusPass},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := evaluate(t, writeTree(t, account(map[string]string{"describe-trails.json": tc.listing,
+				"trails/us-east-1/main/get-trail-status.json": logging, "trails/us-east-1/main/get-event-selectors.json": selectorsAll(tc.arn)})))["123456789012"]
+			if res.Status != tc.want {
+				t.Errorf("status %s, want %s; reasons %q", res.Status, tc.want, res.Reasons)
 			}
 		})
 	}
