@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +46,19 @@ type runMarker struct {
 	StartTime string `json:"StartTime,omitempty"`
 }
 
+// parseRunMarker reads collect-run.json. The RunId must be there and not
+// empty: a marker without one ties nothing together.
+func parseRunMarker(path string, data []byte) (runMarker, error) {
+	var m runMarker
+	if err := decodeJSON(path, data, &m); err != nil {
+		return runMarker{}, err
+	}
+	if m.RunID == "" {
+		return runMarker{}, &FileError{Path: path, Err: errors.New("empty RunId: not a run marker")}
+	}
+	return m, nil
+}
+
 // collection is what a trail's files are checked against: the account's
 // run marker and the time of its describe-trails.json.
 type collection struct {
@@ -62,11 +76,8 @@ func readCollection(adir string) collection {
 		c.marked, c.markErr = true, err.Error()
 	} else if found {
 		c.marked = true
-		var m runMarker
-		if err := decodeJSON(path, data, &m); err != nil {
+		if m, err := parseRunMarker(path, data); err != nil {
 			c.markErr = err.Error()
-		} else if m.RunID == "" {
-			c.markErr = path + ": empty RunId"
 		} else {
 			c.runID = m.RunID
 		}
@@ -91,8 +102,8 @@ func (c collection) trailRun(tdir string) string {
 	case err != nil:
 		return fmt.Sprintf("not trusted: %v", err)
 	case found:
-		var m runMarker
-		if err := decodeJSON(path, data, &m); err != nil {
+		m, err := parseRunMarker(path, data)
+		if err != nil {
 			return fmt.Sprintf("not trusted: %v", err)
 		}
 		run = m.RunID
