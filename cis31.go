@@ -24,7 +24,7 @@ func Evaluate(acct Account, opts Options) Result {
 	res := Result{Account: acct.ID, AccountName: acct.Name}
 	trails := foldTrails(acct.Trails)
 	for _, t := range trails {
-		res.Trails = append(res.Trails, judgeTrail(t, opts))
+		res.Trails = append(res.Trails, judgeTrail(acct.ID, t, opts))
 	}
 	sort.SliceStable(res.Trails, func(i, j int) bool {
 		a, b := res.Trails[i], res.Trails[j]
@@ -70,45 +70,74 @@ func EvaluateAll(accounts []Account, opts Options) []Result {
 }
 
 // foldTrails keeps one trail per ARN. Sources already fold shadow trails;
-// this guards the evaluator against a source that did not, keeping the
-// copy that carries the most facts.
+// this guards the evaluator against a source that did not. Copies of one
+// ARN lend each other the facts they lack, and copies that disagree are
+// marked Conflict (see ShareTrailFacts). A trail without a real ARN (one
+// declared in code, or a listing that lacks it) is never folded with
+// another: nothing says two such entries are one trail.
 func foldTrails(in []Trail) []Trail {
 	idx := map[string]int{}
-	var out []Trail
+	var groups [][]Trail
 	for _, t := range in {
-		key := t.ARN
-		if key == "" {
-			key = t.HomeRegion + "/" + t.Name
-		}
-		i, seen := idx[key]
-		if !seen {
-			idx[key] = len(out)
-			out = append(out, t)
+		if !ValidTrailARN(t.ARN) {
+			groups = append(groups, []Trail{t})
 			continue
 		}
-		if out[i].Status == nil && t.Status != nil {
-			out[i].Status, out[i].StatusError = t.Status, ""
+		i, seen := idx[t.ARN]
+		if !seen {
+			idx[t.ARN] = len(groups)
+			groups = append(groups, []Trail{t})
+			continue
 		}
-		if out[i].Selectors == nil && t.Selectors != nil {
-			out[i].Selectors, out[i].SelectorsError = t.Selectors, ""
+		groups[i] = append(groups[i], t)
+	}
+	out := make([]Trail, 0, len(groups))
+	for _, g := range groups {
+		if len(g) > 1 {
+			copies := make([]*Trail, len(g))
+			for k := range g {
+				copies[k] = &g[k]
+			}
+			cg := copyGroup{copies: copies, accounts: make([]string, len(g)), owner: -1}
+			cg.merge()
 		}
+		out = append(out, g[0])
 	}
 	return out
 }
 
-// judgeTrail decides whether one trail satisfies every condition of 3.1.
-func judgeTrail(t Trail, opts Options) TrailVerdict {
+// judgeTrail decides whether one trail satisfies every condition of 3.1
+// for the account account ("" when not known, as for code).
+func judgeTrail(account string, t Trail, opts Options) TrailVerdict {
 	v := TrailVerdict{Trail: t, Candidate: t.IsMultiRegion, Management: "unknown"}
-	v.Readable = t.Status != nil && t.Selectors != nil
+	v.Readable = t.Status != nil && t.Selectors != nil && t.Conflict == ""
 	// ok: the trail records all management events of its home region;
 	// with multi-region on top, it satisfies the control.
 	ok := true
+	if owner := t.OwnerAccount(); account != "" && owner != "" && owner != account && !t.IsOrganizationTrail {
+		// Only an organization trail records the events of accounts other
+		// than its owner's; a listing that shows another account's
+		// ordinary trail proves nothing about this account.
+		v.NotCounted = fmt.Sprintf("trail of account %s and not an organization trail: it records nothing of account %s", owner, account)
+		v.Candidate = false
+		ok = false
+		v.Problems = append(v.Problems, v.NotCounted)
+	}
 	if !t.IsMultiRegion {
 		region := t.HomeRegion
 		if region == "" {
 			region = "its own region"
 		}
 		v.Problems = append(v.Problems, "single-region trail: records "+region+" only")
+	}
+	if t.Conflict != "" {
+		ok = false
+		v.Problems = append(v.Problems, t.Conflict)
+	}
+	if r := Rejected(t); len(r) > 0 {
+		ok = false
+		v.Rejected = r
+		v.Problems = append(v.Problems, RejectedPrefix+strings.Join(r, "; "))
 	}
 	if t.Status == nil {
 		ok = false
@@ -361,45 +390,68 @@ func trailWarnings(v TrailVerdict) []string {
 	if len(v.Excluded) > 0 {
 		w = append(w, fmt.Sprintf("trail %s excludes management events from %s: passes CIS 3.1 as written, fails with --strict (AWS Config multi-region-cloudtrail-enabled, Security Hub CloudTrail.1)", v.Name, strings.Join(v.Excluded, ", ")))
 	}
-	if !v.IncludeGlobalServiceEvents {
-		w = append(w, fmt.Sprintf("trail %s does not include global service events (IAM, STS, CloudFront)", v.Name))
-	}
 	return w
 }
 
 // whyNotPass gives the verdict and reasons when no trail satisfies 3.1.
+// A configuration AWS rejects is FAIL whatever else is missing: it cannot
+// be what runs in the account. Contradictory or missing facts about any
+// other candidate make the verdict UNKNOWN.
 func whyNotPass(vs []TrailVerdict) (Status, []string) {
-	var reasons []string
+	var reasons, rejected []string
 	var unreadable, candidates int
 	for _, v := range vs {
 		if !v.Candidate {
 			continue
 		}
 		candidates++
-		if !v.Readable {
+		if len(v.Rejected) > 0 {
+			rejected = append(rejected, fmt.Sprintf("%strail %s: %s", RejectedPrefix, trailRef(v), strings.Join(v.Rejected, "; ")))
+		} else if !v.Readable {
 			unreadable++
 		}
-		reasons = append(reasons, fmt.Sprintf("multi-region trail %s: %s", v.ARN, strings.Join(v.Problems, "; ")))
+		reasons = append(reasons, fmt.Sprintf("multi-region trail %s: %s", trailRef(v), strings.Join(v.Problems, "; ")))
 	}
 	if candidates == 0 {
 		if len(vs) == 0 {
 			return StatusFail, []string{"no multi-region trail: DescribeTrails lists no trail at all (it shows every multi-region trail, whatever region it is asked in)"}
 		}
-		var names []string
+		var names, foreign []string
 		for _, v := range vs {
-			if v.HomeRegion == "" {
+			switch {
+			case v.NotCounted != "":
+				foreign = append(foreign, fmt.Sprintf("%s: %s", trailRef(v), v.NotCounted))
+			case v.HomeRegion == "":
 				names = append(names, v.Name) // declared in code: no region yet
-			} else {
+			default:
 				names = append(names, fmt.Sprintf("%s (%s)", v.Name, v.HomeRegion))
 			}
 		}
-		return StatusFail, []string{"no multi-region trail: only single-region trails " + strings.Join(names, ", ")}
+		var out []string
+		if len(names) > 0 {
+			out = append(out, "no multi-region trail: only single-region trails "+strings.Join(names, ", "))
+		} else {
+			out = append(out, "no multi-region trail of this account or of its organization")
+		}
+		return StatusFail, append(out, foreign...)
 	}
 	if unreadable > 0 {
-		head := fmt.Sprintf("no trail is known to satisfy the control, and %d multi-region trail(s) could not be read in full: the verdict is unknown", unreadable)
-		return StatusUnknown, append([]string{head}, reasons...)
+		head := fmt.Sprintf("no trail is known to satisfy the control, and %d multi-region trail(s) could not be read in full or were read differently by two sources: the verdict is unknown", unreadable)
+		return StatusUnknown, append(append([]string{head}, rejected...), reasons...)
+	}
+	if len(rejected) > 0 {
+		return StatusFail, append(rejected, reasons...)
 	}
 	return StatusFail, append([]string{"no multi-region trail is logging and recording all management events (read and write)"}, reasons...)
+}
+
+// trailRef names a trail in a reason: its ARN, or its name when it has none
+// (a trail declared in code, or a listing without ARN).
+func trailRef(v TrailVerdict) string {
+	if v.ARN != "" {
+		return v.ARN
+	}
+	return v.Name
 }
 
 // regionCoverage lists every region of the account and the trail that
@@ -453,4 +505,130 @@ func uniq(in []string) []string {
 		}
 	}
 	return out
+}
+
+// RejectedPrefix starts every reason that names a configuration AWS
+// refuses (CreateTrail, UpdateTrail, PutEventSelectors): such a trail can
+// only exist in code or in hand-made evidence, never in an account, so it
+// cannot pass.
+const RejectedPrefix = "AWS rejects this configuration: "
+
+// Management event sources a trail may leave out: the only values
+// ExcludeManagementEventSources (basic selectors) and an eventSource
+// NotEquals condition (advanced selectors for management events) accept
+// (CloudTrail API reference, EventSelector and AdvancedFieldSelector).
+var excludableSources = map[string]bool{"kms.amazonaws.com": true, "rdsdata.amazonaws.com": true}
+
+// Fields an advanced selector for management events may use on a trail
+// (AdvancedFieldSelector: "For CloudTrail management events, supported
+// fields include eventCategory (required), eventSource, and readOnly").
+var managementFields = map[string]bool{"eventCategory": true, "eventSource": true, "readOnly": true}
+
+// Rejected lists what AWS would refuse in the trail's configuration, in
+// the words of the rule broken; nil when AWS accepts it. Only rules that
+// bear on recording management events are checked, each from the
+// CloudTrail API reference:
+//
+//   - CreateTrail/UpdateTrail: a multi-region trail must include global
+//     service events (InvalidParameterCombinationException);
+//   - PutEventSelectors: basic and advanced selectors are exclusive;
+//     ReadWriteType is ReadOnly, WriteOnly or All; ExcludeManagementEventSources
+//     takes only kms.amazonaws.com and rdsdata.amazonaws.com;
+//   - AdvancedFieldSelector: every selector has eventCategory, as Equals
+//     with one value; readOnly only as Equals true or false; no field twice
+//     in one selector; and for management events eventSource only as
+//     NotEquals kms.amazonaws.com / rdsdata.amazonaws.com, and no field
+//     but eventCategory, eventSource and readOnly.
+func Rejected(t Trail) []string {
+	var out []string
+	if t.IsMultiRegion && !t.IncludeGlobalServiceEvents {
+		out = append(out, "a multi-region trail must include global service events (IncludeGlobalServiceEvents is false)")
+	}
+	if t.Selectors != nil {
+		out = append(out, rejectedSelectors(*t.Selectors)...)
+	}
+	return out
+}
+
+func rejectedSelectors(s EventSelectors) []string {
+	var out []string
+	if len(s.Basic) > 0 && len(s.Advanced) > 0 {
+		out = append(out, "basic and advanced event selectors on one trail (a trail uses one kind or the other)")
+	}
+	for i, sel := range s.Basic {
+		switch sel.ReadWriteType {
+		case "ReadOnly", "WriteOnly", "All", "":
+			// "" only comes from hand-built input; the API's default is All.
+		default:
+			out = append(out, fmt.Sprintf("event selector %d: ReadWriteType %q is not ReadOnly, WriteOnly or All", i+1, sel.ReadWriteType))
+		}
+		for _, src := range sel.ExcludeManagementEventSources {
+			if !excludableSources[src] {
+				out = append(out, fmt.Sprintf("event selector %d: ExcludeManagementEventSources %q is not one of kms.amazonaws.com, rdsdata.amazonaws.com", i+1, src))
+			}
+		}
+	}
+	for i, sel := range s.Advanced {
+		where := fmt.Sprintf("advanced event selector %d", i+1)
+		if sel.Name != "" {
+			where += fmt.Sprintf(" (%q)", sel.Name)
+		}
+		// Rules for every advanced selector of a trail: eventCategory is
+		// required, Equals with one value; readOnly is Equals true or
+		// false; no field twice.
+		management := selectsManagement(sel)
+		seen := map[string]bool{}
+		for _, f := range sel.FieldSelectors {
+			if seen[f.Field] {
+				out = append(out, fmt.Sprintf("%s: field %q appears more than once", where, f.Field))
+			}
+			seen[f.Field] = true
+			switch f.Field {
+			case "eventCategory":
+				if len(f.Equals) != 1 || operators(f) != 1 {
+					out = append(out, where+": eventCategory must use Equals with exactly one value")
+				}
+			case "readOnly":
+				if operators(f) != 1 || len(f.Equals) == 0 {
+					out = append(out, where+": readOnly takes only Equals")
+				}
+				for _, v := range f.Equals {
+					if v != "true" && v != "false" {
+						out = append(out, fmt.Sprintf("%s: readOnly Equals %q is not true or false", where, v))
+					}
+				}
+			case "eventSource":
+				if !management {
+					continue
+				}
+				if operators(f) != 1 || len(f.NotEquals) == 0 {
+					out = append(out, where+": for management events eventSource takes only NotEquals")
+				}
+				for _, v := range f.NotEquals {
+					if !excludableSources[v] {
+						out = append(out, fmt.Sprintf("%s: eventSource NotEquals %q is not one of kms.amazonaws.com, rdsdata.amazonaws.com", where, v))
+					}
+				}
+			default:
+				if management {
+					out = append(out, fmt.Sprintf("%s: field %q is not supported for management events (only eventCategory, eventSource, readOnly)", where, f.Field))
+				}
+			}
+		}
+		if !seen["eventCategory"] {
+			out = append(out, where+": has no eventCategory field, which every advanced selector requires")
+		}
+	}
+	return out
+}
+
+// operators counts the operators a field selector uses.
+func operators(f FieldSelector) int {
+	n := 0
+	for _, vals := range [][]string{f.Equals, f.StartsWith, f.EndsWith, f.NotEquals, f.NotStartsWith, f.NotEndsWith} {
+		if len(vals) > 0 {
+			n++
+		}
+	}
+	return n
 }

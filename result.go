@@ -93,6 +93,13 @@ type TrailVerdict struct {
 	Management string `json:"management_events"`
 	// Excluded lists management event sources the trail leaves out.
 	Excluded []string `json:"excluded_event_sources,omitempty"`
+	// NotCounted says why a listed trail does not count for the account
+	// at all: a trail of another account that is not an organization
+	// trail.
+	NotCounted string `json:"not_counted,omitempty"`
+	// Rejected lists what AWS would refuse in the trail's configuration:
+	// such a trail cannot be what runs in an account, so it never counts.
+	Rejected []string `json:"rejected,omitempty"`
 	// Problems say why the trail does not satisfy 3.1.
 	Problems []string `json:"problems,omitempty"`
 

@@ -31,6 +31,23 @@ type Trail struct {
 	// says why.
 	Selectors      *EventSelectors `json:"event_selectors,omitempty"`
 	SelectorsError string          `json:"event_selectors_error,omitempty"`
+	// StatusSource and SelectorsSource say where the facts were read (an
+	// evidence file, or the API call and the account that made it), so
+	// that a disagreement can name both sides. Empty when not known.
+	// Not part of the JSON form: the reasons that need them carry them.
+	StatusSource    string `json:"-"`
+	SelectorsSource string `json:"-"`
+	// StatusLost and SelectorsLost are set when the fact is missing
+	// because its evidence is lost — a file that is not there with no
+	// refusal recorded, damaged, or left from another collection — rather
+	// than because the read was refused. Such a fact is never filled from
+	// another source (see ShareTrailFacts).
+	StatusLost    bool `json:"-"`
+	SelectorsLost bool `json:"-"`
+	// Conflict is set when two sources disagree about this trail's facts
+	// (see ShareTrailFacts); it names both. Such a trail never counts: the
+	// truth cannot be told from the data.
+	Conflict string `json:"conflict,omitempty"`
 }
 
 // OwnerAccount is the account id in the trail's ARN

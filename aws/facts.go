@@ -12,6 +12,9 @@ type factEntry struct {
 	selectors    *trailguard.EventSelectors
 	statusErr    string
 	selectorsErr string
+	// statusSrc and selectorsSrc name the call and the account that read
+	// the facts, so that a disagreement between two reads names both.
+	statusSrc, selectorsSrc string
 }
 
 func (f factEntry) complete() bool { return f.status != nil && f.selectors != nil }
@@ -31,7 +34,8 @@ type factCall struct {
 	f      factEntry
 }
 
-// get returns the facts of the trail arn, calling read at most once per
+// get returns the facts of the trail arn (a valid trail ARN: the cache
+// never holds facts under an empty or made-up key), calling read at most once per
 // reader account and not at all once some account read them in full.
 func (c *factCache) get(arn, reader string, read func() factEntry) factEntry {
 	for {

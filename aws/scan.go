@@ -132,24 +132,35 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 // foldTrails keeps one domain trail per ARN: DescribeTrails lists a
 // multi-region trail once per region it shadows into only when asked in
 // other regions, but a member account may also see the same organization
-// trail twice; folding here keeps facts from being read twice.
+// trail twice; folding here keeps facts from being read twice. Entries
+// without a valid ARN are never folded together: nothing says they are one
+// trail (see readFacts, which reads no facts for them).
 func foldTrails(in []cttypes.Trail) []trailguard.Trail {
 	seen := map[string]bool{}
 	var out []trailguard.Trail
 	for _, t := range in {
 		arn := sdkaws.ToString(t.TrailARN)
-		if seen[arn] {
-			continue
+		if trailguard.ValidTrailARN(arn) {
+			if seen[arn] {
+				continue
+			}
+			seen[arn] = true
 		}
-		seen[arn] = true
 		out = append(out, trailFromSDK(t))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
 	return out
 }
 
 // readFacts reads status and selectors, concurrently, for the trails that
 // want() selects.
+//
+// Facts belong to exactly one trail: they are asked and cached only by a
+// valid trail ARN, so a trail DescribeTrails lists without one gets none
+// (never those of another entry), and only for trails that count for the
+// reading account — its own, or an organization trail. Another account's
+// ordinary trail records nothing of this account, and facts read through
+// this account about it are not lent to its owner.
 func (s *Scanner) readFacts(ctx context.Context, cfg sdkaws.Config, reader string, trails []trailguard.Trail, want func(trailguard.Trail) bool) {
 	clients := regionClients{cfg: cfg, m: map[string]*cloudtrail.Client{}}
 	var wg sync.WaitGroup
@@ -158,17 +169,34 @@ func (s *Scanner) readFacts(ctx context.Context, cfg sdkaws.Config, reader strin
 		if !want(*t) {
 			continue
 		}
+		if why := notAsked(*t, reader); why != "" {
+			t.StatusError, t.SelectorsError = why, why
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			f := s.facts.get(t.ARN, reader, func() factEntry {
-				return readTrailFacts(ctx, clients.get(homeRegion(*t, cfg.Region)), t.ARN)
+				return readTrailFacts(ctx, clients.get(homeRegion(*t, cfg.Region)), t.ARN, reader)
 			})
 			t.Status, t.Selectors = f.status, f.selectors
 			t.StatusError, t.SelectorsError = f.statusErr, f.selectorsErr
+			t.StatusSource, t.SelectorsSource = f.statusSrc, f.selectorsSrc
 		}()
 	}
 	wg.Wait()
+}
+
+// notAsked says why a listed trail's facts are not asked for ("" when they
+// are).
+func notAsked(t trailguard.Trail, reader string) string {
+	if !trailguard.ValidTrailARN(t.ARN) {
+		return fmt.Sprintf("DescribeTrails lists trail %q without a valid TrailARN (%q): its facts can be neither asked by ARN nor tied to it", t.Name, t.ARN)
+	}
+	if owner := t.OwnerAccount(); reader != "" && owner != reader && !t.IsOrganizationTrail {
+		return fmt.Sprintf("not read: a trail of account %s that is not an organization trail records nothing of account %s", owner, reader)
+	}
+	return ""
 }
 
 func homeRegion(t trailguard.Trail, fallback string) string {
@@ -184,8 +212,14 @@ func homeRegion(t trailguard.Trail, fallback string) string {
 // readTrailFacts asks the trail's home region for its status and
 // selectors, by full ARN (a member account asking by name for an
 // organization trail gets TrailNotFoundException).
-func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn string) factEntry {
+func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader string) factEntry {
 	var f factEntry
+	by := ""
+	if reader != "" {
+		by = " as account " + reader
+	}
+	f.statusSrc = "cloudtrail:GetTrailStatus in " + ct.Options().Region + by
+	f.selectorsSrc = "cloudtrail:GetEventSelectors in " + ct.Options().Region + by
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -193,6 +227,12 @@ func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn string) fact
 		out, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: sdkaws.String(arn)})
 		if err != nil {
 			f.statusErr = describeErr("cloudtrail:GetTrailStatus", err)
+			return
+		}
+		if out.IsLogging == nil {
+			// A deciding member the API always returns: without it the
+			// status is not known, never "not logging" nor "logging".
+			f.statusErr = "cloudtrail:GetTrailStatus answered without IsLogging"
 			return
 		}
 		f.status = statusFromSDK(out)
@@ -203,6 +243,14 @@ func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn string) fact
 		if err != nil {
 			f.selectorsErr = describeErr("cloudtrail:GetEventSelectors", err)
 			return
+		}
+		for i, sel := range out.EventSelectors {
+			// CloudTrail returns both members in every basic selector; one
+			// that lacks them is not "All and true" but unknown.
+			if sel.ReadWriteType == "" || sel.IncludeManagementEvents == nil {
+				f.selectorsErr = fmt.Sprintf("cloudtrail:GetEventSelectors answered event selector %d without ReadWriteType or IncludeManagementEvents", i+1)
+				return
+			}
 		}
 		f.selectors = selectorsFromSDK(out)
 	}()

@@ -7,9 +7,11 @@ import (
 // The types below are the JSON the AWS CLI prints, member for member and in
 // the order of the service models (the order the CLI prints them in), so
 // that Write produces what an auditor's own `aws` command would have
-// printed. Pointers mark members whose absence means something: a required
-// member that is missing makes the file an error rather than a silent
-// default.
+// printed. Keys are matched exactly as the CLI prints them, never twice
+// (see checkExact). A member tagged `cli:"required"` is one the CLI always
+// prints (CloudTrail returns it in every answer) and on which the verdict
+// depends: a file where it is missing or null is not that command's output,
+// and the fact it holds is not readable — never a default.
 
 // callerIdentity is `aws sts get-caller-identity`.
 type callerIdentity struct {
@@ -30,18 +32,23 @@ type describeAccount struct {
 
 // describeRegions is `aws ec2 describe-regions`.
 type describeRegions struct {
-	Regions *[]cliRegion `json:"Regions"`
+	Regions *[]cliRegion `json:"Regions" cli:"required"`
 }
 
 type cliRegion struct {
 	Endpoint    string `json:"Endpoint,omitempty"`
-	RegionName  string `json:"RegionName"`
+	RegionName  string `json:"RegionName" cli:"required"`
 	OptInStatus string `json:"OptInStatus,omitempty"`
 }
 
-// describeTrails is `aws cloudtrail describe-trails`.
+// describeTrails is `aws cloudtrail describe-trails`. A trail's members
+// that are absent (hand-written evidence) take the value that cannot make
+// it count — not multi-region, not an organization trail — and
+// IncludeGlobalServiceEvents its API default, true: only a configuration
+// AWS rejects (a multi-region trail without them) depends on it, and an
+// absent member must not invent one.
 type describeTrails struct {
-	TrailList *[]cliTrail `json:"trailList"`
+	TrailList *[]cliTrail `json:"trailList" cli:"required"`
 }
 
 type cliTrail struct {
@@ -50,7 +57,7 @@ type cliTrail struct {
 	S3KeyPrefix                string `json:"S3KeyPrefix,omitempty"`
 	SnsTopicName               string `json:"SnsTopicName,omitempty"`
 	SnsTopicARN                string `json:"SnsTopicARN,omitempty"`
-	IncludeGlobalServiceEvents bool   `json:"IncludeGlobalServiceEvents"`
+	IncludeGlobalServiceEvents *bool  `json:"IncludeGlobalServiceEvents"`
 	IsMultiRegionTrail         bool   `json:"IsMultiRegionTrail"`
 	HomeRegion                 string `json:"HomeRegion,omitempty"`
 	TrailARN                   string `json:"TrailARN,omitempty"`
@@ -65,7 +72,7 @@ type cliTrail struct {
 
 // getTrailStatus is `aws cloudtrail get-trail-status`.
 type getTrailStatus struct {
-	IsLogging                          *bool    `json:"IsLogging"`
+	IsLogging                          *bool    `json:"IsLogging" cli:"required"`
 	LatestDeliveryError                string   `json:"LatestDeliveryError,omitempty"`
 	LatestNotificationError            string   `json:"LatestNotificationError,omitempty"`
 	LatestDeliveryTime                 *cliTime `json:"LatestDeliveryTime,omitempty"`
@@ -93,8 +100,8 @@ type getEventSelectors struct {
 }
 
 type cliEventSelector struct {
-	ReadWriteType                 *string           `json:"ReadWriteType,omitempty"`
-	IncludeManagementEvents       *bool             `json:"IncludeManagementEvents,omitempty"`
+	ReadWriteType                 *string           `json:"ReadWriteType" cli:"required"`
+	IncludeManagementEvents       *bool             `json:"IncludeManagementEvents" cli:"required"`
 	DataResources                 []cliDataResource `json:"DataResources"`
 	ExcludeManagementEventSources []string          `json:"ExcludeManagementEventSources"`
 }
@@ -106,11 +113,11 @@ type cliDataResource struct {
 
 type cliAdvancedEventSelector struct {
 	Name           string             `json:"Name,omitempty"`
-	FieldSelectors []cliFieldSelector `json:"FieldSelectors"`
+	FieldSelectors []cliFieldSelector `json:"FieldSelectors" cli:"required"`
 }
 
 type cliFieldSelector struct {
-	Field         string   `json:"Field"`
+	Field         string   `json:"Field" cli:"required"`
 	Equals        []string `json:"Equals,omitempty"`
 	StartsWith    []string `json:"StartsWith,omitempty"`
 	EndsWith      []string `json:"EndsWith,omitempty"`
@@ -136,7 +143,8 @@ func (e errorsFile) empty() bool {
 }
 
 // Defaults the CloudTrail API documents for a basic event selector whose
-// members are absent.
+// members are absent. The reader never applies them to a file (both members
+// are required there); they only fill a value built without them.
 const (
 	defaultReadWriteType           = "All"
 	defaultIncludeManagementEvents = true
@@ -153,7 +161,7 @@ func trailFromCLI(c cliTrail) trailguard.Trail {
 		HomeRegion:                 c.HomeRegion,
 		IsMultiRegion:              c.IsMultiRegionTrail,
 		IsOrganizationTrail:        c.IsOrganizationTrail,
-		IncludeGlobalServiceEvents: c.IncludeGlobalServiceEvents,
+		IncludeGlobalServiceEvents: c.IncludeGlobalServiceEvents == nil || *c.IncludeGlobalServiceEvents,
 		LogFileValidationEnabled:   c.LogFileValidationEnabled,
 		HasCustomEventSelectors:    c.HasCustomEventSelectors,
 		HasInsightSelectors:        c.HasInsightSelectors,
@@ -178,7 +186,7 @@ func trailToCLI(t trailguard.Trail) cliTrail {
 		S3KeyPrefix:                t.S3KeyPrefix,
 		SnsTopicName:               t.SnsTopicName,
 		SnsTopicARN:                t.SnsTopicARN,
-		IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
+		IncludeGlobalServiceEvents: &t.IncludeGlobalServiceEvents,
 		IsMultiRegionTrail:         t.IsMultiRegion,
 		HomeRegion:                 t.HomeRegion,
 		TrailARN:                   t.ARN,

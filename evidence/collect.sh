@@ -38,6 +38,15 @@
 # cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus,
 # cloudtrail:GetEventSelectors.
 #
+# Each run first writes DIR/<account-id>/collect-run.json, a run id, and
+# removes the status and selectors files an earlier run left in trails/;
+# each trail's directory gets the same run id before its files are read.
+# trailguard does not trust a trail's files whose run id differs from the
+# account's (they are from another run), nor, in evidence collected by hand
+# without run ids, files written more than a minute before the
+# describe-trails.json they belong to. Copy the whole account directory,
+# collect-run.json files included.
+#
 # A command that fails does not stop the script. Its error message is saved
 # where its output would have gone, with .err instead of .json (for example
 # trails/us-east-1/org-trail/get-trail-status.err), and trailguard reports
@@ -98,20 +107,50 @@ if ! mkdir -p -- "$DIR"; then
 fi
 echo "collect: account $ACCOUNT into $DIR (region $REGION)" >&2
 
+# 2. The run marker, before anything is read. Evidence is what the CLI
+#    printed in this run: trailguard trusts a trail's files only when the
+#    trail's directory holds the same RunId as the account directory, so
+#    files an earlier run left behind can never answer for this one, even
+#    in a copy of the directory. The files of every trail from an earlier
+#    run are removed now; each trail gets the marker again just before its
+#    status and selectors are read.
+# bash 4.2 and later print the time themselves; older ones (macOS) ask date.
+START="$(TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T' -1 2>/dev/null)"
+case "$START" in
+[0-9][0-9][0-9][0-9]-*) ;;
+*) START="$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" ;;
+esac
+RUN="${START//[-:]/}-$$-$RANDOM$RANDOM"
+MARKER="{\"RunId\": \"$RUN\", \"StartTime\": \"$START\"}"
+mark() {
+	printf '%s\n' "$MARKER" >"$1/collect-run.json.tmp" && mv -f -- "$1/collect-run.json.tmp" "$1/collect-run.json"
+}
+if ! mark "$DIR"; then
+	echo "collect: cannot write the run marker in $DIR" >&2
+	exit 1
+fi
+rm -f -- "$DIR/trail-list.err"
+for OLD in "$DIR"/trails/*/*/; do
+	[ -d "$OLD" ] || continue
+	rm -f -- "$OLD"collect-run.json "$OLD"get-trail-status.json "$OLD"get-trail-status.err \
+		"$OLD"get-event-selectors.json "$OLD"get-event-selectors.err
+done
+
 save "$DIR/caller-identity.json" sts get-caller-identity --region "$REGION"
 
-# 2. Every region, enabled or not, with its opt-in status: the regions a
+# 3. Every region, enabled or not, with its opt-in status: the regions a
 #    trail has to cover.
 save "$DIR/regions.json" ec2 describe-regions --all-regions --region "$REGION"
 
-# 3. Every trail the account sees. Shadow trails (the copies of a
+# 4. Every trail the account sees. Shadow trails (the copies of a
 #    multi-region trail listed in every region) are included, so that one
 #    region's answer shows the trails of all regions.
 if save "$DIR/describe-trails.json" cloudtrail describe-trails --include-shadow-trails --region "$REGION"; then
 	# The same list as lines of "ARN <tab> home region <tab> name".
 	LIST="$DIR/.trail-list.tmp"
 	if aws cloudtrail describe-trails --include-shadow-trails --region "$REGION" \
-		--query 'trailList[].[TrailARN,HomeRegion,Name]' --output text >"$LIST" </dev/null; then
+		--query 'trailList[].[TrailARN,HomeRegion,Name]' --output text >"$LIST" 2>"$DIR/trail-list.err" </dev/null; then
+		rm -f -- "$DIR/trail-list.err"
 		SEEN=" "
 		while IFS=$'\t' read -r ARN HOME_REGION NAME; do
 			ARN="${ARN%$'\r'}"
@@ -147,18 +186,19 @@ if save "$DIR/describe-trails.json" cloudtrail describe-trails --include-shadow-
 				;;
 			esac
 			TDIR="$DIR/trails/$HOME_REGION/$TRAIL"
-			if ! mkdir -p -- "$TDIR"; then
+			if ! mkdir -p -- "$TDIR" || ! mark "$TDIR"; then
 				echo "collect: cannot create $TDIR" >&2
 				continue
 			fi
-			# 4. Status and selectors, from the home region and by full
+			# 5. Status and selectors, from the home region and by full
 			#    ARN: a member account asking by name for an organization
 			#    trail gets TrailNotFoundException.
 			save "$TDIR/get-trail-status.json" cloudtrail get-trail-status --name "$ARN" --region "$HOME_REGION"
 			save "$TDIR/get-event-selectors.json" cloudtrail get-event-selectors --trail-name "$ARN" --region "$HOME_REGION"
 		done <"$LIST"
 	else
-		echo "collect: could not list the trails again to read their status; the trails will show as not readable" >&2
+		[ -s "$DIR/trail-list.err" ] || echo "exit status of aws cloudtrail describe-trails --query: non-zero" >"$DIR/trail-list.err"
+		echo "collect: could not list the trails again to read their status; the trails will show as not readable (see $DIR/trail-list.err)" >&2
 	fi
 	rm -f -- "$LIST"
 fi

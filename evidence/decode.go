@@ -9,14 +9,15 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"syscall"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // maxFileSize bounds what is read of one evidence file. The largest real
 // one, describe-trails.json of an account with every trail it may have, is
-// a few hundred kilobytes.
-const maxFileSize = 32 << 20
+// a few hundred kilobytes. A variable so that tests can breach it cheaply.
+var maxFileSize = 32 << 20
 
 // FileError is an evidence file that could not be read or understood. Line
 // and Column (both from 1) locate a JSON syntax or type error; they are 0
@@ -38,9 +39,24 @@ func (e *FileError) Error() string {
 func (e *FileError) Unwrap() error { return e.Err }
 
 // readFile reads an evidence file. A file that does not exist is reported
-// as (nil, false, nil).
+// as (nil, false, nil). Only regular files are read: a FIFO would block the
+// scan and a device (a link to /dev/zero) never ends, so anything else is
+// an error naming the file, and the rest of the directory is still read.
+// What is read is capped at maxFileSize.
 func readFile(path string) ([]byte, bool, error) {
-	f, err := os.Open(path)
+	info, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, &FileError{Path: path, Err: unwrapPathErr(err)}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, true, &FileError{Path: path, Err: fmt.Errorf("not a regular file (%s): skipped", info.Mode().Type())}
+	}
+	// O_NONBLOCK: should the file be swapped for a FIFO after the check,
+	// opening it does not wait for a writer; the check below then refuses it.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -48,12 +64,15 @@ func readFile(path string) ([]byte, bool, error) {
 		return nil, false, &FileError{Path: path, Err: unwrapPathErr(err)}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, true, &FileError{Path: path, Err: errors.New("not a regular file: skipped")}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
 	if err != nil {
 		return nil, true, &FileError{Path: path, Err: unwrapPathErr(err)}
 	}
 	if len(data) > maxFileSize {
-		return nil, true, &FileError{Path: path, Err: fmt.Errorf("larger than %d MiB: not AWS CLI output", maxFileSize>>20)}
+		return nil, true, &FileError{Path: path, Err: fmt.Errorf("larger than %d bytes: not AWS CLI output", maxFileSize)}
 	}
 	return data, true, nil
 }
@@ -74,6 +93,12 @@ func unwrapPathErr(err error) error {
 // order mark are accepted: both are what an auditor's shell may produce.
 func decodeJSON(path string, data []byte, v any) error {
 	data = toUTF8(data)
+	var exact *exactError
+	if err := checkExact(data, reflect.TypeOf(v)); errors.As(err, &exact) {
+		fe := &FileError{Path: path, Err: err}
+		fe.Line, fe.Column = position(data, exact.offset)
+		return fe
+	}
 	err := json.Unmarshal(data, v)
 	if err == nil {
 		return nil

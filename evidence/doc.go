@@ -15,6 +15,8 @@
 //	DIR/<account-id>/trails/<home-region>/<trail-name>/get-trail-status.json     aws cloudtrail get-trail-status --name <TrailARN>
 //	DIR/<account-id>/trails/<home-region>/<trail-name>/get-event-selectors.json  aws cloudtrail get-event-selectors --trail-name <TrailARN>
 //	DIR/<account-id>/errors.json            why some of the above could not be read (see below)
+//	DIR/<account-id>/collect-run.json       the run marker: which collection wrote the files (see below)
+//	DIR/<account-id>/trails/<home-region>/<trail-name>/collect-run.json  the same marker, per trail
 //
 // Every .json file other than errors.json is exactly what the AWS CLI
 // prints for the command, version 1 or 2: timestamps may be ISO 8601
@@ -64,4 +66,45 @@
 //
 // Malformed JSON is reported with the file, line and column, on the account
 // or trail it belongs to; the rest of the directory is still read.
+//
+// # Evidence is exact
+//
+// A file is read as the AWS CLI prints it, not as a lenient parser would
+// take it: keys are matched case-sensitively and a key may not appear twice
+// in one object (encoding/json alone would read {"IsLogging": false,
+// "isLogging": true} as logging); a member the CLI always prints and on
+// which the verdict depends (trailList; IsLogging; each basic selector's
+// ReadWriteType and IncludeManagementEvents; each advanced selector's
+// FieldSelectors and each field selector's Field; Regions) must be present
+// and not null. A trail member that is absent takes the value that cannot
+// make the trail count (not multi-region, not an organization trail), and
+// IncludeGlobalServiceEvents its API default. A file that breaks these
+// rules is an error naming the file, the line and the member: the fact it
+// holds is not readable, never a default. Every file is capped in size and
+// nesting depth, and only regular files are read (a FIFO or a link to a
+// device is an error for that file; the rest is still read).
+//
+// # Facts belong to one trail
+//
+// A trail that describe-trails.json lists without a valid TrailARN gets no
+// facts: nothing ties a file, or another listing, to it. Facts read in one
+// account answer for another only under the same ARN, and only for trails
+// that count there (see trailguard.ShareTrailFacts).
+//
+// # Evidence is of this collection
+//
+// A status or selectors file from an earlier collection must not answer
+// for this one. The collect script (and Write) writes collect-run.json,
+// {"RunId": "...", "StartTime": "..."}, into the account directory before
+// anything else, removes the trail files an earlier run left, and writes
+// the same marker into each trail's directory just before reading that
+// trail; when it cannot list the trails it says why in trail-list.err. The
+// reader trusts a trail's files only when its directory's RunId is the
+// account's. Without any marker (evidence collected by hand) a trail file
+// written more than a minute before describe-trails.json is from an earlier
+// collection. A file that is not trusted is not read: the fact is not
+// readable, with the reason, and can make a verdict UNKNOWN but never PASS.
+// Lost evidence (a file missing without a recorded refusal, damaged, or
+// stale) is also never filled from another account's read, since it might
+// have said otherwise; a refusal recorded in a .err file or errors.json is.
 package evidence

@@ -192,3 +192,21 @@ func FuzzReadTimestamp(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadRunMarker(f *testing.F) {
+	addSeeds(f, fileRunMarker, `{"RunId": "20261201T000000Z-1-2", "StartTime": "2026-12-01T00:00:00Z"}`, `{"RunId": ""}`, `{"runid": "x"}`,
+		`{"RunId": "a", "RunId": "b"}`, `{"RunId": null}`, `{"RunId": 1}`)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseRunMarker("collect-run.json", data)
+		if err != nil {
+			return
+		}
+		if m.RunID == "" {
+			t.Fatal("accepted a marker without RunId")
+		}
+		again, err := parseRunMarker("again", reprint(t, m))
+		if err != nil || again != m {
+			t.Fatalf("rewrite changed the marker: %+v %v", again, err)
+		}
+	})
+}

@@ -177,11 +177,14 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 	switch {
 	case err != nil:
 		note(err)
+		acct.ListingLost = true
 	case found:
 		acct.Trails, err = parseDescribeTrails(trailsPath, data)
 		note(err)
+		acct.ListingLost = err != nil
 	case trailsReason == "":
 		problems = append(problems, fileDescribeTrails+" not found: "+trailsPath)
+		acct.ListingLost = true
 	}
 	if trailsReason != "" {
 		// The reason the collection recorded comes first: it is the cause,
@@ -217,10 +220,11 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 			shared[rel]++
 		}
 	}
+	coll := readCollection(adir)
 	for i := range acct.Trails {
 		t := &acct.Trails[i]
 		rel, _ := trailDir(*t)
-		readTrailFacts(adir, t, recorded.Trails[t.ARN], shared[rel] > 1)
+		readTrailFacts(adir, t, recorded.Trails[t.ARN], shared[rel] > 1, coll)
 	}
 	acct.Error = joinReasons(problems...)
 	return acct
@@ -278,9 +282,20 @@ func readRegions(adir, recorded string) ([]trailguard.Region, string) {
 // trails/<home-region>/<trail-name>, or says why they are not readable.
 // When shared, other listed trails use the same directory, and its files
 // count for this trail only if get-event-selectors.json names its ARN.
-func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, shared bool) {
+//
+// Facts belong to exactly one trail: a trail listed without a real ARN
+// (the CLI always prints TrailARN) gets none, since nothing ties any file
+// to it. And evidence is what the CLI printed in this collection: a file
+// left from an earlier one is not read (see collection).
+func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, shared bool, coll collection) {
 	statusReason := recorded.GetTrailStatus
 	selectorsReason := recorded.GetEventSelectors
+	if !trailguard.ValidTrailARN(t.ARN) {
+		why := fmt.Sprintf("%s lists trail %q without a valid TrailARN (%q): no fact can be tied to it", filepath.Join(adir, fileDescribeTrails), t.Name, t.ARN)
+		t.StatusError = orReason(statusReason, why)
+		t.SelectorsError = orReason(selectorsReason, why)
+		return
+	}
 	rel, err := trailDir(*t)
 	if err != nil {
 		t.StatusError = orReason(statusReason, err.Error())
@@ -294,6 +309,15 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 	if selectorsReason == "" {
 		selectorsReason = readErrFile(filepath.Join(tdir, errFile(fileEventSelectors)), commandOf[fileEventSelectors])
 	}
+	statusReason = orReason(statusReason, coll.listErr)
+	selectorsReason = orReason(selectorsReason, coll.listErr)
+	stale := coll.trailRun(tdir)
+	untrusted := func(path string) string {
+		if stale != "" {
+			return stale
+		}
+		return coll.fileAge(path)
+	}
 
 	// Problems with a file that is there come before recorded reasons: the
 	// file is what was given as evidence.
@@ -301,16 +325,20 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 	data, found, err := readFile(statusPath)
 	switch {
 	case err != nil:
-		t.StatusError = err.Error()
+		t.StatusError, t.StatusLost = err.Error(), true
+	case found && untrusted(statusPath) != "":
+		t.StatusError, t.StatusLost = untrusted(statusPath), true
 	case found:
+		t.StatusSource = statusPath
 		t.Status, err = parseTrailStatus(statusPath, data)
 		if err != nil {
-			t.StatusError = err.Error()
+			t.StatusError, t.StatusLost = err.Error(), true
 		} else {
 			t.StatusError = statusReason
 		}
 	default:
 		t.StatusError = orReason(statusReason, fileTrailStatus+" not found in "+tdir)
+		t.StatusLost = statusReason == ""
 	}
 
 	var selARN string
@@ -318,16 +346,20 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 	data, found, err = readFile(selPath)
 	switch {
 	case err != nil:
-		t.SelectorsError = err.Error()
+		t.SelectorsError, t.SelectorsLost = err.Error(), true
+	case found && untrusted(selPath) != "":
+		t.SelectorsError, t.SelectorsLost = untrusted(selPath), true
 	case found:
+		t.SelectorsSource = selPath
 		selARN, t.Selectors, err = parseEventSelectors(selPath, data)
 		if err != nil {
-			t.SelectorsError = err.Error()
+			t.SelectorsError, t.SelectorsLost = err.Error(), true
 		} else {
 			t.SelectorsError = selectorsReason
 		}
 	default:
 		t.SelectorsError = orReason(selectorsReason, fileEventSelectors+" not found in "+tdir)
+		t.SelectorsLost = selectorsReason == ""
 	}
 
 	// Whose facts are these? get-event-selectors.json names its trail;
@@ -343,10 +375,10 @@ func readTrailFacts(adir string, t *trailguard.Trail, recorded trailError, share
 		// Facts read are dropped; a fact already not readable keeps its
 		// own reason.
 		if t.Status != nil {
-			t.Status, t.StatusError = nil, orReason(statusReason, foreign)
+			t.Status, t.StatusError, t.StatusLost = nil, orReason(statusReason, foreign), true
 		}
 		if t.Selectors != nil {
-			t.Selectors, t.SelectorsError = nil, orReason(selectorsReason, foreign)
+			t.Selectors, t.SelectorsError, t.SelectorsLost = nil, orReason(selectorsReason, foreign), true
 		}
 	}
 }

@@ -364,7 +364,7 @@ func account(files map[string]string) map[string]string {
 
 const (
 	ownARN   = "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"
-	oneTrail = `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true}]}`
+	oneTrail = `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`
 	logging  = `{"IsLogging": true}`
 	allMgmt  = `{"TrailARN":"` + ownARN + `","EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true}]}`
 )
@@ -423,10 +423,10 @@ func TestRead_situations(t *testing.T) {
 		{
 			name: "shadow_trails_folded_by_arn",
 			files: account(map[string]string{"describe-trails.json": `{"trailList":[
-				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true},
-				{"Name":"other","TrailARN":"arn:aws:cloudtrail:eu-west-1:123456789012:trail/other","HomeRegion":"eu-west-1"},
-				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true},
-				{"Name":"` + ownARN + `","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true}]}`}),
+				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false},
+				{"Name":"other","TrailARN":"arn:aws:cloudtrail:eu-west-1:123456789012:trail/other","HomeRegion":"eu-west-1","IsMultiRegionTrail":false,"IncludeGlobalServiceEvents":false,"IsOrganizationTrail":false},
+				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false},
+				{"Name":"` + ownARN + `","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`}),
 			check: func(t *testing.T, a trailguard.Account) {
 				if len(a.Trails) != 2 || a.Trails[0].ARN != ownARN || a.Trails[1].Name != "other" {
 					t.Errorf("got %s", asJSON(t, a.Trails))
@@ -434,19 +434,33 @@ func TestRead_situations(t *testing.T) {
 			},
 		},
 		{
-			name: "selector_defaults_when_members_are_absent",
+			// The CLI always prints both members of a basic selector, and
+			// they decide the verdict: {} is not "All and true".
+			name: "basic_selector_without_deciding_members_is_not_readable",
 			files: account(map[string]string{"describe-trails.json": oneTrail, "trails/us-east-1/main/get-trail-status.json": logging,
-				"trails/us-east-1/main/get-event-selectors.json": `{"EventSelectors":[{}, {"ReadWriteType":null,"IncludeManagementEvents":false}]}`}),
+				"trails/us-east-1/main/get-event-selectors.json": `{"TrailARN":"` + ownARN + `","EventSelectors":[{}]}`}),
 			check: func(t *testing.T, a trailguard.Account) {
-				want := []trailguard.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true}, {ReadWriteType: "All"}}
-				if got := a.Trails[0].Selectors; got == nil || asJSON(t, got.Basic) != asJSON(t, want) {
-					t.Errorf("got %s", asJSON(t, got))
+				tr := a.Trails[0]
+				if tr.Selectors != nil || !strings.Contains(tr.SelectorsError, "get-event-selectors.json: line 1") ||
+					!strings.Contains(tr.SelectorsError, "EventSelectors[0].IncludeManagementEvents, EventSelectors[0].ReadWriteType missing or null") {
+					t.Errorf("got %s", asJSON(t, tr))
+				}
+			},
+		},
+		{
+			name: "basic_selector_member_null_is_not_readable",
+			files: account(map[string]string{"describe-trails.json": oneTrail, "trails/us-east-1/main/get-trail-status.json": logging,
+				"trails/us-east-1/main/get-event-selectors.json": `{"TrailARN":"` + ownARN + `","EventSelectors":[{"ReadWriteType":null,"IncludeManagementEvents":true}]}`}),
+			check: func(t *testing.T, a trailguard.Account) {
+				tr := a.Trails[0]
+				if tr.Selectors != nil || !strings.Contains(tr.SelectorsError, "EventSelectors[0].ReadWriteType missing or null") {
+					t.Errorf("got %s", asJSON(t, tr))
 				}
 			},
 		},
 		{
 			name: "home_region_from_arn_when_absent",
-			files: account(map[string]string{"describe-trails.json": `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","IsMultiRegionTrail":true}]}`,
+			files: account(map[string]string{"describe-trails.json": `{"trailList":[{"Name":"main","TrailARN":"` + ownARN + `","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
 				"trails/us-east-1/main/get-trail-status.json": logging, "trails/us-east-1/main/get-event-selectors.json": allMgmt}),
 			check: func(t *testing.T, a trailguard.Account) {
 				tr := a.Trails[0]
@@ -457,7 +471,7 @@ func TestRead_situations(t *testing.T) {
 		},
 		{
 			name: "organization_trail_listed_under_its_arn_uses_the_name_in_the_arn",
-			files: account(map[string]string{"describe-trails.json": `{"trailList":[{"Name":"` + orgTrailARN + `","TrailARN":"` + orgTrailARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IsOrganizationTrail":true}]}`,
+			files: account(map[string]string{"describe-trails.json": `{"trailList":[{"Name":"` + orgTrailARN + `","TrailARN":"` + orgTrailARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":true}]}`,
 				"trails/us-east-1/org-trail/get-trail-status.json":    logging,
 				"trails/us-east-1/org-trail/get-event-selectors.json": `{"TrailARN":"` + orgTrailARN + `","EventSelectors":[]}`}),
 			check: func(t *testing.T, a trailguard.Account) {
@@ -513,8 +527,8 @@ func TestRead_situations(t *testing.T) {
 		{
 			name: "organization_and_own_trail_of_the_same_name_share_a_directory",
 			files: account(map[string]string{"describe-trails.json": `{"trailList":[
-				{"Name":"main","TrailARN":"arn:aws:cloudtrail:us-east-1:222222222222:trail/main","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IsOrganizationTrail":true},
-				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true}]}`,
+				{"Name":"main","TrailARN":"arn:aws:cloudtrail:us-east-1:222222222222:trail/main","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":true},
+				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
 				"trails/us-east-1/main/get-trail-status.json": logging, "trails/us-east-1/main/get-event-selectors.json": allMgmt}),
 			check: func(t *testing.T, a trailguard.Account) {
 				org, own := a.Trails[0], a.Trails[1]
@@ -529,8 +543,8 @@ func TestRead_situations(t *testing.T) {
 		{
 			name: "shared_directory_without_selectors_file_is_nobodys",
 			files: account(map[string]string{"describe-trails.json": `{"trailList":[
-				{"Name":"main","TrailARN":"arn:aws:cloudtrail:us-east-1:222222222222:trail/main","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IsOrganizationTrail":true},
-				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true}]}`,
+				{"Name":"main","TrailARN":"arn:aws:cloudtrail:us-east-1:222222222222:trail/main","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":true},
+				{"Name":"main","TrailARN":"` + ownARN + `","HomeRegion":"us-east-1","IsMultiRegionTrail":true,"IncludeGlobalServiceEvents":true,"IsOrganizationTrail":false}]}`,
 				"trails/us-east-1/main/get-trail-status.json": logging}),
 			check: func(t *testing.T, a trailguard.Account) {
 				for _, tr := range a.Trails {
@@ -555,10 +569,10 @@ func TestRead_situations(t *testing.T) {
 			files: account(map[string]string{"describe-trails.json": `{"Trail": {"Name": "main"}}`,
 				"regions.json": `{"AvailabilityZones": []}`}),
 			check: func(t *testing.T, a trailguard.Account) {
-				if !strings.Contains(a.Error, "no trailList: not the output of aws cloudtrail describe-trails") {
+				if !strings.Contains(a.Error, "trailList missing or null") {
 					t.Errorf("error %q", a.Error)
 				}
-				if a.Regions != nil || !strings.Contains(a.RegionsError, "no Regions") {
+				if a.Regions != nil || !strings.Contains(a.RegionsError, "Regions missing or null") {
 					t.Errorf("regions %s", asJSON(t, a))
 				}
 			},
@@ -569,7 +583,7 @@ func TestRead_situations(t *testing.T) {
 				"trails/us-east-1/main/get-event-selectors.json": `{"TrailARN":"` + ownARN + `"}`}),
 			check: func(t *testing.T, a trailguard.Account) {
 				tr := a.Trails[0]
-				if tr.Status != nil || !strings.Contains(tr.StatusError, "no IsLogging") || tr.Selectors != nil || !strings.Contains(tr.SelectorsError, "no EventSelectors or AdvancedEventSelectors") {
+				if tr.Status != nil || !strings.Contains(tr.StatusError, "IsLogging missing or null") || tr.Selectors != nil || !strings.Contains(tr.SelectorsError, "no EventSelectors or AdvancedEventSelectors") {
 					t.Errorf("got %s", asJSON(t, tr))
 				}
 			},
@@ -650,7 +664,7 @@ func TestRead_path_traversal_names_are_not_followed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			trails, _ := json.Marshal(map[string]any{"trailList": []map[string]any{{
-				"Name": tt.trail, "TrailARN": tt.arn, "HomeRegion": tt.region, "IsMultiRegionTrail": true,
+				"Name": tt.trail, "TrailARN": tt.arn, "HomeRegion": tt.region, "IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": true, "IsOrganizationTrail": false,
 			}}})
 			dir := writeTree(t, map[string]string{
 				"123456789012/describe-trails.json":                     string(trails),

@@ -2,11 +2,14 @@ package evidence
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/trailguard/trailguard"
 )
@@ -60,6 +63,10 @@ func writeAccount(adir string, a trailguard.Account) error {
 	// Members the domain does not keep (the caller's UserId, a region's
 	// Endpoint, the account's e-mail) are left out rather than invented.
 	w := fileWriter{}
+	// The run marker first, as the collect script does: every trail
+	// directory written below carries the same one (see collection).
+	run := newRunMarker()
+	w.json(filepath.Join(adir, fileRunMarker), run)
 	w.json(filepath.Join(adir, fileCallerIdentity), callerIdentity{Account: a.ID, Arn: a.CallerARN})
 	if a.Name != "" {
 		var v describeAccount
@@ -103,6 +110,7 @@ func writeAccount(adir string, a trailguard.Account) error {
 				// nobody's.
 				te = notSaved(t, te, fmt.Sprintf("%s is shared by trails of the same name and home region, and without %s the status cannot be told apart", rel, fileEventSelectors))
 			default:
+				w.json(filepath.Join(adir, rel, fileRunMarker), run)
 				if t.Status != nil {
 					w.json(filepath.Join(adir, rel, fileTrailStatus), statusToCLI(t.Status))
 				}
@@ -182,7 +190,7 @@ func removeWritten(adir string) error {
 			errs = append(errs, err)
 		}
 	}
-	for _, name := range []string{fileCallerIdentity, fileDescribeAccount, fileRegions, errFile(fileRegions),
+	for _, name := range []string{fileRunMarker, fileTrailListErr, fileCallerIdentity, fileDescribeAccount, fileRegions, errFile(fileRegions),
 		fileDescribeTrails, errFile(fileDescribeTrails), fileErrors} {
 		remove(filepath.Join(adir, name))
 	}
@@ -199,7 +207,7 @@ func removeWritten(adir string) error {
 				continue
 			}
 			tdir := filepath.Join(rdir, n.Name())
-			for _, f := range []string{fileTrailStatus, errFile(fileTrailStatus), fileEventSelectors, errFile(fileEventSelectors)} {
+			for _, f := range []string{fileRunMarker, fileTrailStatus, errFile(fileTrailStatus), fileEventSelectors, errFile(fileEventSelectors)} {
 				remove(filepath.Join(tdir, f))
 			}
 			os.Remove(tdir) // only if now empty
@@ -208,6 +216,18 @@ func removeWritten(adir string) error {
 	}
 	os.Remove(trails)
 	return errors.Join(errs...)
+}
+
+// newRunMarker names one collection: the time it started and random bits,
+// so that two collections never share a RunId.
+func newRunMarker() runMarker {
+	now := time.Now().UTC()
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// Without randomness the time alone still tells collections apart.
+		return runMarker{RunID: now.Format("20060102T150405.000000000Z"), StartTime: now.Format(time.RFC3339)}
+	}
+	return runMarker{RunID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]), StartTime: now.Format(time.RFC3339)}
 }
 
 // fileWriter writes JSON files and keeps the first error.

@@ -222,7 +222,9 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 			Undo: fmt.Sprintf("aws cloudtrail update-trail --name %s --no-is-multi-region-trail --region %s", sh(t.ARN), sh(home)),
 		})
 		multi := *t
-		multi.IsMultiRegion = true
+		// The update turns on global service events too: AWS rejects a
+		// multi-region trail without them.
+		multi.IsMultiRegion, multi.IncludeGlobalServiceEvents = true, true
 		steps, err := repair(multi, o)
 		if err != nil {
 			return Plan{Account: acct.ID, Steps: []Step{}, Notes: []string{err.Error() + "; nothing is planned"}}
@@ -618,7 +620,8 @@ func isManagement(a trailguard.AdvancedEventSelector) bool {
 // itself with a trail that only these selectors could fail.
 func records(s trailguard.EventSelectors, strict bool) bool {
 	t := trailguard.Trail{Name: "probe", ARN: "arn:aws:cloudtrail:us-east-1:000000000000:trail/probe", HomeRegion: "us-east-1", IsMultiRegion: true,
-		IncludeGlobalServiceEvents: true, Status: &trailguard.TrailStatus{IsLogging: true}, Selectors: &s}
+		IncludeGlobalServiceEvents: true, // AWS rejects a multi-region trail without them
+		Status:                     &trailguard.TrailStatus{IsLogging: true}, Selectors: &s}
 	return trailguard.Evaluate(trailguard.Account{ID: "000000000000", Trails: []trailguard.Trail{t}, Regions: []trailguard.Region{}}, trailguard.Options{Strict: strict}).Status == trailguard.StatusPass
 }
 

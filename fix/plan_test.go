@@ -103,7 +103,7 @@ func TestMake_prefers_fixing_what_exists(t *testing.T) {
 	acct := "123456789012"
 	trail := func(name string, multi, logging bool) trailguard.Trail {
 		return trailguard.Trail{Name: name, ARN: "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/" + name, HomeRegion: "us-east-1", IsMultiRegion: multi,
-			S3BucketName: "b", Status: &trailguard.TrailStatus{IsLogging: logging}, Selectors: trailguard.DefaultSelectors()}
+			IncludeGlobalServiceEvents: true, S3BucketName: "b", Status: &trailguard.TrailStatus{IsLogging: logging}, Selectors: trailguard.DefaultSelectors()}
 	}
 	plan := func(ts ...trailguard.Trail) Plan {
 		a := trailguard.Account{ID: acct, Trails: ts}

@@ -22,7 +22,7 @@ func mixedReport(t *testing.T) *Report {
 	t.Helper()
 	regions := []trailguard.Region{{Name: "us-east-1", OptInStatus: "opt-in-not-required"}, {Name: "eu-west-1", OptInStatus: "opt-in-not-required"}, {Name: "me-south-1", OptInStatus: "not-opted-in"}}
 	trail := func(acct string, logging bool) trailguard.Trail {
-		return trailguard.Trail{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/main", HomeRegion: "us-east-1", IsMultiRegion: true,
+		return trailguard.Trail{Name: "main", ARN: "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/main", HomeRegion: "us-east-1", IsMultiRegion: true, IncludeGlobalServiceEvents: true,
 			Status:    &trailguard.TrailStatus{IsLogging: logging},
 			Selectors: &trailguard.EventSelectors{Basic: []trailguard.EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}}}
 	}

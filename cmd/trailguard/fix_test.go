@@ -234,7 +234,7 @@ func TestFix_plan_cli_commands_with_the_real_aws_cli(t *testing.T) {
 	}{
 		{"no_trail", nil, nil, false},
 		{"read_only_selectors", []awsemu.TrailSpec{{Name: "reads-only", HomeRegion: "us-west-2", S3BucketName: "existing-logs", IsMultiRegion: true,
-			Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}, nil, false},
+			IncludeGlobalServiceEvents: true, Logging: false, EventSelectorsJSON: `{"EventSelectors":[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true,"DataResources":[{"Type":"AWS::S3::Object","Values":["arn:aws:s3:::payroll/"]}]}]}`}}, nil, false},
 		{"create_kms_key", nil, []string{"--create-kms-key", "--expire-days", "400"}, false},
 		{"existing_bucket_and_key", nil, []string{"--bucket", trustBucket, "--kms-key", "KEY"}, true},
 	} {
