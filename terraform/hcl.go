@@ -136,13 +136,13 @@ type config struct {
 
 // reader reads one root module and the local modules it calls.
 type reader struct {
-	parser    *hclparse.Parser
-	opts      Options
-	mod       Module
-	configs   map[string]*config
-	lines     map[string][]string
-	expanded  int
-	overflow  bool
+	parser   *hclparse.Parser
+	opts     Options
+	mod      Module
+	configs  map[string]*config
+	lines    map[string][]string
+	expanded int
+	overflow bool
 }
 
 // Read reads the Terraform root module in dir (its *.tf and *.tf.json
@@ -836,19 +836,17 @@ func (r *reader) instances(d *decl, ctx *hcl.EvalContext, why map[string]string,
 		switch {
 		case v.IsNull():
 			return unknown(where + ": Terraform rejects a null for_each")
+		case ty.IsSetType() && !v.IsWhollyKnown():
+			return unknown(where + ": " + r.explain(forEach.Expr, why))
+		case (ty.IsSetType() || ty.IsMapType() || ty.IsObjectType()) && v.LengthInt() == 0:
+			return []instance{{ctx: eachCtx(cty.UnknownVal(cty.String), cty.DynamicVal), absent: where + " is empty"}}
 		case ty.IsSetType():
-			if !v.IsWhollyKnown() {
-				return unknown(where + ": " + r.explain(forEach.Expr, why))
-			}
 			if !ty.ElementType().Equals(cty.String) {
 				return unknown(where + ": Terraform rejects it: for_each takes a map or a set of strings")
 			}
 		case ty.IsMapType() || ty.IsObjectType():
 		default:
 			return unknown(where + ": Terraform rejects it: for_each takes a map or a set of strings, not " + ty.FriendlyName())
-		}
-		if v.LengthInt() == 0 {
-			return []instance{{ctx: eachCtx(cty.UnknownVal(cty.String), cty.DynamicVal), absent: where + " is empty"}}
 		}
 		if !budget(min(v.LengthInt(), maxInstances+1)) {
 			return nil
