@@ -47,7 +47,7 @@ func readFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w (%s)", name, errNotRegular, info.Mode().Type())
 	}
 	if info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d this reader accepts", name, info.Size(), MaxFileSize)
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes this reader accepts", name, info.Size(), MaxFileSize)
 	}
 	f, err := os.Open(name)
 	if err != nil {

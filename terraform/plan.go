@@ -51,7 +51,7 @@ func ReadPlanFile(file string) ([]trailguard.IaCTrail, error) {
 // trail whose change is deferred may or may not exist.
 func ReadPlan(file string, b []byte) ([]trailguard.IaCTrail, error) {
 	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d this reader accepts", file, len(b), MaxFileSize)
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes this reader accepts", file, len(b), MaxFileSize)
 	}
 	if err := checkJSON(file, b, false); err != nil {
 		return nil, err

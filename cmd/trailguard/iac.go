@@ -27,6 +27,7 @@ type iacFlags struct {
 	vars      []string
 	varFiles  []string
 	cfnParams []string
+	workspace string
 }
 
 func newIaCCmd() *cobra.Command {
@@ -66,6 +67,7 @@ Exit codes: 0 all PASS or MUTED, 1 a FAIL, 2 UNKNOWN, ERROR or a usage error.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.vars, "var", nil, "Terraform input variable `NAME=VALUE` for root modules (repeatable)")
 	fl.StringArrayVar(&f.varFiles, "var-file", nil, "Terraform variable definitions `FILE` for root modules (repeatable)")
+	fl.StringVar(&f.workspace, "workspace", "", "Terraform workspace `NAME` for terraform.workspace (unknown without it)")
 	fl.StringArrayVar(&f.cfnParams, "cfn-param", nil, "CloudFormation parameter `KEY=VALUE`, over the template's default (repeatable)")
 	return cmd
 }
@@ -74,7 +76,7 @@ func runIaC(stdout, stderr io.Writer, paths []string, f iacFlags) error {
 	if err := f.out.validate(); err != nil {
 		return err
 	}
-	tfOpts := terraform.Options{Vars: map[string]string{}, VarFiles: f.varFiles}
+	tfOpts := terraform.Options{Vars: map[string]string{}, VarFiles: f.varFiles, Workspace: f.workspace}
 	for _, v := range f.vars {
 		k, val, ok := strings.Cut(v, "=")
 		if !ok || k == "" {

@@ -1,0 +1,122 @@
+package terraform
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestRead_limits: hostile files (generated here, far beyond any real
+// configuration) are an error naming the file, and the other files of the
+// module are still read. Before the limits these inputs ended the process
+// (stack overflow) or exhausted memory.
+func TestRead_limits(t *testing.T) {
+	deep := func(open, close string, n int) string { return strings.Repeat(open, n) + strings.Repeat(close, n) }
+	cases := []struct {
+		name, file, content string
+		err                 string
+	}{
+		{"brackets_100k_deep", "deep.tf", "x = " + deep("[", "]", 100000) + "\n", "deep.tf:1: nests deeper than"},
+		{"objects_100k_deep", "deep.tf", "x = " + deep("{a=", "}", 100000) + "\n", "nests deeper than"},
+		{"parentheses_100k_deep", "deep.tf", "x = " + deep("(", ")", 100000) + "\n", "nests deeper than"},
+		{"unary_not_100k", "deep.tf", "x = " + strings.Repeat("!", 100000) + "true\n", "nests deeper than"},
+		{"unary_minus_100k", "deep.tf", "x = " + strings.Repeat("- ", 100000) + "1\n", "nests deeper than"},
+		{"conditional_chain_100k", "deep.tf", "x = " + strings.Repeat("true ? 1 : ", 100000) + "0\n", "nests deeper than"},
+		{"template_interpolations_100k_deep", "deep.tf", "x = " + deep(`"${`, `}"`, 100000) + "\n", "nests deeper than"},
+		{"heredoc_interpolations_deep", "deep.tf", "x = <<EOT\n" + deep("${[", "]}", 100000) + "\nEOT\n", "nests deeper than"},
+		{"brackets_after_a_comment_that_never_ends", "deep.tf", "/* \nx = " + deep("[", "]", 100000) + "\n", "nests deeper than"},
+		{"json_100k_deep", "deep.tf.json", `{"locals": {"x": ` + deep("[", "]", 100000) + `}}`, "deep.tf.json:1: nests deeper than"},
+		{"json_string_template_100k_deep", "deep.tf.json", `{"locals": {"x": "` + deep("${[", "]}", 100000) + `"}}`, "a string nests deeper than"},
+		{"too_big", "big.tf", "# " + strings.Repeat("x", MaxFileSize) + "\n", "more than the 4194304 bytes"},
+		{"too_many_tokens", "many.tf", "x = [" + strings.Repeat("1,", MaxTokens) + "]\n", "tokens"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeModule(t, map[string]string{tc.file: tc.content, "good.tf": passingTrail})
+			m := Read(dir, Options{})
+			if len(m.Errs) != 1 || !strings.Contains(m.Errs[0].Error(), tc.err) || !strings.Contains(m.Errs[0].Error(), tc.file) {
+				t.Errorf("errors %.300v, want one naming %s with %q", m.Errs, tc.file, tc.err)
+			}
+			if len(m.Trails) != 1 || m.Trails[0].Resource != "aws_cloudtrail.t" {
+				t.Errorf("the good file must still be read: %+v", m.Trails)
+			}
+		})
+	}
+}
+
+// TestRead_within_limits: what real configurations hold passes the
+// checks: brackets inside strings, comments and heredocs, a JSON policy
+// in a heredoc, escapes.
+func TestRead_within_limits(t *testing.T) {
+	cases := []struct{ name, content string }{
+		{"brackets_in_strings_and_comments", `# ]]]]] ((((( {{{{{
+/* ]]]]] */
+locals {
+  a = "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+  b = "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+  c = "\" ${"}"} $${literal} %%{literal} \\"
+}
+` + passingTrail},
+		{"policy_heredoc", `locals {
+  policy = <<-EOT
+    {"Statement": [{"Effect": "Allow", "Resource": ["${"arn"}"]}]}
+    EOT
+}
+` + passingTrail},
+		{"many_conditionals_on_separate_lines", strings.Repeat("locals { x = true ? 1 : 0 }\n", 2000) + passingTrail},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Read(writeModule(t, map[string]string{"main.tf": tc.content}), Options{})
+			if len(m.Trails) != 1 || len(m.Unread) != 0 {
+				t.Errorf("trails %+v unread %+v", m.Trails, m.Unread)
+			}
+			for _, e := range m.Errs {
+				if strings.Contains(e.Error(), "nests deeper") || strings.Contains(e.Error(), "tokens") {
+					t.Errorf("refused: %v", e)
+				}
+			}
+		})
+	}
+}
+
+// TestRead_non_regular_files: a .tf that is a FIFO or a link to a device
+// is skipped with a note (an UNKNOWN result naming it), never read.
+func TestRead_non_regular_files(t *testing.T) {
+	cases := []struct {
+		name string
+		make func(path string) error
+	}{
+		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+		{"symlink_to_dev_zero", func(p string) error { return os.Symlink("/dev/zero", p) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeModule(t, map[string]string{"good.tf": passingTrail})
+			if err := tc.make(filepath.Join(dir, "odd.tf")); err != nil {
+				t.Skip(err)
+			}
+			m := Read(dir, Options{})
+			if len(m.Unread) != 1 || !strings.Contains(m.Unread[0].File, "odd.tf") || !strings.Contains(m.Unread[0].Reasons[0], "not a regular file") {
+				t.Errorf("unread %+v", m.Unread)
+			}
+			if len(m.Trails) != 1 {
+				t.Errorf("trails %+v", m.Trails)
+			}
+		})
+	}
+}
+
+// TestRead_instance_limit: count beyond what the reader expands is an
+// UNKNOWN result naming it, not a silent cut.
+func TestRead_instance_limit(t *testing.T) {
+	m := Read(writeModule(t, map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  count                 = 100000000
+  is_multi_region_trail = true
+}`}), Options{})
+	if len(m.Unread) != 1 || !strings.Contains(m.Unread[0].Reasons[0], "more than 10000") || m.Unread[0].Resource != "aws_cloudtrail.t" {
+		t.Errorf("unread %+v trails %d", m.Unread, len(m.Trails))
+	}
+}
