@@ -117,8 +117,15 @@ func planTrail(rc *tfjson.ResourceChange, deferred string) trailguard.IaCTrail {
 	}
 	o := planObject(after, rc.Change.AfterUnknown, addr, "")
 	for _, name := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events"} {
-		if _, ok := o.attrs[name]; !ok && absent == "" {
+		if absent != "" {
+			break
+		}
+		if f, ok := o.attrs[name]; !ok {
 			o.attrs[name] = field{why: fmt.Sprintf("%s.%s is not in the plan (terraform show prints every attribute)", addr, name)}
+		} else if f.why == "" && f.v.IsNull() {
+			// The AWS provider plans these with their defaults: null
+			// is not what terraform show prints, so it proves nothing.
+			o.attrs[name] = field{why: fmt.Sprintf("%s.%s is null in the plan", addr, name)}
 		}
 	}
 	_, basic := o.attrs["event_selector"]
