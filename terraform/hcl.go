@@ -132,17 +132,35 @@ type config struct {
 	locals    map[string]localDecl
 	resources []*decl // aws_cloudtrail
 	modules   []*decl
+	needed    map[string]bool // see neededLocals
 }
 
 // reader reads one root module and the local modules it calls.
 type reader struct {
-	parser   *hclparse.Parser
-	opts     Options
-	mod      Module
-	configs  map[string]*config
-	lines    map[string][]string
-	expanded int
-	overflow bool
+	parser    *hclparse.Parser
+	opts      Options
+	mod       Module
+	configs   map[string]*config
+	lines     map[string][]string
+	expanded  int
+	overflow  bool
+	budget    *evalBudget
+	functions map[string]function.Function
+}
+
+// newReader is a reader with its own evaluation budget and functions.
+func newReader(o Options) *reader {
+	r := &reader{parser: hclparse.NewParser(), opts: o, configs: map[string]*config{}, lines: map[string][]string{},
+		budget: &evalBudget{left: maxEvalSteps}, functions: map[string]function.Function{}}
+	for name, f := range functions {
+		switch name {
+		case "try", "can": // they take expressions, not values
+			r.functions[name] = f
+		default:
+			r.functions[name] = guarded(name, f, r.budget)
+		}
+	}
+	return r
 }
 
 // Read reads the Terraform root module in dir (its *.tf and *.tf.json
@@ -150,9 +168,12 @@ type reader struct {
 // file that does not parse, or that breaches the reader's limits, is an
 // error naming file and line; the others are still read.
 func Read(dir string, o Options) Module {
-	r := &reader{parser: hclparse.NewParser(), opts: o, configs: map[string]*config{}, lines: map[string][]string{}}
+	r := newReader(o)
 	inputs := r.rootInputs(dir, o)
 	r.load(dir, inputs, "", 0, map[string]bool{}, existence{})
+	if h := r.budget.hit; h != nil {
+		r.unread(h.Filename, h.Start.Line, "(evaluation)", fmt.Sprintf("evaluating the configuration takes more than the %d steps this reader allows; values past the limit, from %s:%d on, are unknown", maxEvalSteps, h.Filename, h.Start.Line))
+	}
 	sort.SliceStable(r.mod.Trails, func(i, j int) bool {
 		a, b := r.mod.Trails[i], r.mod.Trails[j]
 		if a.File != b.File {
@@ -180,7 +201,7 @@ func ReadModule(dir string, o Options) ([]trailguard.IaCTrail, []error) {
 // ModuleCalls returns the directories the module in dir calls as local
 // modules, so that a walk does not read them again as root modules.
 func ModuleCalls(dir string) []string {
-	r := &reader{parser: hclparse.NewParser(), configs: map[string]*config{}, lines: map[string][]string{}}
+	r := newReader(Options{})
 	var out []string
 	for _, m := range r.config(dir).modules {
 		content, _, _ := m.body.PartialContent(metaSchema)
@@ -238,6 +259,9 @@ func (r *reader) parseFile(name string) *hcl.File {
 	if diags.HasErrors() {
 		r.mod.Errs = append(r.mod.Errs, diagErr(diags))
 		return nil
+	}
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		meter(body, r.budget)
 	}
 	r.lines[name] = strings.Split(string(src), "\n")
 	return file
@@ -519,7 +543,7 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": workspace}),
 			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(dir), "root": cty.StringVal(dir), "cwd": cty.StringVal(dir)}),
 		},
-		Functions: functions,
+		Functions: r.functions,
 	}
 	ctx.Variables["local"] = r.locals(c, ctx, why)
 
@@ -654,6 +678,9 @@ func (r *reader) variable(name string, d *decl, in input, given bool) (cty.Value
 	if defaults != nil && v.IsWhollyKnown() {
 		v = defaults.Apply(v)
 	}
+	if hasBigTuple(v) {
+		return cty.UnknownVal(ty), fmt.Sprintf("var.%s (%s): the value from %s is %s", name, at, src, errBigTuple)
+	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil {
 		return cty.UnknownVal(ty), fmt.Sprintf("var.%s (%s): the value from %s does not convert to %s, so Terraform rejects it: %s", name, at, src, typeexpr.TypeString(ty), errText(err))
@@ -671,6 +698,63 @@ func short(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
+// neededLocals are the locals that the trails and module calls of the
+// module refer to, directly or through other locals: only they are
+// evaluated, so the cost of reading a module does not depend on values
+// that cannot change a verdict.
+func (c *config) neededLocals() map[string]bool {
+	if c.needed != nil {
+		return c.needed
+	}
+	c.needed = map[string]bool{}
+	var walk func(trs []hcl.Traversal)
+	walk = func(trs []hcl.Traversal) {
+		for _, tr := range trs {
+			if tr.RootName() != "local" || len(tr) < 2 {
+				continue
+			}
+			a, ok := tr[1].(hcl.TraverseAttr)
+			if !ok || c.needed[a.Name] {
+				continue
+			}
+			l, exists := c.locals[a.Name]
+			if !exists {
+				continue
+			}
+			c.needed[a.Name] = true
+			walk(l.attr.Expr.Variables())
+		}
+	}
+	for _, d := range append(append([]*decl{}, c.resources...), c.modules...) {
+		walk(bodyTraversals(d.body))
+	}
+	return c.needed
+}
+
+// bodyTraversals are the references in every expression of a body and
+// its nested blocks (dynamic ones included).
+func bodyTraversals(body hcl.Body) []hcl.Traversal {
+	var out []hcl.Traversal
+	switch b := body.(type) {
+	case mergedBody:
+		return append(bodyTraversals(b.base), bodyTraversals(b.override)...)
+	case *hclsyntax.Body:
+		for _, a := range b.Attributes {
+			out = append(out, a.Expr.Variables()...)
+		}
+		for _, blk := range b.Blocks {
+			out = append(out, bodyTraversals(blk.Body)...)
+		}
+	default:
+		// JSON: every property is an attribute here, nested blocks too.
+		attrs, _ := body.JustAttributes()
+		for _, a := range attrs {
+			out = append(out, a.Expr.Variables()...)
+		}
+	}
+	return out
+}
+
 // locals evaluates the local values in the order their references ask
 // (each once, with only the values it refers to in scope, so the cost
 // grows with the references, not with the square of the locals). A cycle,
@@ -679,7 +763,11 @@ func (r *reader) locals(c *config, ctx *hcl.EvalContext, why map[string]string) 
 	deps := map[string][]string{}
 	users := map[string][]string{}
 	pending := map[string]int{}
+	needed := c.neededLocals()
 	for name, l := range c.locals {
+		if !needed[name] {
+			continue
+		}
 		seen := map[string]bool{}
 		for _, tr := range l.attr.Expr.Variables() {
 			if tr.RootName() != "local" || len(tr) < 2 {
@@ -698,7 +786,7 @@ func (r *reader) locals(c *config, ctx *hcl.EvalContext, why map[string]string) 
 		}
 	}
 	var queue []string
-	for name := range c.locals {
+	for name := range needed {
 		if pending[name] == 0 {
 			queue = append(queue, name)
 		}
@@ -721,8 +809,12 @@ func (r *reader) locals(c *config, ctx *hcl.EvalContext, why map[string]string) 
 		if diags.HasErrors() {
 			v = cty.DynamicVal
 		}
+		if weigh(v, maxValueSize) > maxValueSize {
+			v = cty.DynamicVal
+			why["local."+name] = fmt.Sprintf("local.%s (%s:%d) is larger than the %d this reader evaluates", name, l.file, l.attr.Range.Start.Line, maxValueSize)
+		}
 		values[name] = v
-		if !v.IsWhollyKnown() {
+		if _, set := why["local."+name]; !set && !v.IsWhollyKnown() {
 			why["local."+name] = fmt.Sprintf("local.%s (%s:%d) depends on %s", name, l.file, l.attr.Range.Start.Line, r.explain(l.attr.Expr, why))
 		}
 		for _, u := range users[name] {
@@ -731,7 +823,8 @@ func (r *reader) locals(c *config, ctx *hcl.EvalContext, why map[string]string) 
 			}
 		}
 	}
-	for name, l := range c.locals {
+	for name := range needed {
+		l := c.locals[name]
 		if _, done := values[name]; !done {
 			values[name] = cty.DynamicVal
 			why["local."+name] = fmt.Sprintf("local.%s (%s:%d) refers to itself through other locals, which Terraform rejects", name, l.file, l.attr.Range.Start.Line)

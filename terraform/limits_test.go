@@ -1,11 +1,14 @@
 package terraform
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/trailguard/trailguard"
 )
 
 // TestRead_limits: hostile files (generated here, far beyond any real
@@ -118,5 +121,48 @@ func TestRead_instance_limit(t *testing.T) {
 }`}), Options{})
 	if len(m.Unread) != 1 || !strings.Contains(m.Unread[0].Reasons[0], "more than 10000") || m.Unread[0].Resource != "aws_cloudtrail.t" {
 		t.Errorf("unread %+v trails %d", m.Unread, len(m.Trails))
+	}
+}
+
+// TestRead_evaluation_limits: a small file that asks for unbounded work
+// (each of these ran for minutes or exhausted memory before the reader
+// metered evaluation) gives UNKNOWN for what depends on it, quickly.
+func TestRead_evaluation_limits(t *testing.T) {
+	list := "[" + strings.Repeat("1, ", 10000) + "1]"
+	var doubling strings.Builder
+	doubling.WriteString("locals {\n  d0 = \"" + strings.Repeat("x", 1000) + "\"\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&doubling, "  d%d = \"${local.d%d}${local.d%d}\"\n", i, i-1, i-1)
+	}
+	doubling.WriteString("  x = local.d40\n}\n")
+	cases := []struct {
+		name, locals, unread string
+	}{
+		{"nested_for_expressions", "locals {\n  l = " + list + "\n  x = [for a in local.l : [for b in local.l : [a, b]]]\n}\n", "steps this reader allows"},
+		{"locals_that_double", doubling.String(), ""},
+		{"flatten_of_a_square", "locals {\n  l = " + list + "\n  s = [for a in local.l : local.l]\n  x = flatten(local.s)\n}\n", ""},
+		{"replace_that_multiplies", "locals {\n  s = \"" + strings.Repeat("a", 100000) + "\"\n  x = replace(local.s, \"a\", local.s)\n}\n", ""},
+		{"format_width", "locals {\n  x = format(\"%0999999999d\", 1)\n}\n", ""},
+		{"tuple_converted_to_a_list", "locals {\n  l = [" + strings.Repeat("\"a\", ", 100000) + "\"a\"]\n  x = join(\",\", local.l)\n}\n", ""},
+		{"join_of_many_copies", "locals {\n  s = \"" + strings.Repeat("a", 100000) + "\"\n  l = " + list + "\n  x = join(\",\", [for i in local.l : local.s])\n}\n", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := tc.locals + `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging        = length(local.x) > 0
+}
+`
+			m := Read(writeModule(t, map[string]string{"main.tf": src}), Options{})
+			if len(m.Trails) != 1 {
+				t.Fatalf("trails %+v errors %v", m.Trails, m.Errs)
+			}
+			if r := trailguard.EvaluateIaC(m.Trails[0], trailguard.Options{}); r.Status != trailguard.StatusUnknown {
+				t.Errorf("%s %q, want UNKNOWN", r.Status, r.Reasons)
+			}
+			if tc.unread != "" && (len(m.Unread) != 1 || !strings.Contains(m.Unread[0].Reasons[0], tc.unread) || m.Unread[0].Line < 1) {
+				t.Errorf("unread %+v, want %q", m.Unread, tc.unread)
+			}
+		})
 	}
 }

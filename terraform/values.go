@@ -70,6 +70,9 @@ func (o object) get(name string, ty cty.Type) (v cty.Value, set bool, why string
 	if f.v.IsNull() {
 		return cty.NullVal(ty), false, ""
 	}
+	if hasBigTuple(f.v) {
+		return cty.UnknownVal(ty), true, fmt.Sprintf("%s: %s", f.where, errBigTuple)
+	}
 	cv, err := convert.Convert(f.v, ty)
 	if err != nil {
 		return cty.UnknownVal(ty), true, fmt.Sprintf("%s: Terraform rejects this value: %s", f.where, errText(err))
