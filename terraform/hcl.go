@@ -24,8 +24,10 @@ import (
 )
 
 // Options are the values a root module is read with, as terraform plan
-// takes them: -var NAME=VALUE and -var-file FILE, after terraform.tfvars
-// and *.auto.tfvars of the module's directory.
+// takes them: -var NAME=VALUE and -var-file FILE, after TF_VAR_
+// environment variables, terraform.tfvars and *.auto.tfvars of the
+// module's directory. Var files are applied before vars (terraform plan
+// applies both in command-line order).
 type Options struct {
 	Vars     map[string]string
 	VarFiles []string
@@ -172,6 +174,9 @@ func Read(dir string, o Options) Module {
 	inputs := r.rootInputs(dir, o)
 	r.load(dir, inputs, "", 0, map[string]bool{}, existence{})
 	if h := r.budget.hit; h != nil {
+		if h.Filename == "" { // spent by a function call, which has no place
+			h = &hcl.Range{Filename: dir, Start: hcl.Pos{Line: 1}}
+		}
 		r.unread(h.Filename, h.Start.Line, "(evaluation)", fmt.Sprintf("evaluating the configuration takes more than the %d steps this reader allows; values past the limit, from %s:%d on, are unknown", maxEvalSteps, h.Filename, h.Start.Line))
 	}
 	sort.SliceStable(r.mod.Trails, func(i, j int) bool {
@@ -438,11 +443,19 @@ type input struct {
 }
 
 // rootInputs gathers the root module's variable values as Terraform does:
-// terraform.tfvars, terraform.tfvars.json, *.auto.tfvars and
+// TF_VAR_ environment variables, terraform.tfvars, terraform.tfvars.json, *.auto.tfvars and
 // *.auto.tfvars.json in lexical order, then --var-file, then --var, later
 // winning.
 func (r *reader) rootInputs(dir string, o Options) map[string]input {
 	inputs := map[string]input{}
+	// TF_VAR_name in the environment, the lowest precedence, parsed as
+	// Terraform parses it: like a -var value.
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TF_VAR_") && len(k) > len("TF_VAR_") {
+			name := strings.TrimPrefix(k, "TF_VAR_")
+			inputs[name] = input{raw: v, isRaw: true, src: "environment variable " + k}
+		}
+	}
 	files := []string{filepath.Join(dir, "terraform.tfvars"), filepath.Join(dir, "terraform.tfvars.json")}
 	var autos []string
 	entries, _ := os.ReadDir(dir)

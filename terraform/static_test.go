@@ -50,6 +50,7 @@ func TestRead(t *testing.T) {
 		name   string
 		files  map[string]string
 		opts   Options
+		env    map[string]string
 		want   map[string]want
 		unread []string // texts each unread result must hold, in order
 		errs   []string // texts the errors must hold, in order
@@ -322,6 +323,28 @@ resource "aws_cloudtrail" "t" {
 			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "not logging"}},
 		},
 
+		{
+			name: "tfvars_win_over_the_environment",
+			files: map[string]string{"main.tf": `variable "logging" { default = true }
+variable "multi" { type = bool }
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = var.multi
+  enable_logging        = var.logging
+}`, "terraform.tfvars": `logging = false`},
+			env:  map[string]string{"TF_VAR_multi": "1", "TF_VAR_logging": "true"},
+			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "not logging"}},
+		},
+		{
+			name: "environment_variable_parsed_as_a_var",
+			files: map[string]string{"main.tf": `variable "logging" { default = true }
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging        = var.logging
+}`},
+			env:  map[string]string{"TF_VAR_logging": "0"},
+			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "not logging"}},
+		},
+
 		// Existence.
 		{
 			name: "count_on_an_unknown_variable_is_unknown",
@@ -569,6 +592,9 @@ resource "aws_cloudtrail" "t" {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
 			dir := writeModule(t, tc.files)
 			m := Read(dir, tc.opts)
 			got := map[string]trailguard.Result{}
