@@ -148,6 +148,7 @@ type reader struct {
 	overflow  bool
 	budget    *evalBudget
 	functions map[string]function.Function
+	root      string // the root module's directory: path.root
 }
 
 // newReader is a reader with its own evaluation budget and functions.
@@ -171,6 +172,7 @@ func newReader(o Options) *reader {
 // error naming file and line; the others are still read.
 func Read(dir string, o Options) Module {
 	r := newReader(o)
+	r.root = dir
 	inputs := r.rootInputs(dir, o)
 	r.load(dir, inputs, "", 0, map[string]bool{}, existence{})
 	if h := r.budget.hit; h != nil {
@@ -221,7 +223,13 @@ func ModuleCalls(dir string) []string {
 
 func isLocal(src string) bool { return strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") }
 
+// isTerraformFile reports whether Terraform reads the file as part of
+// its module: *.tf and *.tf.json, except the names it ignores (a leading
+// dot, as editors and tools leave them).
 func isTerraformFile(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
 	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
 }
 
@@ -554,7 +562,7 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 		Variables: map[string]cty.Value{
 			"var":       objectOrEmpty(vars),
 			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": workspace}),
-			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(dir), "root": cty.StringVal(dir), "cwd": cty.StringVal(dir)}),
+			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(dir), "root": cty.StringVal(r.root), "cwd": cty.StringVal(r.root)}),
 		},
 		Functions: r.functions,
 	}

@@ -396,8 +396,19 @@ func trimSpace(b []byte) []byte {
 // interpolation is checked as the HCL template .tf.json makes of it.
 func checkJSON(name string, src []byte, templates bool) error {
 	depth, tokens, line := 0, 0, 1
+	inLiteral := false // within a number or true/false/null: one token
 	for i := 0; i < len(src); i++ {
-		switch c := src[i]; c {
+		c := src[i]
+		switch c {
+		case '[', ']', '{', '}', ',', ':', '"', ' ', '\t', '\r', '\n':
+			inLiteral = false
+		default:
+			if !inLiteral {
+				tokens++
+			}
+			inLiteral = true
+		}
+		switch c {
 		case '\n':
 			line++
 		case '[', '{':

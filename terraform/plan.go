@@ -81,6 +81,28 @@ func ReadPlan(file string, b []byte) ([]trailguard.IaCTrail, error) {
 			add(dc.ResourceChange, reason)
 		}
 	}
+	if p.ResourceChanges == nil && p.PlannedValues != nil && p.PlannedValues.RootModule != nil {
+		// No changes listed: the planned values are what will exist.
+		// Values not known until apply are absent from them, and a
+		// deciding value that is absent is unknown.
+		var walk func(m *tfjson.StateModule, depth int)
+		walk = func(m *tfjson.StateModule, depth int) {
+			if m == nil || depth > MaxNesting {
+				return
+			}
+			for _, r := range m.Resources {
+				if r == nil {
+					continue
+				}
+				add(&tfjson.ResourceChange{Address: r.Address, Mode: r.Mode, Type: r.Type, Name: r.Name,
+					Change: &tfjson.Change{Actions: tfjson.Actions{tfjson.ActionNoop}, After: r.AttributeValues}}, "")
+			}
+			for _, c := range m.ChildModules {
+				walk(c, depth+1)
+			}
+		}
+		walk(p.PlannedValues.RootModule, 0)
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Resource < out[j].Resource })
 	return out, nil
 }

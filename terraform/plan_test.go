@@ -74,6 +74,12 @@ func TestReadPlan_cases(t *testing.T) {
 		{"deleted", planWith(`["delete"]`, `null`, `{}`), want{"FAIL", "the plan deletes it"}},
 		{"replaced", planWith(`["delete", "create"]`, full(""), `{}`), want{"PASS", ""}},
 		{"forgotten", planWith(`["forget"]`, `null`, `{}`), want{"UNKNOWN", "plan actions forget"}},
+		{"planned_values_only", `{"format_version": "1.2", "planned_values": {"root_module": {"child_modules": [{"address": "module.a", "resources": [
+			{"address": "module.a.aws_cloudtrail.t", "mode": "managed", "type": "aws_cloudtrail", "name": "t", "values": ` + full(`enable_logging=false`) + `}]}]}}}`,
+			want{"FAIL", "not logging"}},
+		{"planned_values_only_with_a_value_unknown_until_apply", `{"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+			{"address": "aws_cloudtrail.t", "mode": "managed", "type": "aws_cloudtrail", "name": "t", "values": ` + full(`is_multi_region_trail=`) + `}]}}}`,
+			want{"UNKNOWN", "is_multi_region_trail is not in the plan"}},
 		{"deferred", `{"format_version": "1.2", "resource_changes": [], "deferred_changes": [{"reason": "provider_config_unknown",
 			"resource_change": {"address": "aws_cloudtrail.t", "mode": "managed", "type": "aws_cloudtrail", "name": "t",
 			"change": {"actions": ["create"], "after": ` + full("") + `, "after_unknown": {}}}}]}`, want{"UNKNOWN", "defers its change (provider_config_unknown)"}},

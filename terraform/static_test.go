@@ -169,6 +169,12 @@ resource "aws_cloudtrail" "t" {
 			want:  map[string]want{"aws_cloudtrail.t": {"FAIL", "not logging"}},
 		},
 		{
+			name: "hidden_file_is_ignored_as_terraform_ignores_it",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" { enable_logging = false }`,
+				".backup.tf": passingTrail},
+			want: map[string]want{"aws_cloudtrail.t": {"FAIL", ""}},
+		},
+		{
 			name: "duplicate_resource_is_an_error",
 			files: map[string]string{"a.tf": passingTrail,
 				"b.tf": `resource "aws_cloudtrail" "t" { enable_logging = false }`},
