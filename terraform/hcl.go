@@ -597,8 +597,12 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 		}
 		source := sv.AsString()
 		child := filepath.Join(dir, source)
+		insts := r.instances(d, ctx, why, call)
 		switch info, err := os.Stat(child); {
 		case !isLocal(source):
+			if exist.absent != "" || (len(insts) == 1 && insts[0].absent != "") {
+				continue // called zero times: whatever it declares is not created
+			}
 			r.unread(d.file, line, call, fmt.Sprintf("%s (source %q, %s:%d): a registry or remote module, which this reader does not fetch; any trail it declares is not checked", call, source, d.file, line))
 			continue
 		case err != nil || !info.IsDir():
@@ -606,7 +610,7 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 			continue
 		}
 		attrs, _ := d.body.JustAttributes()
-		for _, inst := range r.instances(d, ctx, why, call) {
+		for _, inst := range insts {
 			in := map[string]input{}
 			for argName, a := range attrs {
 				switch argName {

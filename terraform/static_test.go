@@ -500,6 +500,24 @@ module "audit" {
 			unread: []string{`main.tf:8): a registry or remote module`},
 		},
 		{
+			name: "registry_module_called_zero_times_creates_nothing",
+			files: map[string]string{"main.tf": passingTrail + `
+module "audit" {
+  source = "cloudposse/cloudtrail/aws"
+  count  = 0
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"PASS", ""}},
+		},
+		{
+			name: "registry_module_with_unknown_count_is_not_read",
+			files: map[string]string{"main.tf": `variable "on" {}
+module "audit" {
+  source   = "cloudposse/cloudtrail/aws"
+  for_each = var.on
+}`},
+			unread: []string{`source "cloudposse/cloudtrail/aws"`},
+		},
+		{
 			name:   "missing_local_module_directory",
 			files:  map[string]string{"main.tf": `module "audit" { source = "./nowhere" }`},
 			unread: []string{`module.audit (source "./nowhere"`, "missing"},
