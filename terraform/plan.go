@@ -17,9 +17,15 @@ import (
 // IsPlan reports whether b looks like plan JSON (terraform show -json
 // PLANFILE): an object with format_version and resource_changes or
 // planned_values.
+//
+// A file over the reader's limits that carries those keys is taken for a
+// plan, so that ReadPlan reports the breach rather than another reader
+// taking the file.
 func IsPlan(b []byte) bool {
 	if len(b) > MaxFileSize || checkJSON("", b, false) != nil {
-		return false
+		head := b[:min(len(b), 1<<16)]
+		return bytes.Contains(head, []byte(`"format_version"`)) &&
+			(bytes.Contains(b, []byte(`"resource_changes"`)) || bytes.Contains(b, []byte(`"planned_values"`)))
 	}
 	var probe struct {
 		FormatVersion   string          `json:"format_version"`

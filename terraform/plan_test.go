@@ -128,8 +128,8 @@ func TestReadPlan_limits(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if IsPlan([]byte(tc.plan)) {
-				t.Error("taken for a plan")
+			if !IsPlan([]byte(tc.plan)) {
+				t.Error("not taken for a plan: another reader would get it")
 			}
 			if _, err := ReadPlan("p.json", []byte(tc.plan)); err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "p.json") {
 				t.Errorf("error %v, want %q", err, tc.err)
