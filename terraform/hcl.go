@@ -149,6 +149,7 @@ type reader struct {
 	budget    *evalBudget
 	functions map[string]function.Function
 	root      string // the root module's directory: path.root
+	bytes     int    // read so far, against maxModuleBytes
 }
 
 // newReader is a reader with its own evaluation budget and functions.
@@ -250,6 +251,10 @@ func (r *reader) parseFile(name string) *hcl.File {
 		return nil
 	case err != nil:
 		r.mod.Errs = append(r.mod.Errs, err)
+		return nil
+	}
+	if r.bytes += len(src); r.bytes > maxModuleBytes {
+		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: not read: the files of this configuration exceed %d bytes in total", name, maxModuleBytes))
 		return nil
 	}
 	json := strings.HasSuffix(name, ".json")

@@ -27,6 +27,9 @@ const (
 	MaxNesting = 256
 	// MaxTokens caps the tokens of one file (the lexer holds them all).
 	MaxTokens = 1 << 20
+	// maxModuleBytes caps the bytes of all the files one root module
+	// reads, its local modules and variable files included.
+	maxModuleBytes = 32 << 20
 	// maxInstances caps the count / for_each instances (resources and
 	// module calls) one root module may expand into.
 	maxInstances = 10000

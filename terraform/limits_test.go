@@ -167,3 +167,17 @@ func TestRead_evaluation_limits(t *testing.T) {
 		})
 	}
 }
+
+// TestRead_total_size: the files of one configuration together are
+// capped too; past the cap a file is an error naming it.
+func TestRead_total_size(t *testing.T) {
+	files := map[string]string{"a.tf": passingTrail}
+	big := "# " + strings.Repeat("x", MaxFileSize-10) + "\n"
+	for i := range maxModuleBytes / MaxFileSize { // with a.tf, just over the cap
+		files[fmt.Sprintf("z%02d.tf", i)] = big
+	}
+	m := Read(writeModule(t, files), Options{})
+	if len(m.Trails) != 1 || len(m.Errs) != 1 || !strings.Contains(m.Errs[0].Error(), "z07.tf: not read: the files of this configuration exceed") {
+		t.Errorf("trails %d errors %v", len(m.Trails), m.Errs)
+	}
+}
