@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -106,8 +107,23 @@ type scanner struct {
 	retBraces []int
 	paren     int
 	brack     int
-	chain     int // unary operators and conditionals since the expression began
 	tokens    int
+
+	// Operators nest the syntax tree without brackets: a unary operator
+	// or a conditional is parsed recursively, a chain of binary operators
+	// or of index and splat suffixes builds a tree as deep as the chain,
+	// which evaluation then walks recursively. levels holds, for every
+	// open bracket, brace, parenthesis or interpolation, the operators of
+	// the element being read there (a comma ends an element, and a
+	// newline does in a block or object body); chain is their sum.
+	levels []level
+	chain  int
+}
+
+// level is one open bracket and the operators of its current element.
+type level struct {
+	kind byte // '(', '[', '{' (braces and interpolations)
+	ops  int
 }
 
 var errTooDeep = fmt.Errorf("nests deeper than %d levels (brackets, templates or chained operators); not read", MaxNesting)
@@ -120,10 +136,36 @@ func (s *scanner) token() error {
 	if s.tokens > MaxTokens {
 		return errTooManyTokens
 	}
-	if s.depth() > MaxNesting || s.chain > MaxNesting {
+	if s.depth() > MaxNesting || s.chain > MaxNesting || len(s.levels) > 4*MaxNesting {
 		return errTooDeep
 	}
 	return nil
+}
+
+func (s *scanner) openLevel(kind byte) { s.levels = append(s.levels, level{kind: kind}) }
+
+func (s *scanner) closeLevel() {
+	if n := len(s.levels); n > 0 {
+		s.chain -= s.levels[n-1].ops
+		s.levels = s.levels[:n-1]
+	}
+}
+
+// endElement resets the operators of the current element.
+func (s *scanner) endElement() {
+	if n := len(s.levels); n > 0 {
+		s.chain -= s.levels[n-1].ops
+		s.levels[n-1].ops = 0
+	} else {
+		s.chain = 0
+	}
+}
+
+func (s *scanner) op() {
+	s.chain++
+	if n := len(s.levels); n > 0 {
+		s.levels[n-1].ops++
+	}
 }
 
 func isIdentByte(c byte) bool {
@@ -180,6 +222,7 @@ func (s *scanner) interp() error {
 	}
 	s.braces++
 	s.retBraces = append(s.retBraces, s.braces)
+	s.openLevel('{')
 	if n := len(s.startLine); n > 0 {
 		s.startLine[n-1] = false
 	}
@@ -192,13 +235,22 @@ func (s *scanner) code() error {
 	if s.i+1 < len(s.src) {
 		next = s.src[s.i+1]
 	}
-	prevIdent := s.i > 0 && isIdentByte(s.src[s.i-1])
+	// The last byte that is not a space: after an operand, [ is an index
+	// and - is binary.
+	prev := byte(0)
+	for j := s.i - 1; j >= 0 && j >= s.i-64; j-- {
+		if b := s.src[j]; b != ' ' && b != '\t' && b != '\r' {
+			prev = b
+			break
+		}
+	}
+	afterOperand := isIdentByte(prev) || prev == ']' || prev == ')' || prev == '}' || prev == '"'
 	switch {
 	case c == '\n':
 		s.line++
 		s.i++
-		if s.paren == 0 && s.brack == 0 {
-			s.chain = 0 // a newline outside ( and [ ends the expression
+		if n := len(s.levels); n == 0 || s.levels[n-1].kind == '{' {
+			s.endElement() // a newline ends an attribute or an object element
 		}
 		return s.token()
 	case c == ' ' || c == '\t' || c == '\r':
@@ -214,6 +266,7 @@ func (s *scanner) code() error {
 		if end < 0 {
 			// Unterminated: the lexer reads on as code, and so do we.
 			s.i++
+			s.op()
 			return s.token()
 		}
 		s.line += bytes.Count(s.src[s.i:s.i+2+end], []byte("\n"))
@@ -229,16 +282,19 @@ func (s *scanner) code() error {
 			return s.push('h', marker)
 		}
 		s.i += 2
+		s.op()
 		return s.token()
 	case c == '{':
 		s.i++
 		s.braces++
+		s.openLevel('{')
 		return s.token()
 	case c == '}' || (c == '~' && next == '}'):
 		if c == '~' {
 			s.i++
 		}
 		s.i++
+		s.closeLevel()
 		if n := len(s.retBraces); n > 0 && s.retBraces[n-1] == s.braces {
 			s.retBraces = s.retBraces[:n-1]
 			s.braces--
@@ -258,26 +314,65 @@ func (s *scanner) code() error {
 		return s.token()
 	case c == '(':
 		s.paren++
+		s.openLevel('(')
 	case c == ')':
 		if s.paren > 0 {
 			s.paren--
 		}
+		s.closeLevel()
 	case c == '[':
+		if afterOperand {
+			s.op() // an index or a splat: one more suffix in a chain
+		}
 		s.brack++
+		s.openLevel('[')
 	case c == ']':
 		if s.brack > 0 {
 			s.brack--
 		}
-	case c == '?' || c == '!' || (c == '-' && !prevIdent):
-		s.chain++
-	case isIdentByte(c):
+		s.closeLevel()
+	case c == ',':
+		s.endElement()
+	case c >= '0' && c <= '9':
+		// A number, as the lexer reads it: digits, a fraction, an
+		// exponent. What follows (1----2) is operators, not a name.
+		s.i = numberEnd(s.src, s.i)
+		return s.token()
+	case c == '_' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'):
+		// A name: dashes inside it are part of it (a-b).
 		for s.i < len(s.src) && isIdentByte(s.src[s.i]) {
 			s.i++
 		}
 		return s.token()
+	case strings.IndexByte("?!-+*/%<>=&|.", c) >= 0:
+		s.op()
 	}
 	s.i++
 	return s.token()
+}
+
+// numberEnd is the end of the number literal at i.
+func numberEnd(b []byte, i int) int {
+	digits := func(i int) int {
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	i = digits(i)
+	if i+1 < len(b) && b[i] == '.' && b[i+1] >= '0' && b[i+1] <= '9' {
+		i = digits(i + 1)
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		j := i + 1
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			i = digits(j)
+		}
+	}
+	return i
 }
 
 // heredocIntro matches <<ID or <<-ID followed by a newline, as the

@@ -26,6 +26,10 @@ func TestRead_limits(t *testing.T) {
 		{"parentheses_100k_deep", "deep.tf", "x = " + deep("(", ")", 100000) + "\n", "nests deeper than"},
 		{"unary_not_100k", "deep.tf", "x = " + strings.Repeat("!", 100000) + "true\n", "nests deeper than"},
 		{"unary_minus_100k", "deep.tf", "x = " + strings.Repeat("- ", 100000) + "1\n", "nests deeper than"},
+		{"minus_after_a_number_100k", "deep.tf", "x = 1" + strings.Repeat("-", 100000) + "1\n", "nests deeper than"},
+		{"binary_operators_100k", "deep.tf", "x = 1" + strings.Repeat(" + 1", 100000) + "\n", "nests deeper than"},
+		{"index_chain_100k", "deep.tf", "x = local.a" + strings.Repeat("[local.b]", 100000) + "\n", "nests deeper than"},
+		{"unary_chain_split_by_commas_inside_brackets", "deep.tf", "x = " + strings.Repeat("true ? [1, 2] : ", 100000) + "0\n", "nests deeper than"},
 		{"conditional_chain_100k", "deep.tf", "x = " + strings.Repeat("true ? 1 : ", 100000) + "0\n", "nests deeper than"},
 		{"template_interpolations_100k_deep", "deep.tf", "x = " + deep(`"${`, `}"`, 100000) + "\n", "nests deeper than"},
 		{"heredoc_interpolations_deep", "deep.tf", "x = <<EOT\n" + deep("${[", "]}", 100000) + "\nEOT\n", "nests deeper than"},
@@ -69,6 +73,8 @@ locals {
     EOT
 }
 ` + passingTrail},
+		{"long_list_of_negative_numbers", "locals {\n  l = [" + strings.Repeat("-1, ", 5000) + "-1]\n  m = {\n" + strings.Repeat("    a = -1 + 2 * 3\n", 2000) + "  }\n}\n" + passingTrail},
+		{"names_with_dashes_and_numbers_with_exponents", "locals {\n  a-b-c = 1e-5 + 2.5E+3 - var.x-y\n}\n" + passingTrail},
 		{"many_conditionals_on_separate_lines", strings.Repeat("locals { x = true ? 1 : 0 }\n", 2000) + passingTrail},
 	}
 	for _, tc := range cases {
