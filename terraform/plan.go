@@ -156,6 +156,13 @@ func planTrail(rc *tfjson.ResourceChange, deferred string) trailguard.IaCTrail {
 			o.attrs[name] = field{why: fmt.Sprintf("%s.%s is null in the plan", addr, name)}
 		}
 	}
+	for i, es := range o.blocks["event_selector"] {
+		for _, name := range []string{"read_write_type", "include_management_events"} {
+			if f, ok := es.attrs[name]; !ok || (f.why == "" && f.v.IsNull()) {
+				o.why["event_selector"] = fmt.Sprintf("%s event_selector %d: %s is not in the plan (terraform show prints it)", addr, i, name)
+			}
+		}
+	}
 	_, basic := o.attrs["event_selector"]
 	_, advanced := o.attrs["advanced_event_selector"]
 	delete(o.attrs, "event_selector")
