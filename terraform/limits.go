@@ -528,9 +528,11 @@ func checkJSON(name string, src []byte, templates bool) error {
 				}
 			}
 			tokens++
-			if templates && i < len(src) && hasInterp(src[start:i]) {
+			raw := src[start:min(i, len(src))]
+			if templates && i < len(src) && (hasInterp(raw) || bytes.IndexByte(raw, '\\') >= 0) {
+				// Escapes count: "\u0024\u007b" is an interpolation too.
 				var str string
-				if json.Unmarshal(src[start:i+1], &str) == nil {
+				if json.Unmarshal(src[start:i+1], &str) == nil && hasInterp([]byte(str)) {
 					if err := checkTemplate([]byte(str)); err != nil {
 						return fmt.Errorf("%s:%d: a string %w", name, line, err)
 					}

@@ -36,6 +36,7 @@ func TestRead_limits(t *testing.T) {
 		{"brackets_after_a_comment_that_never_ends", "deep.tf", "/* \nx = " + deep("[", "]", 100000) + "\n", "nests deeper than"},
 		{"json_100k_deep", "deep.tf.json", `{"locals": {"x": ` + deep("[", "]", 100000) + `}}`, "deep.tf.json:1: nests deeper than"},
 		{"json_string_template_100k_deep", "deep.tf.json", `{"locals": {"x": "` + deep("${[", "]}", 100000) + `"}}`, "a string nests deeper than"},
+		{"json_escaped_template_100k_deep", "deep.tf.json", `{"locals": {"x": "\u0024\u007b` + deep("[", "]", 100000) + `}"}}`, "a string nests deeper than"},
 		{"too_big", "big.tf", "# " + strings.Repeat("x", MaxFileSize) + "\n", "more than the 4194304 bytes"},
 		{"json_too_many_tokens", "many.tf.json", "{\"locals\": {\"x\": [" + strings.Repeat("1 ", MaxTokens) + "]}}", "tokens"},
 		{"too_many_tokens", "many.tf", "x = [" + strings.Repeat("1,", MaxTokens) + "]\n", "tokens"},
