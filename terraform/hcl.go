@@ -170,7 +170,9 @@ func newReader(o Options) *reader {
 // Read reads the Terraform root module in dir (its *.tf and *.tf.json
 // files, override files merged last) and the local modules it calls. A
 // file that does not parse, or that breaches the reader's limits, is an
-// error naming file and line; the others are still read.
+// error naming file and line; the others are still read. Module.Unread
+// holds ready UNKNOWN results for what was not read: a caller reports
+// them as they are, next to the results of Module.Trails.
 func Read(dir string, o Options) Module {
 	r := newReader(o)
 	r.root = dir
@@ -187,10 +189,7 @@ func Read(dir string, o Options) Module {
 		if a.File != b.File {
 			return a.File < b.File
 		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Resource < b.Resource
+		return a.Line < b.Line // instances keep their order
 	})
 	return r.mod
 }
