@@ -621,11 +621,11 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 				case "source", "version", "count", "for_each", "providers", "depends_on":
 					continue
 				}
-				v, dg := a.Expr.Value(inst.ctx)
+				v, dg := eval(a.Expr, inst.ctx)
 				where := fmt.Sprintf("input %s of %s%s (%s:%d)", argName, call, inst.key, d.file, a.Range.Start.Line)
 				switch {
 				case dg.HasErrors():
-					in[argName] = input{v: cty.DynamicVal, src: where, why: where + " depends on " + r.explain(a.Expr, why)}
+					in[argName] = input{v: cty.DynamicVal, src: where, why: where + ": " + r.failed(a.Expr, dg, why)}
 				case !v.IsWhollyKnown():
 					in[argName] = input{v: v, src: where, why: where + " depends on " + r.explain(a.Expr, why)}
 				default:
@@ -834,9 +834,10 @@ func (r *reader) locals(c *config, ctx *hcl.EvalContext, why map[string]string) 
 		}
 		child := ctx.NewChild()
 		child.Variables = map[string]cty.Value{"local": objectOrEmpty(scope)}
-		v, diags := l.attr.Expr.Value(child)
+		v, diags := eval(l.attr.Expr, child)
 		if diags.HasErrors() {
 			v = cty.DynamicVal
+			why["local."+name] = fmt.Sprintf("local.%s (%s:%d): %s", name, l.file, l.attr.Range.Start.Line, r.failed(l.attr.Expr, diags, why))
 		}
 		if weigh(v, maxValueSize) > maxValueSize {
 			v = cty.DynamicVal
@@ -921,9 +922,9 @@ func (r *reader) instances(d *decl, ctx *hcl.EvalContext, why map[string]string,
 		unknown := func(w string) []instance {
 			return []instance{{key: "[?]", ctx: countCtx(cty.UnknownVal(cty.Number)), unknown: w}}
 		}
-		v, diags := count.Expr.Value(ctx)
+		v, diags := eval(count.Expr, ctx)
 		if diags.HasErrors() || !v.IsKnown() {
-			return unknown(where + ": " + r.explain(count.Expr, why))
+			return unknown(where + ": " + r.failed(count.Expr, diags, why))
 		}
 		nv, err := convert.Convert(v, cty.Number)
 		if err != nil || nv.IsNull() {
@@ -950,9 +951,9 @@ func (r *reader) instances(d *decl, ctx *hcl.EvalContext, why map[string]string,
 		unknown := func(w string) []instance {
 			return []instance{{key: "[?]", ctx: eachCtx(cty.UnknownVal(cty.String), cty.DynamicVal), unknown: w}}
 		}
-		v, diags := forEach.Expr.Value(ctx)
+		v, diags := eval(forEach.Expr, ctx)
 		if diags.HasErrors() || !v.IsKnown() {
-			return unknown(where + ": " + r.explain(forEach.Expr, why))
+			return unknown(where + ": " + r.failed(forEach.Expr, diags, why))
 		}
 		ty := v.Type()
 		switch {
@@ -1006,12 +1007,12 @@ func (r *reader) object(body hcl.Body, s *blockSchema, ctx *hcl.EvalContext, why
 	}
 	for name, a := range content.Attributes {
 		where := fmt.Sprintf("%s = %s (%s:%d)", name, r.exprText(a), a.Range.Filename, a.Range.Start.Line)
-		v, d := a.Expr.Value(ctx)
+		v, d := eval(a.Expr, ctx)
 		switch {
 		case unknownBody:
 			o.attrs[name] = field{where: where, why: where + ": in a dynamic block whose for_each is not known statically"}
 		case d.HasErrors():
-			o.attrs[name] = field{where: where, why: where + ": " + r.explain(a.Expr, why)}
+			o.attrs[name] = field{where: where, why: where + ": " + r.failed(a.Expr, d, why)}
 		case !v.IsWhollyKnown():
 			o.attrs[name] = field{v: v, where: where, why: where + ": " + r.explain(a.Expr, why)}
 		default:
@@ -1031,6 +1032,70 @@ func (r *reader) object(body hcl.Body, s *blockSchema, ctx *hcl.EvalContext, why
 	}
 	return o
 }
+
+// eval evaluates an expression as Terraform would see it before apply:
+// a reference to a resource, a data source, a module output or any other
+// name this reader does not evaluate is an unknown value (so try() and
+// can() cannot turn it into a known fallback), and a reference to a
+// variable or local value that is not declared is an error, as Terraform
+// rejects it before evaluating anything.
+func eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	var unknown map[string]cty.Value
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if root == "var" || root == "local" {
+			if len(tr) < 2 {
+				continue
+			}
+			attr, isAttr := tr[1].(hcl.TraverseAttr)
+			if obj, found := lookup(ctx, root); isAttr && found && obj.Type().IsObjectType() && !obj.Type().HasAttribute(attr.Name) {
+				return cty.DynamicVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared " + root + "." + attr.Name,
+					Detail: "Terraform rejects a reference to " + root + "." + attr.Name + ", which is not declared", Subject: tr.SourceRange().Ptr()}}
+			}
+			continue
+		}
+		if _, found := lookup(ctx, root); !found {
+			if unknown == nil {
+				unknown = map[string]cty.Value{}
+			}
+			unknown[root] = cty.DynamicVal
+		}
+	}
+	if unknown != nil {
+		child := ctx.NewChild()
+		child.Variables = unknown
+		ctx = child
+	}
+	return expr.Value(ctx)
+}
+
+// lookup finds a variable in an evaluation context or its parents.
+func lookup(ctx *hcl.EvalContext, name string) (cty.Value, bool) {
+	for c := ctx; c != nil; c = c.Parent() {
+		if v, ok := c.Variables[name]; ok {
+			return v, true
+		}
+	}
+	return cty.NilVal, false
+}
+
+// failed says why an expression has no known value: the error that
+// stopped its evaluation (a reference Terraform rejects, a function that
+// failed, an evaluation limit), else the unknowns it depends on.
+func (r *reader) failed(expr hcl.Expression, diags hcl.Diagnostics, why map[string]string) string {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if e := r.explain(expr, why); e != unknownFallback {
+			return e // an unknown value, rather than the error it caused
+		}
+		return strings.TrimSuffix(d.Summary+": "+d.Detail, ": ")
+	}
+	return r.explain(expr, why)
+}
+
+const unknownFallback = "a value not known statically (or one Terraform rejects)"
 
 // explain says why an expression is not known: the unknown variables or
 // locals it refers to, with their own reasons.
@@ -1053,7 +1118,7 @@ func (r *reader) explain(expr hcl.Expression, why map[string]string) string {
 		}
 	}
 	if len(parts) == 0 {
-		return "a value not known statically (or one Terraform rejects)"
+		return unknownFallback
 	}
 	return strings.Join(uniq(parts), "; ")
 }

@@ -351,6 +351,38 @@ resource "aws_cloudtrail" "t" {
 			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "not logging"}},
 		},
 
+		{
+			name: "try_over_a_data_source_is_unknown_not_its_fallback",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging        = try(data.aws_ssm_parameter.logging.value, true)
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"UNKNOWN", "data.aws_ssm_parameter, known only when applied"}},
+		},
+		{
+			name: "can_over_a_resource_attribute_is_unknown",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = can(aws_s3_bucket.b.id) ? true : true
+  enable_logging        = can(aws_s3_bucket.b.id)
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"UNKNOWN", "aws_s3_bucket.b, known only when applied"}},
+		},
+		{
+			name: "try_over_an_undeclared_variable_is_rejected_not_its_fallback",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = try(var.nope, true)
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"UNKNOWN", "Terraform rejects a reference to var.nope"}},
+		},
+		{
+			name: "try_over_a_known_missing_attribute_takes_the_fallback",
+			files: map[string]string{"main.tf": `locals { cfg = {} }
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = try(local.cfg.multi, true)
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"PASS", ""}},
+		},
+
 		// Existence.
 		{
 			name: "count_on_an_unknown_variable_is_unknown",
