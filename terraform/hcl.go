@@ -565,7 +565,7 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
 			"var":       objectOrEmpty(vars),
-			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": workspace}),
+			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": workspace, "applying": cty.UnknownVal(cty.Bool)}),
 			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(dir), "root": cty.StringVal(r.root), "cwd": cty.StringVal(r.root)}),
 		},
 		Functions: r.functions,
