@@ -578,7 +578,8 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 			t := trailFromObject(addr+inst.key, r.object(dynblock.Expand(d.body, inst.ctx), trailSchema, inst.ctx, why, addr+inst.key))
 			t.File, t.Line = d.file, d.block.DefRange.Start.Line
 			t.Ignore = ignoreReason(r.lines[d.file], d.block.DefRange.Start.Line)
-			e := exist.with(inst.absent, inst.unknown)
+			pAbsent, pUnknown := r.preconditions(d, inst.ctx, why)
+			e := exist.with(inst.absent, inst.unknown).with(pAbsent, pUnknown)
 			t.Absent = e.absent
 			t.UnknownExists = joinWhy(e.unknown, t.UnknownExists)
 			r.mod.Trails = append(r.mod.Trails, t)
@@ -635,6 +636,42 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 			r.load(child, in, call+inst.key+".", depth+1, visiting, exist.with(inst.absent, inst.unknown))
 		}
 	}
+}
+
+var lifecycleSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "lifecycle"}}}
+var preconditionSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "precondition"}}}
+var conditionSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "condition"}}}
+
+// preconditions checks a resource's lifecycle preconditions: one that is
+// false stops the plan, so the trail is not created; one that cannot be
+// known leaves its existence unknown.
+func (r *reader) preconditions(d *decl, ctx *hcl.EvalContext, why map[string]string) (absent, unknown string) {
+	lc, _, _ := d.body.PartialContent(lifecycleSchema)
+	var unknowns []string
+	for _, l := range lc.Blocks {
+		pc, _, _ := l.Body.PartialContent(preconditionSchema)
+		for _, p := range pc.Blocks {
+			c, _, _ := p.Body.PartialContent(conditionSchema)
+			a, ok := c.Attributes["condition"]
+			if !ok {
+				continue
+			}
+			where := fmt.Sprintf("precondition %s (%s:%d)", r.exprText(a), a.Range.Filename, a.Range.Start.Line)
+			v, diags := eval(a.Expr, ctx)
+			if diags.HasErrors() || !v.IsWhollyKnown() {
+				unknowns = append(unknowns, where+": "+r.failed(a.Expr, diags, why))
+				continue
+			}
+			b, err := convert.Convert(v, cty.Bool)
+			switch {
+			case err != nil || b.IsNull():
+				unknowns = append(unknowns, where+": Terraform rejects a condition that is not a bool")
+			case b.False():
+				return where + " is false: Terraform stops the plan", ""
+			}
+		}
+	}
+	return "", joinWhy(unknowns...)
 }
 
 // variable is the value of one variable as Terraform computes it: the

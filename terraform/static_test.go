@@ -489,6 +489,33 @@ resource "aws_cloudtrail" "t" {
 			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "not created"}},
 		},
 		{
+			name: "false_precondition_stops_the_plan",
+			files: map[string]string{"main.tf": `variable "env" { default = "dev" }
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  lifecycle {
+    precondition {
+      condition     = var.env == "prod"
+      error_message = "prod only"
+    }
+  }
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "Terraform stops the plan"}},
+		},
+		{
+			name: "unknown_precondition_leaves_existence_unknown",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  lifecycle {
+    precondition {
+      condition     = data.aws_region.current.name == "us-east-1"
+      error_message = "home region"
+    }
+  }
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"UNKNOWN", "precondition data.aws_region.current.name"}},
+		},
+		{
 			name: "locals_in_a_cycle_are_unknown",
 			files: map[string]string{"main.tf": `locals {
   a = local.b
