@@ -571,6 +571,9 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 		Functions: r.functions,
 	}
 	ctx.Variables["local"] = r.locals(c, ctx, why)
+	if rejected := r.validations(c, names, ctx); rejected != "" {
+		exist = exist.with(rejected, "")
+	}
 
 	for _, d := range c.resources {
 		addr := prefix + "aws_cloudtrail." + d.block.Labels[1]
@@ -636,6 +639,34 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 			r.load(child, in, call+inst.key+".", depth+1, visiting, exist.with(inst.absent, inst.unknown))
 		}
 	}
+}
+
+var validationSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "validation"}}}
+
+// validations checks the validation rules of the module's variables with
+// the values they have: a rule that is false makes Terraform stop the
+// plan, so nothing in the module is created. A rule that cannot be known
+// changes nothing here: the value it checks is unknown already.
+func (r *reader) validations(c *config, names []string, ctx *hcl.EvalContext) string {
+	for _, name := range names {
+		d := c.vars[name]
+		vc, _, _ := d.body.PartialContent(validationSchema)
+		for _, vb := range vc.Blocks {
+			cc, _, _ := vb.Body.PartialContent(conditionSchema)
+			a, ok := cc.Attributes["condition"]
+			if !ok {
+				continue
+			}
+			v, diags := eval(a.Expr, ctx)
+			if diags.HasErrors() || !v.IsWhollyKnown() {
+				continue
+			}
+			if b, err := convert.Convert(v, cty.Bool); err == nil && !b.IsNull() && b.False() {
+				return fmt.Sprintf("the value of var.%s fails its validation %s (%s:%d): Terraform stops the plan", name, r.exprText(a), a.Range.Filename, a.Range.Start.Line)
+			}
+		}
+	}
+	return ""
 }
 
 var lifecycleSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "lifecycle"}}}

@@ -516,6 +516,36 @@ resource "aws_cloudtrail" "t" {
 			want: map[string]want{"aws_cloudtrail.t": {"UNKNOWN", "precondition data.aws_region.current.name"}},
 		},
 		{
+			name: "variable_that_fails_its_validation_stops_the_plan",
+			files: map[string]string{"main.tf": `variable "logging" {
+  default = true
+  validation {
+    condition     = var.logging == false
+    error_message = "off only"
+  }
+}
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging        = var.logging
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "fails its validation"}},
+		},
+		{
+			name: "variable_that_passes_its_validation",
+			files: map[string]string{"main.tf": `variable "logging" {
+  default = true
+  validation {
+    condition     = can(tobool(var.logging))
+    error_message = "a bool"
+  }
+}
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging        = var.logging
+}`},
+			want: map[string]want{"aws_cloudtrail.t": {"PASS", ""}},
+		},
+		{
 			name: "locals_in_a_cycle_are_unknown",
 			files: map[string]string{"main.tf": `locals {
   a = local.b
