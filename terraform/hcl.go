@@ -1,7 +1,7 @@
 package terraform
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,22 +12,40 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/trailguard/trailguard"
 )
 
 // Options are the values a root module is read with, as terraform plan
-// takes them: -var NAME=VALUE and -var-file FILE, after terraform.tfvars
-// and *.auto.tfvars of the module's directory.
+// takes them: -var NAME=VALUE and -var-file FILE, after TF_VAR_
+// environment variables, terraform.tfvars and *.auto.tfvars of the
+// module's directory. Var files are applied before vars (terraform plan
+// applies both in command-line order).
 type Options struct {
 	Vars     map[string]string
 	VarFiles []string
+	// Workspace is terraform.workspace. Terraform knows it only when it
+	// runs (terraform workspace select, TF_WORKSPACE), so without it
+	// terraform.workspace is unknown rather than "default".
+	Workspace string
+}
+
+// Module is what reading a root module found: the trails, the parts that
+// were not read (each an UNKNOWN result naming it: a registry, git or
+// missing module, a file that is not a regular file, an expansion beyond
+// the reader's limits), and the files that could not be read (errors
+// naming file and line).
+type Module struct {
+	Trails []trailguard.IaCTrail
+	Unread []trailguard.Result
+	Errs   []error
 }
 
 // maxModuleDepth bounds local module nesting (and cycles).
@@ -40,32 +58,53 @@ var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "module", LabelNames: []string{"name"}},
 }}
 
-var trailSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "name"}, {Name: "s3_bucket_name"}, {Name: "is_multi_region_trail"}, {Name: "enable_logging"},
-		{Name: "is_organization_trail"}, {Name: "include_global_service_events"}, {Name: "enable_log_file_validation"},
+var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "type"}, {Name: "default"}, {Name: "nullable"}}}
+
+var metaSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "count"}, {Name: "for_each"}, {Name: "source"}}}
+
+// blockSchema is the part of the aws_cloudtrail schema (AWS provider) the
+// control depends on.
+type blockSchema struct {
+	attrs  []string
+	blocks map[string]*blockSchema
+}
+
+var trailSchema = &blockSchema{
+	attrs: []string{"name", "s3_bucket_name", "s3_key_prefix", "kms_key_id", "is_multi_region_trail", "enable_logging",
+		"is_organization_trail", "include_global_service_events", "enable_log_file_validation"},
+	blocks: map[string]*blockSchema{
+		"event_selector": {
+			attrs:  []string{"read_write_type", "include_management_events", "exclude_management_event_sources"},
+			blocks: map[string]*blockSchema{"data_resource": {attrs: []string{"type", "values"}}},
+		},
+		"advanced_event_selector": {
+			attrs: []string{"name"},
+			blocks: map[string]*blockSchema{"field_selector": {attrs: []string{
+				"field", "equals", "not_equals", "starts_with", "not_starts_with", "ends_with", "not_ends_with"}}},
+		},
 	},
-	Blocks: []hcl.BlockHeaderSchema{{Type: "event_selector"}, {Type: "advanced_event_selector"}},
 }
 
-var eventSelectorSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "read_write_type"}, {Name: "include_management_events"}, {Name: "exclude_management_event_sources"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "data_resource"}},
+func (s *blockSchema) hcl() *hcl.BodySchema {
+	out := &hcl.BodySchema{}
+	for _, a := range s.attrs {
+		out.Attributes = append(out.Attributes, hcl.AttributeSchema{Name: a})
+	}
+	types := make([]string, 0, len(s.blocks))
+	for t := range s.blocks {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		out.Blocks = append(out.Blocks, hcl.BlockHeaderSchema{Type: t})
+	}
+	return out
 }
-
-var dataResourceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "type"}, {Name: "values"}}}
-
-var advancedSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "name"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "field_selector"}},
-}
-
-var fieldSelectorSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-	{Name: "field"}, {Name: "equals"}, {Name: "not_equals"}, {Name: "starts_with"}, {Name: "not_starts_with"}, {Name: "ends_with"}, {Name: "not_ends_with"},
-}}
 
 // functions are the Terraform functions a trail's settings plausibly use,
 // from cty's standard library (the same implementations Terraform uses).
+// Any other function makes the value that calls it unknown. None reads a
+// file or the environment.
 var functions = map[string]function.Function{
 	"lower": stdlib.LowerFunc, "upper": stdlib.UpperFunc, "format": stdlib.FormatFunc, "join": stdlib.JoinFunc,
 	"concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc, "length": stdlib.LengthFunc, "coalesce": stdlib.CoalesceFunc,
@@ -76,46 +115,106 @@ var functions = map[string]function.Function{
 	"toset": stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)), "try": tryfunc.TryFunc, "can": tryfunc.CanFunc,
 }
 
-// reader reads one root module and the local modules it calls.
-type reader struct {
-	parser *hclparse.Parser
-	errs   []error
-	trails []trailguard.IaCTrail
+// decl is a top-level block, with the override blocks merged into its body.
+type decl struct {
+	file  string
+	block *hcl.Block
+	body  hcl.Body
 }
 
-// ReadModule reads the Terraform root module in dir (its *.tf and
-// *.tf.json files) and the local modules it calls. A file that does not
-// parse is an error naming file and line; the others are still read.
-func ReadModule(dir string, o Options) ([]trailguard.IaCTrail, []error) {
-	r := &reader{parser: hclparse.NewParser()}
-	inputs, reasons := r.rootInputs(dir, o)
-	r.load(dir, inputs, reasons, "", 0, map[string]bool{})
-	sort.Slice(r.trails, func(i, j int) bool {
-		if r.trails[i].File != r.trails[j].File {
-			return r.trails[i].File < r.trails[j].File
+type localDecl struct {
+	file string
+	attr *hcl.Attribute
+}
+
+// config is one module directory, read and merged: what Terraform
+// builds from its files before evaluating anything.
+type config struct {
+	vars      map[string]*decl
+	locals    map[string]localDecl
+	resources []*decl // aws_cloudtrail
+	modules   []*decl
+	needed    map[string]bool // see neededLocals
+}
+
+// reader reads one root module and the local modules it calls.
+type reader struct {
+	parser    *hclparse.Parser
+	opts      Options
+	mod       Module
+	configs   map[string]*config
+	lines     map[string][]string
+	expanded  int
+	overflow  bool
+	budget    *evalBudget
+	functions map[string]function.Function
+	root      string // the root module's directory: path.root
+	bytes     int    // read so far, against maxModuleBytes
+}
+
+// newReader is a reader with its own evaluation budget and functions.
+func newReader(o Options) *reader {
+	r := &reader{parser: hclparse.NewParser(), opts: o, configs: map[string]*config{}, lines: map[string][]string{},
+		budget: &evalBudget{left: maxEvalSteps}, functions: map[string]function.Function{}}
+	for name, f := range functions {
+		switch name {
+		case "try", "can": // they take expressions, not values
+			r.functions[name] = f
+		default:
+			r.functions[name] = guarded(name, f, r.budget)
 		}
-		return r.trails[i].Line < r.trails[j].Line
+	}
+	return r
+}
+
+// Read reads the Terraform root module in dir (its *.tf and *.tf.json
+// files, override files merged last) and the local modules it calls. A
+// file that does not parse, or that breaches the reader's limits, is an
+// error naming file and line; the others are still read. Module.Unread
+// holds ready UNKNOWN results for what was not read: a caller reports
+// them as they are, next to the results of Module.Trails.
+func Read(dir string, o Options) Module {
+	r := newReader(o)
+	r.root = dir
+	inputs := r.rootInputs(dir, o)
+	r.load(dir, inputs, "", 0, map[string]bool{}, existence{})
+	if h := r.budget.hit; h != nil {
+		if h.Filename == "" { // spent by a function call, which has no place
+			h = &hcl.Range{Filename: dir, Start: hcl.Pos{Line: 1}}
+		}
+		r.unread(h.Filename, h.Start.Line, "(evaluation)", fmt.Sprintf("evaluating the configuration takes more than the %d steps this reader allows; values past the limit, from %s:%d on, are unknown", maxEvalSteps, h.Filename, h.Start.Line))
+	}
+	sort.SliceStable(r.mod.Trails, func(i, j int) bool {
+		a, b := r.mod.Trails[i], r.mod.Trails[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line // instances keep their order
 	})
-	return r.trails, r.errs
+	return r.mod
+}
+
+// ReadModule is Read for callers that take trails and errors only: a part
+// that was not read is returned as an error naming it (never dropped).
+func ReadModule(dir string, o Options) ([]trailguard.IaCTrail, []error) {
+	m := Read(dir, o)
+	errs := m.Errs
+	for _, u := range m.Unread {
+		errs = append(errs, fmt.Errorf("%s:%d: %s %s", u.File, u.Line, u.Resource, strings.Join(u.Reasons, "; ")))
+	}
+	return m.Trails, errs
 }
 
 // ModuleCalls returns the directories the module in dir calls as local
 // modules, so that a walk does not read them again as root modules.
 func ModuleCalls(dir string) []string {
-	p := hclparse.NewParser()
+	r := newReader(Options{})
 	var out []string
-	for _, f := range tfFiles(dir) {
-		file, diags := parse(p, f)
-		if diags.HasErrors() || file == nil {
-			continue
-		}
-		content, _, _ := file.Body.PartialContent(rootSchema)
-		for _, b := range content.Blocks.OfType("module") {
-			attrs, _ := b.Body.JustAttributes()
-			if src, ok := attrs["source"]; ok {
-				if v, d := src.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && isLocal(v.AsString()) {
-					out = append(out, filepath.Clean(filepath.Join(dir, v.AsString())))
-				}
+	for _, m := range r.config(dir).modules {
+		content, _, _ := m.body.PartialContent(metaSchema)
+		if src, ok := content.Attributes["source"]; ok {
+			if v, d := src.Expr.Value(nil); !d.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() && isLocal(v.AsString()) {
+				out = append(out, filepath.Clean(filepath.Join(dir, v.AsString())))
 			}
 		}
 	}
@@ -124,23 +223,203 @@ func ModuleCalls(dir string) []string {
 
 func isLocal(src string) bool { return strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../") }
 
-func tfFiles(dir string) []string {
-	var out []string
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".tf") || strings.HasSuffix(e.Name(), ".tf.json")) {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
+// isTerraformFile reports whether Terraform reads the file as part of
+// its module: *.tf and *.tf.json, except the names it ignores (a leading
+// dot, as editors and tools leave them).
+func isTerraformFile(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
 	}
-	sort.Strings(out)
-	return out
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
 }
 
-func parse(p *hclparse.Parser, file string) (*hcl.File, hcl.Diagnostics) {
-	if strings.HasSuffix(file, ".json") {
-		return p.ParseJSONFile(file)
+func (r *reader) unread(file string, line int, resource, why string) {
+	r.mod.Unread = append(r.mod.Unread, trailguard.UnreadResult(file, line, resource, why))
+}
+
+// parseFile reads and parses one file within the limits; nil when it
+// could not be (the reason is recorded).
+func (r *reader) parseFile(name string) *hcl.File {
+	if f := r.parser.Files()[name]; f != nil {
+		return f
 	}
-	return p.ParseHCLFile(file)
+	src, err := readFile(name)
+	switch {
+	case errors.Is(err, errNotRegular):
+		r.unread(name, 1, "(file)", err.Error()+": skipped")
+		return nil
+	case err != nil:
+		r.mod.Errs = append(r.mod.Errs, err)
+		return nil
+	}
+	if r.bytes += len(src); r.bytes > maxModuleBytes {
+		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: not read: the files of this configuration exceed %d bytes in total", name, maxModuleBytes))
+		return nil
+	}
+	json := strings.HasSuffix(name, ".json")
+	if json {
+		err = checkJSON(name, src, true)
+	} else {
+		err = checkSource(name, src)
+	}
+	if err != nil {
+		r.mod.Errs = append(r.mod.Errs, err)
+		return nil
+	}
+	var file *hcl.File
+	var diags hcl.Diagnostics
+	if json {
+		file, diags = r.parser.ParseJSON(src, name)
+	} else {
+		file, diags = r.parser.ParseHCL(src, name)
+	}
+	if diags.HasErrors() {
+		r.mod.Errs = append(r.mod.Errs, diagErr(diags))
+		return nil
+	}
+	if body, ok := file.Body.(*hclsyntax.Body); ok {
+		meter(body, r.budget)
+	}
+	r.lines[name] = strings.Split(string(src), "\n")
+	return file
+}
+
+// config reads a module directory once: primary files in lexical order,
+// then override files in lexical order merged into what they override.
+func (r *reader) config(dir string) *config {
+	if c, ok := r.configs[dir]; ok {
+		return c
+	}
+	c := &config{vars: map[string]*decl{}, locals: map[string]localDecl{}}
+	r.configs[dir] = c
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: %w", dir, err))
+		return c
+	}
+	var primary, overrides []string
+	for _, e := range entries {
+		if e.IsDir() || !isTerraformFile(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if isOverrideFile(p) {
+			overrides = append(overrides, p)
+		} else {
+			primary = append(primary, p)
+		}
+	}
+	sort.Strings(primary)
+	sort.Strings(overrides)
+	resources := map[string]*decl{}
+	modules := map[string]*decl{}
+	for _, name := range primary {
+		content := r.content(name)
+		if content == nil {
+			continue
+		}
+		for _, b := range content.Blocks {
+			d := &decl{file: name, block: b, body: b.Body}
+			switch b.Type {
+			case "variable":
+				r.declare(c.vars, b.Labels[0], d, "variable")
+			case "resource":
+				if b.Labels[0] == "aws_cloudtrail" && r.declare(resources, b.Labels[1], d, "resource aws_cloudtrail") {
+					c.resources = append(c.resources, d)
+				}
+			case "module":
+				if r.declare(modules, b.Labels[0], d, "module") {
+					c.modules = append(c.modules, d)
+				}
+			case "locals":
+				attrs, _ := b.Body.JustAttributes()
+				for _, a := range sortedAttrs(attrs) {
+					if prev, dup := c.locals[a.Name]; dup {
+						r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: local.%s is also defined at %s:%d: Terraform rejects a duplicate local value",
+							name, a.Range.Start.Line, a.Name, prev.file, prev.attr.Range.Start.Line))
+						continue
+					}
+					c.locals[a.Name] = localDecl{file: name, attr: a}
+				}
+			}
+		}
+	}
+	for _, name := range overrides {
+		content := r.content(name)
+		if content == nil {
+			continue
+		}
+		for _, b := range content.Blocks {
+			var base *decl
+			what := b.Type
+			switch b.Type {
+			case "variable":
+				base, what = c.vars[b.Labels[0]], "variable "+b.Labels[0]
+			case "resource":
+				if b.Labels[0] != "aws_cloudtrail" {
+					continue
+				}
+				base, what = resources[b.Labels[1]], "resource aws_cloudtrail."+b.Labels[1]
+			case "module":
+				base, what = modules[b.Labels[0]], "module "+b.Labels[0]
+			case "locals":
+				attrs, _ := b.Body.JustAttributes()
+				for _, a := range sortedAttrs(attrs) {
+					if _, ok := c.locals[a.Name]; !ok {
+						r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: override of local.%s, which no other file defines: Terraform rejects it", name, a.Range.Start.Line, a.Name))
+						continue
+					}
+					c.locals[a.Name] = localDecl{file: name, attr: a}
+				}
+				continue
+			}
+			if base == nil {
+				r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: override of %s, which no other file declares: Terraform rejects it", name, b.DefRange.Start.Line, what))
+				continue
+			}
+			base.body = mergedBody{base: base.body, override: b.Body}
+		}
+	}
+	return c
+}
+
+func (r *reader) content(name string) *hcl.BodyContent {
+	file := r.parseFile(name)
+	if file == nil {
+		return nil
+	}
+	content, _, diags := file.Body.PartialContent(rootSchema)
+	if diags.HasErrors() {
+		r.mod.Errs = append(r.mod.Errs, diagErr(diags))
+		return nil
+	}
+	return content
+}
+
+// declare adds a top-level block under its name; a second one is the
+// error Terraform gives, and the first one stays.
+func (r *reader) declare(m map[string]*decl, name string, d *decl, what string) bool {
+	if prev, dup := m[name]; dup {
+		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: %s %q is also declared at %s:%d: Terraform rejects a duplicate",
+			d.file, d.block.DefRange.Start.Line, what, name, prev.file, prev.block.DefRange.Start.Line))
+		return false
+	}
+	m[name] = d
+	return true
+}
+
+func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Range.Start.Byte != out[j].Range.Start.Byte {
+			return out[i].Range.Start.Byte < out[j].Range.Start.Byte
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
 }
 
 // diagErr turns HCL diagnostics into one error naming file and line.
@@ -157,193 +436,499 @@ func diagErr(diags hcl.Diagnostics) error {
 	return nil
 }
 
-// rootInputs gathers the root module's variable values: terraform.tfvars,
-// *.auto.tfvars (and .json), then --var-file, then --var, later winning.
-func (r *reader) rootInputs(dir string, o Options) (map[string]cty.Value, map[string]string) {
-	inputs := map[string]cty.Value{}
+func diagText(diags hcl.Diagnostics) string {
+	if err := diagErr(diags); err != nil {
+		return err.Error()
+	}
+	return "invalid"
+}
+
+// input is a value given for a variable: a value (tfvars, a module
+// argument) or a raw -var string that Terraform parses according to the
+// variable's type.
+type input struct {
+	v     cty.Value
+	raw   string
+	isRaw bool
+	src   string // where it is given, for reasons
+	why   string // not empty: the value is not (wholly) known, and why
+}
+
+// rootInputs gathers the root module's variable values as Terraform does:
+// TF_VAR_ environment variables, terraform.tfvars, terraform.tfvars.json, *.auto.tfvars and
+// *.auto.tfvars.json in lexical order, then --var-file, then --var, later
+// winning.
+func (r *reader) rootInputs(dir string, o Options) map[string]input {
+	inputs := map[string]input{}
+	// TF_VAR_name in the environment, the lowest precedence, parsed as
+	// Terraform parses it: like a -var value.
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "TF_VAR_") && len(k) > len("TF_VAR_") {
+			name := strings.TrimPrefix(k, "TF_VAR_")
+			inputs[name] = input{raw: v, isRaw: true, src: "environment variable " + k}
+		}
+	}
 	files := []string{filepath.Join(dir, "terraform.tfvars"), filepath.Join(dir, "terraform.tfvars.json")}
-	autos, _ := filepath.Glob(filepath.Join(dir, "*.auto.tfvars"))
-	autoJSON, _ := filepath.Glob(filepath.Join(dir, "*.auto.tfvars.json"))
+	var autos []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".auto.tfvars") || strings.HasSuffix(e.Name(), ".auto.tfvars.json")) {
+			autos = append(autos, filepath.Join(dir, e.Name()))
+		}
+	}
 	sort.Strings(autos)
-	sort.Strings(autoJSON)
-	files = append(append(files, autos...), autoJSON...)
+	files = append(files, autos...)
 	for i, f := range append(files, o.VarFiles...) {
 		if _, err := os.Stat(f); err != nil {
 			if i >= len(files) {
-				r.errs = append(r.errs, fmt.Errorf("--var-file: %w", err))
+				r.mod.Errs = append(r.mod.Errs, fmt.Errorf("--var-file: %w", err))
 			}
 			continue
 		}
-		file, diags := parse(r.parser, f)
-		if diags.HasErrors() {
-			r.errs = append(r.errs, diagErr(diags))
+		file := r.parseFile(f)
+		if file == nil {
 			continue
 		}
 		attrs, diags := file.Body.JustAttributes()
 		if diags.HasErrors() {
-			r.errs = append(r.errs, diagErr(diags))
+			r.mod.Errs = append(r.mod.Errs, diagErr(diags))
 		}
-		for name, a := range attrs {
-			if v, d := a.Expr.Value(nil); !d.HasErrors() {
-				inputs[name] = v
-			}
-		}
-	}
-	for name, raw := range o.Vars {
-		expr, d := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
-		if !d.HasErrors() {
-			if v, d := expr.Value(nil); !d.HasErrors() {
-				inputs[name] = v
+		for _, a := range sortedAttrs(attrs) {
+			src := fmt.Sprintf("%s:%d", f, a.Range.Start.Line)
+			v, d := a.Expr.Value(nil)
+			if d.HasErrors() {
+				inputs[a.Name] = input{v: cty.DynamicVal, src: src, why: fmt.Sprintf("the value of %s at %s: %s", a.Name, src, diagText(d))}
 				continue
 			}
+			inputs[a.Name] = input{v: v, src: src}
 		}
-		inputs[name] = cty.StringVal(raw) // a bare word, as terraform takes -var name=word
 	}
-	return inputs, map[string]string{}
+	names := make([]string, 0, len(o.Vars))
+	for name := range o.Vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		inputs[name] = input{raw: o.Vars[name], isRaw: true, src: "--var " + name}
+	}
+	return inputs
 }
 
-// load reads one module: its variables (from inputs or defaults), locals,
-// trails and local module calls. prefix is its address ("module.a.").
-// reasons says why an input is unknown, by variable name.
-func (r *reader) load(dir string, inputs map[string]cty.Value, reasons map[string]string, prefix string, depth int, visiting map[string]bool) {
+// existence says whether what a module instance declares is created:
+// absent (count = 0 on the module call), or not known.
+type existence struct {
+	absent, unknown string
+}
+
+func (e existence) with(absent, unknown string) existence {
+	if e.absent == "" {
+		e.absent = absent
+	}
+	e.unknown = joinWhy(e.unknown, unknown)
+	return e
+}
+
+// load evaluates one module instance: its variables (from inputs or
+// defaults), locals, trails and module calls. prefix is its address
+// ("module.a.").
+func (r *reader) load(dir string, inputs map[string]input, prefix string, depth int, visiting map[string]bool, exist existence) {
 	abs, _ := filepath.Abs(dir)
 	if depth > maxModuleDepth || visiting[abs] {
-		r.errs = append(r.errs, fmt.Errorf("%s: module calls nest deeper than %d or form a cycle; %s not read", dir, maxModuleDepth, prefix))
+		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: module calls nest deeper than %d or form a cycle; %s not read", dir, maxModuleDepth, prefix))
 		return
 	}
 	visiting[abs] = true
 	defer delete(visiting, abs)
+	c := r.config(dir)
 
-	type fileContent struct {
-		name    string
-		lines   []string
-		content *hcl.BodyContent
-	}
-	var files []fileContent
-	for _, f := range tfFiles(dir) {
-		file, diags := parse(r.parser, f)
-		if diags.HasErrors() {
-			r.errs = append(r.errs, diagErr(diags))
-			continue
-		}
-		content, _, diags := file.Body.PartialContent(rootSchema)
-		if diags.HasErrors() {
-			r.errs = append(r.errs, diagErr(diags))
-			continue
-		}
-		files = append(files, fileContent{name: f, lines: strings.Split(string(file.Bytes), "\n"), content: content})
-	}
-
-	// Variables.
 	vars := map[string]cty.Value{}
-	why := map[string]string{} // "var.x" → why unknown
-	for _, fc := range files {
-		for _, b := range fc.content.Blocks.OfType("variable") {
-			name := b.Labels[0]
-			if v, ok := inputs[name]; ok {
-				vars[name] = v
-				if !v.IsWhollyKnown() {
-					why["var."+name] = reasons[name]
-				}
-				continue
-			}
-			attrs, _ := b.Body.JustAttributes()
-			if def, ok := attrs["default"]; ok {
-				if v, d := def.Expr.Value(nil); !d.HasErrors() {
-					vars[name] = v
-					continue
-				}
-			}
-			vars[name] = cty.DynamicVal
-			why["var."+name] = fmt.Sprintf("var.%s has no default and no value is given (%s:%d)", name, fc.name, b.DefRange.Start.Line)
+	why := map[string]string{} // "var.x", "local.y", "terraform.workspace" → why not known
+	names := make([]string, 0, len(c.vars))
+	for name := range c.vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		in, given := inputs[name]
+		v, w := r.variable(name, c.vars[name], in, given)
+		vars[name] = v
+		if w != "" {
+			why["var."+name] = w
 		}
+	}
+	workspace := cty.UnknownVal(cty.String)
+	if r.opts.Workspace != "" {
+		workspace = cty.StringVal(r.opts.Workspace)
+	} else {
+		why["terraform.workspace"] = "terraform.workspace is known only when Terraform runs (give --workspace)"
 	}
 	ctx := &hcl.EvalContext{
 		Variables: map[string]cty.Value{
 			"var":       objectOrEmpty(vars),
-			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")}),
-			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(dir), "root": cty.StringVal(dir), "cwd": cty.StringVal(dir)}),
+			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": workspace, "applying": cty.UnknownVal(cty.Bool)}),
+			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(dir), "root": cty.StringVal(r.root), "cwd": cty.StringVal(r.root)}),
 		},
-		Functions: functions,
+		Functions: r.functions,
+	}
+	ctx.Variables["local"] = r.locals(c, ctx, why)
+	if rejected := r.validations(c, names, ctx); rejected != "" {
+		exist = exist.with(rejected, "")
 	}
 
-	// Locals, resolved in as many passes as there are locals (each pass
-	// resolves at least one more when they depend on each other).
-	type local struct {
-		expr hcl.Expression
+	for _, d := range c.resources {
+		addr := prefix + "aws_cloudtrail." + d.block.Labels[1]
+		for _, inst := range r.instances(d, ctx, why, addr) {
+			t := trailFromObject(addr+inst.key, r.object(dynblock.Expand(d.body, inst.ctx), trailSchema, inst.ctx, why, addr+inst.key))
+			t.File, t.Line = d.file, d.block.DefRange.Start.Line
+			t.Ignore = ignoreReason(r.lines[d.file], d.block.DefRange.Start.Line)
+			pAbsent, pUnknown := r.preconditions(d, inst.ctx, why)
+			e := exist.with(inst.absent, inst.unknown).with(pAbsent, pUnknown)
+			t.Absent = e.absent
+			t.UnknownExists = joinWhy(e.unknown, t.UnknownExists)
+			r.mod.Trails = append(r.mod.Trails, t)
+		}
 	}
-	locals := map[string]local{}
-	for _, fc := range files {
-		for _, b := range fc.content.Blocks.OfType("locals") {
-			attrs, _ := b.Body.JustAttributes()
-			for name, a := range attrs {
-				locals[name] = local{expr: a.Expr}
+	for _, d := range c.modules {
+		name := d.block.Labels[0]
+		line := d.block.DefRange.Start.Line
+		call := prefix + "module." + name
+		content, _, _ := d.body.PartialContent(metaSchema)
+		src, ok := content.Attributes["source"]
+		if !ok {
+			r.unread(d.file, line, call, "the module call has no source")
+			continue
+		}
+		sv, diags := src.Expr.Value(nil)
+		if diags.HasErrors() || sv.Type() != cty.String || sv.IsNull() || !sv.IsKnown() {
+			r.unread(d.file, line, call, fmt.Sprintf("%s: its source is not a literal string (Terraform requires one)", call))
+			continue
+		}
+		source := sv.AsString()
+		child := filepath.Join(dir, source)
+		insts := r.instances(d, ctx, why, call)
+		switch info, err := os.Stat(child); {
+		case !isLocal(source):
+			if exist.absent != "" || (len(insts) == 1 && insts[0].absent != "") {
+				continue // called zero times: whatever it declares is not created
 			}
+			r.unread(d.file, line, call, fmt.Sprintf("%s (source %q, %s:%d): a registry or remote module, which this reader does not fetch; any trail it declares is not checked", call, source, d.file, line))
+			continue
+		case err != nil || !info.IsDir():
+			r.unread(d.file, line, call, fmt.Sprintf("%s (source %q, %s:%d): the local module directory is missing", call, source, d.file, line))
+			continue
 		}
-	}
-	values := map[string]cty.Value{}
-	for name := range locals {
-		values[name] = cty.DynamicVal
-	}
-	for range len(locals) + 1 {
-		ctx.Variables["local"] = objectOrEmpty(values)
-		for name, l := range locals {
-			if v, d := l.expr.Value(ctx); !d.HasErrors() {
-				values[name] = v
+		attrs, _ := d.body.JustAttributes()
+		for _, inst := range insts {
+			in := map[string]input{}
+			for argName, a := range attrs {
+				switch argName {
+				case "source", "version", "count", "for_each", "providers", "depends_on":
+					continue
+				}
+				v, dg := eval(a.Expr, inst.ctx)
+				where := fmt.Sprintf("input %s of %s%s (%s:%d)", argName, call, inst.key, d.file, a.Range.Start.Line)
+				switch {
+				case dg.HasErrors():
+					in[argName] = input{v: cty.DynamicVal, src: where, why: where + ": " + r.failed(a.Expr, dg, why)}
+				case !v.IsWhollyKnown():
+					in[argName] = input{v: v, src: where, why: where + " depends on " + r.explain(a.Expr, why)}
+				default:
+					in[argName] = input{v: v, src: where}
+				}
 			}
+			r.load(child, in, call+inst.key+".", depth+1, visiting, exist.with(inst.absent, inst.unknown))
 		}
 	}
-	ctx.Variables["local"] = objectOrEmpty(values)
-	for name, v := range values {
-		if !v.IsWhollyKnown() {
-			why["local."+name] = "local." + name + " depends on " + r.explain(locals[name].expr, why)
-		}
-	}
+}
 
-	for _, fc := range files {
-		for _, b := range fc.content.Blocks.OfType("resource") {
-			if b.Labels[0] != "aws_cloudtrail" {
-				continue
-			}
-			addr := prefix + "aws_cloudtrail." + b.Labels[1]
-			for _, inst := range r.instances(b.Body, ctx, why) {
-				t := r.trail(b, inst.ctx, why, addr+inst.key)
-				t.File, t.Line = fc.name, b.DefRange.Start.Line
-				t.Ignore = ignoreReason(fc.lines, b.DefRange.Start.Line)
-				r.trails = append(r.trails, t)
-			}
-		}
-		for _, b := range fc.content.Blocks.OfType("module") {
-			attrs, _ := b.Body.JustAttributes()
-			src, ok := attrs["source"]
+var validationSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "validation"}}}
+
+// validations checks the validation rules of the module's variables with
+// the values they have: a rule that is false makes Terraform stop the
+// plan, so nothing in the module is created. A rule that cannot be known
+// changes nothing here: the value it checks is unknown already.
+func (r *reader) validations(c *config, names []string, ctx *hcl.EvalContext) string {
+	for _, name := range names {
+		d := c.vars[name]
+		vc, _, _ := d.body.PartialContent(validationSchema)
+		for _, vb := range vc.Blocks {
+			cc, _, _ := vb.Body.PartialContent(conditionSchema)
+			a, ok := cc.Attributes["condition"]
 			if !ok {
 				continue
 			}
-			sv, d := src.Expr.Value(nil)
-			if d.HasErrors() || sv.Type() != cty.String || !isLocal(sv.AsString()) {
-				continue // a registry or remote module: not read
+			v, diags := eval(a.Expr, ctx)
+			if diags.HasErrors() || !v.IsWhollyKnown() {
+				continue
 			}
-			child := filepath.Join(dir, sv.AsString())
-			for _, inst := range r.instances(b.Body, ctx, why) {
-				in, inWhy := map[string]cty.Value{}, map[string]string{}
-				for name, a := range attrs {
-					switch name {
-					case "source", "version", "count", "for_each", "providers", "depends_on":
-						continue
-					}
-					v, d := a.Expr.Value(inst.ctx)
-					if d.HasErrors() {
-						v = cty.DynamicVal
-					}
-					in[name] = v
-					if !v.IsWhollyKnown() {
-						inWhy[name] = fmt.Sprintf("input %s of module.%s (%s:%d) depends on %s", name, b.Labels[0], fc.name, a.Range.Start.Line, r.explain(a.Expr, why))
-					}
-				}
-				r.load(child, in, inWhy, prefix+"module."+b.Labels[0]+inst.key+".", depth+1, visiting)
+			if b, err := convert.Convert(v, cty.Bool); err == nil && !b.IsNull() && b.False() {
+				return fmt.Sprintf("the value of var.%s fails its validation %s (%s:%d): Terraform stops the plan", name, r.exprText(a), a.Range.Filename, a.Range.Start.Line)
 			}
 		}
 	}
+	return ""
+}
+
+var lifecycleSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "lifecycle"}}}
+var preconditionSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "precondition"}}}
+var conditionSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "condition"}}}
+
+// preconditions checks a resource's lifecycle preconditions: one that is
+// false stops the plan, so the trail is not created; one that cannot be
+// known leaves its existence unknown.
+func (r *reader) preconditions(d *decl, ctx *hcl.EvalContext, why map[string]string) (absent, unknown string) {
+	lc, _, _ := d.body.PartialContent(lifecycleSchema)
+	var unknowns []string
+	for _, l := range lc.Blocks {
+		pc, _, _ := l.Body.PartialContent(preconditionSchema)
+		for _, p := range pc.Blocks {
+			c, _, _ := p.Body.PartialContent(conditionSchema)
+			a, ok := c.Attributes["condition"]
+			if !ok {
+				continue
+			}
+			where := fmt.Sprintf("precondition %s (%s:%d)", r.exprText(a), a.Range.Filename, a.Range.Start.Line)
+			v, diags := eval(a.Expr, ctx)
+			if diags.HasErrors() || !v.IsWhollyKnown() {
+				unknowns = append(unknowns, where+": "+r.failed(a.Expr, diags, why))
+				continue
+			}
+			b, err := convert.Convert(v, cty.Bool)
+			switch {
+			case err != nil || b.IsNull():
+				unknowns = append(unknowns, where+": Terraform rejects a condition that is not a bool")
+			case b.False():
+				return where + " is false: Terraform stops the plan", ""
+			}
+		}
+	}
+	return "", joinWhy(unknowns...)
+}
+
+// variable is the value of one variable as Terraform computes it: the
+// given value (a -var string parsed as the type constraint asks: literal
+// for primitive types and no type, HCL otherwise), or the default when
+// none is given (or null is given to a non-nullable variable), converted
+// to the type constraint with its optional attribute defaults. A value
+// that Terraform would reject is unknown, with the reason.
+func (r *reader) variable(name string, d *decl, in input, given bool) (cty.Value, string) {
+	content, _, _ := d.body.PartialContent(variableSchema)
+	at := fmt.Sprintf("%s:%d", d.file, d.block.DefRange.Start.Line)
+	ty := cty.DynamicPseudoType
+	var defaults *typeexpr.Defaults
+	parseHCL := false
+	if a, ok := content.Attributes["type"]; ok {
+		switch hcl.ExprAsKeyword(a.Expr) {
+		case "list":
+			ty, parseHCL = cty.List(cty.DynamicPseudoType), true
+		case "map":
+			ty, parseHCL = cty.Map(cty.DynamicPseudoType), true
+		default:
+			t, defs, diags := typeexpr.TypeConstraintWithDefaults(a.Expr)
+			if diags.HasErrors() {
+				return cty.DynamicVal, fmt.Sprintf("var.%s (%s): its type constraint is invalid: %s", name, at, diagText(diags))
+			}
+			ty, defaults, parseHCL = t, defs, !t.IsPrimitiveType()
+		}
+	}
+	nullable := true
+	if a, ok := content.Attributes["nullable"]; ok {
+		if v, diags := a.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.Bool && v.IsKnown() && !v.IsNull() {
+			nullable = v.True()
+		}
+	}
+	v, src, whyIn := cty.NilVal, "", ""
+	if given {
+		src, whyIn = in.src, in.why
+		v = in.v
+		if in.isRaw {
+			if parseHCL {
+				if err := checkSource(in.src, []byte(in.raw)); err != nil {
+					return cty.UnknownVal(ty), err.Error()
+				}
+				expr, diags := hclsyntax.ParseExpression([]byte(in.raw), in.src, hcl.InitialPos)
+				if diags.HasErrors() {
+					return cty.UnknownVal(ty), fmt.Sprintf("var.%s: %s=%s: Terraform rejects it: %s", name, in.src, short(in.raw), diagText(diags))
+				}
+				if v, diags = expr.Value(nil); diags.HasErrors() {
+					return cty.UnknownVal(ty), fmt.Sprintf("var.%s: %s=%s: Terraform rejects it: %s", name, in.src, short(in.raw), diagText(diags))
+				}
+			} else {
+				v = cty.StringVal(in.raw)
+			}
+		}
+	}
+	if !given || (v.IsNull() && !nullable) {
+		a, ok := content.Attributes["default"]
+		if !ok {
+			if given {
+				return cty.UnknownVal(ty), fmt.Sprintf("var.%s (%s) is not nullable, has no default, and is given null by %s: Terraform rejects it", name, at, src)
+			}
+			return cty.UnknownVal(ty), fmt.Sprintf("var.%s has no default and no value is given (%s)", name, at)
+		}
+		dv, diags := a.Expr.Value(nil)
+		if diags.HasErrors() {
+			return cty.UnknownVal(ty), fmt.Sprintf("var.%s: its default (%s:%d) cannot be evaluated: %s", name, d.file, a.Range.Start.Line, diagText(diags))
+		}
+		v, src, whyIn = dv, fmt.Sprintf("its default (%s:%d)", d.file, a.Range.Start.Line), ""
+	}
+	if defaults != nil && v.IsWhollyKnown() {
+		v = defaults.Apply(v)
+	}
+	if hasBigTuple(v) {
+		return cty.UnknownVal(ty), fmt.Sprintf("var.%s (%s): the value from %s is %s", name, at, src, errBigTuple)
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		return cty.UnknownVal(ty), fmt.Sprintf("var.%s (%s): the value from %s does not convert to %s, so Terraform rejects it: %s", name, at, src, typeexpr.TypeString(ty), errText(err))
+	}
+	if !cv.IsWhollyKnown() && whyIn == "" {
+		whyIn = fmt.Sprintf("var.%s: the value from %s is not known statically", name, src)
+	}
+	return cv, whyIn
+}
+
+func short(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:80]) + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// neededLocals are the locals that the trails and module calls of the
+// module refer to, directly or through other locals: only they are
+// evaluated, so the cost of reading a module does not depend on values
+// that cannot change a verdict.
+func (c *config) neededLocals() map[string]bool {
+	if c.needed != nil {
+		return c.needed
+	}
+	c.needed = map[string]bool{}
+	var walk func(trs []hcl.Traversal)
+	walk = func(trs []hcl.Traversal) {
+		for _, tr := range trs {
+			if tr.RootName() != "local" || len(tr) < 2 {
+				continue
+			}
+			a, ok := tr[1].(hcl.TraverseAttr)
+			if !ok || c.needed[a.Name] {
+				continue
+			}
+			l, exists := c.locals[a.Name]
+			if !exists {
+				continue
+			}
+			c.needed[a.Name] = true
+			walk(l.attr.Expr.Variables())
+		}
+	}
+	for _, d := range append(append([]*decl{}, c.resources...), c.modules...) {
+		walk(bodyTraversals(d.body))
+	}
+	return c.needed
+}
+
+// bodyTraversals are the references in every expression of a body and
+// its nested blocks (dynamic ones included).
+func bodyTraversals(body hcl.Body) []hcl.Traversal {
+	var out []hcl.Traversal
+	switch b := body.(type) {
+	case mergedBody:
+		return append(bodyTraversals(b.base), bodyTraversals(b.override)...)
+	case *hclsyntax.Body:
+		for _, a := range b.Attributes {
+			out = append(out, a.Expr.Variables()...)
+		}
+		for _, blk := range b.Blocks {
+			out = append(out, bodyTraversals(blk.Body)...)
+		}
+	default:
+		// JSON: every property is an attribute here, nested blocks too.
+		attrs, _ := body.JustAttributes()
+		for _, a := range attrs {
+			out = append(out, a.Expr.Variables()...)
+		}
+	}
+	return out
+}
+
+// locals evaluates the local values in the order their references ask
+// (each once, with only the values it refers to in scope, so the cost
+// grows with the references, not with the square of the locals). A cycle,
+// which Terraform rejects, leaves its members unknown.
+func (r *reader) locals(c *config, ctx *hcl.EvalContext, why map[string]string) cty.Value {
+	deps := map[string][]string{}
+	users := map[string][]string{}
+	pending := map[string]int{}
+	needed := c.neededLocals()
+	for name, l := range c.locals {
+		if !needed[name] {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, tr := range l.attr.Expr.Variables() {
+			if tr.RootName() != "local" || len(tr) < 2 {
+				continue
+			}
+			a, ok := tr[1].(hcl.TraverseAttr)
+			if !ok || seen[a.Name] {
+				continue
+			}
+			seen[a.Name] = true
+			deps[name] = append(deps[name], a.Name)
+			if _, exists := c.locals[a.Name]; exists {
+				users[a.Name] = append(users[a.Name], name)
+				pending[name]++
+			}
+		}
+	}
+	var queue []string
+	for name := range needed {
+		if pending[name] == 0 {
+			queue = append(queue, name)
+		}
+	}
+	sort.Strings(queue)
+	values := map[string]cty.Value{}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		l := c.locals[name]
+		scope := map[string]cty.Value{}
+		for _, dep := range deps[name] {
+			if v, ok := values[dep]; ok {
+				scope[dep] = v
+			}
+		}
+		child := ctx.NewChild()
+		child.Variables = map[string]cty.Value{"local": objectOrEmpty(scope)}
+		v, diags := eval(l.attr.Expr, child)
+		if diags.HasErrors() {
+			v = cty.DynamicVal
+			why["local."+name] = fmt.Sprintf("local.%s (%s:%d): %s", name, l.file, l.attr.Range.Start.Line, r.failed(l.attr.Expr, diags, why))
+		}
+		if weigh(v, maxValueSize) > maxValueSize {
+			v = cty.DynamicVal
+			why["local."+name] = fmt.Sprintf("local.%s (%s:%d) is larger than the %d this reader evaluates", name, l.file, l.attr.Range.Start.Line, maxValueSize)
+		}
+		values[name] = v
+		if _, set := why["local."+name]; !set && !v.IsWhollyKnown() {
+			why["local."+name] = fmt.Sprintf("local.%s (%s:%d) depends on %s", name, l.file, l.attr.Range.Start.Line, r.explain(l.attr.Expr, why))
+		}
+		for _, u := range users[name] {
+			if pending[u]--; pending[u] == 0 {
+				queue = append(queue, u)
+			}
+		}
+	}
+	for name := range needed {
+		l := c.locals[name]
+		if _, done := values[name]; !done {
+			values[name] = cty.DynamicVal
+			why["local."+name] = fmt.Sprintf("local.%s (%s:%d) refers to itself through other locals, which Terraform rejects", name, l.file, l.attr.Range.Start.Line)
+		}
+	}
+	return objectOrEmpty(values)
 }
 
 func objectOrEmpty(m map[string]cty.Value) cty.Value {
@@ -353,132 +938,232 @@ func objectOrEmpty(m map[string]cty.Value) cty.Value {
 	return cty.ObjectVal(m)
 }
 
-// instance is one count or for_each instance of a block.
+// instance is one count or for_each instance of a block. absent and
+// unknown say whether it exists.
 type instance struct {
-	key string // "", "[0]", `["a"]`
-	ctx *hcl.EvalContext
+	key             string // "", "[0]", `["a"]`, "[?]"
+	ctx             *hcl.EvalContext
+	absent, unknown string
 }
 
-// instances expands count and for_each. An unknown count or for_each is
-// read as one instance whose index is unknown.
-func (r *reader) instances(body hcl.Body, ctx *hcl.EvalContext, why map[string]string) []instance {
-	attrs, _ := body.JustAttributes()
+// instances expands count and for_each as Terraform does. A count or
+// for_each that cannot be known is one instance whose existence is
+// unknown; zero instances (count = 0, an empty for_each) are one absent
+// instance, so that the trail that is not created is reported. A value
+// Terraform rejects (a negative count, a list for for_each) leaves the
+// existence unknown, with the reason.
+func (r *reader) instances(d *decl, ctx *hcl.EvalContext, why map[string]string, addr string) []instance {
+	content, _, _ := d.body.PartialContent(metaSchema)
 	with := func(extra map[string]cty.Value) *hcl.EvalContext {
 		c := ctx.NewChild()
 		c.Variables = extra
 		return c
 	}
-	if a, ok := attrs["count"]; ok {
-		v, d := a.Expr.Value(ctx)
-		if d.HasErrors() || !v.IsKnown() || v.IsNull() || !v.Type().Equals(cty.Number) {
-			return []instance{{key: "[?]", ctx: with(map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.UnknownVal(cty.Number)})})}}
+	countCtx := func(i cty.Value) *hcl.EvalContext {
+		return with(map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": i})})
+	}
+	eachCtx := func(k, v cty.Value) *hcl.EvalContext {
+		return with(map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})})
+	}
+	count, hasCount := content.Attributes["count"]
+	forEach, hasForEach := content.Attributes["for_each"]
+	budget := func(n int) bool {
+		r.expanded += n
+		if r.expanded > maxInstances {
+			if !r.overflow {
+				r.overflow = true
+				r.unread(d.file, d.block.DefRange.Start.Line, addr, fmt.Sprintf("the configuration expands into more than %d resource and module instances; %s and what follows are not read", maxInstances, addr))
+			}
+			return false
 		}
-		n, _ := v.AsBigFloat().Int64()
-		var out []instance
-		for i := range min(n, 1000) {
-			out = append(out, instance{key: fmt.Sprintf("[%d]", i), ctx: with(map[string]cty.Value{"count": cty.ObjectVal(map[string]cty.Value{"index": cty.NumberIntVal(i)})})})
+		return true
+	}
+	if !budget(1) {
+		return nil
+	}
+	switch {
+	case hasCount && hasForEach:
+		return []instance{{key: "[?]", ctx: countCtx(cty.UnknownVal(cty.Number)),
+			unknown: fmt.Sprintf("%s sets both count and for_each (%s:%d): Terraform rejects it", addr, d.file, count.Range.Start.Line)}}
+	case hasCount:
+		where := fmt.Sprintf("count = %s (%s:%d)", r.exprText(count), d.file, count.Range.Start.Line)
+		unknown := func(w string) []instance {
+			return []instance{{key: "[?]", ctx: countCtx(cty.UnknownVal(cty.Number)), unknown: w}}
+		}
+		v, diags := eval(count.Expr, ctx)
+		if diags.HasErrors() || !v.IsKnown() {
+			return unknown(where + ": " + r.failed(count.Expr, diags, why))
+		}
+		nv, err := convert.Convert(v, cty.Number)
+		if err != nil || nv.IsNull() {
+			return unknown(where + ": Terraform rejects it: count must be a whole number")
+		}
+		bf := nv.AsBigFloat()
+		n, acc := bf.Int64()
+		if !bf.IsInt() || acc != 0 || n < 0 {
+			return unknown(where + ": Terraform rejects it: count must be a whole number, 0 or more")
+		}
+		if n == 0 {
+			return []instance{{ctx: countCtx(cty.UnknownVal(cty.Number)), absent: where + " is 0"}}
+		}
+		if !budget(int(min(n, maxInstances+1))) {
+			return nil
+		}
+		out := make([]instance, 0, n)
+		for i := range n {
+			out = append(out, instance{key: fmt.Sprintf("[%d]", i), ctx: countCtx(cty.NumberIntVal(i))})
 		}
 		return out
-	}
-	if a, ok := attrs["for_each"]; ok {
-		v, d := a.Expr.Value(ctx)
-		unknownEach := []instance{{key: "[?]", ctx: with(map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": cty.DynamicVal, "value": cty.DynamicVal})})}}
-		if d.HasErrors() || !v.IsWhollyKnown() || v.IsNull() || !v.CanIterateElements() {
-			return unknownEach
+	case hasForEach:
+		where := fmt.Sprintf("for_each = %s (%s:%d)", r.exprText(forEach), d.file, forEach.Range.Start.Line)
+		unknown := func(w string) []instance {
+			return []instance{{key: "[?]", ctx: eachCtx(cty.UnknownVal(cty.String), cty.DynamicVal), unknown: w}}
+		}
+		v, diags := eval(forEach.Expr, ctx)
+		if diags.HasErrors() || !v.IsKnown() {
+			return unknown(where + ": " + r.failed(forEach.Expr, diags, why))
+		}
+		ty := v.Type()
+		switch {
+		case v.IsNull():
+			return unknown(where + ": Terraform rejects a null for_each")
+		case ty.IsSetType() && !v.IsWhollyKnown():
+			return unknown(where + ": " + r.explain(forEach.Expr, why))
+		case (ty.IsSetType() || ty.IsMapType() || ty.IsObjectType()) && v.LengthInt() == 0:
+			return []instance{{ctx: eachCtx(cty.UnknownVal(cty.String), cty.DynamicVal), absent: where + " is empty"}}
+		case ty.IsSetType():
+			if !ty.ElementType().Equals(cty.String) {
+				return unknown(where + ": Terraform rejects it: for_each takes a map or a set of strings")
+			}
+		case ty.IsMapType() || ty.IsObjectType():
+		default:
+			return unknown(where + ": Terraform rejects it: for_each takes a map or a set of strings, not " + ty.FriendlyName())
+		}
+		if !budget(min(v.LengthInt(), maxInstances+1)) {
+			return nil
 		}
 		var out []instance
 		for it := v.ElementIterator(); it.Next(); {
 			k, val := it.Element()
-			if v.Type().IsSetType() || v.Type().IsListType() || v.Type().IsTupleType() {
+			if ty.IsSetType() {
 				k = val
 			}
-			if k.Type() != cty.String {
-				return unknownEach
+			if k.IsNull() {
+				return unknown(where + ": Terraform rejects a null key")
 			}
-			out = append(out, instance{key: fmt.Sprintf("[%q]", k.AsString()), ctx: with(map[string]cty.Value{"each": cty.ObjectVal(map[string]cty.Value{"key": k, "value": val})})})
+			out = append(out, instance{key: fmt.Sprintf("[%q]", k.AsString()), ctx: eachCtx(k, val)})
 		}
 		return out
 	}
 	return []instance{{ctx: ctx}}
 }
 
-// trail evaluates one aws_cloudtrail instance.
-func (r *reader) trail(b *hcl.Block, ctx *hcl.EvalContext, why map[string]string, addr string) trailguard.IaCTrail {
-	values := map[string]any{}
-	unk := unknowns{}
-	body := dynblock.Expand(b.Body, ctx)
-	content, _, diags := body.PartialContent(trailSchema)
+// object evaluates a body, whose dynamic blocks the caller expanded with
+// dynblock.Expand, against the schema. An attribute that is not known, or
+// a block type whose dynamic for_each is not known, carries why.
+func (r *reader) object(body hcl.Body, s *blockSchema, ctx *hcl.EvalContext, why map[string]string, path string) object {
+	o := newObject()
+	unknownBody := false
+	if ub, ok := body.(interface{ Unknown() bool }); ok && ub.Unknown() {
+		unknownBody = true
+	}
+	content, _, diags := body.PartialContent(s.hcl())
 	if diags.HasErrors() {
-		// A dynamic block whose for_each cannot be known.
-		unk["event_selector"] = fmt.Sprintf("the selectors of %s cannot be expanded statically: %s", addr, diagErr(diags))
-	}
-	r.attrs(content.Attributes, ctx, why, values, unk, "")
-	var basic, advanced []any
-	for _, sb := range content.Blocks {
-		switch sb.Type {
-		case "event_selector":
-			if m, ok := r.block(sb, eventSelectorSchema, dataResourceSchema, "data_resource", ctx, why, unk); ok {
-				basic = append(basic, m)
-			}
-		case "advanced_event_selector":
-			if m, ok := r.block(sb, advancedSchema, fieldSelectorSchema, "field_selector", ctx, why, unk); ok {
-				advanced = append(advanced, m)
-			}
+		for typ := range s.blocks {
+			o.why[typ] = fmt.Sprintf("the %s blocks of %s cannot be expanded statically: %s", typ, path, diagText(diags))
 		}
 	}
-	if basic != nil {
-		values["event_selector"] = basic
+	for name, a := range content.Attributes {
+		where := fmt.Sprintf("%s = %s (%s:%d)", name, r.exprText(a), a.Range.Filename, a.Range.Start.Line)
+		v, d := eval(a.Expr, ctx)
+		switch {
+		case unknownBody:
+			o.attrs[name] = field{where: where, why: where + ": in a dynamic block whose for_each is not known statically"}
+		case d.HasErrors():
+			o.attrs[name] = field{where: where, why: where + ": " + r.failed(a.Expr, d, why)}
+		case !v.IsWhollyKnown():
+			o.attrs[name] = field{v: v, where: where, why: where + ": " + r.explain(a.Expr, why)}
+		default:
+			o.attrs[name] = field{v: v, where: where}
+		}
 	}
-	if advanced != nil {
-		values["advanced_event_selector"] = advanced
-	}
-	return trailFromValues(addr, values, unk)
-}
-
-// block evaluates a selector block, and the blocks nested in it under
-// nestedKey (data_resource, field_selector), into a JSON-like map. An
-// unknown value anywhere in it makes the selectors unknown.
-func (r *reader) block(b *hcl.Block, schema, nested *hcl.BodySchema, nestedKey string, ctx *hcl.EvalContext, why map[string]string, unk unknowns) (map[string]any, bool) {
-	c, _, d := b.Body.PartialContent(schema)
-	if d.HasErrors() {
-		unk[b.Type] = diagErr(d).Error()
-		return nil, false
-	}
-	m := map[string]any{}
-	r.attrs(c.Attributes, ctx, why, m, unk, b.Type+".")
-	var children []any
-	for _, nb := range c.Blocks {
-		nc, _, _ := nb.Body.PartialContent(nested)
-		cm := map[string]any{}
-		r.attrs(nc.Attributes, ctx, why, cm, unk, b.Type+"."+nestedKey+".")
-		children = append(children, cm)
-	}
-	m[nestedKey] = children
-	return m, true
-}
-
-// attrs evaluates attributes into out (as JSON-like values); one that is
-// not known goes to unk under path+name, with the reason.
-func (r *reader) attrs(attrs hcl.Attributes, ctx *hcl.EvalContext, why map[string]string, out map[string]any, unk unknowns, path string) {
-	for name, a := range attrs {
-		v, d := a.Expr.Value(ctx)
-		if d.HasErrors() || !v.IsWhollyKnown() {
-			unk[path+name] = fmt.Sprintf("%s%s = %s (line %d): %s", path, name, r.exprText(a), a.Range.Start.Line, r.explain(a.Expr, why))
+	for _, b := range content.Blocks {
+		sub := s.blocks[b.Type]
+		if sub == nil {
 			continue
 		}
-		if v.IsNull() {
-			continue // null means the provider's default
-		}
-		b, err := ctyjson.Marshal(v, v.Type())
-		if err != nil {
+		if ub, ok := b.Body.(interface{ Unknown() bool }); ok && ub.Unknown() {
+			o.why[b.Type] = fmt.Sprintf("the %s blocks of %s come from a dynamic block whose for_each is not known statically (%s:%d)", b.Type, path, b.DefRange.Filename, b.DefRange.Start.Line)
 			continue
 		}
-		var goV any
-		if json.Unmarshal(b, &goV) == nil {
-			out[name] = goV
+		o.blocks[b.Type] = append(o.blocks[b.Type], r.object(b.Body, sub, ctx, why, path+"."+b.Type))
+	}
+	return o
+}
+
+// eval evaluates an expression as Terraform would see it before apply:
+// a reference to a resource, a data source, a module output or any other
+// name this reader does not evaluate is an unknown value (so try() and
+// can() cannot turn it into a known fallback), and a reference to a
+// variable or local value that is not declared is an error, as Terraform
+// rejects it before evaluating anything.
+func eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	var unknown map[string]cty.Value
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if root == "var" || root == "local" {
+			if len(tr) < 2 {
+				continue
+			}
+			attr, isAttr := tr[1].(hcl.TraverseAttr)
+			if obj, found := lookup(ctx, root); isAttr && found && obj.Type().IsObjectType() && !obj.Type().HasAttribute(attr.Name) {
+				return cty.DynamicVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Reference to undeclared " + root + "." + attr.Name,
+					Detail: "Terraform rejects a reference to " + root + "." + attr.Name + ", which is not declared", Subject: tr.SourceRange().Ptr()}}
+			}
+			continue
+		}
+		if _, found := lookup(ctx, root); !found {
+			if unknown == nil {
+				unknown = map[string]cty.Value{}
+			}
+			unknown[root] = cty.DynamicVal
 		}
 	}
+	if unknown != nil {
+		child := ctx.NewChild()
+		child.Variables = unknown
+		ctx = child
+	}
+	return expr.Value(ctx)
 }
+
+// lookup finds a variable in an evaluation context or its parents.
+func lookup(ctx *hcl.EvalContext, name string) (cty.Value, bool) {
+	for c := ctx; c != nil; c = c.Parent() {
+		if v, ok := c.Variables[name]; ok {
+			return v, true
+		}
+	}
+	return cty.NilVal, false
+}
+
+// failed says why an expression has no known value: the error that
+// stopped its evaluation (a reference Terraform rejects, a function that
+// failed, an evaluation limit), else the unknowns it depends on.
+func (r *reader) failed(expr hcl.Expression, diags hcl.Diagnostics, why map[string]string) string {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if e := r.explain(expr, why); e != unknownFallback {
+			return e // an unknown value, rather than the error it caused
+		}
+		return strings.TrimSuffix(d.Summary+": "+d.Detail, ": ")
+	}
+	return r.explain(expr, why)
+}
+
+const unknownFallback = "a value not known statically (or one Terraform rejects)"
 
 // explain says why an expression is not known: the unknown variables or
 // locals it refers to, with their own reasons.
@@ -496,36 +1181,29 @@ func (r *reader) explain(expr hcl.Expression, why map[string]string) string {
 			parts = append(parts, w)
 		} else if root == "each" || root == "count" {
 			parts = append(parts, root+" of an instance that cannot be expanded statically")
-		} else if root != "var" && root != "local" {
+		} else if root != "var" && root != "local" && root != "path" {
 			parts = append(parts, name+", known only when applied")
 		}
 	}
 	if len(parts) == 0 {
-		return "a value not known statically"
+		return unknownFallback
 	}
 	return strings.Join(uniq(parts), "; ")
 }
 
-func uniq(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
+// exprText is the source of an attribute's expression, on one line and
+// cut short: it goes into reasons.
 func (r *reader) exprText(a *hcl.Attribute) string {
 	rng := a.Expr.Range()
 	f := r.parser.Files()[rng.Filename]
 	if f == nil || rng.End.Byte > len(f.Bytes) || rng.Start.Byte > rng.End.Byte {
 		return "(expression)"
 	}
-	b := f.Bytes
-	return strings.Join(strings.Fields(string(b[rng.Start.Byte:rng.End.Byte])), " ")
+	s := []rune(strings.Join(strings.Fields(string(f.Bytes[rng.Start.Byte:rng.End.Byte])), " "))
+	if len(s) > 120 {
+		return string(s[:120]) + "…"
+	}
+	return string(s)
 }
 
 // ignoreComment is a suppression in the source: on the resource's line or
@@ -533,12 +1211,12 @@ func (r *reader) exprText(a *hcl.Attribute) string {
 var ignoreComment = regexp.MustCompile(`(?:#|//|/\*)\s*trailguard:ignore\s+cis-aws-3\.1\s+(\S.*?)\s*(?:\*/)?$`)
 
 func ignoreReason(lines []string, line int) string {
-	if line-1 < len(lines) {
+	if line-1 < len(lines) && line >= 1 {
 		if m := ignoreComment.FindStringSubmatch(lines[line-1]); m != nil {
 			return m[1]
 		}
 	}
-	for i := line - 2; i >= 0; i-- {
+	for i := line - 2; i >= 0 && i < len(lines); i-- {
 		s := strings.TrimSpace(lines[i])
 		if !(strings.HasPrefix(s, "#") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/*") || strings.HasPrefix(s, "*")) {
 			break

@@ -41,6 +41,7 @@ func TestReadModule(t *testing.T) {
 		`aws_cloudtrail.each["dev"]`:         "FAIL",
 		"aws_cloudtrail.dynamic_selectors":   "FAIL", // write-only, from a dynamic block
 		"aws_cloudtrail.ignored":             "MUTED",
+		"aws_cloudtrail.none":                "FAIL", // count = 0: not created
 	} {
 		r, ok := got[addr]
 		if !ok {
@@ -51,8 +52,8 @@ func TestReadModule(t *testing.T) {
 			t.Errorf("%s: %s, want %s; reasons %q", addr, r.Status, want, r.Reasons)
 		}
 	}
-	if _, ok := got["aws_cloudtrail.none[0]"]; ok || len(got) != 16 {
-		t.Errorf("%d resources; count = 0 must give none", len(got))
+	if _, ok := got["aws_cloudtrail.none[0]"]; ok || len(got) != 17 {
+		t.Errorf("%d resources; count = 0 must give one absent trail", len(got))
 	}
 	nd := got["aws_cloudtrail.no_default"]
 	if !strings.Contains(strings.Join(nd.Reasons, " "), "var.multi_region has no default") || nd.File == "" || nd.Line != 37 {
@@ -128,7 +129,7 @@ func TestReadPlan(t *testing.T) {
 	got := verdicts(t, ts)
 	want := map[string]string{"aws_cloudtrail.main": "PASS", "module.x.aws_cloudtrail.ro": "FAIL", "aws_cloudtrail.computed": "UNKNOWN"}
 	if len(got) != len(want) {
-		t.Errorf("%d trails (a destroyed one is not deployed): %v", len(got), got)
+		t.Errorf("%d trails: %v", len(got), got)
 	}
 	for a, w := range want {
 		if string(got[a].Status) != w {

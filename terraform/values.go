@@ -1,138 +1,245 @@
 // Package terraform reads CloudTrail trails (aws_cloudtrail resources)
-// from Terraform: HCL configurations, evaluated statically as far as they
-// can be (variables, tfvars, locals, functions, conditionals, count,
+// from Terraform: HCL configurations (.tf and .tf.json, with override
+// files merged as Terraform merges them), evaluated statically as far as
+// they can be (variables, tfvars, locals, functions, conditionals, count,
 // for_each, local modules, dynamic blocks), and plan JSON
-// (terraform show -json). Each trail becomes a trailguard.IaCTrail, judged
-// by the one evaluator.
+// (terraform show -json). Each trail becomes a trailguard.IaCTrail,
+// judged by the one evaluator.
+//
+// Whatever cannot be known statically is unknown, never a default: a
+// variable without a value, terraform.workspace without --workspace, an
+// attribute of another resource, a function this reader does not have,
+// a value Terraform would refuse to convert ("yes" for a bool). That
+// includes whether the trail exists at all: a count or for_each that
+// cannot be known sets IaCTrail.UnknownExists (the worst case is no
+// trail), one that creates nothing (count = 0, an empty for_each, a
+// module called with count = 0, a plan that deletes the trail) sets
+// IaCTrail.Absent, and a module that is not read (registry, git, a
+// missing directory) is an UNKNOWN result that names it. Values are
+// converted as Terraform converts them, with go-cty's convert package:
+// "0", "1", "false" and "true" are booleans to Terraform.
 package terraform
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+
 	"github.com/trailguard/trailguard"
 )
 
-// unknowns maps an attribute path ("is_multi_region_trail",
-// "event_selector") to why its value is not known.
-type unknowns map[string]string
+// field is one declared value: the value, where it is written (to name
+// it in a reason), or why it is not known.
+type field struct {
+	v     cty.Value // cty.NilVal when not set
+	where string    // `enable_logging = "0" (main.tf:12)`
+	why   string    // not empty: the value is not known, and why
+}
 
-// trailFromValues turns an aws_cloudtrail's attribute values (JSON-like:
-// bool, string, []any, map[string]any) into an IaC trail. Absent
-// attributes take the provider's defaults: is_multi_region_trail false,
-// enable_logging true, no selectors (all management events).
-func trailFromValues(address string, v map[string]any, unk unknowns) trailguard.IaCTrail {
-	t := trailguard.IaCTrail{Resource: address}
-	name, _ := v["name"].(string)
-	if name == "" {
-		name = address
-	}
-	t.Trail = trailguard.Trail{
-		Name:                       name,
-		ARN:                        address,
-		IsMultiRegion:              boolOf(v["is_multi_region_trail"], false),
-		IsOrganizationTrail:        boolOf(v["is_organization_trail"], false),
-		IncludeGlobalServiceEvents: boolOf(v["include_global_service_events"], true),
-		LogFileValidationEnabled:   boolOf(v["enable_log_file_validation"], false),
-		S3BucketName:               str(v["s3_bucket_name"]),
-		Status:                     &trailguard.TrailStatus{IsLogging: boolOf(v["enable_logging"], true)},
-	}
-	sel := &trailguard.EventSelectors{}
-	for _, raw := range list(v["event_selector"]) {
-		m, _ := raw.(map[string]any)
-		es := trailguard.EventSelector{
-			ReadWriteType:                 strOr(m["read_write_type"], "All"),
-			IncludeManagementEvents:       boolOf(m["include_management_events"], true),
-			ExcludeManagementEventSources: strings_(m["exclude_management_event_sources"]),
+// object is a resource body or a nested block, evaluated: attributes by
+// name and nested blocks by type. why names the block types whose blocks
+// could not be expanded statically (a dynamic block over an unknown
+// for_each).
+type object struct {
+	attrs  map[string]field
+	blocks map[string][]object
+	why    map[string]string
+}
+
+func newObject() object {
+	return object{attrs: map[string]field{}, blocks: map[string][]object{}, why: map[string]string{}}
+}
+
+// get converts the attribute to ty as Terraform converts a value to the
+// type the AWS provider declares for it. It returns the null value (set
+// false) when the attribute is not set or null, and why it is not known
+// when it is unknown or Terraform would reject the conversion.
+func (o object) get(name string, ty cty.Type) (v cty.Value, set bool, why string) {
+	f, ok := o.attrs[name]
+	if !ok || f.v == cty.NilVal {
+		if ok && f.why != "" {
+			return cty.NullVal(ty), true, f.why
 		}
-		for _, dr := range list(m["data_resource"]) {
-			d, _ := dr.(map[string]any)
-			es.DataResources = append(es.DataResources, trailguard.DataResource{Type: str(d["type"]), Values: strings_(d["values"])})
-		}
-		sel.Basic = append(sel.Basic, es)
+		return cty.NullVal(ty), false, ""
 	}
-	for _, raw := range list(v["advanced_event_selector"]) {
-		m, _ := raw.(map[string]any)
-		as := trailguard.AdvancedEventSelector{Name: str(m["name"])}
-		for _, f := range list(m["field_selector"]) {
-			fm, _ := f.(map[string]any)
-			as.FieldSelectors = append(as.FieldSelectors, trailguard.FieldSelector{
-				Field: str(fm["field"]), Equals: strings_(fm["equals"]), NotEquals: strings_(fm["not_equals"]),
-				StartsWith: strings_(fm["starts_with"]), NotStartsWith: strings_(fm["not_starts_with"]),
-				EndsWith: strings_(fm["ends_with"]), NotEndsWith: strings_(fm["not_ends_with"]),
-			})
-		}
-		sel.Advanced = append(sel.Advanced, as)
+	if f.why != "" {
+		return cty.UnknownVal(ty), true, f.why
 	}
-	if len(sel.Basic) == 0 && len(sel.Advanced) == 0 {
-		sel = trailguard.DefaultSelectors()
+	if f.v.IsNull() {
+		return cty.NullVal(ty), false, ""
 	}
-	t.Trail.Selectors = sel
-	for path, why := range unk {
-		switch {
-		case path == "is_multi_region_trail":
-			t.UnknownMultiRegion = why
-		case path == "enable_logging":
-			t.UnknownLogging = why
-		case strings.Contains(path, ".data_resource."):
-			// Which data events are recorded does not decide 3.1.
-		case strings.HasPrefix(path, "event_selector") || strings.HasPrefix(path, "advanced_event_selector"):
-			if t.UnknownSelectors == "" {
-				t.UnknownSelectors = why
+	if hasBigTuple(f.v) {
+		return cty.UnknownVal(ty), true, fmt.Sprintf("%s: %s", f.where, errBigTuple)
+	}
+	cv, err := convert.Convert(f.v, ty)
+	if err != nil {
+		return cty.UnknownVal(ty), true, fmt.Sprintf("%s: Terraform rejects this value: %s", f.where, errText(err))
+	}
+	if !cv.IsWhollyKnown() {
+		return cv, true, f.where + ": a value not known statically"
+	}
+	if ty.IsCollectionType() {
+		for it := cv.ElementIterator(); it.Next(); {
+			if _, e := it.Element(); e.IsNull() {
+				return cty.UnknownVal(ty), true, f.where + ": Terraform rejects this value: a null element"
 			}
 		}
 	}
+	return cv, true, ""
+}
+
+func errText(err error) string {
+	if pe, ok := err.(cty.PathError); ok && len(pe.Path) > 0 {
+		return pe.Error() + " (in a nested element)"
+	}
+	return err.Error()
+}
+
+func (o object) boolean(name string, def bool) (bool, string) {
+	v, set, why := o.get(name, cty.Bool)
+	if why != "" || !set {
+		return def, why
+	}
+	return v.True(), ""
+}
+
+func (o object) str(name, def string) (string, string) {
+	v, set, why := o.get(name, cty.String)
+	if why != "" || !set {
+		return def, why
+	}
+	return v.AsString(), ""
+}
+
+func (o object) strings(name string, ty cty.Type) ([]string, string) {
+	v, set, why := o.get(name, ty)
+	if why != "" || !set {
+		return nil, why
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		out = append(out, e.AsString())
+	}
+	return out, ""
+}
+
+// trailFromObject turns an evaluated aws_cloudtrail into an IaC trail.
+// Attributes not set take the AWS provider's defaults
+// (is_multi_region_trail false, enable_logging true,
+// include_global_service_events true, no selectors: all management
+// events); a value that is set but not known, or that Terraform would
+// reject, is unknown for what it decides.
+func trailFromObject(address string, o object) trailguard.IaCTrail {
+	t := trailguard.IaCTrail{Resource: address}
+	name, _ := o.str("name", "")
+	if name == "" {
+		name = address
+	}
+	var whyMR, whyLog, whyIGSE string
+	t.Trail = trailguard.Trail{Name: name, ARN: address}
+	t.Trail.IsMultiRegion, whyMR = o.boolean("is_multi_region_trail", false)
+	logging, whyLog := o.boolean("enable_logging", true)
+	t.Trail.Status = &trailguard.TrailStatus{IsLogging: logging}
+	t.Trail.IncludeGlobalServiceEvents, whyIGSE = o.boolean("include_global_service_events", true)
+	t.Trail.IsOrganizationTrail, _ = o.boolean("is_organization_trail", false)
+	t.Trail.LogFileValidationEnabled, _ = o.boolean("enable_log_file_validation", false)
+	t.Trail.S3BucketName, _ = o.str("s3_bucket_name", "")
+	t.Trail.S3KeyPrefix, _ = o.str("s3_key_prefix", "")
+	t.Trail.KMSKeyID, _ = o.str("kms_key_id", "")
+	t.UnknownMultiRegion, t.UnknownLogging = whyMR, whyLog
+	if whyIGSE != "" {
+		// AWS rejects a multi-region trail without global service
+		// events: whether this one is accepted, and so exists, is open.
+		t.Trail.IncludeGlobalServiceEvents = true
+		t.UnknownExists = whyIGSE + " (AWS rejects a multi-region trail that does not include global service events)"
+	}
+
+	sel := &trailguard.EventSelectors{}
+	var whySel []string
+	for _, typ := range []string{"event_selector", "advanced_event_selector"} {
+		if w := o.why[typ]; w != "" {
+			whySel = append(whySel, w)
+		}
+	}
+	for _, b := range o.blocks["event_selector"] {
+		var es trailguard.EventSelector
+		var w1, w2, w3 string
+		es.ReadWriteType, w1 = b.str("read_write_type", "All")
+		es.IncludeManagementEvents, w2 = b.boolean("include_management_events", true)
+		es.ExcludeManagementEventSources, w3 = b.strings("exclude_management_event_sources", cty.Set(cty.String))
+		whySel = append(whySel, w1, w2, w3)
+		for _, d := range b.blocks["data_resource"] {
+			// Which data events are recorded does not decide 3.1: an
+			// unknown here changes nothing.
+			typ, _ := d.str("type", "")
+			values, _ := d.strings("values", cty.List(cty.String))
+			es.DataResources = append(es.DataResources, trailguard.DataResource{Type: typ, Values: values})
+		}
+		sel.Basic = append(sel.Basic, es)
+	}
+	for _, b := range o.blocks["advanced_event_selector"] {
+		var as trailguard.AdvancedEventSelector
+		as.Name, _ = b.str("name", "")
+		if w := b.why["field_selector"]; w != "" {
+			whySel = append(whySel, w)
+		}
+		for _, f := range b.blocks["field_selector"] {
+			var fs trailguard.FieldSelector
+			var w string
+			fs.Field, w = f.str("field", "")
+			whySel = append(whySel, w)
+			for _, op := range []struct {
+				name string
+				dst  *[]string
+			}{
+				{"equals", &fs.Equals}, {"not_equals", &fs.NotEquals}, {"starts_with", &fs.StartsWith},
+				{"not_starts_with", &fs.NotStartsWith}, {"ends_with", &fs.EndsWith}, {"not_ends_with", &fs.NotEndsWith},
+			} {
+				*op.dst, w = f.strings(op.name, cty.List(cty.String))
+				whySel = append(whySel, w)
+			}
+			as.FieldSelectors = append(as.FieldSelectors, fs)
+		}
+		sel.Advanced = append(sel.Advanced, as)
+	}
+	if w := o.why["field_selector"]; w != "" {
+		whySel = append(whySel, w)
+	}
+	t.Trail.HasCustomEventSelectors = len(sel.Basic)+len(sel.Advanced) > 0
+	if !t.Trail.HasCustomEventSelectors {
+		sel = trailguard.DefaultSelectors()
+	}
+	t.Trail.Selectors = sel
+	t.UnknownSelectors = strings.Join(uniq(nonEmpty(whySel)), "; ")
 	return t
 }
 
-// boolOf reads a bool as Terraform converts one: true/false, or the
-// strings "true"/"false"; anything else (absent) is the default.
-func boolOf(v any, def bool) bool {
-	switch b := v.(type) {
-	case bool:
-		return b
-	case string:
-		switch strings.ToLower(strings.TrimSpace(b)) {
-		case "true":
-			return true
-		case "false":
-			return false
+func nonEmpty(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s != "" {
+			out = append(out, s)
 		}
 	}
-	return def
+	return out
 }
 
-func str(v any) string {
-	switch s := v.(type) {
-	case string:
-		return s
-	case nil:
-		return ""
-	}
-	return fmt.Sprint(v)
-}
-
-func strOr(v any, def string) string {
-	if s := str(v); s != "" {
-		return s
-	}
-	return def
-}
-
-func list(v any) []any {
-	switch l := v.(type) {
-	case []any:
-		return l
-	case map[string]any:
-		return []any{l}
-	}
-	return nil
-}
-
-func strings_(v any) []string {
+func uniq(in []string) []string {
+	seen := map[string]bool{}
 	var out []string
-	for _, e := range list(v) {
-		out = append(out, str(e))
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
 	}
 	return out
+}
+
+// joinWhy joins the reasons that are set.
+func joinWhy(parts ...string) string {
+	return strings.Join(uniq(nonEmpty(parts)), "; ")
 }

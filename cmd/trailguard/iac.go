@@ -33,6 +33,8 @@ type iacFlags struct {
 	cfnParams []string
 	// requireTrail makes code that declares no trail a FAIL.
 	requireTrail bool
+	// workspace is terraform.workspace; unknown when not given.
+	workspace string
 }
 
 func newIaCCmd() *cobra.Command {
@@ -86,6 +88,7 @@ a usage error.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.vars, "var", nil, "Terraform input variable `NAME=VALUE` for root modules (repeatable)")
 	fl.StringArrayVar(&f.varFiles, "var-file", nil, "Terraform variable definitions `FILE` for root modules (repeatable)")
+	fl.StringVar(&f.workspace, "workspace", "", "Terraform workspace `NAME` for terraform.workspace (unknown without it)")
 	fl.StringArrayVar(&f.cfnParams, "cfn-param", nil, "CloudFormation parameter `KEY=VALUE`, over the template's default (repeatable)")
 	fl.BoolVar(&f.requireTrail, "require-trail", false, "fail (exit 1) when the paths declare no CloudTrail trail at all")
 	return cmd
@@ -105,7 +108,7 @@ func runIaC(ctx context.Context, stdout, stderr io.Writer, paths []string, f iac
 	if err := f.out.validate(); err != nil {
 		return err
 	}
-	tfOpts := terraform.Options{Vars: map[string]string{}, VarFiles: f.varFiles}
+	tfOpts := terraform.Options{Vars: map[string]string{}, VarFiles: f.varFiles, Workspace: f.workspace}
 	for _, v := range f.vars {
 		k, val, ok := strings.Cut(v, "=")
 		if !ok || k == "" {
@@ -304,12 +307,14 @@ type iacChecked struct {
 
 // checkModule reads and judges one Terraform root module.
 func checkModule(dir string, tfOpts terraform.Options, opts trailguard.Options) iacChecked {
-	ts, errs := terraform.ReadModule(dir, tfOpts)
-	results := evaluateAll(ts, opts)
-	for _, e := range errs {
+	m := terraform.Read(dir, tfOpts)
+	results := evaluateAll(m.Trails, opts)
+	// A module call that was not read may declare a trail: UNKNOWN, named.
+	results = append(results, m.Unread...)
+	for _, e := range m.Errs {
 		results = append(results, fileError(e))
 	}
-	return iacChecked{done: true, results: results, trails: len(ts)}
+	return iacChecked{done: true, results: results, trails: len(m.Trails)}
 }
 
 // Size caps of the files iac reads itself (Terraform files are read by
