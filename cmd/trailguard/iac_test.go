@@ -525,3 +525,41 @@ func TestSafe(t *testing.T) {
 		}
 	})
 }
+
+// A module call that is not read (registry, git, missing directory) may
+// declare the account's trail: iac shows it as an UNKNOWN result with file,
+// line and the call, and exits 2, never 0 with silence.
+func TestIaC_module_not_read_is_unknown(t *testing.T) {
+	for _, c := range []struct{ name, source string }{
+		{"registry_module", `"terraform-aws-modules/cloudtrail/aws"`},
+		{"git_module", `"git::https://example.com/audit.git"`},
+		{"missing_local_directory", `"./modules/absent"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := "\n\nmodule \"audit\" {\n  source = " + c.source + "\n}\n"
+			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(goodTrail+src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := cli(t, "iac", dir, "--format", "json")
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, errOut)
+			}
+			var found bool
+			for _, r := range parseIaC(t, out).Results {
+				if r.Status == "UNKNOWN" && strings.Contains(r.Resource, "module.audit") {
+					found = true
+					if !strings.HasSuffix(r.File, "main.tf") || r.Line != 8 {
+						t.Errorf("placed at %s:%d, want main.tf:8", r.File, r.Line)
+					}
+				}
+				if r.Resource == "aws_cloudtrail.ok" && r.Status != "PASS" {
+					t.Errorf("the trail beside it: %s %q", r.Status, r.Reasons)
+				}
+			}
+			if !found {
+				t.Errorf("no UNKNOWN result for module.audit:\n%s", out)
+			}
+		})
+	}
+}
