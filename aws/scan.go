@@ -9,7 +9,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/trailguard/trailguard"
@@ -274,17 +273,4 @@ func (r *regionClients) get(region string) *cloudtrail.Client {
 		r.m[region] = c
 	}
 	return c
-}
-
-func describeRegions(ctx context.Context, cfg sdkaws.Config) ([]trailguard.Region, string) {
-	out, err := ec2.NewFromConfig(cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: sdkaws.Bool(true)})
-	if err != nil {
-		return nil, describeErr(fmt.Sprintf("ec2:DescribeRegions in %s", cfg.Region), err)
-	}
-	regions := make([]trailguard.Region, 0, len(out.Regions))
-	for _, r := range out.Regions {
-		regions = append(regions, trailguard.Region{Name: sdkaws.ToString(r.RegionName), OptInStatus: sdkaws.ToString(r.OptInStatus)})
-	}
-	sort.Slice(regions, func(i, j int) bool { return regions[i].Name < regions[j].Name })
-	return regions, ""
 }
