@@ -148,6 +148,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 	for _, n := range excludedNotFound(sc.ExcludedNotFound) {
 		fmt.Fprintln(stderr, "trailguard:", n)
 	}
+	for _, id := range sortedKeys(sc.Skipped) {
+		fmt.Fprintf(stderr, "trailguard: account %s is not fixed: it is %s, not ACTIVE\n", id, sc.Skipped[id])
+	}
 
 	report := fixReport{NotInOrganization: notInOrg}
 	code := 0

@@ -126,3 +126,24 @@ func TestFix_org_timeout_is_partial(t *testing.T) {
 		t.Errorf("%d plans for %d accounts: the timeout left some unscanned", len(r.Accounts), len(org.Accounts))
 	}
 }
+
+// TestFix_org_names_what_it_leaves_out: a suspended account and a
+// mistyped exclusion are told, as scan tells them, not dropped silently.
+func TestFix_org_names_what_it_leaves_out(t *testing.T) {
+	emu, url, org := generatedOrg(t, 6, 3)
+	suspended := org.Accounts[2].ID
+	emu.SetAccountState(suspended, "SUSPENDED")
+	const stranger = "999999999999"
+	_, r, errOut := runFixCLI(t, url, "--org", "--exclude-accounts", stranger)
+	if !strings.Contains(errOut, suspended) || !strings.Contains(errOut, "SUSPENDED") {
+		t.Errorf("stderr %q does not name the suspended account", errOut)
+	}
+	if !strings.Contains(errOut, "--exclude-accounts "+stranger) {
+		t.Errorf("stderr %q does not name the excluded id the organization does not hold", errOut)
+	}
+	for _, a := range r.Accounts {
+		if a.Account == suspended {
+			t.Errorf("a plan for the suspended account %s", suspended)
+		}
+	}
+}

@@ -147,11 +147,19 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		}
 		scanRegion, liveCfg = cfg.Region, &cfg
 	}
+	parent := ctx // Ctrl-C ends it; the timeout does not
+	if sf.timeout > 0 {
+		// --timeout bounds the whole run, the Security Hub import
+		// included; the scan itself stops at the same moment.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, sf.timeout)
+		defer cancel()
+	}
 	progress := newProgress(stderr)
 	switch {
 	case sf.evidenceDir != "":
 	case sf.org.org:
-		stopWatch := watchInterrupt(ctx, stderr)
+		stopWatch := watchInterrupt(parent, stderr)
 		defer stopWatch()
 		opts.Org.Progress = progress.org
 		progress.say("listing the organization's accounts")
