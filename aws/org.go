@@ -402,6 +402,9 @@ func accountFilter(include, exclude []string) func(id string) bool {
 	return func(id string) bool { return (len(inc) == 0 || inc[id]) && !exc[id] }
 }
 
+// DescribeOrganizationActions are the IAM actions Organization calls.
+var DescribeOrganizationActions = []string{"organizations:DescribeOrganization"}
+
 // Organization returns the caller's organization id and its management
 // account (Organizations DescribeOrganization).
 func Organization(ctx context.Context, cfg sdkaws.Config) (id, management string, err error) {
