@@ -30,6 +30,15 @@ const DefaultConcurrency = 16
 // DefaultAccountTimeout bounds the scan of one member account.
 const DefaultAccountTimeout = 2 * time.Minute
 
+// OrganizationActions are the IAM actions ScanOrganization calls with the
+// caller's credentials beyond ScanActions, on any resource.
+var OrganizationActions = []string{"organizations:ListAccounts"}
+
+// AssumeRoleActions are what ScanOrganization calls on each member's role
+// (resource arn:aws:iam::<member>:role/<RoleName>); the role itself then
+// needs ScanActions.
+var AssumeRoleActions = []string{"sts:AssumeRole"}
+
 // OrgOptions tune an organization scan.
 type OrgOptions struct {
 	RoleName    string // role assumed in member accounts (DefaultRoleName if empty)
@@ -392,6 +401,9 @@ func accountFilter(include, exclude []string) func(id string) bool {
 	inc, exc := set(include), set(exclude)
 	return func(id string) bool { return (len(inc) == 0 || inc[id]) && !exc[id] }
 }
+
+// DescribeOrganizationActions are the IAM actions Organization calls.
+var DescribeOrganizationActions = []string{"organizations:DescribeOrganization"}
 
 // Organization returns the caller's organization id and its management
 // account (Organizations DescribeOrganization).

@@ -14,6 +14,19 @@ import (
 	"github.com/trailguard/trailguard"
 )
 
+// ScanActions are the IAM actions ScanAccount calls, kept here beside the
+// calls so that the policy 'trailguard iam-policy' prints cannot drift from
+// the code: every one is read-only, and CloudTrail's describe and get calls
+// take no resource-level condition that would narrow them usefully, so
+// their resource is "*". sts:GetCallerIdentity is not listed: AWS allows it
+// to every caller.
+var ScanActions = []string{
+	"cloudtrail:DescribeTrails",
+	"cloudtrail:GetEventSelectors",
+	"cloudtrail:GetTrailStatus",
+	"ec2:DescribeRegions",
+}
+
 // Scanner reads accounts. One Scanner serves one whole scan: trail facts
 // (status and selectors) are keyed by trail ARN and read once, so an
 // organization trail read in one account answers for the others.

@@ -15,6 +15,10 @@ import (
 // maxImportBatch is how many findings BatchImportFindings takes at once.
 const maxImportBatch = 100
 
+// ImportActions are the IAM actions ImportFindings calls, on any
+// resource, in each account whose findings it files.
+var ImportActions = []string{"securityhub:BatchImportFindings"}
+
 // ImportSummary is what Security Hub said of an import.
 type ImportSummary struct {
 	Imported int

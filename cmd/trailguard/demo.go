@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
-	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
-	"github.com/trailguard/trailguard/evidence"
 	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
 	"github.com/trailguard/trailguard/report"
@@ -51,13 +51,14 @@ The demo exits 0 when it ran, whatever the verdicts: they are the point.`,
 			return nil
 		},
 	}
-	out.register(cmd)
+	out.register(cmd.Flags())
 	cmd.Flags().StringVar(&saveEvidence, "save-evidence", "", "also write the demo's raw API responses to `DIR` (a sample for 'scan --evidence')")
 	return cmd
 }
 
 // runDemo seeds an in-process emulator and scans every demo account with
-// one scanner, the management account first, as an organization scan would.
+// the one scan pipeline, each account through its own keys and one scanner
+// for all, the management account first, as an organization scan would.
 func runDemo(ctx context.Context, stderr io.Writer, intro, strict bool, saveEvidence string) (*report.Report, error) {
 	emu := awsemu.New()
 	srv := httptest.NewServer(emu)
@@ -69,23 +70,17 @@ func runDemo(ctx context.Context, stderr io.Writer, intro, strict bool, saveEvid
 	if intro {
 		fmt.Fprintf(stderr, "demo: an AWS emulator at %s holds %d accounts; scanning each over the real AWS SDK (no AWS account used)\n\n", srv.URL, len(seeded))
 	}
-	started := time.Now()
-	counter := tgaws.NewCallCounter()
-	scanner := tgaws.NewScanner()
-	var accounts []trailguard.Account
+	opts := tgaws.ScanOptions{SaveEvidence: saveEvidence, Evaluate: trailguard.Options{Strict: strict}}
 	for _, a := range seeded {
-		cfg := tgaws.StaticConfig(srv.URL, tgaws.DefaultRegion, a.Credentials.AccessKeyID, a.Credentials.SecretAccessKey, a.Credentials.SessionToken, counter)
-		acct := scanner.ScanAccount(ctx, cfg)
-		acct.Name = a.Name
-		accounts = append(accounts, acct)
+		opts.Targets = append(opts.Targets, tgaws.Target{Name: a.Name,
+			Config: tgaws.StaticConfig(srv.URL, tgaws.DefaultRegion, a.Credentials.AccessKeyID, a.Credentials.SecretAccessKey, a.Credentials.SessionToken, nil)})
 	}
-	if saveEvidence != "" {
-		if err := evidence.Write(saveEvidence, accounts); err != nil {
-			return nil, fmt.Errorf("--save-evidence: %w", err)
-		}
+	sc, err := tgaws.Scan(ctx, sdkaws.Config{}, opts)
+	if err != nil {
+		return nil, err
 	}
-	results := trailguard.EvaluateAll(accounts, trailguard.Options{Strict: strict})
-	return report.New(toolVersion(), report.Scan{
-		Source: "demo emulator", Region: "us-east-1", Strict: strict, StartedAt: started.UTC(), DurationMS: time.Since(started).Milliseconds(),
-	}, results, counter.Counts()), nil
+	if sc.SaveEvidenceErr != nil {
+		return nil, fmt.Errorf("--save-evidence: %w", sc.SaveEvidenceErr)
+	}
+	return scanReport("demo emulator", tgaws.DefaultRegion, strict, sc), nil
 }

@@ -18,18 +18,20 @@ import (
 )
 
 type fixFlags struct {
-	aws     tgaws.ConfigOptions
+	aws     awsFlags
+	org     orgFlags
 	apply   bool
 	format  string
 	opts    fix.Options
 	timeout time.Duration
 	emit    string
-	org     bool
-	orgOpts tgaws.OrgOptions
 }
 
 func newFixCmd() *cobra.Command {
-	var f fixFlags
+	f := fixFlags{
+		aws: awsFlags{regionUsage: "region to scan from and to create a new trail and bucket in"},
+		org: orgFlags{orgUsage: "plan (and with --apply, make) the fix of every ACTIVE account of the organization, members through --role-name"},
+	}
 	cmd := &cobra.Command{
 		Use:   "fix",
 		Short: "Plan (and with --apply, make) the smallest change that makes the account pass CIS 3.1",
@@ -80,17 +82,10 @@ what existed before.`,
 	fl.StringVar(&f.emit, "emit", "", "print the end state as code instead of a plan: terraform or cloudformation")
 	fl.IntVar(&f.opts.TransitionDays, "transition-days", 0, "for a new bucket: move log files to S3 Glacier after `DAYS` (0: never)")
 	fl.IntVar(&f.opts.ExpireDays, "expire-days", 0, "for a new bucket: delete log files after `DAYS` (0: never; mind your retention duty)")
-	fl.StringVar(&f.aws.Profile, "profile", "", "AWS shared-config profile `NAME`")
-	fl.StringVar(&f.aws.Region, "region", "", "region to scan from and to create a new trail and bucket in")
-	fl.StringVar(&f.aws.EndpointURL, "endpoint-url", "", "send every AWS request to this `URL` (default: AWS_ENDPOINT_URL)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
-	fl.IntVar(&f.aws.MaxAttempts, "max-attempts", tgaws.DefaultMaxAttempts, "tries per AWS call, retries of throttled and failed calls included")
 	fl.BoolVar(&f.opts.OrganizationTrail, "organization-trail", false, "from the management account: one organization trail that records every account, instead of a trail per account")
-	fl.BoolVar(&f.org, "org", false, "plan (and with --apply, make) the fix of every ACTIVE account of the organization, members through --role-name")
-	fl.StringVar(&f.orgOpts.RoleName, "role-name", tgaws.DefaultRoleName, "with --org: role `NAME` assumed in each member account")
-	fl.StringVar(&f.orgOpts.ExternalID, "external-id", "", "with --org: external `ID` for AssumeRole")
-	fl.StringSliceVar(&f.orgOpts.Include, "accounts", nil, "with --org: only these account `IDS`")
-	fl.StringSliceVar(&f.orgOpts.Exclude, "exclude-accounts", nil, "with --org: leave these account `IDS` out")
+	f.aws.register(fl)
+	f.org.register(fl)
 	return cmd
 }
 
@@ -135,58 +130,39 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 	if f.opts.TransitionDays < 0 || f.opts.ExpireDays < 0 || (f.opts.ExpireDays > 0 && f.opts.TransitionDays >= f.opts.ExpireDays && f.opts.TransitionDays > 0) {
 		return usageErr("--transition-days and --expire-days must be positive, and a transition must come before the expiry")
 	}
+	if err := validateAll(&f.aws, &f.org); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	cfg, err := tgaws.LoadConfig(ctx, f.aws, nil)
+	cfg, err := tgaws.LoadConfig(ctx, f.aws.opts, nil)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	f.opts.Region = cfg.Region
-
-	// The accounts to fix, each with the configuration that reaches it.
-	type target struct {
-		cfg  sdkaws.Config
-		acct trailguard.Account
-		res  trailguard.Result
+	targets, sc, err := fixTargets(ctx, cfg, &f)
+	if err != nil {
+		return err
 	}
-	var targets []target
-	var notInOrg []string
-	if f.opts.OrganizationTrail {
-		// One organization trail, in the management account, for all.
-		orgID, mgmt, err := tgaws.Organization(ctx, cfg)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--organization-trail: %w", err)}
-		}
-		acct, res := scanOne(ctx, cfg, f.opts.Strict)
-		if acct.ID != mgmt {
-			return &exitError{code: 2, err: fmt.Errorf("--organization-trail runs in the management account %s, not in %s", mgmt, acct.ID)}
-		}
-		f.opts.OrgID = orgID
-		targets = append(targets, target{cfg: cfg, acct: acct, res: res})
-	} else if f.org {
-		org, err := tgaws.NewScanner().ScanOrganization(ctx, cfg, f.orgOpts)
-		if err != nil {
-			return &exitError{code: 2, err: err}
-		}
-		notInOrg = org.NotInOrganization
-		results := trailguard.EvaluateAll(org.Accounts, trailguard.Options{Strict: f.opts.Strict})
-		for i, a := range org.Accounts {
-			acfg := cfg
-			if a.CallerARN == "" { // a member: through its role
-				acfg = tgaws.MemberConfig(cfg, a.ID, f.orgOpts)
-			}
-			targets = append(targets, target{cfg: acfg, acct: a, res: results[i]})
-		}
-	} else {
-		acct, res := scanOne(ctx, cfg, f.opts.Strict)
-		targets = append(targets, target{cfg: cfg, acct: acct, res: res})
+	notInOrg := sc.NotInOrganization
+	for _, n := range excludedNotFound(sc.ExcludedNotFound) {
+		fmt.Fprintln(stderr, "trailguard:", n)
+	}
+	for _, id := range sortedKeys(sc.Skipped) {
+		fmt.Fprintf(stderr, "trailguard: account %s is not fixed: it is %s, not ACTIVE\n", id, sc.Skipped[id])
 	}
 
 	report := fixReport{NotInOrganization: notInOrg}
 	code := 0
 	if len(notInOrg) > 0 {
 		code = 2 // a FAIL still decides below
-		fmt.Fprintf(stderr, "not in the organization (asked for with --accounts, not listed by Organizations ListAccounts): %s\n", strings.Join(notInOrg, ", "))
+		fmt.Fprintf(stderr, "not in the organization (asked for with --accounts or --accounts-file, not listed by Organizations ListAccounts): %s\n", strings.Join(notInOrg, ", "))
+	}
+	if sc.Partial != "" {
+		// Accounts the scan did not reach get no plan: the run proves
+		// nothing about them (a FAIL still decides below).
+		code = 2
+		fmt.Fprintf(stderr, "trailguard: partial: %s; not scanned: %s\n", sc.Partial, strings.Join(sc.NotScanned, ", "))
 	}
 	for _, t := range targets {
 		out, c := fixOne(ctx, t.cfg, t.acct, t.res, f)
@@ -234,6 +210,51 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// fixTarget is one account to fix, with the configuration that reaches
+// it and its verdict.
+type fixTarget struct {
+	cfg  sdkaws.Config
+	acct trailguard.Account
+	res  trailguard.Result
+}
+
+// fixTargets scans, with the scan's own pipeline, the accounts the flags
+// name: the caller's, every account of the organization (members through
+// --role-name), or, for --organization-trail, the management account.
+func fixTargets(ctx context.Context, cfg sdkaws.Config, f *fixFlags) ([]fixTarget, tgaws.Outcome, error) {
+	opts := tgaws.ScanOptions{Org: f.org.options(), Evaluate: trailguard.Options{Strict: f.opts.Strict}}
+	if f.opts.OrganizationTrail {
+		// One organization trail, in the management account, for all.
+		orgID, mgmt, err := tgaws.Organization(ctx, cfg)
+		if err != nil {
+			return nil, tgaws.Outcome{}, &exitError{code: 2, err: fmt.Errorf("--organization-trail: %w", err)}
+		}
+		sc, err := tgaws.Scan(ctx, cfg, opts)
+		if err != nil {
+			return nil, sc, &exitError{code: 2, err: err}
+		}
+		if sc.Accounts[0].ID != mgmt {
+			return nil, sc, &exitError{code: 2, err: fmt.Errorf("--organization-trail runs in the management account %s, not in %s", mgmt, sc.Accounts[0].ID)}
+		}
+		f.opts.OrgID = orgID
+		return []fixTarget{{cfg: cfg, acct: sc.Accounts[0], res: sc.Results[0]}}, sc, nil
+	}
+	opts.Organization = f.org.org
+	sc, err := tgaws.Scan(ctx, cfg, opts)
+	if err != nil {
+		return nil, sc, &exitError{code: 2, err: err}
+	}
+	var targets []fixTarget
+	for i, a := range sc.Accounts {
+		acfg := cfg
+		if f.org.org && a.CallerARN == "" { // a member: through its role
+			acfg = tgaws.MemberConfig(cfg, a.ID, opts.Org)
+		}
+		targets = append(targets, fixTarget{cfg: acfg, acct: a, res: sc.Results[i]})
+	}
+	return targets, sc, nil
 }
 
 // fixOne plans, and with --apply makes, the fix of one account, and

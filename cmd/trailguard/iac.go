@@ -84,7 +84,7 @@ a usage error.`,
 			return runIaC(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args, f)
 		},
 	}
-	f.out.register(cmd)
+	f.out.register(cmd.Flags())
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.vars, "var", nil, "Terraform input variable `NAME=VALUE` for root modules (repeatable)")
 	fl.StringArrayVar(&f.varFiles, "var-file", nil, "Terraform variable definitions `FILE` for root modules (repeatable)")

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -20,16 +21,6 @@ type iamStatement struct {
 	Effect   string   `json:"Effect"`
 	Action   []string `json:"Action"`
 	Resource any      `json:"Resource"`
-}
-
-// auditActions are what a scan of one account calls (aws.ScanAccount):
-// every one is read-only. CloudTrail's describe and get calls take no
-// resource-level condition that would narrow them usefully, so "*".
-var auditActions = []string{
-	"cloudtrail:DescribeTrails",
-	"cloudtrail:GetEventSelectors",
-	"cloudtrail:GetTrailStatus",
-	"ec2:DescribeRegions",
 }
 
 func newIAMPolicyCmd() *cobra.Command {
@@ -71,21 +62,22 @@ assumed in each member account instead.`,
 	return cmd
 }
 
-// auditPolicy builds the policy: the scan's own read calls, the
-// organization calls when org, and the import when securityHub.
+// auditPolicy builds the policy from the action lists package aws keeps
+// beside the calls: the scan's own read calls, the organization calls when
+// org, and the import when securityHub.
 func auditPolicy(org, securityHub bool, roleName string) iamPolicy {
 	p := iamPolicy{Version: "2012-10-17", Statement: []iamStatement{
-		{Sid: "TrailguardReadTrails", Effect: "Allow", Action: append([]string(nil), auditActions...), Resource: "*"},
+		{Sid: "TrailguardReadTrails", Effect: "Allow", Action: slices.Clone(tgaws.ScanActions), Resource: "*"},
 	}}
 	// sts:GetCallerIdentity needs no permission: AWS always allows it.
 	if org {
-		p.Statement[0].Action = append(p.Statement[0].Action, "organizations:ListAccounts")
+		p.Statement[0].Action = append(p.Statement[0].Action, tgaws.OrganizationActions...)
 		p.Statement = append(p.Statement, iamStatement{Sid: "TrailguardAssumeMemberRole", Effect: "Allow",
-			Action: []string{"sts:AssumeRole"}, Resource: "arn:aws:iam::*:role/" + roleName})
+			Action: slices.Clone(tgaws.AssumeRoleActions), Resource: "arn:aws:iam::*:role/" + roleName})
 	}
 	if securityHub {
 		p.Statement = append(p.Statement, iamStatement{Sid: "TrailguardImportFindings", Effect: "Allow",
-			Action: []string{"securityhub:BatchImportFindings"}, Resource: "*"})
+			Action: slices.Clone(tgaws.ImportActions), Resource: "*"})
 	}
 	return p
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/trailguard/trailguard"
 	"github.com/trailguard/trailguard/mutelist"
@@ -27,8 +27,7 @@ type outputFlags struct {
 	mutes     *mutelist.List
 }
 
-func (o *outputFlags) register(cmd *cobra.Command) {
-	f := cmd.Flags()
+func (o *outputFlags) register(f *pflag.FlagSet) {
 	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", ")+"\n(several, comma-separated, with --output-dir)")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per --format to `DIR` (trailguard.<ext>)")
