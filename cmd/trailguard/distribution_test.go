@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -127,5 +128,37 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 	if err := yaml.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	setting := func(kv ...string) []debug.BuildSetting {
+		var out []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name, stamped string
+		bi            *debug.BuildInfo
+		want          string
+	}{
+		{"release_build_stamped", "v1.2.3", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "v1.2.3"},
+		{"go_install_at_a_version", "", &debug.BuildInfo{Main: debug.Module{Version: "v0.4.0"}}, "v0.4.0"},
+		{"built_from_a_clean_checkout", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"},
+			Settings: setting("vcs.revision", "0123456789abcdef0123", "vcs.modified", "false")}, "dev+0123456789ab"},
+		{"built_from_a_changed_checkout", "", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"},
+			Settings: setting("vcs.revision", "0123456789abcdef0123", "vcs.modified", "true")}, "dev+0123456789ab-dirty"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := versionOf(c.stamped, c.bi); got != c.want {
+				t.Errorf("versionOf = %q, want %q", got, c.want)
+			}
+		})
+	}
+	// Without a commit it says so rather than a bare "dev".
+	if got := versionOf("", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}); !strings.Contains(got, "commit unknown") {
+		t.Errorf("no commit: %q", got)
 	}
 }

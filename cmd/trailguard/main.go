@@ -19,14 +19,44 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
+// toolVersion says which build this is, so that a report can be traced to
+// the code that made it: the release version stamped at build time, else
+// the module version (go install ...@vX, or the pseudo-version Go derives
+// from the commit), else "dev" with the commit it was built from.
 func toolVersion() string {
-	if version != "" {
-		return version
+	bi, _ := debug.ReadBuildInfo()
+	return versionOf(version, bi)
+}
+
+func versionOf(stamped string, bi *debug.BuildInfo) string {
+	if stamped != "" {
+		return stamped
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if bi == nil {
+		return "dev (commit unknown: no build information)"
 	}
-	return "dev"
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "dev (commit unknown: built without version control information, as go run does)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "-dirty"
+	}
+	return "dev+" + rev
 }
 
 // exitError carries an exit code out of a command: 1 a FAIL, 2 UNKNOWN,
