@@ -39,21 +39,21 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 			loc = " --create-bucket-configuration " + sh("LocationConstraint="+region)
 		}
 		steps = append(steps, Step{
-			Action: "create-bucket", Region: region, Bucket: bucket,
+			Action: ActionCreateBucket, Region: region, Bucket: bucket,
 			Why: "the new trail needs an S3 bucket for its log files",
 			API: "s3:CreateBucket", CLI: fmt.Sprintf("aws s3api create-bucket --bucket %s --region %s%s", b, r, loc),
 			Undo: fmt.Sprintf("aws s3 rb %s --region %s  # the bucket did not exist before; only once nothing in it is needed", sh("s3://"+bucket), r),
 		})
 		steps = append(steps,
-			Step{Action: "block-public-access", Region: region, Bucket: bucket,
+			Step{Action: ActionBlockPublicAccess, Region: region, Bucket: bucket,
 				Why: "audit logs must never be public: all four public access block settings on",
 				API: "s3:PutPublicAccessBlock", CLI: pabCLI},
-			Step{Action: "encrypt-bucket", Region: region, Bucket: bucket,
+			Step{Action: ActionEncryptBucket, Region: region, Bucket: bucket,
 				Why: "log files are encrypted at rest by default",
 				API: "s3:PutBucketEncryption", CLI: encCLI},
 		)
 		if lifecycle {
-			steps = append(steps, Step{Action: "set-lifecycle", Region: region, Bucket: bucket,
+			steps = append(steps, Step{Action: ActionSetLifecycle, Region: region, Bucket: bucket,
 				TransitionDays: o.TransitionDays, ExpireDays: o.ExpireDays,
 				Why: "log files are kept as the owner chose: " + lifecycleWords(o.TransitionDays, o.ExpireDays),
 				API: "s3:PutBucketLifecycleConfiguration", CLI: lifeCLI})
@@ -65,12 +65,12 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 				undo = fmt.Sprintf("aws s3api put-public-access-block --bucket %s --public-access-block-configuration 'BlockPublicAcls=%t,IgnorePublicAcls=%t,BlockPublicPolicy=%t,RestrictPublicBuckets=%t' --region %s",
 					b, p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets, r)
 			}
-			steps = append(steps, Step{Action: "block-public-access", Region: region, Bucket: bucket,
+			steps = append(steps, Step{Action: ActionBlockPublicAccess, Region: region, Bucket: bucket,
 				Why: "audit logs must never be public: the settings the bucket has are kept and the missing ones turned on",
 				API: "s3:PutPublicAccessBlock", CLI: pabCLI, Undo: undo})
 		}
 		if facts.Encryption == "" {
-			steps = append(steps, Step{Action: "encrypt-bucket", Region: region, Bucket: bucket,
+			steps = append(steps, Step{Action: ActionEncryptBucket, Region: region, Bucket: bucket,
 				Why: "the bucket has no default encryption: log files are encrypted at rest by default",
 				API: "s3:PutBucketEncryption", CLI: encCLI,
 				Undo: fmt.Sprintf("aws s3api delete-bucket-encryption --bucket %s --region %s  # the bucket had no default encryption", b, r)})
@@ -78,7 +78,7 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 		if lifecycle && facts.Lifecycle {
 			notes = append(notes, fmt.Sprintf("bucket %s already has a lifecycle configuration; it is kept as it is, without the rule asked for", bucket))
 		} else if lifecycle {
-			steps = append(steps, Step{Action: "set-lifecycle", Region: region, Bucket: bucket,
+			steps = append(steps, Step{Action: ActionSetLifecycle, Region: region, Bucket: bucket,
 				TransitionDays: o.TransitionDays, ExpireDays: o.ExpireDays,
 				Why: "log files are kept as the owner chose: " + lifecycleWords(o.TransitionDays, o.ExpireDays),
 				API: "s3:PutBucketLifecycleConfiguration", CLI: lifeCLI,
@@ -95,7 +95,7 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 	}
 	if changed {
 		steps = append(steps, Step{
-			Action: "allow-cloudtrail-delivery", Region: region, Bucket: bucket, Document: policy,
+			Action: ActionAllowCloudTrailDelivery, Region: region, Bucket: bucket, Document: policy,
 			Why:  "CloudTrail may write only where the bucket policy lets it (the ACL check and the write, limited to this trail by aws:SourceArn); existing statements are kept",
 			API:  "s3:PutBucketPolicy",
 			CLI:  fmt.Sprintf("aws s3api put-bucket-policy --bucket %s --policy %s --region %s", b, sh(policy), r),
@@ -117,11 +117,11 @@ func create(account string, facts BucketFacts, key KeyFacts, o Options) ([]Step,
 		why = "one organization trail records every region of every account of the organization, members included"
 	}
 	steps = append(steps,
-		Step{Action: "create-trail", Region: region, Bucket: bucket, Trail: o.TrailName, Key: keyID, Org: o.OrganizationTrail,
+		Step{Action: ActionCreateTrail, Region: region, Bucket: bucket, Trail: o.TrailName, Key: keyID, Org: o.OrganizationTrail,
 			Why: why,
 			API: "cloudtrail:CreateTrail", CLI: fmt.Sprintf("aws cloudtrail create-trail --name %s --s3-bucket-name %s --is-multi-region-trail --include-global-service-events --enable-log-file-validation%s --region %s", sh(o.TrailName), b, kmsFlag, r),
 			Undo: fmt.Sprintf("aws cloudtrail delete-trail --name %s --region %s  # the trail did not exist before; this tool never deletes", sh(trailARN), r)},
-		Step{Action: "start-logging", Region: region, Trail: trailARN,
+		Step{Action: ActionStartLogging, Region: region, Trail: trailARN,
 			Why: "a new trail records nothing until it is started",
 			API: "cloudtrail:StartLogging", CLI: fmt.Sprintf("aws cloudtrail start-logging --name %s --region %s", sh(trailARN), r),
 			Undo: fmt.Sprintf("aws cloudtrail stop-logging --name %s --region %s", sh(trailARN), r)},

@@ -28,21 +28,21 @@ func keyPlan(account, region, trailARN string, key KeyFacts, o Options) (string,
 		if key.Policy != "" {
 			undo = fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name 'default' --policy %s --region %s", sh(id), sh(key.Policy), r)
 		}
-		return id, []Step{{Action: "allow-cloudtrail-encryption", Region: region, Key: id, Document: policy,
+		return id, []Step{{Action: ActionAllowCloudTrailEncryption, Region: region, Key: id, Document: policy,
 			Why: fmt.Sprintf("CloudTrail may encrypt log files with KMS key %s only when its key policy lets it; existing statements are kept", id),
 			API: "kms:PutKeyPolicy", CLI: fmt.Sprintf("aws kms put-key-policy --key-id %s --policy-name 'default' --policy %s --region %s", sh(id), sh(policy), r),
 			Undo: undo}}, nil
 	case o.CreateKMSKey:
 		policy, _, _ := mergeKeyPolicy("", account, trailARN)
 		return KMSAlias, []Step{
-			{Action: "create-kms-key", Region: region, Document: policy,
+			{Action: ActionCreateKMSKey, Region: region, Document: policy,
 				Why: "log files are encrypted with a customer managed key whose policy lets only this account administer it and CloudTrail use it; its id is kept in KEY_ID for the next step",
 				API: "kms:CreateKey", CLI: fmt.Sprintf("KEY_ID=$(aws kms create-key --description 'trailguard: CloudTrail log files' --policy %s --region %s --query 'KeyMetadata.KeyId' --output 'text')", sh(policy), r),
 				Undo: fmt.Sprintf(`aws kms schedule-key-deletion --key-id "$KEY_ID" --region %s  # the key did not exist before; only once no log file needs it`, r)},
-			{Action: "alias-kms-key", Region: region, Key: KMSAlias,
+			{Action: ActionAliasKMSKey, Region: region, Key: KMSAlias,
 				Why: "the alias names the new key for the trail and for people",
 				API: "kms:CreateAlias", CLI: fmt.Sprintf(`aws kms create-alias --alias-name %s --target-key-id "$KEY_ID" --region %s`, sh(KMSAlias), r)},
-			{Action: "enable-key-rotation", Region: region, Key: KMSAlias,
+			{Action: ActionEnableKeyRotation, Region: region, Key: KMSAlias,
 				Why: "the key's material is rotated every year",
 				API: "kms:EnableKeyRotation", CLI: fmt.Sprintf(`aws kms enable-key-rotation --key-id "$KEY_ID" --region %s`, r)},
 		}, nil

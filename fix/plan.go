@@ -104,7 +104,7 @@ type BucketFacts struct {
 // Step is one change. Action, Why, API and CLI are for people and
 // scripts; the rest is what the applier needs.
 type Step struct {
-	Action string `json:"action"`
+	Action Action `json:"action"`
 	Why    string `json:"why"`
 	API    string `json:"api"`
 	CLI    string `json:"cli"`
@@ -214,7 +214,7 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 	if t := best(acct.ID, res.Trails, false); t != nil && !o.NewTrail {
 		home := t.HomeRegion
 		p.Steps = append(p.Steps, Step{
-			Action: "make-multi-region", Region: home, Trail: t.ARN,
+			Action: ActionMakeMultiRegion, Region: home, Trail: t.ARN,
 			Why: fmt.Sprintf("trail %s records only %s; made multi-region it records every region, with its bucket and settings kept", t.Name, home),
 			API: "cloudtrail:UpdateTrail", CLI: fmt.Sprintf("aws cloudtrail update-trail --name %s --is-multi-region-trail --include-global-service-events --region %s", sh(t.ARN), sh(home)),
 			Undo: fmt.Sprintf("aws cloudtrail update-trail --name %s --no-is-multi-region-trail --region %s", sh(t.ARN), sh(home)),
@@ -254,11 +254,11 @@ func newTarget(account string, bucket BucketFacts, o Options, steps []Step) *Tar
 	}
 	for _, st := range steps {
 		switch st.Action {
-		case "create-kms-key":
+		case ActionCreateKMSKey:
 			t.NewKey, t.KeyPolicy = true, st.Document
-		case "create-trail":
+		case ActionCreateTrail:
 			t.Bucket, t.KMSKey = st.Bucket, st.Key
-		case "allow-cloudtrail-delivery":
+		case ActionAllowCloudTrailDelivery:
 			t.BucketPolicy = st.Document
 		}
 	}

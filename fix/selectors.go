@@ -34,7 +34,7 @@ func repair(t trailguard.Trail, o Options) ([]Step, error) {
 			undo = "" // no selectors were read to put back
 		}
 		steps = append(steps, Step{
-			Action: "record-all-management-events", Region: home, Trail: t.ARN, Selectors: &sel,
+			Action: ActionRecordAllManagementEvents, Region: home, Trail: t.ARN, Selectors: &sel,
 			Why:  fmt.Sprintf("trail %s does not record all management events, read and write; every data-event selector is kept", t.Name),
 			API:  "cloudtrail:PutEventSelectors",
 			CLI:  fmt.Sprintf("aws cloudtrail put-event-selectors --trail-name %s %s %s --region %s", sh(t.ARN), flag, sh(doc), sh(home)),
@@ -43,7 +43,7 @@ func repair(t trailguard.Trail, o Options) ([]Step, error) {
 	}
 	if t.Status == nil || !t.Status.IsLogging {
 		steps = append(steps, Step{
-			Action: "start-logging", Region: home, Trail: t.ARN,
+			Action: ActionStartLogging, Region: home, Trail: t.ARN,
 			Why: fmt.Sprintf("trail %s is not logging: nothing is recorded until it is started", t.Name),
 			API: "cloudtrail:StartLogging", CLI: fmt.Sprintf("aws cloudtrail start-logging --name %s --region %s", sh(t.ARN), sh(home)),
 			Undo: fmt.Sprintf("aws cloudtrail stop-logging --name %s --region %s", sh(t.ARN), sh(home)),
