@@ -1,13 +1,15 @@
 package fix
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Terraform writes the plan's end state as Terraform (AWS provider v5
@@ -172,37 +174,55 @@ func stringList(v []string) cty.Value {
 // (never the case for the policies the planner writes) is kept as one
 // string.
 func jsonencode(doc string) hclwrite.Tokens {
-	v := cty.StringVal(doc)
-	if ty, err := ctyjson.ImpliedType([]byte(doc)); err == nil {
-		if parsed, err := ctyjson.Unmarshal([]byte(doc), ty); err == nil {
-			v = parsed
-		}
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if !json.Valid([]byte(doc)) || dec.Decode(&v) != nil {
+		return hclwrite.TokensForFunctionCall("jsonencode", hclwrite.TokensForValue(cty.StringVal(doc)))
 	}
-	return hclwrite.TokensForFunctionCall("jsonencode", valueTokens(v))
+	return hclwrite.TokensForFunctionCall("jsonencode", jsonTokens(v))
 }
 
-// valueTokens is hclwrite.TokensForValue, except that object keys are
-// always quoted: TokensForValue writes a key that looks like an
-// identifier bare, and a bare key such as "for" or "null" would be read
-// back as a keyword, not as the policy's key.
-func valueTokens(v cty.Value) hclwrite.Tokens {
-	switch {
-	case v.IsNull() || !v.IsKnown():
-		return hclwrite.TokensForValue(cty.NullVal(cty.DynamicPseudoType))
-	case v.Type().IsObjectType() || v.Type().IsMapType():
-		var attrs []hclwrite.ObjectAttrTokens
-		for it := v.ElementIterator(); it.Next(); {
-			k, e := it.Element()
-			attrs = append(attrs, hclwrite.ObjectAttrTokens{Name: hclwrite.TokensForValue(k), Value: valueTokens(e)})
+// jsonTokens writes a value decoded by encoding/json as an HCL
+// expression. It walks the value itself rather than going through go-cty
+// and hclwrite.TokensForValue for two reasons: TokensForValue writes an
+// object key that looks like an identifier bare, and a bare key such as
+// "for" or "null" is read back as a keyword; and a number goes through a
+// big float whose decimal text can be enormous (1e999999999), where the
+// number as written is a valid HCL literal already. Leaves are written by
+// hclwrite, so strings are escaped as HCL escapes them.
+func jsonTokens(v any) hclwrite.Tokens {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		attrs := make([]hclwrite.ObjectAttrTokens, 0, len(keys))
+		for _, k := range keys {
+			attrs = append(attrs, hclwrite.ObjectAttrTokens{Name: hclwrite.TokensForValue(cty.StringVal(k)), Value: jsonTokens(t[k])})
 		}
 		return hclwrite.TokensForObject(attrs)
-	case v.Type().IsTupleType() || v.Type().IsListType() || v.Type().IsSetType():
-		var elems []hclwrite.Tokens
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			elems = append(elems, valueTokens(e))
+	case []any:
+		elems := make([]hclwrite.Tokens, 0, len(t))
+		for _, e := range t {
+			elems = append(elems, jsonTokens(e))
 		}
 		return hclwrite.TokensForTuple(elems)
+	case json.Number:
+		toks := hclwrite.Tokens{}
+		n := string(t)
+		if strings.HasPrefix(n, "-") {
+			toks = append(toks, &hclwrite.Token{Type: hclsyntax.TokenMinus, Bytes: []byte("-")})
+			n = n[1:]
+		}
+		return append(toks, &hclwrite.Token{Type: hclsyntax.TokenNumberLit, Bytes: []byte(n)})
+	case string:
+		return hclwrite.TokensForValue(cty.StringVal(t))
+	case bool:
+		return hclwrite.TokensForValue(cty.BoolVal(t))
+	default: // nil: JSON null
+		return hclwrite.TokensForValue(cty.NullVal(cty.DynamicPseudoType))
 	}
-	return hclwrite.TokensForValue(v)
 }

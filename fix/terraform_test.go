@@ -2,10 +2,13 @@ package fix
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -281,4 +284,57 @@ func samePolicy(t *testing.T, got cty.Value, want string) {
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("policy\n got %s\nwant %s", got.AsString(), want)
 	}
+}
+
+// FuzzTerraform: whatever names and values the account holds, and
+// whatever a bucket policy says, the emitted code parses and reads back
+// to the same trail name, bucket, selector values and policy.
+func FuzzTerraform(f *testing.F) {
+	values, _ := filepath.Glob(filepath.Join("testdata", "emit", "*.txt"))
+	policies, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for i, v := range values {
+		b, _ := os.ReadFile(v)
+		p, _ := os.ReadFile(policies[i%len(policies)])
+		f.Add(string(b), string(p))
+	}
+	f.Fuzz(func(t *testing.T, s, policy string) {
+		// Strings from AWS come through JSON, so they are UTF-8; HCL reads
+		// every string as NFC, as Terraform would read what it is given. An
+		// empty name is not a trail.
+		if s == "" || !utf8.ValidString(s) || !utf8.ValidString(policy) || cty.StringVal(s).AsString() != s || cty.StringVal(policy).AsString() != policy {
+			t.Skip()
+		}
+		sel := trailguard.EventSelectors{Advanced: []trailguard.AdvancedEventSelector{{Name: s, FieldSelectors: []trailguard.FieldSelector{
+			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.ARN", StartsWith: []string{s, "x"}}}}}}
+		p := Plan{Account: s, Target: &Target{Name: s, ARN: s, Region: "us-east-1", Bucket: s, Selectors: sel, BucketPolicy: policy, KMSKey: s}}
+		src := Terraform(p)
+		file, diags := hclsyntax.ParseConfig([]byte(src), "main.tf", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%s\n%s", diags, src)
+		}
+		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+			switch b.Labels[0] {
+			case "aws_cloudtrail":
+				if value(t, b.Body, "name").AsString() != s || value(t, b.Body, "kms_key_id").AsString() != s {
+					t.Errorf("name or key changed:\n%s", src)
+				}
+				if got := selectorsOf(t, b.Body); !reflect.DeepEqual(got, sel) {
+					t.Errorf("selectors %+v, want %+v", got, sel)
+				}
+			case "aws_s3_bucket_policy":
+				got := value(t, b.Body, "policy").AsString()
+				var doc any
+				if json.Unmarshal([]byte(policy), &doc) != nil {
+					// Not JSON: kept as one string, which jsonencode quotes.
+					want, _ := json.Marshal(policy)
+					var g string
+					if json.Unmarshal([]byte(got), &g) != nil || g != policy {
+						t.Errorf("policy %s, want %s", got, want)
+					}
+					continue
+				}
+				samePolicy(t, cty.StringVal(got), policy)
+			}
+		}
+	})
 }
