@@ -6,11 +6,17 @@
 // make it multi-region) over creating one, keeps every data-event selector,
 // merges into a bucket policy instead of replacing it, and never deletes.
 //
+// The package does not talk to AWS itself: Run (plan, read, plan again,
+// apply, rescan) reaches the account through Operations, the few calls a
+// fix makes, which the package owns and aws.Fixer implements over the
+// SDK. So the CLI and any other caller (a Lambda) run the same use case,
+// and its rules are tested here against a fake.
+//
 // A write depends on a read. No step writes a resource (bucket, bucket
 // policy, public access block, encryption, lifecycle, key policy, trail,
 // selectors) whose current state was not read in this run: a trail's
 // status and selectors come from the scan, a bucket's and a key's from
-// Bucket and Key, each marked Read. A read that did not answer definitely
+// Operations.ReadBucket and ReadKey, each marked Read. A read that did not answer definitely
 // ("does not exist" is an answer; access denied, throttling and server
 // errors are not) stops the plan for the account, and the plan names the
 // permission that would let it read (Stopped). An account whose verdict is
