@@ -18,9 +18,9 @@ func CloudFormation(p Plan) string {
 		return nothingEmitted(p)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# CIS AWS 3.1 for account %s, written by trailguard fix --emit cloudformation\n", p.Account)
+	fmt.Fprintf(&b, "# CIS AWS 3.1 for account %s, written by trailguard fix --emit cloudformation\n", commentSafe(p.Account))
 	if t.Existing {
-		fmt.Fprintf(&b, "# The trail exists (%s): bring it into a stack with a resource import.\n", t.ARN)
+		fmt.Fprintf(&b, "# The trail exists (%s): bring it into a stack with a resource import.\n", commentSafe(t.ARN))
 	}
 	b.WriteString("AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n")
 	bucketRef := jsonQuote(t.Bucket)

@@ -338,3 +338,22 @@ func FuzzTerraform(f *testing.F) {
 		}
 	})
 }
+
+// TestCloudFormation_comments_stay_comments: the account and the trail's
+// ARN written into the template's comments cannot start YAML with a line
+// break.
+func TestCloudFormation_comments_stay_comments(t *testing.T) {
+	p := emitPlans()["existing_trail_advanced_selectors"]
+	p.Account = "123456789012\nResources: {}"
+	p.Target.ARN = "arn\nAWSTemplateFormatVersion: x"
+	src := CloudFormation(p)
+	head, _, ok := strings.Cut(src, "AWSTemplateFormatVersion: \"2010-09-09\"\n")
+	if !ok {
+		t.Fatalf("no template:\n%s", src)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(head, "\n"), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			t.Errorf("a line before the template that is not a comment: %q", line)
+		}
+	}
+}
