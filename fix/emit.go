@@ -54,14 +54,26 @@ func CloudFormation(p Plan) string {
 	case t.KMSKey != "":
 		keyRef = jsonQuote(t.KMSKey)
 	}
+	if t.InsightSelectors {
+		fmt.Fprintf(&b, "  # %s\n", insightWarning)
+	}
 	b.WriteString("  Trail:\n    Type: AWS::CloudTrail::Trail\n")
 	if t.BucketPolicy != "" && !t.Existing {
 		b.WriteString("    DependsOn: TrailBucketPolicy\n")
 	}
 	b.WriteString("    Properties:\n")
-	fmt.Fprintf(&b, "      TrailName: %s\n      S3BucketName: %s\n      IsLogging: true\n      IsMultiRegionTrail: true\n      IncludeGlobalServiceEvents: true\n      EnableLogFileValidation: true\n", jsonQuote(t.Name), bucketRef)
+	fmt.Fprintf(&b, "      TrailName: %s\n      S3BucketName: %s\n      IsLogging: true\n      IsMultiRegionTrail: true\n      IncludeGlobalServiceEvents: true\n      EnableLogFileValidation: %t\n", jsonQuote(t.Name), bucketRef, t.LogFileValidation)
+	if t.Org {
+		b.WriteString("      IsOrganizationTrail: true\n")
+	}
 	if keyRef != "" {
 		fmt.Fprintf(&b, "      KMSKeyId: %s\n", keyRef)
+	}
+	for _, kv := range []struct{ k, v string }{{"S3KeyPrefix", t.S3KeyPrefix}, {"SnsTopicName", t.SNSTopic},
+		{"CloudWatchLogsLogGroupArn", t.CloudWatchLogsGroupARN}, {"CloudWatchLogsRoleArn", t.CloudWatchLogsRoleARN}} {
+		if kv.v != "" {
+			fmt.Fprintf(&b, "      %s: %s\n", kv.k, jsonQuote(kv.v))
+		}
 	}
 	if len(t.Selectors.Advanced) > 0 {
 		fmt.Fprintf(&b, "      AdvancedEventSelectors: %s\n", cfnSelectors(t.Selectors))

@@ -157,6 +157,21 @@ type Target struct {
 	KMSKey    string
 	NewKey    bool
 	KeyPolicy string
+	// Org says the trail is an organization trail (a new one made with
+	// --organization-trail, or an existing one that is).
+	Org bool
+	// LogFileValidation is on for a new trail; an existing trail keeps
+	// what it has.
+	LogFileValidation bool
+	// The settings of an existing trail that the fix does not change.
+	// Code that left them out would remove them once applied (after the
+	// import): log files would move (S3KeyPrefix), notifications and
+	// CloudWatch Logs delivery would stop.
+	S3KeyPrefix, SNSTopic, CloudWatchLogsGroupARN, CloudWatchLogsRoleARN string
+	// InsightSelectors says the existing trail has insight selectors,
+	// which the scan does not read: the code cannot keep them, and says
+	// so.
+	InsightSelectors bool
 }
 
 // BucketName is the default bucket of a new trail for an account.
@@ -254,7 +269,7 @@ func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFa
 // newTarget is the end state of a plan that creates a trail.
 func newTarget(account string, bucket BucketFacts, o Options, steps []Step) *Target {
 	t := &Target{Name: o.TrailName, ARN: fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", o.Region, account, o.TrailName), Region: o.Region,
-		Selectors: *trailguard.DefaultSelectors(), NewBucket: !bucket.Exists}
+		Selectors: *trailguard.DefaultSelectors(), NewBucket: !bucket.Exists, Org: o.OrganizationTrail, LogFileValidation: true}
 	if !o.OrganizationTrail {
 		t.TransitionDays, t.ExpireDays = o.TransitionDays, o.ExpireDays
 	}
@@ -386,7 +401,19 @@ func makeOrg(acct trailguard.Account, res trailguard.Result, bucket BucketFacts,
 
 func existingTarget(t trailguard.Trail, o Options) *Target {
 	sel, _, _ := widen(*t.Selectors, o.Strict)
-	return &Target{Name: t.Name, ARN: t.ARN, Region: t.HomeRegion, Bucket: t.S3BucketName, Selectors: sel, Existing: true}
+	return &Target{Name: t.Name, ARN: t.ARN, Region: t.HomeRegion, Bucket: t.S3BucketName, Selectors: sel, Existing: true,
+		KMSKey: t.KMSKeyID, Org: t.IsOrganizationTrail, LogFileValidation: t.LogFileValidationEnabled,
+		S3KeyPrefix: t.S3KeyPrefix, SNSTopic: orElse(t.SnsTopicARN, t.SnsTopicName),
+		CloudWatchLogsGroupARN: t.CloudWatchLogsLogGroupARN, CloudWatchLogsRoleARN: t.CloudWatchLogsRoleARN,
+		InsightSelectors: t.HasInsightSelectors}
+}
+
+// orElse is a, or b when a is empty.
+func orElse(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func memberOfOrgTrailOnly(account string, vs []trailguard.TrailVerdict) bool {

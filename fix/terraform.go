@@ -84,11 +84,25 @@ func Terraform(p Plan) string {
 		b.SetAttributeTraversal("target_key_id", ref("aws_kms_key", "cloudtrail", "key_id"))
 	}
 
+	if t.InsightSelectors {
+		root.AppendNewline()
+		comment(root, insightWarning)
+	}
 	trail := resource(root, "aws_cloudtrail", id)
 	trail.SetAttributeValue("name", cty.StringVal(t.Name))
 	trail.SetAttributeValue("s3_bucket_name", cty.StringVal(t.Bucket))
-	for _, a := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events", "enable_log_file_validation"} {
+	for _, a := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events"} {
 		trail.SetAttributeValue(a, cty.True)
+	}
+	trail.SetAttributeValue("enable_log_file_validation", cty.BoolVal(t.LogFileValidation))
+	if t.Org {
+		trail.SetAttributeValue("is_organization_trail", cty.True)
+	}
+	for _, kv := range []struct{ k, v string }{{"s3_key_prefix", t.S3KeyPrefix}, {"sns_topic_name", t.SNSTopic},
+		{"cloud_watch_logs_group_arn", t.CloudWatchLogsGroupARN}, {"cloud_watch_logs_role_arn", t.CloudWatchLogsRoleARN}} {
+		if kv.v != "" {
+			trail.SetAttributeValue(kv.k, cty.StringVal(kv.v))
+		}
 	}
 	switch {
 	case t.NewKey:
@@ -135,6 +149,10 @@ func Terraform(p Plan) string {
 	}
 	return string(hclwrite.Format(f.Bytes()))
 }
+
+// insightWarning is written above an existing trail that has insight
+// selectors: the scan does not read them, so the code cannot keep them.
+const insightWarning = "The trail has insight selectors, which trailguard does not read: add them here before applying, or applying removes them."
 
 // resource appends a resource block after a blank line and returns its
 // body.

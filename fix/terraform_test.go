@@ -47,6 +47,15 @@ func emitPlans() map[string]Plan {
 		"existing_trail_advanced_selectors": existing(&trailguard.EventSelectors{Advanced: []trailguard.AdvancedEventSelector{{Name: "s3 ${x}", FieldSelectors: []trailguard.FieldSelector{
 			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.type", Equals: []string{"AWS::S3::Object"}},
 			{Field: "resources.ARN", StartsWith: []string{"arn:aws:s3:::b/"}, NotEndsWith: []string{"x"}, NotStartsWith: []string{"arn:aws:s3:::b/tmp"}}}}}}),
+		"existing_organization_trail_keeps_its_settings": func() Plan {
+			tr := trailguard.Trail{Name: "org", ARN: "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/org", HomeRegion: "us-east-1", IsMultiRegion: true, IsOrganizationTrail: true,
+				IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true, HasInsightSelectors: true, S3BucketName: "org-logs", S3KeyPrefix: "audit/${x}",
+				SnsTopicName: "arn:aws:sns:us-east-1:" + acct + ":trail-delivery", SnsTopicARN: "arn:aws:sns:us-east-1:" + acct + ":trail-delivery",
+				CloudWatchLogsLogGroupARN: "arn:aws:logs:us-east-1:" + acct + ":log-group:trail:*", CloudWatchLogsRoleARN: "arn:aws:iam::" + acct + ":role/trail-to-logs",
+				KMSKeyID: "arn:aws:kms:us-east-1:" + acct + ":key/1234", Status: &trailguard.TrailStatus{IsLogging: false}, Selectors: trailguard.DefaultSelectors()}
+			a := trailguard.Account{ID: acct, Trails: []trailguard.Trail{tr}}
+			return Make(a, trailguard.Evaluate(a, trailguard.Options{}), BucketFacts{}, Options{})
+		}(),
 		"existing_trail_kms_excluded_strict": func() Plan {
 			tr := trailguard.Trail{Name: "kms", ARN: "arn:aws:cloudtrail:us-east-1:" + acct + ":trail/kms", HomeRegion: "us-east-1", IsMultiRegion: true, IncludeGlobalServiceEvents: true,
 				S3BucketName: "b", Status: &trailguard.TrailStatus{IsLogging: true}, Selectors: &trailguard.EventSelectors{Basic: []trailguard.EventSelector{
@@ -95,10 +104,31 @@ func TestTerraform(t *testing.T) {
 			if got := value(t, trail, "s3_bucket_name").AsString(); got != tg.Bucket {
 				t.Errorf("s3_bucket_name %q, want %q", got, tg.Bucket)
 			}
-			for _, a := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events", "enable_log_file_validation"} {
+			for _, a := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events"} {
 				if !value(t, trail, a).True() {
 					t.Errorf("%s is not true", a)
 				}
+			}
+			if got := value(t, trail, "enable_log_file_validation").True(); got != tg.LogFileValidation {
+				t.Errorf("enable_log_file_validation %v, want %v", got, tg.LogFileValidation)
+			}
+			if got := trail.Attributes["is_organization_trail"] != nil && value(t, trail, "is_organization_trail").True(); got != tg.Org {
+				t.Errorf("is_organization_trail %v, want %v", got, tg.Org)
+			}
+			// What the fix does not change is kept, or applying the code
+			// would remove it.
+			for a, want := range map[string]string{"s3_key_prefix": tg.S3KeyPrefix, "sns_topic_name": tg.SNSTopic,
+				"cloud_watch_logs_group_arn": tg.CloudWatchLogsGroupARN, "cloud_watch_logs_role_arn": tg.CloudWatchLogsRoleARN} {
+				got := ""
+				if trail.Attributes[a] != nil {
+					got = value(t, trail, a).AsString()
+				}
+				if got != want {
+					t.Errorf("%s %q, want %q", a, got, want)
+				}
+			}
+			if tg.InsightSelectors != strings.Contains(src, "insight selectors") {
+				t.Errorf("insight selectors %v, said %v:\n%s", tg.InsightSelectors, !tg.InsightSelectors, src)
 			}
 			if got := selectorsOf(t, trail); !reflect.DeepEqual(got, tg.Selectors) {
 				t.Errorf("selectors\n got %+v\nwant %+v\n%s", got, tg.Selectors, src)
@@ -355,5 +385,29 @@ func TestCloudFormation_comments_stay_comments(t *testing.T) {
 		if !strings.HasPrefix(line, "#") {
 			t.Errorf("a line before the template that is not a comment: %q", line)
 		}
+	}
+}
+
+// TestCloudFormation_keeps_what_the_fix_does_not_change: the template of
+// an existing trail keeps its settings, and a new organization trail is
+// one.
+func TestCloudFormation_keeps_what_the_fix_does_not_change(t *testing.T) {
+	plans := emitPlans()
+	cases := map[string][]string{
+		"existing_organization_trail_keeps_its_settings": {"IsOrganizationTrail: true", "EnableLogFileValidation: true", `S3KeyPrefix: "audit/${x}"`,
+			`SnsTopicName: "arn:aws:sns:us-east-1:` + acct + `:trail-delivery"`, `CloudWatchLogsLogGroupArn: "arn:aws:logs:us-east-1:` + acct + `:log-group:trail:*"`,
+			`CloudWatchLogsRoleArn: "arn:aws:iam::` + acct + `:role/trail-to-logs"`, `KMSKeyId: "arn:aws:kms:us-east-1:` + acct + `:key/1234"`, "# " + insightWarning},
+		"organization_trail":                {"IsOrganizationTrail: true", "EnableLogFileValidation: true"},
+		"existing_trail_advanced_selectors": {"EnableLogFileValidation: false"},
+	}
+	for name, wants := range cases {
+		t.Run(name, func(t *testing.T) {
+			src := CloudFormation(plans[name])
+			for _, w := range wants {
+				if !strings.Contains(src, w) {
+					t.Errorf("no %q in\n%s", w, src)
+				}
+			}
+		})
 	}
 }
