@@ -84,11 +84,11 @@ func Terraform(p Plan) string {
 		b.SetAttributeTraversal("target_key_id", ref("aws_kms_key", "cloudtrail", "key_id"))
 	}
 
+	root.AppendNewline()
 	if t.InsightSelectors {
-		root.AppendNewline()
 		comment(root, insightWarning)
 	}
-	trail := resource(root, "aws_cloudtrail", id)
+	trail := root.AppendNewBlock("resource", []string{"aws_cloudtrail", id}).Body()
 	trail.SetAttributeValue("name", cty.StringVal(t.Name))
 	trail.SetAttributeValue("s3_bucket_name", cty.StringVal(t.Bucket))
 	for _, a := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events"} {
