@@ -140,6 +140,9 @@ func (f *Fixer) Rescan(ctx context.Context) trailguard.Account {
 	return NewScanner().ScanAccount(ctx, f.cfg)
 }
 
+// errUnknownStep is the answer to a step kind Write does not know.
+var errUnknownStep = errors.New("unknown step")
+
 // Write makes one step's call in the step's region; for
 // fix.ActionCreateKMSKey it returns the new key's id.
 func (f *Fixer) Write(ctx context.Context, st fix.Step) (string, error) {
@@ -215,7 +218,7 @@ func (f *Fixer) Write(ctx context.Context, st fix.Step) (string, error) {
 	case fix.ActionAllowCloudTrailEncryption:
 		_, err = km.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: &st.Key, PolicyName: sdkaws.String("default"), Policy: &st.Document})
 	default:
-		err = fmt.Errorf("unknown step %q", st.Action)
+		err = fmt.Errorf("%w %q", errUnknownStep, st.Action)
 	}
 	return "", err
 }

@@ -214,3 +214,26 @@ func TestFixer_Run(t *testing.T) {
 		})
 	}
 }
+
+// TestFixer_Write_knows_every_step_kind: each kind of step the planner
+// may make is one the SDK fixer makes (a new kind without its call fails
+// here, not in an account), and a kind it does not know is an error.
+func TestFixer_Write_knows_every_step_kind(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config(acct, nil)
+	cfg.RetryMaxAttempts = 1
+	f := tgaws.NewFixer(cfg)
+	for _, a := range fix.Actions() {
+		t.Run(string(a), func(t *testing.T) {
+			st := fix.Step{Action: a, Region: "us-east-1", Selectors: trailguard.DefaultSelectors()}
+			if _, err := f.Write(context.Background(), st); errors.Is(err, tgaws.ErrUnknownStep) {
+				t.Errorf("%s: %v", a, err)
+			}
+		})
+	}
+	t.Run("unknown_kind", func(t *testing.T) {
+		if _, err := f.Write(context.Background(), fix.Step{Action: "delete-trail", Region: "us-east-1"}); !errors.Is(err, tgaws.ErrUnknownStep) {
+			t.Errorf("an unknown step kind gave %v", err)
+		}
+	})
+}

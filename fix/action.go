@@ -45,3 +45,15 @@ const (
 	// CloudTrail's statement (kms:PutKeyPolicy).
 	ActionAllowCloudTrailEncryption Action = "allow-cloudtrail-encryption"
 )
+
+// Actions lists every kind of step, in the order a plan that has them
+// runs them, so that an implementation of Operations can be checked to
+// make each one.
+func Actions() []Action {
+	return []Action{
+		ActionRecordAllManagementEvents, ActionMakeMultiRegion,
+		ActionCreateBucket, ActionBlockPublicAccess, ActionEncryptBucket, ActionSetLifecycle, ActionAllowCloudTrailDelivery,
+		ActionCreateKMSKey, ActionAliasKMSKey, ActionEnableKeyRotation, ActionAllowCloudTrailEncryption,
+		ActionCreateTrail, ActionStartLogging,
+	}
+}

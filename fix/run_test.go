@@ -272,3 +272,34 @@ func TestApply(t *testing.T) {
 		}
 	})
 }
+
+// TestActions_lists_every_kind_planned: every step kind the planner makes
+// over many states is in Actions, so implementations checked against
+// Actions make them all.
+func TestActions_lists_every_kind_planned(t *testing.T) {
+	known := map[Action]bool{}
+	for _, a := range Actions() {
+		known[a] = true
+	}
+	opts := []Options{{}, {CreateKMSKey: true, ExpireDays: 30}, {KMSKey: "k"}, {OrganizationTrail: true, OrgID: "o-1"}, {NewTrail: true}, {Strict: true}}
+	keys := []KeyFacts{{Read: true}, {Read: true, Exists: true, Policy: `{"Statement":[]}`}}
+	seen := map[Action]bool{}
+	for name, a := range failingStates() {
+		for _, o := range opts {
+			for _, k := range keys {
+				p := MakeWithKey(a, trailguard.Evaluate(a, trailguard.Options{Strict: o.Strict}), BucketFacts{Read: true}, k, o)
+				for _, st := range p.Steps {
+					seen[st.Action] = true
+					if !known[st.Action] {
+						t.Errorf("%s: step kind %q is not in Actions", name, st.Action)
+					}
+				}
+			}
+		}
+	}
+	for a := range known {
+		if !seen[a] {
+			t.Errorf("%s is in Actions but no plan made it", a)
+		}
+	}
+}
