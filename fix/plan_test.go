@@ -112,7 +112,7 @@ func TestMake_prefers_fixing_what_exists(t *testing.T) {
 	actions := func(p Plan) string {
 		var s []string
 		for _, st := range p.Steps {
-			s = append(s, st.Action)
+			s = append(s, string(st.Action))
 		}
 		return strings.Join(s, " ")
 	}

@@ -41,9 +41,9 @@ func failingStates() map[string]trailguard.Account {
 }
 
 // touches reports whether a step writes the bucket or the key.
-func touchesBucket(st Step) bool { return st.Bucket != "" && st.Action != "create-trail" }
+func touchesBucket(st Step) bool { return st.Bucket != "" && st.Action != ActionCreateTrail }
 func touchesKey(st Step) bool {
-	return strings.Contains(st.Action, "kms") || st.Action == "allow-cloudtrail-encryption"
+	return strings.Contains(string(st.Action), "kms") || st.Action == ActionAllowCloudTrailEncryption
 }
 
 // The planner's side of "a write depends on a read": over every failing
@@ -88,10 +88,10 @@ func TestMake_every_write_depends_on_a_read(t *testing.T) {
 							if touchesKey(st) && !k.Read {
 								t.Errorf("step %s touches a key that was not read", st.Action)
 							}
-							if st.Action == "create-bucket" && b.Exists {
+							if st.Action == ActionCreateBucket && b.Exists {
 								t.Error("an existing bucket is created again")
 							}
-							if st.Action == "encrypt-bucket" && b.Encryption != "" {
+							if st.Action == ActionEncryptBucket && b.Encryption != "" {
 								t.Errorf("the bucket's %s default encryption is replaced", b.Encryption)
 							}
 							if strings.Contains(st.Undo, "delete-bucket-policy") && b.Policy != "" {

@@ -91,25 +91,10 @@ what existed before.`,
 
 // fixReport is the JSON the command prints.
 type fixReport struct {
-	Accounts []fixAccount `json:"accounts"`
+	Accounts []fix.Report `json:"accounts"`
 	// NotInOrganization lists accounts asked for with --accounts that the
 	// organization does not list: asked for, not found, so reported.
 	NotInOrganization []string `json:"not_in_organization,omitempty"`
-}
-
-type fixAccount struct {
-	fix.Plan
-	Applied *fixApplied `json:"applied,omitempty"`
-}
-
-type fixApplied struct {
-	Done         []string `json:"done"`
-	Failed       string   `json:"failed,omitempty"`
-	Error        string   `json:"error,omitempty"`
-	NotDone      []string `json:"not_done,omitempty"`
-	Undo         []string `json:"undo,omitempty"`
-	StatusAfter  string   `json:"status_after,omitempty"`
-	ReasonsAfter []string `json:"reasons_after,omitempty"`
 }
 
 func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
@@ -165,7 +150,8 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		fmt.Fprintf(stderr, "trailguard: partial: %s; not scanned: %s\n", sc.Partial, strings.Join(sc.NotScanned, ", "))
 	}
 	for _, t := range targets {
-		out, c := fixOne(ctx, t.cfg, t.acct, t.res, f)
+		out := fix.Run(ctx, tgaws.NewFixer(t.cfg), t.acct, t.res, f.opts, f.apply)
+		c := out.ExitCode()
 		if f.emit != "" {
 			text := fix.Terraform(out.Plan)
 			if f.emit == "cloudformation" {
@@ -257,98 +243,7 @@ func fixTargets(ctx context.Context, cfg sdkaws.Config, f *fixFlags) ([]fixTarge
 	return targets, sc, nil
 }
 
-// fixOne plans, and with --apply makes, the fix of one account, and
-// returns the exit code its outcome calls for. A write depends on a read:
-// the bucket and key a new trail would use are read here, in this run,
-// and a read that does not answer definitely stops the plan of the
-// account (exit 2), in a dry run as with --apply.
-func fixOne(ctx context.Context, cfg sdkaws.Config, acct trailguard.Account, res trailguard.Result, f fixFlags) (fixAccount, int) {
-	// A first plan, with the bucket and key taken as read and usable,
-	// tells whether a new trail is planned and so whether they need
-	// reading.
-	plan := fix.MakeWithKey(acct, res, fix.BucketFacts{Read: true}, fix.KeyFacts{Read: true, Exists: true}, f.opts)
-	if creates(plan) {
-		bucket := f.opts.Bucket
-		if bucket == "" {
-			bucket = fix.BucketName(acct.ID)
-		}
-		var errs []error
-		facts, err := fix.Bucket(ctx, cfg, bucket, f.opts)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		var key fix.KeyFacts
-		if keyID := f.opts.KMSKey; keyID != "" || f.opts.CreateKMSKey {
-			if keyID == "" {
-				keyID = fix.KMSAlias
-			}
-			if key, err = fix.Key(ctx, cfg, keyID); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		if len(errs) > 0 {
-			plan = fix.Stopped(acct.ID, errs...)
-		} else {
-			plan = fix.MakeWithKey(acct, res, facts, key, f.opts)
-		}
-	}
-	out := fixAccount{Plan: plan}
-	code := 0
-	switch {
-	case len(plan.Unreadable) > 0:
-		// Something the plan depends on could not be read: nothing is
-		// changed, and the account is not known to pass.
-		code = 2
-	case f.apply && len(plan.Steps) > 0:
-		o := fix.Apply(ctx, cfg, plan)
-		a := &fixApplied{Done: []string{}}
-		for _, st := range o.Done {
-			a.Done = append(a.Done, st.Action)
-			if st.Undo != "" {
-				a.Undo = append(a.Undo, st.Undo)
-			}
-		}
-		if o.Err != nil {
-			a.Error = o.Err.Error()
-			if o.Failed != nil {
-				a.Failed = o.Failed.Action
-			}
-			for _, st := range o.NotDone {
-				a.NotDone = append(a.NotDone, st.Action)
-			}
-			code = 2
-		}
-		_, after := scanOne(ctx, cfg, f.opts.Strict)
-		a.StatusAfter, a.ReasonsAfter = string(after.Status), after.Reasons
-		if code == 0 && after.Status != trailguard.StatusPass {
-			code = trailguard.ExitCode([]trailguard.Result{after})
-		}
-		out.Applied = a
-	case len(plan.Steps) > 0:
-		code = trailguard.ExitCode([]trailguard.Result{res})
-	case res.Status != trailguard.StatusPass:
-		// Nothing planned, and the account still does not pass (it could
-		// not be read, or the notes say why nothing can be done).
-		code = trailguard.ExitCode([]trailguard.Result{res})
-	}
-	return out, code
-}
-
-func scanOne(ctx context.Context, cfg sdkaws.Config, strict bool) (trailguard.Account, trailguard.Result) {
-	acct := tgaws.NewScanner().ScanAccount(ctx, cfg)
-	return acct, trailguard.EvaluateAll([]trailguard.Account{acct}, trailguard.Options{Strict: strict})[0]
-}
-
-func creates(p fix.Plan) bool {
-	for _, st := range p.Steps {
-		if st.Action == "create-trail" {
-			return true
-		}
-	}
-	return false
-}
-
-func printFix(w io.Writer, a fixAccount, applying bool) {
+func printFix(w io.Writer, a fix.Report, applying bool) {
 	fmt.Fprintf(w, "Account %s\n", termSafe(a.Account))
 	for _, n := range a.Notes {
 		fmt.Fprintf(w, "  note: %s\n", termSafe(n))
@@ -378,9 +273,9 @@ func printFix(w io.Writer, a fixAccount, applying bool) {
 		return
 	}
 	ap := a.Applied
-	fmt.Fprintf(w, "\nApplied: %s\n", strings.Join(ap.Done, ", "))
+	fmt.Fprintf(w, "\nApplied: %s\n", joinActions(ap.Done))
 	if ap.Error != "" {
-		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, termSafe(ap.Error), strings.Join(ap.NotDone, ", "))
+		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, termSafe(ap.Error), joinActions(ap.NotDone))
 		if len(ap.Undo) > 0 {
 			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", strings.Join(escapeAll(ap.Undo), "\n  "))
 		}
@@ -402,4 +297,12 @@ func escapeAll(in []string) []string {
 		out[i] = report.Escape(s)
 	}
 	return out
+}
+
+func joinActions(as []fix.Action) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
 }

@@ -1,0 +1,246 @@
+package fix
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Terraform writes the plan's end state as Terraform (AWS provider v5
+// resources), for teams that manage the trail as code. An existing trail
+// comes with the import command that brings it under Terraform.
+//
+// The code is built with hclwrite, so every string read from the account
+// (names, selector values, policy documents) is written as HCL quotes it:
+// a "${" or "%{" in a value stays text and never becomes a template, and
+// the layout is the one `terraform fmt` gives.
+func Terraform(p Plan) string {
+	t := p.Target
+	if t == nil {
+		return nothingEmitted(p)
+	}
+	f := hclwrite.NewEmptyFile()
+	root := f.Body()
+	id := tfIdent(t.Name)
+	comment(root, fmt.Sprintf("CIS AWS 3.1 for account %s, written by trailguard fix --emit terraform", p.Account))
+	if t.Existing {
+		comment(root, "The trail exists: bring it under Terraform first with")
+		comment(root, fmt.Sprintf("  terraform import aws_cloudtrail.%s %s", id, t.ARN))
+	}
+	bid := tfIdent(t.Bucket)
+	bucketID := ref("aws_s3_bucket", bid, "id")
+	if t.NewBucket {
+		b := resource(root, "aws_s3_bucket", bid)
+		b.SetAttributeValue("bucket", cty.StringVal(t.Bucket))
+
+		b = resource(root, "aws_s3_bucket_public_access_block", bid)
+		b.SetAttributeTraversal("bucket", bucketID)
+		for _, a := range []string{"block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"} {
+			b.SetAttributeValue(a, cty.True)
+		}
+
+		b = resource(root, "aws_s3_bucket_server_side_encryption_configuration", bid)
+		b.SetAttributeTraversal("bucket", bucketID)
+		b.AppendNewBlock("rule", nil).Body().
+			AppendNewBlock("apply_server_side_encryption_by_default", nil).Body().
+			SetAttributeValue("sse_algorithm", cty.StringVal("AES256"))
+
+		if t.TransitionDays > 0 || t.ExpireDays > 0 {
+			b = resource(root, "aws_s3_bucket_lifecycle_configuration", bid)
+			b.SetAttributeTraversal("bucket", bucketID)
+			rule := b.AppendNewBlock("rule", nil).Body()
+			rule.SetAttributeValue("id", cty.StringVal("trailguard-log-retention"))
+			rule.SetAttributeValue("status", cty.StringVal("Enabled"))
+			rule.AppendNewBlock("filter", nil).Body().SetAttributeValue("prefix", cty.StringVal("AWSLogs/"))
+			if t.TransitionDays > 0 {
+				tr := rule.AppendNewBlock("transition", nil).Body()
+				tr.SetAttributeValue("days", cty.NumberIntVal(int64(t.TransitionDays)))
+				tr.SetAttributeValue("storage_class", cty.StringVal("GLACIER"))
+			}
+			if t.ExpireDays > 0 {
+				rule.AppendNewBlock("expiration", nil).Body().SetAttributeValue("days", cty.NumberIntVal(int64(t.ExpireDays)))
+			}
+		}
+	}
+	if t.BucketPolicy != "" && !t.Existing {
+		b := resource(root, "aws_s3_bucket_policy", bid)
+		b.SetAttributeValue("bucket", cty.StringVal(t.Bucket))
+		b.SetAttributeRaw("policy", jsonencode(t.BucketPolicy))
+	}
+	if t.NewKey {
+		b := resource(root, "aws_kms_key", "cloudtrail")
+		b.SetAttributeValue("description", cty.StringVal("trailguard: CloudTrail log files"))
+		b.SetAttributeValue("enable_key_rotation", cty.True)
+		b.SetAttributeRaw("policy", jsonencode(t.KeyPolicy))
+
+		b = resource(root, "aws_kms_alias", "cloudtrail")
+		b.SetAttributeValue("name", cty.StringVal(t.KMSKey))
+		b.SetAttributeTraversal("target_key_id", ref("aws_kms_key", "cloudtrail", "key_id"))
+	}
+
+	root.AppendNewline()
+	if t.InsightSelectors {
+		comment(root, insightWarning)
+	}
+	trail := root.AppendNewBlock("resource", []string{"aws_cloudtrail", id}).Body()
+	trail.SetAttributeValue("name", cty.StringVal(t.Name))
+	trail.SetAttributeValue("s3_bucket_name", cty.StringVal(t.Bucket))
+	for _, a := range []string{"is_multi_region_trail", "enable_logging", "include_global_service_events"} {
+		trail.SetAttributeValue(a, cty.True)
+	}
+	trail.SetAttributeValue("enable_log_file_validation", cty.BoolVal(t.LogFileValidation))
+	if t.Org {
+		trail.SetAttributeValue("is_organization_trail", cty.True)
+	}
+	for _, kv := range []struct{ k, v string }{{"s3_key_prefix", t.S3KeyPrefix}, {"sns_topic_name", t.SNSTopic},
+		{"cloud_watch_logs_group_arn", t.CloudWatchLogsGroupARN}, {"cloud_watch_logs_role_arn", t.CloudWatchLogsRoleARN}} {
+		if kv.v != "" {
+			trail.SetAttributeValue(kv.k, cty.StringVal(kv.v))
+		}
+	}
+	switch {
+	case t.NewKey:
+		trail.SetAttributeTraversal("kms_key_id", ref("aws_kms_key", "cloudtrail", "arn"))
+	case t.KMSKey != "":
+		trail.SetAttributeValue("kms_key_id", cty.StringVal(t.KMSKey))
+	}
+	if t.NewBucket || (!t.Existing && t.BucketPolicy != "") {
+		trail.SetAttributeRaw("depends_on", hclwrite.TokensForTuple([]hclwrite.Tokens{
+			hclwrite.TokensForTraversal(ref("aws_s3_bucket_policy", bid))}))
+	}
+	for _, s := range t.Selectors.Basic {
+		trail.AppendNewline()
+		sel := trail.AppendNewBlock("event_selector", nil).Body()
+		sel.SetAttributeValue("read_write_type", cty.StringVal(s.ReadWriteType))
+		sel.SetAttributeValue("include_management_events", cty.BoolVal(s.IncludeManagementEvents))
+		if len(s.ExcludeManagementEventSources) > 0 {
+			sel.SetAttributeValue("exclude_management_event_sources", stringList(s.ExcludeManagementEventSources))
+		}
+		for _, d := range s.DataResources {
+			dr := sel.AppendNewBlock("data_resource", nil).Body()
+			dr.SetAttributeValue("type", cty.StringVal(d.Type))
+			dr.SetAttributeValue("values", stringList(d.Values))
+		}
+	}
+	for _, a := range t.Selectors.Advanced {
+		trail.AppendNewline()
+		sel := trail.AppendNewBlock("advanced_event_selector", nil).Body()
+		if a.Name != "" {
+			sel.SetAttributeValue("name", cty.StringVal(a.Name))
+		}
+		for _, fs := range a.FieldSelectors {
+			field := sel.AppendNewBlock("field_selector", nil).Body()
+			field.SetAttributeValue("field", cty.StringVal(fs.Field))
+			for _, kv := range []struct {
+				k string
+				v []string
+			}{{"equals", fs.Equals}, {"not_equals", fs.NotEquals}, {"starts_with", fs.StartsWith}, {"not_starts_with", fs.NotStartsWith}, {"ends_with", fs.EndsWith}, {"not_ends_with", fs.NotEndsWith}} {
+				if len(kv.v) > 0 {
+					field.SetAttributeValue(kv.k, stringList(kv.v))
+				}
+			}
+		}
+	}
+	return string(hclwrite.Format(f.Bytes()))
+}
+
+// insightWarning is written above an existing trail that has insight
+// selectors: the scan does not read them, so the code cannot keep them.
+const insightWarning = "The trail has insight selectors, which trailguard does not read: add them here before applying, or applying removes them."
+
+// resource appends a resource block after a blank line and returns its
+// body.
+func resource(root *hclwrite.Body, typ, name string) *hclwrite.Body {
+	root.AppendNewline()
+	return root.AppendNewBlock("resource", []string{typ, name}).Body()
+}
+
+// comment appends one comment line. hclwrite has no comment builder, so
+// the token is made here; the text is escaped to stay on its line (names
+// come from the account, and a line break in one could start code).
+func comment(body *hclwrite.Body, text string) {
+	body.AppendUnstructuredTokens(hclwrite.Tokens{{Type: hclsyntax.TokenComment, Bytes: []byte("# " + commentSafe(text) + "\n")}})
+}
+
+// ref is a reference to another resource's attribute, e.g.
+// aws_s3_bucket.logs.id.
+func ref(root string, attrs ...string) hcl.Traversal {
+	tr := hcl.Traversal{hcl.TraverseRoot{Name: root}}
+	for _, a := range attrs {
+		tr = append(tr, hcl.TraverseAttr{Name: a})
+	}
+	return tr
+}
+
+// stringList is a list of strings as an HCL value.
+func stringList(v []string) cty.Value {
+	vals := make([]cty.Value, len(v))
+	for i, s := range v {
+		vals[i] = cty.StringVal(s)
+	}
+	return cty.TupleVal(vals)
+}
+
+// jsonencode writes a JSON document as jsonencode(<HCL value>), which
+// Terraform turns back into the same JSON. A document that is not JSON
+// (never the case for the policies the planner writes) is kept as one
+// string.
+func jsonencode(doc string) hclwrite.Tokens {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if !json.Valid([]byte(doc)) || dec.Decode(&v) != nil {
+		return hclwrite.TokensForFunctionCall("jsonencode", hclwrite.TokensForValue(cty.StringVal(doc)))
+	}
+	return hclwrite.TokensForFunctionCall("jsonencode", jsonTokens(v))
+}
+
+// jsonTokens writes a value decoded by encoding/json as an HCL
+// expression. It walks the value itself rather than going through go-cty
+// and hclwrite.TokensForValue for two reasons: TokensForValue writes an
+// object key that looks like an identifier bare, and a bare key such as
+// "for" or "null" is read back as a keyword; and a number goes through a
+// big float whose decimal text can be enormous (1e999999999), where the
+// number as written is a valid HCL literal already. Leaves are written by
+// hclwrite, so strings are escaped as HCL escapes them.
+func jsonTokens(v any) hclwrite.Tokens {
+	switch t := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		attrs := make([]hclwrite.ObjectAttrTokens, 0, len(keys))
+		for _, k := range keys {
+			attrs = append(attrs, hclwrite.ObjectAttrTokens{Name: hclwrite.TokensForValue(cty.StringVal(k)), Value: jsonTokens(t[k])})
+		}
+		return hclwrite.TokensForObject(attrs)
+	case []any:
+		elems := make([]hclwrite.Tokens, 0, len(t))
+		for _, e := range t {
+			elems = append(elems, jsonTokens(e))
+		}
+		return hclwrite.TokensForTuple(elems)
+	case json.Number:
+		toks := hclwrite.Tokens{}
+		n := string(t)
+		if strings.HasPrefix(n, "-") {
+			toks = append(toks, &hclwrite.Token{Type: hclsyntax.TokenMinus, Bytes: []byte("-")})
+			n = n[1:]
+		}
+		return append(toks, &hclwrite.Token{Type: hclsyntax.TokenNumberLit, Bytes: []byte(n)})
+	case string:
+		return hclwrite.TokensForValue(cty.StringVal(t))
+	case bool:
+		return hclwrite.TokensForValue(cty.BoolVal(t))
+	default: // nil: JSON null
+		return hclwrite.TokensForValue(cty.NullVal(cty.DynamicPseudoType))
+	}
+}
