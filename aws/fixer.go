@@ -135,6 +135,41 @@ func (f *Fixer) ReadKey(ctx context.Context, id string) (fix.KeyFacts, error) {
 	return facts, nil
 }
 
+// The IAM actions the Fixer calls beyond a scan, beside the calls so that
+// `iam-policy --fix` prints exactly them. None deletes anything.
+var (
+	// FixTrailActions change a trail: start it, widen its selectors,
+	// make it multi-region, or create it.
+	FixTrailActions = []string{
+		"cloudtrail:CreateTrail",
+		"cloudtrail:PutEventSelectors",
+		"cloudtrail:StartLogging",
+		"cloudtrail:UpdateTrail",
+	}
+	// FixBucketActions read, and create or complete, the trail's bucket.
+	FixBucketActions = []string{
+		"s3:CreateBucket",
+		"s3:GetBucketPolicy",
+		"s3:GetBucketPublicAccessBlock",
+		"s3:GetEncryptionConfiguration",
+		"s3:GetLifecycleConfiguration",
+		"s3:ListBucket",
+		"s3:PutBucketPolicy",
+		"s3:PutBucketPublicAccessBlock",
+		"s3:PutEncryptionConfiguration",
+		"s3:PutLifecycleConfiguration",
+	}
+	// FixKeyActions are what --kms-key and --create-kms-key call.
+	FixKeyActions = []string{
+		"kms:CreateAlias",
+		"kms:CreateKey",
+		"kms:DescribeKey",
+		"kms:EnableKeyRotation",
+		"kms:GetKeyPolicy",
+		"kms:PutKeyPolicy",
+	}
+)
+
 // Rescan scans the account again, as `scan` does.
 func (f *Fixer) Rescan(ctx context.Context) trailguard.Account {
 	return NewScanner().ScanAccount(ctx, f.cfg)

@@ -1016,3 +1016,39 @@ func TestTermSafe(t *testing.T) {
 		}
 	}
 }
+
+// iam-policy --fix --org is what fix --organization-trail --apply needs in
+// the management account (DescribeOrganization included): proved by
+// applying it in the emulator with exactly those permissions, and failing
+// without the organization statement.
+func TestFix_organization_trail_with_exactly_the_documented_permissions(t *testing.T) {
+	policy := func(args ...string) []string {
+		code, out, _ := cli(t, append([]string{"iam-policy"}, args...)...)
+		var p struct{ Statement []struct{ Action []string } }
+		if code != 0 || json.Unmarshal([]byte(out), &p) != nil {
+			t.Fatalf("iam-policy %v: exit %d %s", args, code, out)
+		}
+		var all []string
+		for _, s := range p.Statement {
+			all = append(all, s.Action...)
+		}
+		return all
+	}
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: 3, Seed: 7, Empty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	isolateAWS(t, org.Management)
+	emu.AllowOnly(org.Management.AccountID, policy("--fix")...)
+	if code, _, errOut := cli(t, "fix", "--endpoint-url", srv.URL, "--organization-trail"); code != 2 || !strings.Contains(errOut, "DescribeOrganization") {
+		t.Errorf("without the organization statement: exit %d %q, want 2 naming DescribeOrganization", code, errOut)
+	}
+	emu.AllowOnly(org.Management.AccountID, policy("--fix", "--org")...)
+	code, r, errOut := runFixCLI(t, srv.URL, "--organization-trail", "--apply")
+	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
+		t.Fatalf("apply with iam-policy --fix --org: exit %d %+v %s", code, r, errOut)
+	}
+}

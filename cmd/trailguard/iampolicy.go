@@ -42,7 +42,7 @@ assumed in each member account instead.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := auditPolicy(org && !memberRole, securityHub, roleName)
 			if fixMode {
-				p.Statement = append(p.Statement, fixStatements()...)
+				p.Statement = append(p.Statement, fixStatements(org && !memberRole)...)
 			}
 			b, err := json.MarshalIndent(p, "", "  ")
 			if err != nil {
@@ -82,42 +82,17 @@ func auditPolicy(org, securityHub bool, roleName string) iamPolicy {
 	return p
 }
 
-// fixActions are what 'fix --apply' may call beyond a scan: changing a
-// trail, and creating and configuring its bucket. None deletes.
-var fixActions = []string{
-	"cloudtrail:CreateTrail",
-	"cloudtrail:PutEventSelectors",
-	"cloudtrail:StartLogging",
-	"cloudtrail:UpdateTrail",
-}
-
-var fixBucketActions = []string{
-	"s3:CreateBucket",
-	"s3:GetBucketPolicy",
-	"s3:GetBucketPublicAccessBlock",
-	"s3:GetEncryptionConfiguration",
-	"s3:GetLifecycleConfiguration",
-	"s3:ListBucket",
-	"s3:PutBucketPolicy",
-	"s3:PutBucketPublicAccessBlock",
-	"s3:PutEncryptionConfiguration",
-	"s3:PutLifecycleConfiguration",
-}
-
-// fixKeyActions are what --kms-key and --create-kms-key call.
-var fixKeyActions = []string{
-	"kms:CreateAlias",
-	"kms:CreateKey",
-	"kms:DescribeKey",
-	"kms:EnableKeyRotation",
-	"kms:GetKeyPolicy",
-	"kms:PutKeyPolicy",
-}
-
-func fixStatements() []iamStatement {
-	return []iamStatement{
-		{Sid: "TrailguardFixTrails", Effect: "Allow", Action: append([]string(nil), fixActions...), Resource: "*"},
-		{Sid: "TrailguardFixTrailBucket", Effect: "Allow", Action: append([]string(nil), fixBucketActions...), Resource: "arn:aws:s3:::*"},
-		{Sid: "TrailguardFixTrailKey", Effect: "Allow", Action: append([]string(nil), fixKeyActions...), Resource: "*"},
+// fixStatements are what 'fix --apply' needs beyond a scan, from the lists
+// beside the calls (aws/fixer.go); with org, also what
+// --organization-trail calls in the management account.
+func fixStatements(org bool) []iamStatement {
+	st := []iamStatement{
+		{Sid: "TrailguardFixTrails", Effect: "Allow", Action: slices.Clone(tgaws.FixTrailActions), Resource: "*"},
+		{Sid: "TrailguardFixTrailBucket", Effect: "Allow", Action: slices.Clone(tgaws.FixBucketActions), Resource: "arn:aws:s3:::*"},
+		{Sid: "TrailguardFixTrailKey", Effect: "Allow", Action: slices.Clone(tgaws.FixKeyActions), Resource: "*"},
 	}
+	if org {
+		st = append(st, iamStatement{Sid: "TrailguardFixOrganizationTrail", Effect: "Allow", Action: slices.Clone(tgaws.DescribeOrganizationActions), Resource: "*"})
+	}
+	return st
 }
