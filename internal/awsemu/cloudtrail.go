@@ -229,4 +229,43 @@ func (e *Emulator) ownMultiRegionTrail(account, name string) *trail {
 	return nil
 }
 
+// trailRequest is a request that names one trail: it says which member
+// holds the name or ARN, and that member's name on the wire.
+type trailRequest interface {
+	trailName() (nameOrARN *string, member string)
+}
+
+// nameIn is the request of the operations that name the trail in Name
+// (DeleteTrail, GetTrail, GetTrailStatus, StartLogging, StopLogging).
 type nameIn struct{ Name *string }
+
+func (in *nameIn) trailName() (*string, string) { return in.Name, "name" }
+
+// trailNameIn is the request of the operations that name the trail in
+// TrailName (GetEventSelectors, PutEventSelectors).
+type trailNameIn struct{ TrailName *string }
+
+func (in *trailNameIn) trailName() (*string, string) { return in.TrailName, "trailName" }
+
+// withTrail is the prologue of every handler that acts on one named trail:
+// decode the request into in (a SerializationException if it does not
+// fit), require the member that names the trail, take e.mu, resolve the
+// trail for access a as findTrail does, and run fn on it with e.mu held.
+// One prologue, so that the order of these checks — and with it which
+// error a bad request gets — is the same for every such operation.
+func (e *Emulator) withTrail(c *call, body []byte, in trailRequest, a access, fn func(*trail) (any, *apiError)) (any, *apiError) {
+	if err := decodeJSON(body, in); err != nil {
+		return nil, err
+	}
+	name, member := in.trailName()
+	if name == nil {
+		return nil, required(member)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t, err := e.findTrail(c, *name, a)
+	if err != nil {
+		return nil, err
+	}
+	return fn(t)
+}

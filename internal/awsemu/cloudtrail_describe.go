@@ -5,22 +5,11 @@ import (
 )
 
 func (e *Emulator) getTrail(c *call, body []byte) (any, *apiError) {
-	var in nameIn
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.Name == nil {
-		return nil, required("name")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrail(c, *in.Name, read)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		Trail trailOut `json:"Trail"`
-	}{t.out()}, nil
+	return e.withTrail(c, body, &nameIn{}, read, func(t *trail) (any, *apiError) {
+		return struct {
+			Trail trailOut `json:"Trail"`
+		}{t.out()}, nil
+	})
 }
 
 // describeTrails follows the DescribeTrails reference: with no names, the

@@ -296,46 +296,25 @@ func (t *trail) selectors() selectorsOut {
 // PutEventSelectors shows the AWS default selector (all management
 // events, read and write).
 func (e *Emulator) getEventSelectors(c *call, body []byte) (any, *apiError) {
-	var in struct{ TrailName *string }
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.TrailName == nil {
-		return nil, required("trailName")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrail(c, *in.TrailName, read)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.checkMemberRead(c, t); err != nil {
-		return nil, err
-	}
-	return t.selectors(), nil
+	return e.withTrail(c, body, &trailNameIn{}, read, func(t *trail) (any, *apiError) {
+		if err := e.checkMemberRead(c, t); err != nil {
+			return nil, err
+		}
+		return t.selectors(), nil
+	})
 }
 
 func (e *Emulator) putEventSelectors(c *call, body []byte) (any, *apiError) {
 	var in struct {
-		TrailName *string
+		trailNameIn
 		selectorsIn
 	}
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.TrailName == nil {
-		return nil, required("trailName")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrail(c, *in.TrailName, mutate)
-	if err != nil {
-		return nil, err
-	}
-	basic, adv, err := validateSelectors(in.selectorsIn)
-	if err != nil {
-		return nil, err
-	}
-	t.basic, t.advanced, t.custom = basic, adv, true
-	return t.selectors(), nil
+	return e.withTrail(c, body, &in, mutate, func(t *trail) (any, *apiError) {
+		basic, adv, err := validateSelectors(in.selectorsIn)
+		if err != nil {
+			return nil, err
+		}
+		t.basic, t.advanced, t.custom = basic, adv, true
+		return t.selectors(), nil
+	})
 }

@@ -59,51 +59,40 @@ func (e *Emulator) deliveryError(t *trail) string {
 // read their organization's trail by ARN unless SetMemberOrgTrailAccess
 // denies it.
 func (e *Emulator) getTrailStatus(c *call, body []byte) (any, *apiError) {
-	var in nameIn
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.Name == nil {
-		return nil, required("name")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrail(c, *in.Name, read)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.checkMemberRead(c, t); err != nil {
-		return nil, err
-	}
-	now := e.now()
-	delivErr := e.deliveryError(t)
-	if t.logging {
-		t.lastAttempt = now
-		if delivErr == "" {
-			t.lastSuccess = now
+	return e.withTrail(c, body, &nameIn{}, read, func(t *trail) (any, *apiError) {
+		if err := e.checkMemberRead(c, t); err != nil {
+			return nil, err
 		}
-	}
-	out := trailStatusOut{
-		IsLogging:                      t.logging,
-		LatestDeliveryError:            delivErr,
-		LatestDeliveryTime:             epoch(t.lastSuccess),
-		StartLoggingTime:               epoch(t.startLogging),
-		StopLoggingTime:                epoch(t.stopLogging),
-		LatestDeliveryAttemptTime:      isoTime(t.lastAttempt),
-		LatestDeliveryAttemptSucceeded: isoTime(t.lastSuccess),
-		TimeLoggingStarted:             isoTime(t.startLogging),
-		TimeLoggingStopped:             isoTime(t.stopLogging),
-	}
-	if !t.logging && t.lastAttempt.IsZero() {
-		out.LatestDeliveryError = "" // no delivery was ever attempted
-	}
-	if t.validation {
-		out.LatestDigestDeliveryTime = epoch(t.lastSuccess)
-	}
-	if t.cwLogGroup != "" {
-		out.LatestCloudWatchLogsDeliveryTime = epoch(t.lastSuccess)
-	}
-	return out, nil
+		now := e.now()
+		delivErr := e.deliveryError(t)
+		if t.logging {
+			t.lastAttempt = now
+			if delivErr == "" {
+				t.lastSuccess = now
+			}
+		}
+		out := trailStatusOut{
+			IsLogging:                      t.logging,
+			LatestDeliveryError:            delivErr,
+			LatestDeliveryTime:             epoch(t.lastSuccess),
+			StartLoggingTime:               epoch(t.startLogging),
+			StopLoggingTime:                epoch(t.stopLogging),
+			LatestDeliveryAttemptTime:      isoTime(t.lastAttempt),
+			LatestDeliveryAttemptSucceeded: isoTime(t.lastSuccess),
+			TimeLoggingStarted:             isoTime(t.startLogging),
+			TimeLoggingStopped:             isoTime(t.stopLogging),
+		}
+		if !t.logging && t.lastAttempt.IsZero() {
+			out.LatestDeliveryError = "" // no delivery was ever attempted
+		}
+		if t.validation {
+			out.LatestDigestDeliveryTime = epoch(t.lastSuccess)
+		}
+		if t.cwLogGroup != "" {
+			out.LatestCloudWatchLogsDeliveryTime = epoch(t.lastSuccess)
+		}
+		return out, nil
+	})
 }
 
 // checkMemberRead applies SetMemberOrgTrailAccess to a member account
@@ -116,28 +105,17 @@ func (e *Emulator) checkMemberRead(c *call, t *trail) *apiError {
 }
 
 func (e *Emulator) setLogging(c *call, body []byte, on bool) (any, *apiError) {
-	var in nameIn
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.Name == nil {
-		return nil, required("name")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrail(c, *in.Name, mutate)
-	if err != nil {
-		return nil, err
-	}
-	if t.logging != on {
-		t.logging = on
-		if on {
-			t.startLogging = e.now()
-		} else {
-			t.stopLogging = e.now()
+	return e.withTrail(c, body, &nameIn{}, mutate, func(t *trail) (any, *apiError) {
+		if t.logging != on {
+			t.logging = on
+			if on {
+				t.startLogging = e.now()
+			} else {
+				t.stopLogging = e.now()
+			}
 		}
-	}
-	return struct{}{}, nil
+		return struct{}{}, nil
+	})
 }
 
 func (e *Emulator) startLogging(c *call, body []byte) (any, *apiError) {

@@ -280,19 +280,8 @@ func (e *Emulator) ownNameElsewhere(t *trail) *trail {
 }
 
 func (e *Emulator) deleteTrail(c *call, body []byte) (any, *apiError) {
-	var in nameIn
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if in.Name == nil {
-		return nil, required("name")
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, err := e.findTrail(c, *in.Name, mutate)
-	if err != nil {
-		return nil, err
-	}
-	delete(e.trails, t.arn)
-	return struct{}{}, nil
+	return e.withTrail(c, body, &nameIn{}, mutate, func(t *trail) (any, *apiError) {
+		delete(e.trails, t.arn)
+		return struct{}{}, nil
+	})
 }
