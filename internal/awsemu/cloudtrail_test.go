@@ -254,6 +254,12 @@ func TestCreateTrail_checks_the_bucket_policy(t *testing.T) {
 			stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), false},
 		{"documented_policy", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", `{"StringEquals":{"aws:SourceArn":"`+arn+`"}}`),
 			stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", `{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control","aws:SourceArn":"`+arn+`"}}`)), true},
+		{"resource_is_case_sensitive", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", ""), stmt("s3:PutObject", "arn:aws:s3:::b-logs/awslogs/"+acctA+"/*", "")), false},
+		{"action_is_case_insensitive", policy(stmt("S3:getbucketacl", "arn:aws:s3:::b-logs", ""), stmt("s3:PUTOBJECT", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), true},
+		{"question_mark_is_one_character", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-log?", ""), stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), true},
+		{"question_mark_is_not_zero_characters", policy(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs?", ""), stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), false},
+		{"principal_wildcard_is_only_star", policy(strings.Replace(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", ""), `{"Service":"cloudtrail.amazonaws.com"}`, `{"AWS":"?"}`, 1), stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), false},
+		{"principal_anyone", policy(strings.Replace(stmt("s3:GetBucketAcl", "arn:aws:s3:::b-logs", ""), `{"Service":"cloudtrail.amazonaws.com"}`, `{"AWS":"*"}`, 1), stmt("s3:PutObject", "arn:aws:s3:::b-logs/AWSLogs/"+acctA+"/*", "")), true},
 		{"wildcards", policy(stmt("s3:*", "arn:aws:s3:::b-logs*", `{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:`+acctA+`:trail/*"}}`)), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
