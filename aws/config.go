@@ -1,7 +1,3 @@
-// Package aws collects what CIS 3.1 needs from live AWS accounts with
-// aws-sdk-go-v2: DescribeTrails once per account, then GetTrailStatus and
-// GetEventSelectors once per candidate trail ARN, asked in the trail's home
-// region. It turns SDK types into the domain types of package trailguard.
 package aws
 
 import (
@@ -17,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -86,6 +83,31 @@ func StaticConfig(endpoint, region, accessKeyID, secretAccessKey, sessionToken s
 		calls.Attach(&cfg)
 	}
 	return cfg
+}
+
+// memberRoleARN is the ARN of role roleName (DefaultRoleName if empty) in
+// account id: the role an organization scan, a fix and a Security Hub
+// import assume in a member account.
+func memberRoleARN(id, roleName string) string {
+	if roleName == "" {
+		roleName = DefaultRoleName
+	}
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", id, roleName)
+}
+
+// assumeRole returns credentials for roleARN, assumed through client. It is
+// the one place the role is assumed, so that scan, fix and Security Hub
+// import present the same session name and external ID (a role's trust
+// policy may require either). The SDK's own pattern: the provider inside
+// a cache, so the role is assumed once and its keys reused by every client
+// of the account until they near expiry.
+func assumeRole(client stscreds.AssumeRoleAPIClient, roleARN, externalID string) *sdkaws.CredentialsCache {
+	return sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(client, roleARN, func(p *stscreds.AssumeRoleOptions) {
+		p.RoleSessionName = "trailguard"
+		if externalID != "" {
+			p.ExternalID = sdkaws.String(externalID)
+		}
+	}))
 }
 
 // DefaultMaxAttempts is how many times a call is tried before its error is

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -311,15 +310,8 @@ func (st *orgState) doneIDs() map[string]bool {
 func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer *sts.Client, id string, o OrgOptions, lazy []trailguard.Region) trailguard.Account {
 	ctx, cancel := context.WithTimeout(parent, o.AccountTimeout)
 	defer cancel()
-	roleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", id, o.RoleName)
-	// The SDK's own pattern: the provider inside a cache, so the role is
-	// assumed once and its keys reused by every client of the account.
-	creds := sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(assumer, roleARN, func(p *stscreds.AssumeRoleOptions) {
-		p.RoleSessionName = "trailguard"
-		if o.ExternalID != "" {
-			p.ExternalID = sdkaws.String(o.ExternalID)
-		}
-	}))
+	roleARN := memberRoleARN(id, o.RoleName)
+	creds := assumeRole(assumer, roleARN, o.ExternalID)
 	// Assume up front, so that a denied role is one clear reason rather
 	// than a failure in every call.
 	if _, err := creds.Retrieve(ctx); err != nil {
@@ -338,16 +330,8 @@ func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer
 // account id (cached, refreshed when they expire): how remediation
 // reaches a member account the organization scan read.
 func MemberConfig(cfg sdkaws.Config, id string, o OrgOptions) sdkaws.Config {
-	if o.RoleName == "" {
-		o.RoleName = DefaultRoleName
-	}
 	out := cfg.Copy()
-	out.Credentials = sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), fmt.Sprintf("arn:aws:iam::%s:role/%s", id, o.RoleName), func(p *stscreds.AssumeRoleOptions) {
-		p.RoleSessionName = "trailguard"
-		if o.ExternalID != "" {
-			p.ExternalID = sdkaws.String(o.ExternalID)
-		}
-	}))
+	out.Credentials = assumeRole(sts.NewFromConfig(cfg), memberRoleARN(id, o.RoleName), o.ExternalID)
 	return out
 }
 

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -58,14 +57,8 @@ func ImportFindings(ctx context.Context, cfg sdkaws.Config, findings []shtypes.A
 	for _, id := range ids {
 		acfg := cfg
 		if id != self {
-			roleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", id, o.RoleName)
 			acfg = cfg.Copy()
-			acfg.Credentials = sdkaws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), roleARN, func(p *stscreds.AssumeRoleOptions) {
-				p.RoleSessionName = "trailguard"
-				if o.ExternalID != "" {
-					p.ExternalID = sdkaws.String(o.ExternalID)
-				}
-			}))
+			acfg.Credentials = assumeRole(sts.NewFromConfig(cfg), memberRoleARN(id, o.RoleName), o.ExternalID)
 		}
 		client := securityhub.NewFromConfig(acfg)
 		batch := byAccount[id]

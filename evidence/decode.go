@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/trailguard/trailguard/internal/textpos"
 )
 
 // maxFileSize bounds what is read of one evidence file. The largest real
@@ -96,7 +98,7 @@ func decodeJSON(path string, data []byte, v any) error {
 	var exact *exactError
 	if err := checkExact(data, reflect.TypeOf(v)); errors.As(err, &exact) {
 		fe := &FileError{Path: path, Err: err}
-		fe.Line, fe.Column = position(data, exact.offset)
+		fe.Line, fe.Column = textpos.LineCol(data, exact.offset)
 		return fe
 	}
 	err := json.Unmarshal(data, v)
@@ -117,32 +119,18 @@ func decodeJSON(path string, data []byte, v any) error {
 		if strings.Contains(syn.Error(), "end of JSON input") {
 			off = int64(len(bytes.TrimRight(data, " \t\r\n")))
 		}
-		fe.Line, fe.Column = position(data, off)
+		fe.Line, fe.Column = textpos.LineCol(data, off)
 		fe.Err = errors.New(strings.TrimPrefix(syn.Error(), "json: "))
 	case errors.As(err, &typ):
-		fe.Line, fe.Column = position(data, typ.Offset)
+		fe.Line, fe.Column = textpos.LineCol(data, typ.Offset)
 		fe.Err = typeErr(typ)
 	case errors.As(err, &tim):
 		if i := bytes.Index(data, tim.raw); i >= 0 {
-			fe.Line, fe.Column = position(data, int64(i))
+			fe.Line, fe.Column = textpos.LineCol(data, int64(i))
 		}
 		fe.Err = tim
 	}
 	return fe
-}
-
-// position turns a byte offset into a line and column, both from 1.
-func position(data []byte, off int64) (line, col int) {
-	if off < 0 {
-		off = 0
-	}
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	before := data[:off]
-	line = bytes.Count(before, []byte{'\n'}) + 1
-	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1) + 1
-	return line, col
 }
 
 // typeErr says in JSON terms, not Go ones, what a member should have held.

@@ -12,6 +12,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/internal/textpos"
 )
 
 // IsPlan reports whether b looks like plan JSON (terraform show -json
@@ -347,14 +348,14 @@ func lineOf(b []byte, address string) int {
 	if i < 0 {
 		return 1
 	}
-	return bytes.Count(b[:i], []byte("\n")) + 1
+	return textpos.Line(b, int64(i))
 }
 
 // jsonErr names the line of a JSON syntax error.
 func jsonErr(b []byte, err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf("line %d: %v", bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))+1, err)
+		return fmt.Sprintf("line %d: %v", textpos.Line(b, se.Offset), err)
 	}
 	return err.Error()
 }

@@ -3,6 +3,7 @@ package awsemu
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/trailguard/trailguard/internal/wildcard"
@@ -73,7 +74,7 @@ func parseBucketPolicy(doc string) bucketPolicy {
 // with the bucket-owner-full-control ACL).
 func (p bucketPolicy) allows(action, resource string, t *trail) bool {
 	for _, s := range p.statements {
-		if s.Effect != "Allow" || !cloudTrailPrincipal(s.Principal) || !anyGlob(strs(s.Action), action) || !anyGlob(strs(s.Resource), resource) {
+		if s.Effect != "Allow" || !cloudTrailPrincipal(s.Principal) || !anyAction(strs(s.Action), action) || !anyResource(strs(s.Resource), resource) {
 			continue
 		}
 		if conditionsMet(s.Condition, t) {
@@ -88,7 +89,7 @@ func cloudTrailPrincipal(p any) bool {
 	case string:
 		return v == "*"
 	case map[string]any:
-		if aws, ok := v["AWS"]; ok && anyGlob(strs(aws), "*") {
+		if aws, ok := v["AWS"]; ok && slices.Contains(strs(aws), "*") {
 			return true
 		}
 		for _, s := range strs(v["Service"]) {
@@ -145,9 +146,24 @@ func strs(v any) []string {
 	return nil
 }
 
-func anyGlob(patterns []string, s string) bool {
+// anyAction reports whether one of the patterns matches an IAM action.
+// Action names are case-insensitive in IAM ("s3:putobject" is
+// s3:PutObject).
+func anyAction(patterns []string, action string) bool {
 	for _, p := range patterns {
-		if wildcard.Match(strings.ToLower(p), strings.ToLower(s)) {
+		if wildcard.Match(strings.ToLower(p), strings.ToLower(action)) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyResource reports whether one of the patterns matches a resource ARN.
+// Resource ARNs are case-sensitive in IAM: an object key prefix
+// "awslogs/" does not cover CloudTrail's "AWSLogs/".
+func anyResource(patterns []string, resource string) bool {
+	for _, p := range patterns {
+		if wildcard.Match(p, resource) {
 			return true
 		}
 	}

@@ -76,10 +76,6 @@ func invalidSelectors(format string, args ...any) *apiError {
 	return errorf(http.StatusBadRequest, "InvalidEventSelectorsException", format, args...)
 }
 
-func validationError(format string, args ...any) *apiError {
-	return errorf(http.StatusBadRequest, "ValidationException", "1 validation error detected: "+format, args...)
-}
-
 // Limits from the InvalidEventSelectorsException documentation: 1 to 5
 // basic selectors, at most 250 data resources in all, at most 500 values
 // across all conditions of all advanced selectors.
@@ -279,4 +275,46 @@ func validateAdvanced(in []advancedEventSelectorIn) ([]advancedEventSelector, *a
 
 func countConditions(f fieldSelector) int {
 	return len(f.Equals) + len(f.StartsWith) + len(f.EndsWith) + len(f.NotEquals) + len(f.NotStartsWith) + len(f.NotEndsWith)
+}
+
+type selectorsOut struct {
+	TrailARN               string                  `json:"TrailARN"`
+	EventSelectors         []eventSelector         `json:"EventSelectors,omitempty"`
+	AdvancedEventSelectors []advancedEventSelector `json:"AdvancedEventSelectors,omitempty"`
+}
+
+func (t *trail) selectors() selectorsOut {
+	out := selectorsOut{TrailARN: t.arn, EventSelectors: t.basic, AdvancedEventSelectors: t.advanced}
+	if t.basic == nil && t.advanced == nil {
+		out.EventSelectors = defaultSelectors()
+	}
+	return out
+}
+
+// getEventSelectors answers like getTrailStatus: by name in the home
+// region, by ARN wherever the trail is visible. A trail that never had
+// PutEventSelectors shows the AWS default selector (all management
+// events, read and write).
+func (e *Emulator) getEventSelectors(c *call, body []byte) (any, *apiError) {
+	return e.withTrail(c, body, &trailNameIn{}, read, func(t *trail) (any, *apiError) {
+		if err := e.checkMemberRead(c, t); err != nil {
+			return nil, err
+		}
+		return t.selectors(), nil
+	})
+}
+
+func (e *Emulator) putEventSelectors(c *call, body []byte) (any, *apiError) {
+	var in struct {
+		trailNameIn
+		selectorsIn
+	}
+	return e.withTrail(c, body, &in, mutate, func(t *trail) (any, *apiError) {
+		basic, adv, err := validateSelectors(in.selectorsIn)
+		if err != nil {
+			return nil, err
+		}
+		t.basic, t.advanced, t.custom = basic, adv, true
+		return t.selectors(), nil
+	})
 }

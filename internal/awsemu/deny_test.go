@@ -173,3 +173,47 @@ func TestPutBucketPolicy_restrictions(t *testing.T) {
 		})
 	}
 }
+
+// AllowOnly matches actions as IAM does, as Deny does: * and ? anywhere in
+// the pattern, action names in any case; whatever no pattern matches is
+// refused, except sts:GetCallerIdentity.
+func TestAllowOnly(t *testing.T) {
+	getStatus := func(e *env, c awsemu.Credentials) error {
+		_, err := e.ct(c, "us-east-1").GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String("absent-trail")})
+		return err
+	}
+	for _, tc := range []struct {
+		name    string
+		allow   []string
+		allowed bool
+	}{
+		{"exact_action", []string{"cloudtrail:GetTrailStatus"}, true},
+		{"trailing_star", []string{"cloudtrail:Get*"}, true},
+		{"star_inside", []string{"cloudtrail:*Trail*"}, true},
+		{"star_alone", []string{"*"}, true},
+		{"service_star", []string{"cloudtrail:*"}, true},
+		{"question_mark_one_character", []string{"cloudtrail:GetTrail?tatus"}, true},
+		{"question_mark_not_zero_characters", []string{"cloudtrail:GetTrail?Status"}, false},
+		{"action_name_any_case", []string{"CloudTrail:gettrailstatus"}, true},
+		{"other_action", []string{"cloudtrail:DescribeTrails"}, false},
+		{"prefix_without_star", []string{"cloudtrail:GetTrail"}, false},
+		{"other_service", []string{"s3:GetTrailStatus"}, false},
+		{"star_inside_no_match", []string{"cloudtrail:*Selectors"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			a := e.emu.AddAccount(acctA)
+			e.emu.AllowOnly(acctA, tc.allow...)
+			err := getStatus(e, a)
+			if tc.allowed {
+				// Allowed: the call reaches the service, which has no such trail.
+				wantCode(t, err, "TrailNotFoundException")
+			} else {
+				wantCode(t, err, "AccessDeniedException")
+			}
+			if _, err := e.sts(a, "us-east-1").GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+				t.Errorf("GetCallerIdentity refused: %v", err)
+			}
+		})
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
-	"path"
+
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/trailguard/trailguard/internal/wildcard"
 )
 
 const ec2Namespace = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -140,15 +142,39 @@ func listParam(p url.Values, prefix string) []string {
 	}
 }
 
-// matchAny reports whether s matches one of the EC2 filter values, which
-// may use the wildcards * and ?.
+// matchAny reports whether s matches one of the EC2 filter values: * is
+// any run of characters, ? exactly one, and a backslash escapes the next
+// character (\*amazon\? is the literal *amazon?, DescribeRegions
+// reference); anything else, [ included, is literal, and case counts.
 func matchAny(patterns []string, s string) bool {
 	for _, pat := range patterns {
-		if ok, err := path.Match(pat, s); err == nil && ok {
+		if p, ok := unescapeFilter(pat); ok && wildcard.Match(p, s) {
 			return true
 		}
 	}
 	return false
+}
+
+// unescapeFilter drops the escapes of an EC2 filter value so that
+// wildcard.Match, which has none, can match it. The values filtered here
+// (region names, opt-in statuses) never hold *, ? or \, so a value that
+// asks for one of them literally — or ends in a lone backslash — matches
+// nothing (ok false); an escaped ordinary character stands for itself.
+func unescapeFilter(p string) (string, bool) {
+	if !strings.Contains(p, `\`) {
+		return p, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '\\' {
+			i++
+			if i == len(p) || strings.IndexByte(`*?\`, p[i]) >= 0 {
+				return "", false
+			}
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String(), true
 }
 
 func containsString(list []string, s string) bool {

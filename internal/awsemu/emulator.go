@@ -1,19 +1,3 @@
-// Package awsemu is a wire-level AWS emulator: an http.Handler that the
-// unmodified aws-sdk-go-v2 and the unmodified AWS CLI talk to through their
-// endpoint override (BaseEndpoint, --endpoint-url, AWS_ENDPOINT_URL).
-//
-// It speaks the protocols of the services trailguard reads and fixes —
-// CloudTrail and Organizations (JSON 1.1), STS and EC2 (query), S3
-// (REST-XML) — and holds many accounts and regions at once, so that a test
-// can build an organization with shadow trails, organization trails,
-// opted-out regions, expired keys and failing deliveries, and watch the real
-// client libraries deal with them.
-//
-// Requests are routed by the SigV4 credential scope in the Authorization
-// header (Credential=AKID/DATE/REGION/SERVICE/aws4_request): SERVICE picks
-// the protocol, REGION the region, and the access key the account.
-// Signatures are not verified; keys, session tokens, expiry and region
-// opt-in are, and fail with the error each service returns for them.
 package awsemu
 
 import (

@@ -1,7 +1,6 @@
 package awsemu
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -24,23 +23,6 @@ func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// writeJSONError writes an AWS JSON 1.0/1.1 error. The SDKs read the code
-// from the X-Amzn-ErrorType header first and from "__type" otherwise, and
-// the message from "message" or "Message"; both are set.
-func writeJSONError(w http.ResponseWriter, reqID string, e *apiError) {
-	noteCode(w, e.Code)
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	h.Set("X-Amzn-RequestId", reqID)
-	h.Set("X-Amzn-ErrorType", e.Code)
-	w.WriteHeader(e.Status)
-	body, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{e.Code, e.Message})
-	w.Write(body)
 }
 
 // writeQueryError writes the error document of the AWS query protocol
@@ -113,17 +95,5 @@ func writeXML(w http.ResponseWriter, reqID string, status int, v any) {
 	}
 	w.WriteHeader(status)
 	w.Write([]byte(xml.Header))
-	w.Write(body)
-}
-
-func writeJSON(w http.ResponseWriter, reqID string, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("awsemu: marshal %T: %v", v, err))
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	h.Set("X-Amzn-RequestId", reqID)
-	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }

@@ -1,11 +1,17 @@
 package awsemu
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/trailguard/trailguard/internal/wildcard"
+)
 
 // AllowOnly gives every principal of an account exactly the listed IAM
 // actions ("cloudtrail:DescribeTrails", wildcards like "cloudtrail:Get*"
 // allowed); any other call fails with the service's access-denied error.
-// sts:GetCallerIdentity is always allowed, as in AWS. With no actions the
+// Actions match as IAM matches them, as Deny does: * and ? wildcards
+// anywhere, case-insensitive. sts:GetCallerIdentity is always allowed, as
+// in AWS. With no actions the
 // account is unrestricted again. It is a deliberately simple model —
 // actions only, no resources or conditions — for proving that a tool
 // works with the permissions it documents.
@@ -17,7 +23,10 @@ func (e *Emulator) AllowOnly(account string, actions ...string) {
 		a.allowed = nil
 		return
 	}
-	a.allowed = append([]string(nil), actions...)
+	a.allowed = make([]string, 0, len(actions))
+	for _, p := range actions {
+		a.allowed = append(a.allowed, strings.ToLower(p))
+	}
 }
 
 // checkPermission applies AllowOnly. Called with e.mu held.
@@ -30,8 +39,9 @@ func (e *Emulator) checkPermission(c *call) *apiError {
 	if action == "sts:GetCallerIdentity" {
 		return nil
 	}
+	lower := strings.ToLower(action)
 	for _, p := range a.allowed {
-		if p == action || p == "*" || (strings.HasSuffix(p, "*") && strings.HasPrefix(action, strings.TrimSuffix(p, "*"))) {
+		if wildcard.Match(p, lower) {
 			return nil
 		}
 	}

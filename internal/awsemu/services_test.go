@@ -127,6 +127,11 @@ func TestDescribeRegions(t *testing.T) {
 		{"opt_in_status_filter", ec2.DescribeRegionsInput{AllRegions: aws.Bool(true), Filters: []ec2types.Filter{{Name: aws.String("opt-in-status"), Values: []string{"not-opted-in"}}}}, 4,
 			map[string]string{"eu-south-1": "not-opted-in"}, []string{"af-south-1"}},
 		{"region_name_wildcard", ec2.DescribeRegionsInput{Filters: []ec2types.Filter{{Name: aws.String("region-name"), Values: []string{"eu-*"}}}}, 5, nil, nil},
+		{"region_name_question_mark", ec2.DescribeRegionsInput{Filters: []ec2types.Filter{{Name: aws.String("region-name"), Values: []string{"eu-west-?"}}}}, 3, map[string]string{"eu-west-3": "opt-in-not-required"}, nil},
+		{"region_name_escaped_character", ec2.DescribeRegionsInput{Filters: []ec2types.Filter{{Name: aws.String("region-name"), Values: []string{`eu\-west-1`}}}}, 1, map[string]string{"eu-west-1": "opt-in-not-required"}, nil},
+		{"region_name_escaped_star_is_literal", ec2.DescribeRegionsInput{Filters: []ec2types.Filter{{Name: aws.String("region-name"), Values: []string{`eu-west-\*`}}}}, 0, nil, nil},
+		{"region_name_bracket_is_literal", ec2.DescribeRegionsInput{Filters: []ec2types.Filter{{Name: aws.String("region-name"), Values: []string{"eu-west-[12]"}}}}, 0, nil, nil},
+		{"region_name_case_counts", ec2.DescribeRegionsInput{Filters: []ec2types.Filter{{Name: aws.String("region-name"), Values: []string{"EU-*"}}}}, 0, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +151,7 @@ func TestDescribeRegions(t *testing.T) {
 					t.Errorf("%s listed", r)
 				}
 			}
-			if aws.ToString(out.Regions[0].Endpoint) != "ec2."+aws.ToString(out.Regions[0].RegionName)+".amazonaws.com" {
+			if len(out.Regions) > 0 && aws.ToString(out.Regions[0].Endpoint) != "ec2."+aws.ToString(out.Regions[0].RegionName)+".amazonaws.com" {
 				t.Errorf("endpoint %s", aws.ToString(out.Regions[0].Endpoint))
 			}
 		})

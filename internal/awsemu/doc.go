@@ -1,0 +1,26 @@
+// Package awsemu is a wire-level AWS emulator: an http.Handler that the
+// unmodified aws-sdk-go-v2 and the unmodified AWS CLI talk to through their
+// endpoint override (BaseEndpoint, --endpoint-url, AWS_ENDPOINT_URL).
+//
+// It speaks the protocols of the services trailguard reads and fixes —
+// CloudTrail, Organizations and KMS (JSON 1.1), STS and EC2 (query), S3
+// (REST-XML), Security Hub (REST-JSON) — and holds many accounts and regions at once, so that a test
+// can build an organization with shadow trails, organization trails,
+// opted-out regions, expired keys and failing deliveries, and watch the real
+// client libraries deal with them.
+//
+// Requests are routed by the SigV4 credential scope in the Authorization
+// header (Credential=AKID/DATE/REGION/SERVICE/aws4_request): SERVICE picks
+// the protocol, REGION the region, and the access key the account.
+// Signatures are not verified; keys, session tokens, expiry and region
+// opt-in are, and fail with the error each service returns for them.
+//
+// The emulator keeps its own model of AWS on purpose — its own request and
+// response types, its own event-selector validation, its own policy
+// evaluation — and imports none of the product's packages (the domain,
+// evidence's AWS CLI JSON model, fix's policies; only the generic
+// internal/wildcard matcher is shared). It is the test oracle:
+// if it shared the product's model, a mistake in that model would be made
+// twice and pass every test. The real AWS CLI, a client written by AWS,
+// talks to it in the tests and keeps both honest.
+package awsemu
