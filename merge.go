@@ -35,7 +35,7 @@ func FoldTrails(in []Trail) []Trail {
 		}
 		groups[i] = append(groups[i], t)
 	}
-	out := make([]Trail, 0, len(groups))
+	var out []Trail // nil when nothing is listed, as every source had it
 	for _, g := range groups {
 		if len(g) > 1 {
 			copies := make([]*Trail, len(g))

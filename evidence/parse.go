@@ -57,9 +57,8 @@ func parseRegions(path string, data []byte) ([]trailguard.Region, error) {
 	return out, nil
 }
 
-// parseDescribeTrails returns one trail per ARN, in the order of first
-// appearance: a multi-region trail listed again as a shadow trail is one
-// trail.
+// parseDescribeTrails returns the trails as the file lists them, shadow
+// copies included; readAccount folds them by ARN (trailguard.FoldTrails).
 func parseDescribeTrails(path string, data []byte) ([]trailguard.Trail, error) {
 	var v describeTrails
 	if err := decodeJSON(path, data, &v); err != nil {
@@ -68,18 +67,8 @@ func parseDescribeTrails(path string, data []byte) ([]trailguard.Trail, error) {
 	if v.TrailList == nil {
 		return nil, notOutputOf(path, "trailList", "aws cloudtrail describe-trails")
 	}
-	var out []trailguard.Trail
-	seen := map[string]bool{}
+	out := make([]trailguard.Trail, 0, len(*v.TrailList))
 	for _, c := range *v.TrailList {
-		key := c.TrailARN
-		if key == "" {
-			// Not seen from AWS; keep such an entry apart by what it has.
-			key = "\x00" + c.HomeRegion + "\x00" + c.Name
-		}
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
 		out = append(out, trailFromCLI(c))
 	}
 	return out, nil

@@ -182,6 +182,9 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 		acct.Trails, err = parseDescribeTrails(trailsPath, data)
 		note(err)
 		acct.ListingLost = err != nil
+		// A multi-region trail listed again as a shadow trail is one
+		// trail; two listings of one ARN that disagree are a Conflict.
+		acct.Trails = trailguard.FoldTrails(acct.Trails)
 	case trailsReason == "":
 		problems = append(problems, fileDescribeTrails+" not found: "+trailsPath)
 		acct.ListingLost = true
