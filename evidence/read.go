@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // File names of the layout (see the package documentation).
@@ -149,7 +150,7 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 		note(err)
 	}
 
-	var ci callerIdentity
+	var ci awscli.CallerIdentity
 	if data, found, err := readFile(filepath.Join(adir, fileCallerIdentity)); err != nil {
 		note(err)
 	} else if found {
