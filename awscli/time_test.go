@@ -31,4 +31,3 @@ func FuzzReadTimestamp(f *testing.F) {
 		}
 	})
 }
-
