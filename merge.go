@@ -79,6 +79,9 @@ func FoldTrails(in []Trail) []Trail {
 // that fact; the same holds, for an organization trail, when an account's
 // trail list itself is lost. So taking away or corrupting one file never
 // turns a verdict into PASS.
+//
+// It fills the accounts it is given, in place; EvaluateAll shares on a
+// copy and leaves its caller's accounts as their sources read them.
 func ShareTrailFacts(accounts []Account) {
 	type ref struct{ a, t int }
 	groups := map[string][]ref{}

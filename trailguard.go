@@ -17,7 +17,8 @@ type Account struct {
 	// credentials, DescribeTrails failed): the verdict is then ERROR.
 	Error string `json:"error,omitempty"`
 	// Trails are the trails DescribeTrails shows in the account, one per
-	// ARN (shadow trails folded), own and organization trails alike.
+	// ARN (shadow trails folded with FoldTrails), own and organization
+	// trails alike.
 	Trails []Trail `json:"trails"`
 	// Regions are the regions EC2 DescribeRegions lists (all of them, with
 	// opt-in status). Nil when they could not be read; RegionsError says why.
