@@ -136,6 +136,7 @@ func judgeTrail(account string, t Trail, opts Options) TrailVerdict {
 		v.Management, v.Excluded = m.describe, m.excluded
 		switch {
 		case m.counts(opts):
+			// Records every management event the control asks for.
 		case !m.all:
 			ok = false
 			v.Problems = append(v.Problems, m.problem)
