@@ -22,7 +22,7 @@ const (
 // read, ERROR.
 func Evaluate(acct Account, opts Options) Result {
 	res := Result{Account: acct.ID, AccountName: acct.Name}
-	trails := foldTrails(acct.Trails)
+	trails := FoldTrails(acct.Trails)
 	for _, t := range trails {
 		res.Trails = append(res.Trails, judgeTrail(acct.ID, t, opts))
 	}
@@ -59,49 +59,27 @@ func Evaluate(acct Account, opts Options) Result {
 
 // EvaluateAll evaluates every account, after sharing trail facts across
 // accounts by ARN (an organization trail read in the management account
-// answers for its members).
+// answers for its members; see ShareTrailFacts). It does not change
+// accounts: the sharing is done on a copy, so the caller's snapshot stays
+// what its sources read (and can be saved as evidence after evaluation).
 func EvaluateAll(accounts []Account, opts Options) []Result {
-	ShareTrailFacts(accounts)
-	out := make([]Result, 0, len(accounts))
-	for _, a := range accounts {
+	shared := cloneAccounts(accounts)
+	ShareTrailFacts(shared)
+	out := make([]Result, 0, len(shared))
+	for _, a := range shared {
 		out = append(out, Evaluate(a, opts))
 	}
 	return out
 }
 
-// foldTrails keeps one trail per ARN. Sources already fold shadow trails;
-// this guards the evaluator against a source that did not. Copies of one
-// ARN lend each other the facts they lack, and copies that disagree are
-// marked Conflict (see ShareTrailFacts). A trail without a real ARN (one
-// declared in code, or a listing that lacks it) is never folded with
-// another: nothing says two such entries are one trail.
-func foldTrails(in []Trail) []Trail {
-	idx := map[string]int{}
-	var groups [][]Trail
-	for _, t := range in {
-		if !ValidTrailARN(t.ARN) {
-			groups = append(groups, []Trail{t})
-			continue
-		}
-		i, seen := idx[t.ARN]
-		if !seen {
-			idx[t.ARN] = len(groups)
-			groups = append(groups, []Trail{t})
-			continue
-		}
-		groups[i] = append(groups[i], t)
-	}
-	out := make([]Trail, 0, len(groups))
-	for _, g := range groups {
-		if len(g) > 1 {
-			copies := make([]*Trail, len(g))
-			for k := range g {
-				copies[k] = &g[k]
-			}
-			cg := copyGroup{copies: copies, accounts: make([]string, len(g)), owner: -1}
-			cg.merge()
-		}
-		out = append(out, g[0])
+// cloneAccounts copies the accounts and their trail lists, which is all
+// ShareTrailFacts writes to: it replaces a trail's Status and Selectors
+// pointers and sets Conflict, and never writes through a pointer.
+func cloneAccounts(in []Account) []Account {
+	out := make([]Account, len(in))
+	for i, a := range in {
+		a.Trails = append([]Trail(nil), a.Trails...)
+		out[i] = a
 	}
 	return out
 }
@@ -156,10 +134,13 @@ func judgeTrail(account string, t Trail, opts Options) TrailVerdict {
 	} else {
 		m := managementCoverage(*t.Selectors)
 		v.Management, v.Excluded = m.describe, m.excluded
-		if !m.all {
+		switch {
+		case m.counts(opts):
+			// Records every management event the control asks for.
+		case !m.all:
 			ok = false
 			v.Problems = append(v.Problems, m.problem)
-		} else if opts.Strict && len(m.excluded) > 0 {
+		default:
 			ok = false
 			v.Problems = append(v.Problems, "excludes management events from "+strings.Join(m.excluded, ", ")+" (not counted with --strict)")
 		}
@@ -182,6 +163,13 @@ type coverage struct {
 	excluded []string // event sources that selector leaves out
 	describe string   // in words, for people
 	problem  string   // why not all, when !all
+}
+
+// counts reports whether the coverage satisfies 3.1: all management
+// events, and with --strict none excluded (as the AWS Config rule
+// multi-region-cloudtrail-enabled and Security Hub CloudTrail.1 read it).
+func (c coverage) counts(opts Options) bool {
+	return c.all && !(opts.Strict && len(c.excluded) > 0)
 }
 
 // managementCoverage reads the event selectors as CIS 3.1 does: one
@@ -263,7 +251,7 @@ func advancedCoverage(sels []AdvancedEventSelector) coverage {
 	var best *coverage
 	var partial, problems []string
 	for _, sel := range sels {
-		if !selectsManagement(sel) {
+		if !sel.SelectsManagementEvents() {
 			continue
 		}
 		c := coverage{all: true}
@@ -317,22 +305,6 @@ func advancedCoverage(sels []AdvancedEventSelector) coverage {
 		return coverage{describe: "some", problem: "no advanced selector records all management events: " + strings.Join(uniq(problems), "; ")}
 	}
 	return coverage{describe: "none", problem: "no advanced event selector has eventCategory Equals Management: records no management events"}
-}
-
-// selectsManagement is true when the selector has a field selector
-// eventCategory Equals [..., "Management", ...].
-func selectsManagement(sel AdvancedEventSelector) bool {
-	for _, f := range sel.FieldSelectors {
-		if f.Field != "eventCategory" {
-			continue
-		}
-		for _, v := range f.Equals {
-			if v == "Management" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func readOnlyWords(f FieldSelector) string {
@@ -576,7 +548,7 @@ func rejectedSelectors(s EventSelectors) []string {
 		// Rules for every advanced selector of a trail: eventCategory is
 		// required, Equals with one value; readOnly is Equals true or
 		// false; no field twice.
-		management := selectsManagement(sel)
+		management := sel.SelectsManagementEvents()
 		seen := map[string]bool{}
 		for _, f := range sel.FieldSelectors {
 			if seen[f.Field] {

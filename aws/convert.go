@@ -8,8 +8,10 @@ import (
 	"github.com/trailguard/trailguard"
 )
 
-// The functions below turn CloudTrail SDK types into domain types, field for
-// field; nothing is decided here.
+// The functions below convert between CloudTrail SDK types and domain
+// types, field for field, in both directions (the scan reads with the
+// *FromSDK functions, the fix writes with selectorsToSDK); nothing is
+// decided here.
 
 func trailFromSDK(t cttypes.Trail) trailguard.Trail {
 	out := trailguard.Trail{
@@ -94,4 +96,42 @@ func selectorsFromSDK(o *cloudtrail.GetEventSelectorsOutput) *trailguard.EventSe
 		out.Advanced = append(out.Advanced, sel)
 	}
 	return out
+}
+
+// selectorsToSDK is the SDK form of the selectors PutEventSelectors is
+// given: selectorsFromSDK's reverse, so that selectors read and written
+// back are the same.
+func selectorsToSDK(s trailguard.EventSelectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector) {
+	var basic []cttypes.EventSelector
+	for _, e := range s.Basic {
+		es := cttypes.EventSelector{
+			ReadWriteType:                 cttypes.ReadWriteType(e.ReadWriteType),
+			IncludeManagementEvents:       sdkaws.Bool(e.IncludeManagementEvents),
+			ExcludeManagementEventSources: e.ExcludeManagementEventSources,
+		}
+		for _, d := range e.DataResources {
+			es.DataResources = append(es.DataResources, cttypes.DataResource{Type: sdkaws.String(d.Type), Values: d.Values})
+		}
+		basic = append(basic, es)
+	}
+	var adv []cttypes.AdvancedEventSelector
+	for _, a := range s.Advanced {
+		as := cttypes.AdvancedEventSelector{}
+		if a.Name != "" {
+			as.Name = sdkaws.String(a.Name)
+		}
+		for _, f := range a.FieldSelectors {
+			as.FieldSelectors = append(as.FieldSelectors, cttypes.AdvancedFieldSelector{
+				Field:         sdkaws.String(f.Field),
+				Equals:        f.Equals,
+				StartsWith:    f.StartsWith,
+				EndsWith:      f.EndsWith,
+				NotEquals:     f.NotEquals,
+				NotStartsWith: f.NotStartsWith,
+				NotEndsWith:   f.NotEndsWith,
+			})
+		}
+		adv = append(adv, as)
+	}
+	return basic, adv
 }

@@ -20,7 +20,9 @@ type factEntry struct {
 func (f factEntry) complete() bool { return f.status != nil && f.selectors != nil }
 
 // factCache reads each trail's facts once per scan, keyed by ARN, even when
-// many accounts ask at once. A read that came back incomplete (a member
+// many accounts ask at once. It only spares calls: whose read counts, and
+// what two reads that disagree mean, is decided once, by
+// trailguard.ShareTrailFacts when the scan is evaluated. A read that came back incomplete (a member
 // account denied access to the organization's trail) answers only the
 // account that made it: the next account tries with its own credentials.
 type factCache struct {

@@ -9,7 +9,6 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -256,31 +255,4 @@ func (f *Fixer) Write(ctx context.Context, st fix.Step) (string, error) {
 		err = fmt.Errorf("%w %q", errUnknownStep, st.Action)
 	}
 	return "", err
-}
-
-// selectorsToSDK is the domain→SDK direction of the selector conversion
-// (selectorsFromSDK is the other), for PutEventSelectors.
-func selectorsToSDK(s trailguard.EventSelectors) ([]cttypes.EventSelector, []cttypes.AdvancedEventSelector) {
-	var basic []cttypes.EventSelector
-	for _, e := range s.Basic {
-		es := cttypes.EventSelector{ReadWriteType: cttypes.ReadWriteType(e.ReadWriteType), IncludeManagementEvents: sdkaws.Bool(e.IncludeManagementEvents),
-			ExcludeManagementEventSources: e.ExcludeManagementEventSources}
-		for _, d := range e.DataResources {
-			es.DataResources = append(es.DataResources, cttypes.DataResource{Type: sdkaws.String(d.Type), Values: d.Values})
-		}
-		basic = append(basic, es)
-	}
-	var adv []cttypes.AdvancedEventSelector
-	for _, a := range s.Advanced {
-		as := cttypes.AdvancedEventSelector{}
-		if a.Name != "" {
-			as.Name = sdkaws.String(a.Name)
-		}
-		for _, f := range a.FieldSelectors {
-			as.FieldSelectors = append(as.FieldSelectors, cttypes.AdvancedFieldSelector{Field: sdkaws.String(f.Field), Equals: f.Equals, NotEquals: f.NotEquals,
-				StartsWith: f.StartsWith, NotStartsWith: f.NotStartsWith, EndsWith: f.EndsWith, NotEndsWith: f.NotEndsWith})
-		}
-		adv = append(adv, as)
-	}
-	return basic, adv
 }

@@ -291,7 +291,7 @@ func (st *orgState) finish(acct trailguard.Account) {
 		st.done = map[string]bool{}
 	}
 	st.done[acct.ID] = true
-	if trailguard.Evaluate(acct, trailguard.Options{}).Status != trailguard.StatusPass {
+	if !trailguard.Passes(acct, trailguard.Options{}) {
 		st.failing++
 	}
 	if st.o.Progress != nil {

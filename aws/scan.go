@@ -116,7 +116,7 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 	}
 
 	s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return t.IsMultiRegion })
-	if trailguard.Evaluate(acct, trailguard.Options{}).Status != trailguard.StatusPass {
+	if !trailguard.Passes(acct, trailguard.Options{}) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -141,25 +141,20 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 	return acct
 }
 
-// foldTrails keeps one domain trail per ARN: DescribeTrails lists a
+// foldTrails keeps one domain trail per ARN (trailguard.FoldTrails, the
+// one fold every source uses), sorted by ARN: DescribeTrails lists a
 // multi-region trail once per region it shadows into only when asked in
 // other regions, but a member account may also see the same organization
-// trail twice; folding here keeps facts from being read twice. Entries
-// without a valid ARN are never folded together: nothing says they are one
-// trail (see readFacts, which reads no facts for them).
+// trail twice; folding here keeps facts from being read twice, and two
+// listings of one ARN that disagree are a Conflict, not a silent choice.
+// Entries without a valid ARN are never folded together: nothing says they
+// are one trail (see readFacts, which reads no facts for them).
 func foldTrails(in []cttypes.Trail) []trailguard.Trail {
-	seen := map[string]bool{}
-	var out []trailguard.Trail
+	listed := make([]trailguard.Trail, 0, len(in))
 	for _, t := range in {
-		arn := sdkaws.ToString(t.TrailARN)
-		if trailguard.ValidTrailARN(arn) {
-			if seen[arn] {
-				continue
-			}
-			seen[arn] = true
-		}
-		out = append(out, trailFromSDK(t))
+		listed = append(listed, trailFromSDK(t))
 	}
+	out := trailguard.FoldTrails(listed)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ARN < out[j].ARN })
 	return out
 }

@@ -2,17 +2,15 @@ package evidence
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"reflect"
-	"strings"
 	"syscall"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/trailguard/trailguard/awscli"
 	"github.com/trailguard/trailguard/internal/textpos"
 )
 
@@ -89,77 +87,26 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// decodeJSON unmarshals CLI output into v. Errors name the file and, for
-// syntax and type errors, the line and column. Text saved by Windows
-// PowerShell's `>` (UTF-16 with a byte order mark) and UTF-8 with a byte
-// order mark are accepted: both are what an auditor's shell may produce.
+// decodeJSON unmarshals CLI output into v, exactly as awscli.Decode reads
+// it. Errors name the file and, where the problem is at one place, the
+// line and column. Text saved by Windows PowerShell's `>` (UTF-16 with a
+// byte order mark) and UTF-8 with a byte order mark are accepted: both are
+// what an auditor's shell may produce.
 func decodeJSON(path string, data []byte, v any) error {
 	data = toUTF8(data)
-	var exact *exactError
-	if err := checkExact(data, reflect.TypeOf(v)); errors.As(err, &exact) {
-		fe := &FileError{Path: path, Err: err}
-		fe.Line, fe.Column = textpos.LineCol(data, exact.offset)
-		return fe
-	}
-	err := json.Unmarshal(data, v)
+	err := awscli.Decode(data, v)
 	if err == nil {
 		return nil
 	}
 	fe := &FileError{Path: path, Err: err}
-	var (
-		syn *json.SyntaxError
-		typ *json.UnmarshalTypeError
-		tim *timeError
-	)
-	switch {
-	case errors.As(err, &syn):
-		// Offset is just past the byte that broke the syntax; a file cut
-		// short is reported where its text ends.
-		off := syn.Offset - 1
-		if strings.Contains(syn.Error(), "end of JSON input") {
-			off = int64(len(bytes.TrimRight(data, " \t\r\n")))
+	var de *awscli.DecodeError
+	if errors.As(err, &de) {
+		fe.Err = de.Err
+		if de.Offset >= 0 {
+			fe.Line, fe.Column = textpos.LineCol(data, de.Offset)
 		}
-		fe.Line, fe.Column = textpos.LineCol(data, off)
-		fe.Err = errors.New(strings.TrimPrefix(syn.Error(), "json: "))
-	case errors.As(err, &typ):
-		fe.Line, fe.Column = textpos.LineCol(data, typ.Offset)
-		fe.Err = typeErr(typ)
-	case errors.As(err, &tim):
-		if i := bytes.Index(data, tim.raw); i >= 0 {
-			fe.Line, fe.Column = textpos.LineCol(data, int64(i))
-		}
-		fe.Err = tim
 	}
 	return fe
-}
-
-// typeErr says in JSON terms, not Go ones, what a member should have held.
-func typeErr(e *json.UnmarshalTypeError) error {
-	want := "another type"
-	if e.Type != nil {
-		t := e.Type
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		switch t.Kind() {
-		case reflect.Bool:
-			want = "true or false"
-		case reflect.String:
-			want = "a string"
-		case reflect.Slice, reflect.Array:
-			want = "a list"
-		case reflect.Struct, reflect.Map:
-			want = "an object"
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-			reflect.Float32, reflect.Float64:
-			want = "a number"
-		}
-	}
-	if e.Field == "" {
-		return fmt.Errorf("expected %s, found %s", want, e.Value)
-	}
-	return fmt.Errorf("%s: expected %s, found %s", e.Field, want, e.Value)
 }
 
 // toUTF8 strips a UTF-8 byte order mark and decodes UTF-16 text that starts

@@ -80,7 +80,9 @@
 // make the trail count (not multi-region, not an organization trail), and
 // IncludeGlobalServiceEvents its API default. A file that breaks these
 // rules is an error naming the file, the line and the member: the fact it
-// holds is not readable, never a default. Every file is capped in size and
+// holds is not readable, never a default. (The model of the CLI's JSON and
+// this exact reading are package awscli's, shared with the fix planner.)
+// Every file is capped in size and
 // nesting depth, and only regular files are read (a FIFO or a link to a
 // device is an error for that file; the rest is still read).
 //

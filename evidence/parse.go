@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // The parsers below turn the bytes of one evidence file into domain values.
@@ -17,20 +18,20 @@ func notOutputOf(path, member, command string) error {
 	return &FileError{Path: path, Err: errors.New("no " + member + ": not the output of " + command)}
 }
 
-func parseCallerIdentity(path string, data []byte) (callerIdentity, error) {
-	var v callerIdentity
+func parseCallerIdentity(path string, data []byte) (awscli.CallerIdentity, error) {
+	var v awscli.CallerIdentity
 	if err := decodeJSON(path, data, &v); err != nil {
-		return callerIdentity{}, err
+		return awscli.CallerIdentity{}, err
 	}
 	if v.Account == "" {
-		return callerIdentity{}, notOutputOf(path, "Account", "aws sts get-caller-identity")
+		return awscli.CallerIdentity{}, notOutputOf(path, "Account", "aws sts get-caller-identity")
 	}
 	return v, nil
 }
 
 // parseDescribeAccount returns the account id and name.
 func parseDescribeAccount(path string, data []byte) (id, name string, err error) {
-	var v describeAccount
+	var v awscli.DescribeAccount
 	if err := decodeJSON(path, data, &v); err != nil {
 		return "", "", err
 	}
@@ -43,70 +44,55 @@ func parseDescribeAccount(path string, data []byte) (id, name string, err error)
 // parseRegions returns the regions, never nil on success (nil means "not
 // read" in the domain).
 func parseRegions(path string, data []byte) ([]trailguard.Region, error) {
-	var v describeRegions
+	var v awscli.DescribeRegions
 	if err := decodeJSON(path, data, &v); err != nil {
 		return nil, err
 	}
 	if v.Regions == nil {
 		return nil, notOutputOf(path, "Regions", "aws ec2 describe-regions")
 	}
-	out := make([]trailguard.Region, 0, len(*v.Regions))
-	for _, r := range *v.Regions {
-		out = append(out, trailguard.Region{Name: r.RegionName, OptInStatus: r.OptInStatus})
-	}
-	return out, nil
+	return v.Domain(), nil
 }
 
-// parseDescribeTrails returns one trail per ARN, in the order of first
-// appearance: a multi-region trail listed again as a shadow trail is one
-// trail.
+// parseDescribeTrails returns the trails as the file lists them, shadow
+// copies included; readAccount folds them by ARN (trailguard.FoldTrails).
 func parseDescribeTrails(path string, data []byte) ([]trailguard.Trail, error) {
-	var v describeTrails
+	var v awscli.DescribeTrails
 	if err := decodeJSON(path, data, &v); err != nil {
 		return nil, err
 	}
 	if v.TrailList == nil {
 		return nil, notOutputOf(path, "trailList", "aws cloudtrail describe-trails")
 	}
-	var out []trailguard.Trail
-	seen := map[string]bool{}
+	out := make([]trailguard.Trail, 0, len(*v.TrailList))
 	for _, c := range *v.TrailList {
-		key := c.TrailARN
-		if key == "" {
-			// Not seen from AWS; keep such an entry apart by what it has.
-			key = "\x00" + c.HomeRegion + "\x00" + c.Name
-		}
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		out = append(out, trailFromCLI(c))
+		out = append(out, c.Domain())
 	}
 	return out, nil
 }
 
 func parseTrailStatus(path string, data []byte) (*trailguard.TrailStatus, error) {
-	var v getTrailStatus
+	var v awscli.GetTrailStatus
 	if err := decodeJSON(path, data, &v); err != nil {
 		return nil, err
 	}
 	if v.IsLogging == nil {
 		return nil, notOutputOf(path, "IsLogging", "aws cloudtrail get-trail-status")
 	}
-	return statusFromCLI(v), nil
+	return v.Domain(), nil
 }
 
 // parseEventSelectors returns the selectors and the TrailARN the file says
 // they belong to ("" when it does not say).
 func parseEventSelectors(path string, data []byte) (string, *trailguard.EventSelectors, error) {
-	var v getEventSelectors
+	var v awscli.GetEventSelectors
 	if err := decodeJSON(path, data, &v); err != nil {
 		return "", nil, err
 	}
 	if v.EventSelectors == nil && v.AdvancedEventSelectors == nil {
 		return "", nil, notOutputOf(path, "EventSelectors or AdvancedEventSelectors", "aws cloudtrail get-event-selectors")
 	}
-	return v.TrailARN, selectorsFromCLI(v), nil
+	return v.TrailARN, v.Domain(), nil
 }
 
 func parseErrors(path string, data []byte) (errorsFile, error) {

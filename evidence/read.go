@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // File names of the layout (see the package documentation).
@@ -149,7 +150,7 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 		note(err)
 	}
 
-	var ci callerIdentity
+	var ci awscli.CallerIdentity
 	if data, found, err := readFile(filepath.Join(adir, fileCallerIdentity)); err != nil {
 		note(err)
 	} else if found {
@@ -182,6 +183,9 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 		acct.Trails, err = parseDescribeTrails(trailsPath, data)
 		note(err)
 		acct.ListingLost = err != nil
+		// A multi-region trail listed again as a shadow trail is one
+		// trail; two listings of one ARN that disagree are a Conflict.
+		acct.Trails = trailguard.FoldTrails(acct.Trails)
 	case trailsReason == "":
 		problems = append(problems, fileDescribeTrails+" not found: "+trailsPath)
 		acct.ListingLost = true

@@ -1,10 +1,8 @@
 package evidence
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // Write writes the accounts to dir in the evidence layout, each file in the
@@ -67,31 +66,21 @@ func writeAccount(adir string, a trailguard.Account) error {
 	// directory written below carries the same one (see collection).
 	run := newRunMarker()
 	w.json(filepath.Join(adir, fileRunMarker), run)
-	w.json(filepath.Join(adir, fileCallerIdentity), callerIdentity{Account: a.ID, Arn: a.CallerARN})
+	w.json(filepath.Join(adir, fileCallerIdentity), awscli.CallerIdentity{Account: a.ID, Arn: a.CallerARN})
 	if a.Name != "" {
-		var v describeAccount
-		v.Account = &struct {
-			ID   string `json:"Id,omitempty"`
-			Arn  string `json:"Arn,omitempty"`
-			Name string `json:"Name,omitempty"`
-		}{ID: a.ID, Name: a.Name}
-		w.json(filepath.Join(adir, fileDescribeAccount), v)
+		w.json(filepath.Join(adir, fileDescribeAccount), awscli.DescribeAccount{Account: &awscli.OrganizationAccount{ID: a.ID, Name: a.Name}})
 	}
 	if a.Regions != nil {
-		regions := make([]cliRegion, 0, len(a.Regions))
-		for _, r := range a.Regions {
-			regions = append(regions, cliRegion{RegionName: r.Name, OptInStatus: r.OptInStatus})
-		}
-		w.json(filepath.Join(adir, fileRegions), describeRegions{Regions: &regions})
+		w.json(filepath.Join(adir, fileRegions), awscli.RegionsOf(a.Regions))
 	}
 
 	recorded := errorsFile{DescribeTrails: a.Error, Regions: a.RegionsError, Trails: map[string]trailError{}}
 	if a.Error == "" || len(a.Trails) > 0 {
-		list := make([]cliTrail, 0, len(a.Trails))
+		list := make([]awscli.Trail, 0, len(a.Trails))
 		for _, t := range a.Trails {
-			list = append(list, trailToCLI(t))
+			list = append(list, awscli.TrailOf(t))
 		}
-		w.json(filepath.Join(adir, fileDescribeTrails), describeTrails{TrailList: &list})
+		w.json(filepath.Join(adir, fileDescribeTrails), awscli.DescribeTrails{TrailList: &list})
 	}
 
 	owner, shared := dirOwners(a)
@@ -112,10 +101,10 @@ func writeAccount(adir string, a trailguard.Account) error {
 			default:
 				w.json(filepath.Join(adir, rel, fileRunMarker), run)
 				if t.Status != nil {
-					w.json(filepath.Join(adir, rel, fileTrailStatus), statusToCLI(t.Status))
+					w.json(filepath.Join(adir, rel, fileTrailStatus), awscli.TrailStatusOf(t.Status))
 				}
 				if t.Selectors != nil {
-					w.json(filepath.Join(adir, rel, fileEventSelectors), selectorsToCLI(t.ARN, t.Selectors))
+					w.json(filepath.Join(adir, rel, fileEventSelectors), awscli.EventSelectorsOf(t.ARN, t.Selectors))
 				}
 			}
 		}
@@ -240,25 +229,12 @@ func (w *fileWriter) json(path string, v any) {
 	if w.err != nil {
 		return
 	}
-	data, err := marshalCLI(v)
+	data, err := awscli.Marshal(v)
 	if err != nil {
 		w.err = fmt.Errorf("%s: %w", path, err)
 		return
 	}
 	w.err = writeFileAtomic(path, data)
-}
-
-// marshalCLI prints v as the AWS CLI prints JSON (Python's json.dumps with
-// indent=4 and ensure_ascii=False).
-func marshalCLI(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "    ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

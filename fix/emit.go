@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // CloudFormation writes the plan's end state as a CloudFormation template
@@ -84,8 +85,12 @@ func CloudFormation(p Plan) string {
 }
 
 // cfnSelectors writes selectors as JSON flow YAML: CloudFormation's
-// property names are the AWS CLI's, so the CLI shape serves.
-func cfnSelectors(s trailguard.EventSelectors) string { return selectorsJSON(s) }
+// property names are the AWS CLI's, so the CLI's put-event-selectors
+// shape serves.
+func cfnSelectors(s trailguard.EventSelectors) string {
+	_, v := awscli.PutEventSelectorsOf("", s).Arg()
+	return v
+}
 
 // tfIdent turns a name into a Terraform identifier.
 func tfIdent(s string) string {

@@ -1,11 +1,11 @@
 package fix
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // repair makes an existing multi-region trail satisfy 3.1: its selectors
@@ -19,16 +19,8 @@ func repair(t trailguard.Trail, o Options) ([]Step, error) {
 		return nil, fmt.Errorf("trail %s: %w", t.Name, err)
 	}
 	if changed {
-		doc := selectorsJSON(sel)
-		flag := "--event-selectors"
-		if len(sel.Advanced) > 0 {
-			flag = "--advanced-event-selectors"
-		}
-		before := selectorsJSON(*t.Selectors)
-		beforeFlag := "--event-selectors"
-		if len(t.Selectors.Advanced) > 0 {
-			beforeFlag = "--advanced-event-selectors"
-		}
+		flag, doc := awscli.PutEventSelectorsOf(t.ARN, sel).Arg()
+		beforeFlag, before := awscli.PutEventSelectorsOf(t.ARN, *t.Selectors).Arg()
 		undo := fmt.Sprintf("aws cloudtrail put-event-selectors --trail-name %s %s %s --region %s", sh(t.ARN), beforeFlag, sh(before), sh(home))
 		if len(t.Selectors.Basic) == 0 && len(t.Selectors.Advanced) == 0 {
 			undo = "" // no selectors were read to put back
@@ -77,13 +69,13 @@ const (
 //
 // It fails only when no change within the limits records everything.
 func widen(s trailguard.EventSelectors, strict bool) (trailguard.EventSelectors, bool, error) {
-	if records(s, strict) {
+	if s.RecordsAllManagementEvents(trailguard.Options{Strict: strict}) {
 		return s, false, nil
 	}
 	if len(s.Advanced) > 0 {
 		var out trailguard.EventSelectors
 		for _, a := range s.Advanced {
-			if !isManagement(a) {
+			if !a.SelectsManagementEvents() {
 				out.Advanced = append(out.Advanced, a)
 			}
 		}
@@ -185,70 +177,4 @@ func advancedValues(s trailguard.EventSelectors) int {
 		}
 	}
 	return n
-}
-
-func isManagement(a trailguard.AdvancedEventSelector) bool {
-	for _, f := range a.FieldSelectors {
-		if f.Field == "eventCategory" {
-			for _, v := range f.Equals {
-				if v == "Management" {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// records says whether the selectors satisfy 3.1, asking the evaluator
-// itself with a trail that only these selectors could fail.
-func records(s trailguard.EventSelectors, strict bool) bool {
-	t := trailguard.Trail{Name: "probe", ARN: "arn:aws:cloudtrail:us-east-1:000000000000:trail/probe", HomeRegion: "us-east-1", IsMultiRegion: true,
-		IncludeGlobalServiceEvents: true, // AWS rejects a multi-region trail without them
-		Status:                     &trailguard.TrailStatus{IsLogging: true}, Selectors: &s}
-	return trailguard.Evaluate(trailguard.Account{ID: "000000000000", Trails: []trailguard.Trail{t}, Regions: []trailguard.Region{}}, trailguard.Options{Strict: strict}).Status == trailguard.StatusPass
-}
-
-// selectorsJSON writes selectors in the shape the AWS CLI takes.
-func selectorsJSON(s trailguard.EventSelectors) string {
-	if len(s.Advanced) > 0 {
-		var out []map[string]any
-		for _, a := range s.Advanced {
-			var fs []map[string]any
-			for _, f := range a.FieldSelectors {
-				m := map[string]any{"Field": f.Field}
-				for k, v := range map[string][]string{"Equals": f.Equals, "NotEquals": f.NotEquals, "StartsWith": f.StartsWith,
-					"NotStartsWith": f.NotStartsWith, "EndsWith": f.EndsWith, "NotEndsWith": f.NotEndsWith} {
-					if len(v) > 0 {
-						m[k] = v
-					}
-				}
-				fs = append(fs, m)
-			}
-			sel := map[string]any{"FieldSelectors": fs}
-			if a.Name != "" {
-				sel["Name"] = a.Name
-			}
-			out = append(out, sel)
-		}
-		b, _ := json.Marshal(out)
-		return string(b)
-	}
-	var out []map[string]any
-	for _, e := range s.Basic {
-		m := map[string]any{"ReadWriteType": e.ReadWriteType, "IncludeManagementEvents": e.IncludeManagementEvents}
-		if len(e.ExcludeManagementEventSources) > 0 {
-			m["ExcludeManagementEventSources"] = e.ExcludeManagementEventSources
-		}
-		var drs []map[string]any
-		for _, d := range e.DataResources {
-			drs = append(drs, map[string]any{"Type": d.Type, "Values": d.Values})
-		}
-		if drs != nil {
-			m["DataResources"] = drs
-		}
-		out = append(out, m)
-	}
-	b, _ := json.Marshal(out)
-	return string(b)
 }

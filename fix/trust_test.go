@@ -208,7 +208,7 @@ func TestWiden_within_aws_limits(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !changed || !records(out, false) {
+			if err != nil || !changed || !out.RecordsAllManagementEvents(trailguard.Options{}) {
 				t.Fatalf("err %v changed %v: %+v", err, changed, out)
 			}
 			if len(out.Basic) > maxBasicSelectors {

@@ -18,7 +18,7 @@
 // The emulator keeps its own model of AWS on purpose — its own request and
 // response types, its own event-selector validation, its own policy
 // evaluation — and imports none of the product's packages (the domain,
-// evidence's AWS CLI JSON model, fix's policies; only the generic
+// the awscli package's AWS CLI JSON model, fix's policies; only the generic
 // internal/wildcard matcher is shared). It is the test oracle:
 // if it shared the product's model, a mistake in that model would be made
 // twice and pass every test. The real AWS CLI, a client written by AWS,

@@ -1,4 +1,4 @@
-package evidence
+package awscli
 
 import (
 	"bytes"
@@ -10,12 +10,12 @@ import (
 	"time"
 )
 
-// cliTime is a timestamp as either AWS CLI prints it. CLI v2 prints ISO 8601
+// Time is a timestamp as either AWS CLI prints it. CLI v2 prints ISO 8601
 // ("2026-11-25T04:41:00.123000+00:00", in the local offset of the machine
 // that ran it); CLI v1 prints what the wire carried, epoch seconds for
 // CloudTrail ("1764045660.123"). Hand-edited files may use "Z". All are
-// read; Write prints the CLI v2 form in UTC.
-type cliTime time.Time
+// read; MarshalJSON prints the CLI v2 form in UTC.
+type Time time.Time
 
 // Earliest and latest instants a timestamp may name: the years 1 to 9999
 // that ISO 8601 writes with four digits (and that the CLI's Python can
@@ -36,7 +36,7 @@ func (e *timeError) Error() string {
 	return fmt.Sprintf("cannot read timestamp %s: %s", e.raw, e.why)
 }
 
-func (t *cliTime) UnmarshalJSON(b []byte) error {
+func (t *Time) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
 		return nil
@@ -57,16 +57,16 @@ func (t *cliTime) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return &timeError{raw: b, why: err.Error()}
 	}
-	*t = cliTime(v)
+	*t = Time(v)
 	return nil
 }
 
-func (t cliTime) MarshalJSON() ([]byte, error) {
+func (t Time) MarshalJSON() ([]byte, error) {
 	return json.Marshal(formatTime(time.Time(t)))
 }
 
 // domain returns the timestamp as the domain holds it: nil when absent.
-func (t *cliTime) domain() *time.Time {
+func (t *Time) domain() *time.Time {
 	if t == nil {
 		return nil
 	}
@@ -74,11 +74,11 @@ func (t *cliTime) domain() *time.Time {
 	return &v
 }
 
-func toCLITime(t *time.Time) *cliTime {
+func timeOf(t *time.Time) *Time {
 	if t == nil {
 		return nil
 	}
-	v := cliTime(*t)
+	v := Time(*t)
 	return &v
 }
 

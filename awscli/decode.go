@@ -1,4 +1,4 @@
-package evidence
+package awscli
 
 import (
 	"bytes"
@@ -12,17 +12,112 @@ import (
 	"unicode"
 )
 
-// maxDepth bounds how deeply objects and lists may nest in an evidence
-// file. The deepest real one, get-event-selectors.json, nests five levels;
-// a file nested deeper is not AWS CLI output and is refused before anything
-// recurses into it.
+// maxDepth bounds how deeply objects and lists may nest in a document. The
+// deepest real one, get-event-selectors' output, nests five levels; a
+// document nested deeper is not AWS CLI output and is refused before
+// anything recurses into it.
 const maxDepth = 32
 
-// Evidence is what the CLI printed, exactly. Go's encoding/json matches
-// object keys to struct fields without regard to case and lets a repeated
-// key overwrite the first, so {"IsLogging": false, "isLogging": true}
-// would read as logging. checkExact walks the file's tokens first, against
-// the shape of the value it will be decoded into, and refuses:
+// Decode reads data, the JSON the AWS CLI printed, into v, a pointer to
+// one of this package's types (or any struct in the same style), exactly:
+// see checkExact. An error is a *DecodeError, which says where in data the
+// problem is, so that the caller can name the line.
+func Decode(data []byte, v any) error {
+	var exact *exactError
+	if err := checkExact(data, reflect.TypeOf(v)); errors.As(err, &exact) {
+		return &DecodeError{Offset: exact.offset, Err: err}
+	}
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	de := &DecodeError{Offset: -1, Err: err}
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+		tim *timeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		// Offset is just past the byte that broke the syntax; a document
+		// cut short is reported where its text ends.
+		de.Offset = syn.Offset - 1
+		if strings.Contains(syn.Error(), "end of JSON input") {
+			de.Offset = int64(len(bytes.TrimRight(data, " \t\r\n")))
+		}
+		de.Err = errors.New(strings.TrimPrefix(syn.Error(), "json: "))
+	case errors.As(err, &typ):
+		de.Offset = typ.Offset
+		de.Err = typeErr(typ)
+	case errors.As(err, &tim):
+		if i := bytes.Index(data, tim.raw); i >= 0 {
+			de.Offset = int64(i)
+		}
+		de.Err = tim
+	}
+	return de
+}
+
+// DecodeError is a document that is not what the AWS CLI prints. Offset is
+// the byte of data where the problem is, -1 when it is not at one place.
+type DecodeError struct {
+	Offset int64
+	Err    error
+}
+
+func (e *DecodeError) Error() string { return e.Err.Error() }
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// typeErr says in JSON terms, not Go ones, what a member should have held.
+func typeErr(e *json.UnmarshalTypeError) error {
+	want := "another type"
+	if e.Type != nil {
+		t := e.Type
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.String:
+			want = "a string"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64:
+			want = "a number"
+		}
+	}
+	if e.Field == "" {
+		return fmt.Errorf("expected %s, found %s", want, e.Value)
+	}
+	return fmt.Errorf("%s: expected %s, found %s", e.Field, want, e.Value)
+}
+
+// Marshal prints v as the AWS CLI prints JSON (Python's json.dumps with
+// indent=4 and ensure_ascii=False): four-space indent, non-ASCII and HTML
+// characters as they are, a final newline.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "    ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// checkExact holds a document to what the CLI prints, exactly. Go's
+// encoding/json matches object keys to struct fields without regard to
+// case and lets a repeated key overwrite the first, so {"IsLogging": false,
+// "isLogging": true} would read as logging. checkExact walks the
+// document's tokens first, against the shape of the value it will be
+// decoded into, and refuses:
 //
 //   - a key repeated in one object (the CLI never prints one twice);
 //   - a key that differs only in case (or Unicode folding) from a member
