@@ -377,12 +377,23 @@ func whyNotPass(vs []TrailVerdict) (Status, []string) {
 			continue
 		}
 		candidates++
+		problems := v.Problems
 		if len(v.Rejected) > 0 {
 			rejected = append(rejected, fmt.Sprintf("%strail %s: %s", RejectedPrefix, trailRef(v), strings.Join(v.Rejected, "; ")))
+			// Said once, in the rejection above; the trail's other
+			// problems follow.
+			problems = nil
+			for _, p := range v.Problems {
+				if !strings.HasPrefix(p, RejectedPrefix) {
+					problems = append(problems, p)
+				}
+			}
 		} else if !v.Readable {
 			unreadable++
 		}
-		reasons = append(reasons, fmt.Sprintf("multi-region trail %s: %s", trailRef(v), strings.Join(v.Problems, "; ")))
+		if len(problems) > 0 {
+			reasons = append(reasons, fmt.Sprintf("multi-region trail %s: %s", trailRef(v), strings.Join(problems, "; ")))
+		}
 	}
 	if candidates == 0 {
 		if len(vs) == 0 {
