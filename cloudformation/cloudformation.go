@@ -86,6 +86,8 @@ type tmpl struct {
 	ctx          context.Context
 	file         string
 	lines        []string
+	commentText  map[string]bool       // text of the comments the parser read; see ignoreReason
+	mayIgnore    bool                  // the file names trailguard:ignore somewhere
 	params       map[string]*yaml.Node // Parameters.<name>
 	conditions   map[string]*yaml.Node
 	resources    map[string]*yaml.Node
@@ -167,10 +169,10 @@ var resourceType = regexp.MustCompile(`^(AWS|Alexa)::\w+::\w+|^\w+::\w+::\w+(::M
 // context (errors.Is(err, ctx.Err())).
 func Read(ctx context.Context, file string, b []byte, o Options) (*Template, error) {
 	if len(b) > MaxTemplateBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d-byte limit of a template", file, len(b), MaxTemplateBytes)
+		return nil, trailguard.ErrorAt(file, 0, "%d bytes, more than the %d-byte limit of a template", len(b), MaxTemplateBytes)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: not read: %w", file, err)
+		return nil, trailguard.ErrorAt(file, 0, "not read: %w", err)
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(b))
@@ -178,7 +180,7 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 		if errors.Is(err, io.EOF) {
 			return &Template{}, nil
 		}
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlErr(file, err)
 	}
 	// A second document would be a second template CloudFormation never
 	// sees; an empty one (a trailing ---) is nothing.
@@ -189,22 +191,23 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+			return nil, yamlErr(file, err)
 		}
 		if len(more.Content) > 0 && !(more.Content[0].Kind == yaml.ScalarNode && more.Content[0].ShortTag() == "!!null") {
-			return nil, fmt.Errorf("%s:%d: a second YAML document: a template is one document", file, more.Line)
+			return nil, trailguard.ErrorAt(file, more.Line, "a second YAML document: a template is one document")
 		}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: a template is a mapping of sections", file, doc.Line)
+		return nil, trailguard.ErrorAt(file, doc.Line, "a template is a mapping of sections")
 	}
-	if err := checkTree(ctx, doc.Content[0]); err != nil {
-		return nil, fmt.Errorf("%s:%w", file, err)
+	if err := checkTree(ctx, file, doc.Content[0]); err != nil {
+		return nil, err
 	}
 	root := doc.Content[0]
 	t := &tmpl{ctx: ctx, file: file, lines: strings.Split(string(b), "\n"), params: pairs(get(root, "Parameters")),
 		conditions: pairs(get(root, "Conditions")), resources: pairs(get(root, "Resources")),
-		mappings: get(root, "Mappings"), opts: o, condCache: map[string]result{}, evaluating: map[string]bool{}}
+		mappings: get(root, "Mappings"), opts: o, condCache: map[string]result{}, evaluating: map[string]bool{},
+		mayIgnore: bytes.Contains(b, []byte("trailguard:ignore"))}
 	out := &Template{}
 	for name := range t.params {
 		out.Parameters = append(out.Parameters, name)
@@ -236,14 +239,15 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 			tr.UnknownExists = strings.Join(appendNonEmpty([]string{"whether the stack is created: " + rules.unknown}, tr.UnknownExists), "; ")
 		}
 		tr.File, tr.Line = file, key.Line
-		tr.Ignore = ignoreReason(t.lines, key)
+		tr.Positions.Resource = t.pos(key)
+		tr.Ignore = t.ignoreReason(root, key)
 		out.Trails = append(out.Trails, tr)
 		if t.fatal != nil {
 			break
 		}
 	}
 	if t.fatal != nil {
-		return nil, fmt.Errorf("%s:%w", file, t.fatal)
+		return nil, t.fatal
 	}
 	sort.Slice(out.Trails, func(i, j int) bool { return out.Trails[i].Line < out.Trails[j].Line })
 	sort.Slice(out.Unread, func(i, j int) bool { return out.Unread[i].Line < out.Unread[j].Line })
@@ -255,8 +259,8 @@ func Read(ctx context.Context, file string, b []byte, o Options) (*Template, err
 // MaxDepth and a key given twice in one mapping (CloudFormation's own
 // parsers reject duplicates in JSON and YAML, and which one wins is
 // undefined). Aliases are not followed: each node is visited once, so the
-// walk is linear in the size of the file. Errors start with the line.
-func checkTree(ctx context.Context, root *yaml.Node) error {
+// walk is linear in the size of the file. Errors are placed at the line.
+func checkTree(ctx context.Context, file string, root *yaml.Node) error {
 	type item struct {
 		n     *yaml.Node
 		depth int
@@ -265,13 +269,13 @@ func checkTree(ctx context.Context, root *yaml.Node) error {
 	for visited := 0; len(stack) > 0; visited++ {
 		if visited%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf(" not read: %w", err)
+				return trailguard.ErrorAt(file, 0, "not read: %w", err)
 			}
 		}
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if it.depth > MaxDepth {
-			return fmt.Errorf("%d: nested more than %d levels deep", it.n.Line, MaxDepth)
+			return trailguard.ErrorAt(file, it.n.Line, "nested more than %d levels deep", MaxDepth)
 		}
 		if it.n.Kind == yaml.MappingNode {
 			seen := make(map[string]int, len(it.n.Content)/2)
@@ -283,10 +287,10 @@ func checkTree(ctx context.Context, root *yaml.Node) error {
 				if k.Tag == "!!merge" {
 					// CloudFormation does not support hash merges, and
 					// merged keys would escape what this reader looks at.
-					return fmt.Errorf("%d: YAML merge key <<: CloudFormation does not support hash merges; write the keys out", k.Line)
+					return trailguard.ErrorAt(file, k.Line, "YAML merge key <<: CloudFormation does not support hash merges; write the keys out")
 				}
 				if first, ok := seen[k.Value]; ok {
-					return fmt.Errorf("%d: duplicate key %q (first at line %d): CloudFormation rejects a template with a key given twice", k.Line, k.Value, first)
+					return trailguard.ErrorAt(file, k.Line, "duplicate key %q (first at line %d): CloudFormation rejects a template with a key given twice", k.Value, first)
 				}
 				seen[k.Value] = k.Line
 			}
@@ -502,6 +506,13 @@ func (t *tmpl) trail(id string, propsNode *yaml.Node) trailguard.IaCTrail {
 		IncludeGlobalServiceEvents: global, LogFileValidationEnabled: validation,
 		Status: &trailguard.TrailStatus{IsLogging: logging}}
 	it.UnknownMultiRegion, it.UnknownLogging = unkMulti, unkLog
+	it.Positions.MultiRegion = t.keyPos(props, "IsMultiRegionTrail")
+	it.Positions.Logging = t.keyPos(props, "IsLogging")
+	it.Positions.GlobalEvents = t.keyPos(props, "IncludeGlobalServiceEvents")
+	it.Positions.Selectors = t.keyPos(props, "EventSelectors")
+	if adv := t.keyPos(props, "AdvancedEventSelectors"); it.Positions.Selectors.IsZero() || !adv.IsZero() && adv.Line < it.Positions.Selectors.Line {
+		it.Positions.Selectors = adv
+	}
 
 	// listProp is a list-valued property: a value of another type is
 	// rejected, a null one is unknown (whether CloudFormation drops it or
@@ -727,19 +738,19 @@ func (t *tmpl) eval(n *yaml.Node) result {
 	}
 	t.visited++
 	if t.visited > MaxExpandedNodes {
-		t.fatal = fmt.Errorf("%d: evaluating the template expands more than %d nodes (nested YAML aliases?)", n.Line, MaxExpandedNodes)
+		t.fatal = trailguard.ErrorAt(t.file, n.Line, "evaluating the template expands more than %d nodes (nested YAML aliases?)", MaxExpandedNodes)
 		return unknownf("not evaluated")
 	}
 	if t.visited%1024 == 0 {
 		if err := t.ctx.Err(); err != nil {
-			t.fatal = fmt.Errorf("%d: not read: %w", n.Line, err)
+			t.fatal = trailguard.ErrorAt(t.file, n.Line, "not read: %w", err)
 			return unknownf("not evaluated")
 		}
 	}
 	t.depth++
 	defer func() { t.depth-- }()
 	if t.depth > MaxDepth {
-		t.fatal = fmt.Errorf("%d: evaluating the template nests more than %d levels deep", n.Line, MaxDepth)
+		t.fatal = trailguard.ErrorAt(t.file, n.Line, "evaluating the template nests more than %d levels deep", MaxDepth)
 		return unknownf("not evaluated")
 	}
 	if n.Kind == yaml.AliasNode {
@@ -1533,34 +1544,10 @@ func same(a, b any) bool {
 func (t *tmpl) produce(n, line int) bool {
 	t.produced += n
 	if t.produced > MaxValueBytes {
-		t.fatal = fmt.Errorf("%d: evaluating the template builds more than %d bytes of strings (nested YAML aliases?)", line, MaxValueBytes)
+		t.fatal = trailguard.ErrorAt(t.file, line, "evaluating the template builds more than %d bytes of strings (nested YAML aliases?)", MaxValueBytes)
 		return false
 	}
 	return true
-}
-
-var ignoreComment = regexp.MustCompile(`#\s*trailguard:ignore\s+cis-aws-3\.1\s+(\S.*?)\s*$`)
-
-// ignoreReason finds a trailguard:ignore comment on the resource's line or
-// in the comment lines right above it.
-func ignoreReason(lines []string, key *yaml.Node) string {
-	for _, c := range []string{key.LineComment, key.HeadComment} {
-		for _, l := range strings.Split(c, "\n") {
-			if m := ignoreComment.FindStringSubmatch(strings.TrimSpace(l)); m != nil {
-				return m[1]
-			}
-		}
-	}
-	for i := key.Line - 2; i >= 0 && i < len(lines); i-- {
-		s := strings.TrimSpace(lines[i])
-		if !strings.HasPrefix(s, "#") {
-			break
-		}
-		if m := ignoreComment.FindStringSubmatch(s); m != nil {
-			return m[1]
-		}
-	}
-	return ""
 }
 
 // Parses reports whether b is well-formed YAML (JSON included).

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/internal/ignore"
 )
 
 // Options are the values a root module is read with, as terraform plan
@@ -143,7 +143,7 @@ type reader struct {
 	opts      Options
 	mod       Module
 	configs   map[string]*config
-	lines     map[string][]string
+	comments  map[string][]ignore.Comment // by file, for trailguard:ignore
 	expanded  int
 	overflow  bool
 	budget    *evalBudget
@@ -154,7 +154,7 @@ type reader struct {
 
 // newReader is a reader with its own evaluation budget and functions.
 func newReader(o Options) *reader {
-	r := &reader{parser: hclparse.NewParser(), opts: o, configs: map[string]*config{}, lines: map[string][]string{},
+	r := &reader{parser: hclparse.NewParser(), opts: o, configs: map[string]*config{}, comments: map[string][]ignore.Comment{},
 		budget: &evalBudget{left: maxEvalSteps}, functions: map[string]function.Function{}}
 	for name, f := range functions {
 		switch name {
@@ -200,7 +200,7 @@ func ReadModule(dir string, o Options) ([]trailguard.IaCTrail, []error) {
 	m := Read(dir, o)
 	errs := m.Errs
 	for _, u := range m.Unread {
-		errs = append(errs, fmt.Errorf("%s:%d: %s %s", u.File, u.Line, u.Resource, strings.Join(u.Reasons, "; ")))
+		errs = append(errs, trailguard.ErrorAt(u.File, u.Line, "%s %s", u.Resource, strings.Join(u.Reasons, "; ")))
 	}
 	return m.Trails, errs
 }
@@ -253,7 +253,7 @@ func (r *reader) parseFile(name string) *hcl.File {
 		return nil
 	}
 	if r.bytes += len(src); r.bytes > maxModuleBytes {
-		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: not read: the files of this configuration exceed %d bytes in total", name, maxModuleBytes))
+		r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(name, 0, "not read: the files of this configuration exceed %d bytes in total", maxModuleBytes))
 		return nil
 	}
 	json := strings.HasSuffix(name, ".json")
@@ -280,7 +280,9 @@ func (r *reader) parseFile(name string) *hcl.File {
 	if body, ok := file.Body.(*hclsyntax.Body); ok {
 		meter(body, r.budget)
 	}
-	r.lines[name] = strings.Split(string(src), "\n")
+	if !json {
+		r.comments[name] = comments(name, src)
+	}
 	return file
 }
 
@@ -294,7 +296,7 @@ func (r *reader) config(dir string) *config {
 	r.configs[dir] = c
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: %w", dir, err))
+		r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(dir, 0, "%w", err))
 		return c
 	}
 	var primary, overrides []string
@@ -335,8 +337,7 @@ func (r *reader) config(dir string) *config {
 				attrs, _ := b.Body.JustAttributes()
 				for _, a := range sortedAttrs(attrs) {
 					if prev, dup := c.locals[a.Name]; dup {
-						r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: local.%s is also defined at %s:%d: Terraform rejects a duplicate local value",
-							name, a.Range.Start.Line, a.Name, prev.file, prev.attr.Range.Start.Line))
+						r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(name, a.Range.Start.Line, "local.%s is also defined at %s:%d: Terraform rejects a duplicate local value", a.Name, prev.file, prev.attr.Range.Start.Line))
 						continue
 					}
 					c.locals[a.Name] = localDecl{file: name, attr: a}
@@ -366,7 +367,7 @@ func (r *reader) config(dir string) *config {
 				attrs, _ := b.Body.JustAttributes()
 				for _, a := range sortedAttrs(attrs) {
 					if _, ok := c.locals[a.Name]; !ok {
-						r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: override of local.%s, which no other file defines: Terraform rejects it", name, a.Range.Start.Line, a.Name))
+						r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(name, a.Range.Start.Line, "override of local.%s, which no other file defines: Terraform rejects it", a.Name))
 						continue
 					}
 					c.locals[a.Name] = localDecl{file: name, attr: a}
@@ -374,7 +375,7 @@ func (r *reader) config(dir string) *config {
 				continue
 			}
 			if base == nil {
-				r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: override of %s, which no other file declares: Terraform rejects it", name, b.DefRange.Start.Line, what))
+				r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(name, b.DefRange.Start.Line, "override of %s, which no other file declares: Terraform rejects it", what))
 				continue
 			}
 			base.body = mergedBody{base: base.body, override: b.Body}
@@ -400,8 +401,7 @@ func (r *reader) content(name string) *hcl.BodyContent {
 // error Terraform gives, and the first one stays.
 func (r *reader) declare(m map[string]*decl, name string, d *decl, what string) bool {
 	if prev, dup := m[name]; dup {
-		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s:%d: %s %q is also declared at %s:%d: Terraform rejects a duplicate",
-			d.file, d.block.DefRange.Start.Line, what, name, prev.file, prev.block.DefRange.Start.Line))
+		r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(d.file, d.block.DefRange.Start.Line, "%s %q is also declared at %s:%d: Terraform rejects a duplicate", what, name, prev.file, prev.block.DefRange.Start.Line))
 		return false
 	}
 	m[name] = d
@@ -422,14 +422,20 @@ func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
 	return out
 }
 
-// diagErr turns HCL diagnostics into one error naming file and line.
+// rangePos is where an HCL range starts.
+func rangePos(r hcl.Range) trailguard.Position {
+	return trailguard.Position{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column}
+}
+
+// diagErr turns HCL diagnostics into one error at the file and line of
+// the first error.
 func diagErr(diags hcl.Diagnostics) error {
 	for _, d := range diags {
 		if d.Severity != hcl.DiagError {
 			continue
 		}
 		if d.Subject != nil {
-			return fmt.Errorf("%s:%d: %s: %s", d.Subject.Filename, d.Subject.Start.Line, d.Summary, d.Detail)
+			return &trailguard.PositionError{Pos: rangePos(*d.Subject), Err: fmt.Errorf("%s: %s", d.Summary, d.Detail)}
 		}
 		return fmt.Errorf("%s: %s", d.Summary, d.Detail)
 	}
@@ -481,7 +487,7 @@ func (r *reader) rootInputs(dir string, o Options) map[string]input {
 	for i, f := range append(files, o.VarFiles...) {
 		if _, err := os.Stat(f); err != nil {
 			if i >= len(files) {
-				r.mod.Errs = append(r.mod.Errs, fmt.Errorf("--var-file: %w", err))
+				r.mod.Errs = append(r.mod.Errs, &trailguard.PositionError{Pos: trailguard.Position{File: f}, Err: fmt.Errorf("--var-file: %w", err)})
 			}
 			continue
 		}
@@ -534,7 +540,7 @@ func (e existence) with(absent, unknown string) existence {
 func (r *reader) load(dir string, inputs map[string]input, prefix string, depth int, visiting map[string]bool, exist existence) {
 	abs, _ := filepath.Abs(dir)
 	if depth > maxModuleDepth || visiting[abs] {
-		r.mod.Errs = append(r.mod.Errs, fmt.Errorf("%s: module calls nest deeper than %d or form a cycle; %s not read", dir, maxModuleDepth, prefix))
+		r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(dir, 0, "module calls nest deeper than %d or form a cycle; %s not read", maxModuleDepth, prefix))
 		return
 	}
 	visiting[abs] = true
@@ -580,7 +586,8 @@ func (r *reader) load(dir string, inputs map[string]input, prefix string, depth 
 		for _, inst := range r.instances(d, ctx, why, addr) {
 			t := trailFromObject(addr+inst.key, r.object(dynblock.Expand(d.body, inst.ctx), trailSchema, inst.ctx, why, addr+inst.key))
 			t.File, t.Line = d.file, d.block.DefRange.Start.Line
-			t.Ignore = ignoreReason(r.lines[d.file], d.block.DefRange.Start.Line)
+			t.Positions.Resource = rangePos(d.block.DefRange)
+			t.Ignore = ignore.Find(r.comments[d.file], d.block.DefRange.Start.Line)
 			pAbsent, pUnknown := r.preconditions(d, inst.ctx, why)
 			e := exist.with(inst.absent, inst.unknown).with(pAbsent, pUnknown)
 			t.Absent = e.absent
@@ -1075,16 +1082,17 @@ func (r *reader) object(body hcl.Body, s *blockSchema, ctx *hcl.EvalContext, why
 	}
 	for name, a := range content.Attributes {
 		where := fmt.Sprintf("%s = %s (%s:%d)", name, r.exprText(a), a.Range.Filename, a.Range.Start.Line)
+		pos := rangePos(a.NameRange)
 		v, d := eval(a.Expr, ctx)
 		switch {
 		case unknownBody:
-			o.attrs[name] = field{where: where, why: where + ": in a dynamic block whose for_each is not known statically"}
+			o.attrs[name] = field{where: where, pos: pos, why: where + ": in a dynamic block whose for_each is not known statically"}
 		case d.HasErrors():
-			o.attrs[name] = field{where: where, why: where + ": " + r.failed(a.Expr, d, why)}
+			o.attrs[name] = field{where: where, pos: pos, why: where + ": " + r.failed(a.Expr, d, why)}
 		case !v.IsWhollyKnown():
-			o.attrs[name] = field{v: v, where: where, why: where + ": " + r.explain(a.Expr, why)}
+			o.attrs[name] = field{v: v, where: where, pos: pos, why: where + ": " + r.explain(a.Expr, why)}
 		default:
-			o.attrs[name] = field{v: v, where: where}
+			o.attrs[name] = field{v: v, where: where, pos: pos}
 		}
 	}
 	for _, b := range content.Blocks {
@@ -1092,6 +1100,7 @@ func (r *reader) object(body hcl.Body, s *blockSchema, ctx *hcl.EvalContext, why
 		if sub == nil {
 			continue
 		}
+		o.blockPos[b.Type] = first(o.blockPos[b.Type], rangePos(b.DefRange))
 		if ub, ok := b.Body.(interface{ Unknown() bool }); ok && ub.Unknown() {
 			o.why[b.Type] = fmt.Sprintf("the %s blocks of %s come from a dynamic block whose for_each is not known statically (%s:%d)", b.Type, path, b.DefRange.Filename, b.DefRange.Start.Line)
 			continue
@@ -1204,26 +1213,4 @@ func (r *reader) exprText(a *hcl.Attribute) string {
 		return string(s[:120]) + "…"
 	}
 	return string(s)
-}
-
-// ignoreComment is a suppression in the source: on the resource's line or
-// in the comment lines right above it.
-var ignoreComment = regexp.MustCompile(`(?:#|//|/\*)\s*trailguard:ignore\s+cis-aws-3\.1\s+(\S.*?)\s*(?:\*/)?$`)
-
-func ignoreReason(lines []string, line int) string {
-	if line-1 < len(lines) && line >= 1 {
-		if m := ignoreComment.FindStringSubmatch(lines[line-1]); m != nil {
-			return m[1]
-		}
-	}
-	for i := line - 2; i >= 0 && i < len(lines); i-- {
-		s := strings.TrimSpace(lines[i])
-		if !(strings.HasPrefix(s, "#") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/*") || strings.HasPrefix(s, "*")) {
-			break
-		}
-		if m := ignoreComment.FindStringSubmatch(s); m != nil {
-			return m[1]
-		}
-	}
-	return ""
 }

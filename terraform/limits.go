@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trailguard/trailguard"
 )
 
 // Limits on what one file may cost to read. Input is hostile: the HCL
@@ -48,10 +50,10 @@ func readFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", name, errNotRegular, info.Mode().Type())
+		return nil, trailguard.ErrorAt(name, 0, "%w (%s)", errNotRegular, info.Mode().Type())
 	}
 	if info.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes this reader accepts", name, info.Size(), MaxFileSize)
+		return nil, trailguard.ErrorAt(name, 0, "%d bytes, more than the %d bytes this reader accepts", info.Size(), MaxFileSize)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -62,10 +64,10 @@ func readFile(name string) ([]byte, error) {
 	// tell.
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, trailguard.ErrorAt(name, 0, "%w", err)
 	}
 	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: more than the %d bytes this reader accepts", name, MaxFileSize)
+		return nil, trailguard.ErrorAt(name, 0, "more than the %d bytes this reader accepts", MaxFileSize)
 	}
 	return b, nil
 }
@@ -75,7 +77,7 @@ func readFile(name string) ([]byte, error) {
 func checkSource(name string, src []byte) error {
 	s := scanner{src: src}
 	if err := s.scan(false); err != nil {
-		return fmt.Errorf("%s:%d: %w", name, s.line, err)
+		return trailguard.ErrorAt(name, s.line, "%w", err)
 	}
 	return nil
 }
@@ -534,16 +536,16 @@ func checkJSON(name string, src []byte, templates bool) error {
 				var str string
 				if json.Unmarshal(src[start:i+1], &str) == nil && hasInterp([]byte(str)) {
 					if err := checkTemplate([]byte(str)); err != nil {
-						return fmt.Errorf("%s:%d: a string %w", name, line, err)
+						return trailguard.ErrorAt(name, line, "a string %w", err)
 					}
 				}
 			}
 		}
 		if depth > MaxNesting {
-			return fmt.Errorf("%s:%d: %w", name, line, errTooDeep)
+			return trailguard.ErrorAt(name, line, "%w", errTooDeep)
 		}
 		if tokens > MaxTokens {
-			return fmt.Errorf("%s:%d: %w", name, line, errTooManyTokens)
+			return trailguard.ErrorAt(name, line, "%w", errTooManyTokens)
 		}
 	}
 	return nil

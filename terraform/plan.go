@@ -57,14 +57,14 @@ func ReadPlanFile(file string) ([]trailguard.IaCTrail, error) {
 // trail whose change is deferred may or may not exist.
 func ReadPlan(file string, b []byte) ([]trailguard.IaCTrail, error) {
 	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes this reader accepts", file, len(b), MaxFileSize)
+		return nil, trailguard.ErrorAt(file, 0, "%d bytes, more than the %d bytes this reader accepts", len(b), MaxFileSize)
 	}
 	if err := checkJSON(file, b, false); err != nil {
 		return nil, err
 	}
 	var p tfjson.Plan
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, jsonErr(b, err))
+		return nil, jsonErr(file, b, err)
 	}
 	var out []trailguard.IaCTrail
 	add := func(rc *tfjson.ResourceChange, deferred string) {
@@ -350,11 +350,16 @@ func lineOf(b []byte, address string) int {
 	return bytes.Count(b[:i], []byte("\n")) + 1
 }
 
-// jsonErr names the line of a JSON syntax error.
-func jsonErr(b []byte, err error) string {
+// jsonErr places a JSON decoding error at its line.
+func jsonErr(file string, b []byte, err error) error {
 	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("line %d: %v", bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n"))+1, err)
+	var te *json.UnmarshalTypeError
+	line := 0
+	switch {
+	case errors.As(err, &se):
+		line = bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")) + 1
+	case errors.As(err, &te):
+		line = bytes.Count(b[:min(int(te.Offset), len(b))], []byte("\n")) + 1
 	}
-	return err.Error()
+	return &trailguard.PositionError{Pos: trailguard.Position{File: file, Line: line}, Err: err}
 }
