@@ -1,0 +1,214 @@
+package terraform
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/trailguard/trailguard"
+)
+
+// TestRead_positions: each trail carries where its deciding attributes
+// are written (file, line, column), so that a report points at the one
+// that decided the verdict; an attribute that is not written has no
+// position (its default decides) and the verdict points at the resource.
+// The adapted trail is checked beside the verdict, so that a reader bug
+// and an evaluator bug look different.
+func TestRead_positions(t *testing.T) {
+	type pos struct {
+		file      string
+		line, col int
+	}
+	cases := []struct {
+		name    string
+		files   map[string]string
+		multi   bool           // the adapted trail's IsMultiRegion
+		logging bool           // the adapted trail's logging state
+		want    map[string]pos // IaCPositions field → position; missing: zero
+		status  string
+		decided pos
+	}{
+		{
+			name: "every_deciding_attribute_written",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  name                  = "t"
+  is_multi_region_trail = true
+  enable_logging        = false
+  include_global_service_events = true
+  event_selector {
+    read_write_type = "All"
+  }
+}
+`},
+			multi: true, logging: false,
+			want: map[string]pos{"Resource": {"main.tf", 1, 1}, "MultiRegion": {"main.tf", 3, 3}, "Logging": {"main.tf", 4, 3},
+				"GlobalEvents": {"main.tf", 5, 3}, "Selectors": {"main.tf", 6, 3}},
+			status: "FAIL", decided: pos{"main.tf", 4, 3},
+		},
+		{
+			name: "multi_region_left_to_its_default",
+			files: map[string]string{"main.tf": `
+
+  resource "aws_cloudtrail" "t" {
+    name = "t"
+  }
+`},
+			multi: false, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 3, 3}},
+			status: "FAIL", decided: pos{"main.tf", 3, 3},
+		},
+		{
+			name: "single_region_written_false",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  name = "t"
+    is_multi_region_trail = false
+}
+`},
+			multi: false, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 1, 1}, "MultiRegion": {"main.tf", 3, 5}},
+			status: "FAIL", decided: pos{"main.tf", 3, 5},
+		},
+		{
+			name: "selector_decides",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  advanced_event_selector {
+    field_selector {
+      field  = "eventCategory"
+      equals = ["Data"]
+    }
+  }
+}
+`},
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 1, 1}, "MultiRegion": {"main.tf", 2, 3}, "Selectors": {"main.tf", 3, 3}},
+			status: "FAIL", decided: pos{"main.tf", 3, 3},
+		},
+		{
+			name: "unknown_logging_points_at_enable_logging",
+			files: map[string]string{"main.tf": `variable "on" {}
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging = var.on
+}
+`},
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 2, 1}, "MultiRegion": {"main.tf", 3, 3}, "Logging": {"main.tf", 4, 3}},
+			status: "UNKNOWN", decided: pos{"main.tf", 4, 3},
+		},
+		{
+			name: "override_file_sets_the_deciding_attribute",
+			files: map[string]string{
+				"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+}
+`,
+				"override.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = false
+}
+`},
+			multi: false, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 1, 1}, "MultiRegion": {"override.tf", 2, 3}},
+			status: "FAIL", decided: pos{"override.tf", 2, 3},
+		},
+		{
+			name: "local_module_positions_in_the_module_file",
+			files: map[string]string{
+				"main.tf": `module "audit" {
+  source = "./audit"
+}
+`,
+				"audit/trail.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  enable_logging = false
+}
+`},
+			multi: true, logging: false,
+			want:   map[string]pos{"Resource": {"audit/trail.tf", 1, 1}, "MultiRegion": {"audit/trail.tf", 2, 3}, "Logging": {"audit/trail.tf", 3, 3}},
+			status: "FAIL", decided: pos{"audit/trail.tf", 3, 3},
+		},
+		{
+			name: "json_configuration",
+			files: map[string]string{"main.tf.json": `{"resource": {"aws_cloudtrail": {"t": {
+  "is_multi_region_trail": true,
+  "enable_logging": false
+}}}}
+`},
+			multi: true, logging: false,
+			want:   map[string]pos{"MultiRegion": {"main.tf.json", 2, 3}, "Logging": {"main.tf.json", 3, 3}},
+			status: "FAIL", decided: pos{"main.tf.json", 3, 3},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeModule(t, tc.files)
+			m := Read(dir, Options{})
+			if len(m.Trails) != 1 || len(m.Errs) != 0 {
+				t.Fatalf("trails %+v errors %v", m.Trails, m.Errs)
+			}
+			tr := m.Trails[0]
+			if tr.Trail.IsMultiRegion != tc.multi || tr.Trail.Status == nil || tr.Trail.Status.IsLogging != tc.logging {
+				t.Errorf("adapted trail: multi-region %v logging %+v, want %v %v", tr.Trail.IsMultiRegion, tr.Trail.Status, tc.multi, tc.logging)
+			}
+			rel := func(p trailguard.Position) pos {
+				if p.IsZero() {
+					return pos{}
+				}
+				r, err := filepath.Rel(dir, p.File)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return pos{filepath.ToSlash(r), p.Line, p.Column}
+			}
+			got := map[string]trailguard.Position{"Resource": tr.Positions.Resource, "MultiRegion": tr.Positions.MultiRegion,
+				"Logging": tr.Positions.Logging, "GlobalEvents": tr.Positions.GlobalEvents, "Selectors": tr.Positions.Selectors}
+			for field, p := range got {
+				if w := tc.want[field]; rel(p) != w {
+					if field == "Resource" && w == (pos{}) {
+						continue // not asserted
+					}
+					t.Errorf("%s at %+v, want %+v", field, rel(p), w)
+				}
+			}
+			res := trailguard.EvaluateIaC(tr, trailguard.Options{})
+			if string(res.Status) != tc.status {
+				t.Errorf("verdict %s %q, want %s", res.Status, res.Reasons, tc.status)
+			}
+			if res.Decided == nil || rel(*res.Decided) != tc.decided {
+				t.Errorf("decided at %+v, want %+v", res.Decided, tc.decided)
+			}
+		})
+	}
+}
+
+// TestRead_ignore_comments: a trailguard:ignore directive mutes the
+// resource only when it is a comment, as the HCL lexer reads it, on the
+// resource's line or in the comment lines right above it.
+func TestRead_ignore_comments(t *testing.T) {
+	const trail = "resource \"aws_cloudtrail\" \"t\" {\n  name = \"t\"\n}\n"
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"hash_comment_above", "# trailguard:ignore cis-aws-3.1 reviewed\n" + trail, "reviewed"},
+		{"slash_comment_above_other_comments", "// trailguard:ignore cis-aws-3.1 regional test trail\n// owner: platform\n" + trail, "regional test trail"},
+		{"block_comment_above", "/*\n * trailguard:ignore cis-aws-3.1 kept for a test\n */\n" + trail, "kept for a test"},
+		{"comment_on_the_resource_line", "resource \"aws_cloudtrail\" \"t\" { # trailguard:ignore cis-aws-3.1 inline\n  name = \"t\"\n}\n", "inline"},
+		{"blank_line_ends_the_block", "# trailguard:ignore cis-aws-3.1 too far\n\n" + trail, ""},
+		{"code_between", "# trailguard:ignore cis-aws-3.1 for the local\nlocals { x = 1 }\n" + trail, ""},
+		{"heredoc_text_is_not_a_comment", "locals {\n  doc = <<EOT\n# trailguard:ignore cis-aws-3.1 forged\nEOT\n}\n" + trail, ""},
+		{"heredoc_line_right_above", "locals {\n  doc = <<EOT\nx\n# trailguard:ignore cis-aws-3.1 forged\nEOT\n}\n" + trail, ""},
+		{"string_on_the_resource_line", "resource \"aws_cloudtrail\" \"t\" { name = \"# trailguard:ignore cis-aws-3.1 forged\" }\n", ""},
+		{"another_rule", "# trailguard:ignore cis-aws-3.2 other control\n" + trail, ""},
+		{"no_reason", "# trailguard:ignore cis-aws-3.1\n" + trail, ""},
+		{"directive_not_at_the_comment_start", "# see trailguard:ignore cis-aws-3.1 docs\n" + trail, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Read(writeModule(t, map[string]string{"main.tf": tc.src}), Options{})
+			if len(m.Trails) != 1 || len(m.Errs) != 0 {
+				t.Fatalf("trails %+v errors %v", m.Trails, m.Errs)
+			}
+			if got := m.Trails[0].Ignore; got != tc.want {
+				t.Errorf("ignore %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
