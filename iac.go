@@ -1,9 +1,6 @@
 package trailguard
 
-import (
-	"fmt"
-	"unicode/utf8"
-)
+import "fmt"
 
 // Position is a place in a source file: the file, and the 1-based line
 // and column (in characters) where something is written. Line 0 means the
@@ -77,16 +74,6 @@ func (p Position) or(def Position) Position {
 		return def
 	}
 	return p
-}
-
-// ColumnOf is the 1-based character column of byte offset col0 (0-based)
-// in line: positions count characters, as editors and SARIF do, while
-// parsers count bytes.
-func ColumnOf(line string, col0 int) int {
-	if col0 > len(line) {
-		col0 = len(line)
-	}
-	return utf8.RuneCountInString(line[:max(col0, 0)]) + 1
 }
 
 // IaCTrail is a CloudTrail trail declared in infrastructure code

@@ -1,6 +1,7 @@
 package iac
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,9 @@ func detect(file string, b []byte, explicit bool) kind {
 	case cloudformation.IsTemplate(b):
 		return template
 	case looksLikeIaC(b) && !cloudformation.Parses(b):
+		if strings.HasSuffix(file, ".json") && bytes.Contains(b, []byte(`"format_version"`)) {
+			return plan // the plan reader names the line of the JSON error
+		}
 		return broken
 	}
 	return notIaC
