@@ -67,12 +67,17 @@ func ReadPlan(file string, b []byte) ([]trailguard.IaCTrail, error) {
 		return nil, jsonErr(file, b, err)
 	}
 	var out []trailguard.IaCTrail
+	var index *planIndex // built at the first trail
 	add := func(rc *tfjson.ResourceChange, deferred string) {
 		if rc == nil || rc.Type != "aws_cloudtrail" || rc.Mode != tfjson.ManagedResourceMode {
 			return
 		}
 		t := planTrail(rc, deferred)
 		t.File, t.Line = file, lineOf(b, rc.Address)
+		if index == nil {
+			index = newPlanIndex(b)
+		}
+		t.Positions = index.positions(file, rc.Address)
 		out = append(out, t)
 	}
 	for _, rc := range p.ResourceChanges {
