@@ -190,3 +190,70 @@ func TestDetect(t *testing.T) {
 		})
 	}
 }
+
+// TestCheck_outcomes: what a caller (the command line, a Lambda) gets in
+// the situations the report must show: code without a trail, a run
+// stopped by its context, a path that does not exist, a module directory
+// that cannot be read.
+func TestCheck_outcomes(t *testing.T) {
+	const passing = "resource \"aws_cloudtrail\" \"t\" {\n  is_multi_region_trail = true\n}\n"
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		fifo    string // a FIFO made at this path under the tree
+		ctx     context.Context
+		require bool
+		check   func(t *testing.T, out Outcome, err error)
+	}{
+		{name: "no_trail_is_a_muted_result", files: map[string]string{"main.tf": "locals { a = 1 }\n"},
+			check: func(t *testing.T, out Outcome, err error) {
+				if err != nil || out.NoTrail == "" || len(out.Results) != 1 || out.Results[0].Status != trailguard.StatusMuted || out.Results[0].Underlying != trailguard.StatusFail {
+					t.Errorf("err %v outcome %+v", err, out)
+				}
+			}},
+		{name: "no_trail_with_require_trail_fails", files: map[string]string{"main.tf": "locals { a = 1 }\n"}, require: true,
+			check: func(t *testing.T, out Outcome, err error) {
+				if err != nil || len(out.Results) != 1 || out.Results[0].Status != trailguard.StatusFail {
+					t.Errorf("err %v outcome %+v", err, out)
+				}
+			}},
+		{name: "cancelled_before_start_is_partial", files: map[string]string{"main.tf": passing}, ctx: cancelled,
+			check: func(t *testing.T, out Outcome, err error) {
+				if err != nil || !strings.Contains(out.Partial, "interrupted") || len(out.Results) != 0 || out.NoTrail != "" {
+					t.Errorf("err %v outcome %+v: want partial, no result, no claim that no trail was found", err, out)
+				}
+			}},
+		{name: "fifo_in_a_module_directory", files: map[string]string{"main.tf": passing}, fifo: "vars.auto.tfvars",
+			check: func(t *testing.T, out Outcome, err error) {
+				// The module is UNKNOWN, naming the file; the MUTED "no
+				// trail found" beside it does not hide it (exit code 2).
+				if err != nil || len(out.Results) != 2 || out.Results[0].Status != trailguard.StatusUnknown ||
+					!strings.HasSuffix(out.Results[0].File, "vars.auto.tfvars") ||
+					len(out.Notices) != 1 || !strings.Contains(out.Notices[0], "a named pipe (FIFO)") {
+					t.Errorf("err %v outcome %+v: want the module UNKNOWN and a note", err, out)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tree(t, tc.files)
+			if tc.fifo != "" {
+				if err := mkfifo(filepath.Join(dir, tc.fifo)); err != nil {
+					t.Skip(err)
+				}
+			}
+			ctx := tc.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			out, err := Check(ctx, []string{dir}, Options{RequireTrail: tc.require})
+			tc.check(t, out, err)
+		})
+	}
+	t.Run("path_that_does_not_exist_is_an_error", func(t *testing.T) {
+		if _, err := Check(context.Background(), []string{filepath.Join(t.TempDir(), "absent")}, Options{}); err == nil {
+			t.Error("no error")
+		}
+	})
+}
