@@ -78,7 +78,9 @@ func (r *reader) parseFile(name string) *hcl.File {
 	if body, ok := file.Body.(*hclsyntax.Body); ok {
 		meter(body, r.budget)
 	}
-	if !json {
+	if json {
+		r.jsonComments[name] = jsonComments(src)
+	} else {
 		r.comments[name] = comments(name, src)
 	}
 	return file

@@ -111,23 +111,27 @@ var functions = map[string]function.Function{
 
 // reader reads one root module and the local modules it calls.
 type reader struct {
-	parser    *hclparse.Parser
-	opts      Options
-	mod       Module
-	configs   map[string]*config
-	comments  map[string][]ignore.Comment // by file, for trailguard:ignore
-	expanded  int
-	overflow  bool
-	budget    *evalBudget
-	functions map[string]function.Function
-	root      string // the root module's directory: path.root
-	bytes     int    // read so far, against maxModuleBytes
+	parser   *hclparse.Parser
+	opts     Options
+	mod      Module
+	configs  map[string]*config
+	comments map[string][]ignore.Comment // by file, for trailguard:ignore
+	// jsonComments are the "//" comment properties of the aws_cloudtrail
+	// resources of each .tf.json file, by resource name.
+	jsonComments map[string]map[string][]string
+	expanded     int
+	overflow     bool
+	budget       *evalBudget
+	functions    map[string]function.Function
+	root         string // the root module's directory: path.root
+	bytes        int    // read so far, against maxModuleBytes
 }
 
 // newReader is a reader with its own evaluation budget and functions.
 func newReader(o Options) *reader {
 	r := &reader{parser: hclparse.NewParser(), opts: o, configs: map[string]*config{}, comments: map[string][]ignore.Comment{},
-		budget: &evalBudget{left: maxEvalSteps}, functions: map[string]function.Function{}}
+		jsonComments: map[string]map[string][]string{},
+		budget:       &evalBudget{left: maxEvalSteps}, functions: map[string]function.Function{}}
 	for name, f := range functions {
 		switch name {
 		case "try", "can": // they take expressions, not values

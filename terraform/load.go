@@ -12,7 +12,6 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 
 	"github.com/trailguard/trailguard"
-	"github.com/trailguard/trailguard/internal/ignore"
 )
 
 // existence says whether what a module instance declares is created:
@@ -97,7 +96,7 @@ func (r *reader) loadTrails(c *config, ctx *hcl.EvalContext, why map[string]stri
 			t := trailFromObject(addr+inst.key, r.object(dynblock.Expand(d.body, inst.ctx), trailSchema, inst.ctx, why, addr+inst.key))
 			t.File, t.Line = d.file, d.block.DefRange.Start.Line
 			t.Positions.Resource = rangePos(d.block.DefRange)
-			t.Ignore = ignore.Find(r.comments[d.file], d.block.DefRange.Start.Line)
+			t.Ignore = r.ignoreReason(d)
 			pAbsent, pUnknown := r.preconditions(d, inst.ctx, why)
 			e := exist.with(inst.absent, inst.unknown).with(pAbsent, pUnknown)
 			t.Absent = e.absent

@@ -53,7 +53,8 @@ given with --cfn-param), Systems Manager parameter types, {{resolve:...}},
 Fn::GetAtt and Fn::ImportValue are unknown; a nested stack, a registry module
 or a macro that may add a trail is an UNKNOWN result naming it. A
 configuration AWS rejects is FAIL. A comment
-'trailguard:ignore cis-aws-3.1 <reason>' on or above a resource mutes it.
+'trailguard:ignore cis-aws-3.1 <reason>' on or above a resource (in .tf.json,
+the resource's "//" property) mutes it.
 
 A file that does not parse, is too large (templates: 4 MiB), nests too deep,
 expands YAML aliases too far or repeats a key is an ERROR naming file and
