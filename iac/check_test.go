@@ -257,3 +257,30 @@ func TestCheck_outcomes(t *testing.T) {
 		}
 	})
 }
+
+// TestCheck_file_name_that_looks_like_a_position: a result is placed from
+// the reader's position, so a file called "x:7: y.yaml" is named whole,
+// at the line of its error, never split where its name has a colon.
+func TestCheck_file_name_that_looks_like_a_position(t *testing.T) {
+	for _, name := range []string{"x:7: y.yaml", "C:12:stack.yaml", "plan:3:.json"} {
+		t.Run(name, func(t *testing.T) {
+			src := "Resources:\n  T:\n    Type: AWS::CloudTrail::Trail\n  T:\n    Type: AWS::S3::Bucket\n"
+			if strings.HasSuffix(name, ".json") {
+				src = "{\"format_version\": \"1.2\",\n \"resource_changes\": [\n  {,}\n]}\n"
+			}
+			dir := tree(t, map[string]string{name: src})
+			out, err := Check(context.Background(), []string{dir}, Options{})
+			if err != nil || len(out.Results) != 2 {
+				t.Fatalf("err %v results %+v", err, out.Results)
+			}
+			r := out.Results[0]
+			wantLine := 4
+			if strings.HasSuffix(name, ".json") {
+				wantLine = 3
+			}
+			if r.Status != trailguard.StatusError || r.File != filepath.Join(dir, name) || r.Line != wantLine {
+				t.Errorf("%s at %s:%d, want ERROR at %s:%d", r.Status, r.File, r.Line, filepath.Join(dir, name), wantLine)
+			}
+		})
+	}
+}
