@@ -2,6 +2,8 @@ package cloudformation
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/trailguard/trailguard"
@@ -160,5 +162,54 @@ func TestRead_ignore_comments(t *testing.T) {
 				t.Errorf("ignore %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRead_intrinsics_adapted_trails: the trails the reader builds from
+// the intrinsics template, before any verdict: what each intrinsic
+// resolved to, so that a wrong verdict shows whether the reader or the
+// evaluator is at fault.
+func TestRead_intrinsics_adapted_trails(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "intrinsics.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := Read(context.Background(), "intrinsics.yaml", b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]trailguard.IaCTrail{}
+	for _, tr := range tp.Trails {
+		got[tr.Resource] = tr
+	}
+	type adapted struct {
+		multi, logging bool
+		readWrite      string // of the first basic selector; "" for advanced
+		unknownMulti   bool
+		absent, ignore string
+		line           int
+	}
+	for id, want := range map[string]adapted{
+		"Main":      {multi: true, logging: true, readWrite: "All", line: 15},
+		"Dev":       {multi: false, logging: true, readWrite: "All", ignore: "dev trail, not an audit trail", line: 22},
+		"Skipped":   {multi: false, logging: true, readWrite: "All", absent: "Condition NotProd of Skipped is false", line: 28},
+		"Mapped":    {multi: true, logging: true, readWrite: "WriteOnly", line: 32},
+		"Region":    {multi: false, logging: true, unknownMulti: true, line: 39},
+		"NoLogging": {multi: true, logging: false, readWrite: "All", line: 47},
+	} {
+		tr, ok := got[id]
+		if !ok {
+			t.Errorf("%s: not read", id)
+			continue
+		}
+		rw := ""
+		if tr.Trail.Selectors != nil && len(tr.Trail.Selectors.Basic) > 0 {
+			rw = tr.Trail.Selectors.Basic[0].ReadWriteType
+		}
+		g := adapted{multi: tr.Trail.IsMultiRegion, logging: tr.Trail.Status != nil && tr.Trail.Status.IsLogging, readWrite: rw,
+			unknownMulti: tr.UnknownMultiRegion != "", absent: tr.Absent, ignore: tr.Ignore, line: tr.Line}
+		if g != want {
+			t.Errorf("%s: adapted %+v, want %+v", id, g, want)
+		}
 	}
 }
