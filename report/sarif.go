@@ -14,9 +14,12 @@ import (
 )
 
 // SARIF writes SARIF 2.1.0 for code-scanning tools: one rule (the
-// control) and one result per finding — every result but PASS. IaC
-// results carry their file and line; account results a logical location
-// (the account). MUTED results are reported suppressed, with the reason.
+// control) and one result per finding — every result but PASS. An IaC
+// result points at the attribute that decided it (its file, line and
+// column), so that code scanning annotates is_multi_region_trail rather
+// than the resource's first line, with the resource as a logical
+// location; account results have a logical location (the account). MUTED
+// results are reported suppressed, with the reason.
 type SARIF struct{}
 
 // SARIFRuleID is the rule id in SARIF and the id a source comment names to
