@@ -72,7 +72,7 @@ func (r *reader) parseFile(name string) *hcl.File {
 		file, diags = r.parser.ParseHCL(src, name)
 	}
 	if diags.HasErrors() {
-		r.mod.Errs = append(r.mod.Errs, diagErr(diags))
+		r.mod.Errs = append(r.mod.Errs, diagErr(name, diags))
 		return nil
 	}
 	if body, ok := file.Body.(*hclsyntax.Body); ok {
@@ -191,7 +191,7 @@ func (r *reader) content(name string) *hcl.BodyContent {
 	}
 	content, _, diags := file.Body.PartialContent(rootSchema)
 	if diags.HasErrors() {
-		r.mod.Errs = append(r.mod.Errs, diagErr(diags))
+		r.mod.Errs = append(r.mod.Errs, diagErr(name, diags))
 		return nil
 	}
 	return content

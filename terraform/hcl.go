@@ -218,24 +218,33 @@ func rangePos(r hcl.Range) trailguard.Position {
 	return trailguard.Position{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column}
 }
 
-// diagErr turns HCL diagnostics into one error at the file and line of
-// the first error.
-func diagErr(diags hcl.Diagnostics) error {
+// diagErr turns HCL diagnostics into one error at the place of the first
+// error, or in file when the diagnostic has no place.
+func diagErr(file string, diags hcl.Diagnostics) error {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		pos := trailguard.Position{File: file}
+		if d.Subject != nil {
+			pos = rangePos(*d.Subject)
+		}
+		return &trailguard.PositionError{Pos: pos, Err: fmt.Errorf("%s: %s", d.Summary, d.Detail)}
+	}
+	return nil
+}
+
+// diagText is the first error of diagnostics, with its place when it has
+// one, for a reason.
+func diagText(diags hcl.Diagnostics) string {
 	for _, d := range diags {
 		if d.Severity != hcl.DiagError {
 			continue
 		}
 		if d.Subject != nil {
-			return &trailguard.PositionError{Pos: rangePos(*d.Subject), Err: fmt.Errorf("%s: %s", d.Summary, d.Detail)}
+			return diagErr("", hcl.Diagnostics{d}).Error()
 		}
-		return fmt.Errorf("%s: %s", d.Summary, d.Detail)
-	}
-	return nil
-}
-
-func diagText(diags hcl.Diagnostics) string {
-	if err := diagErr(diags); err != nil {
-		return err.Error()
+		return fmt.Sprintf("%s: %s", d.Summary, d.Detail)
 	}
 	return "invalid"
 }

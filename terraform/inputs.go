@@ -1,7 +1,9 @@
 package terraform
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -54,7 +56,11 @@ func (r *reader) rootInputs(dir string, o Options) map[string]input {
 	for i, f := range append(files, o.VarFiles...) {
 		if _, err := os.Stat(f); err != nil {
 			if i >= len(files) {
-				r.mod.Errs = append(r.mod.Errs, &trailguard.PositionError{Pos: trailguard.Position{File: f}, Err: fmt.Errorf("--var-file: %w", err)})
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = pe.Err // the position names the file
+				}
+				r.mod.Errs = append(r.mod.Errs, trailguard.ErrorAt(f, 0, "--var-file: %w", err))
 			}
 			continue
 		}
@@ -64,7 +70,7 @@ func (r *reader) rootInputs(dir string, o Options) map[string]input {
 		}
 		attrs, diags := file.Body.JustAttributes()
 		if diags.HasErrors() {
-			r.mod.Errs = append(r.mod.Errs, diagErr(diags))
+			r.mod.Errs = append(r.mod.Errs, diagErr(f, diags))
 		}
 		for _, a := range sortedAttrs(attrs) {
 			src := fmt.Sprintf("%s:%d", f, a.Range.Start.Line)

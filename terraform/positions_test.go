@@ -1,7 +1,9 @@
 package terraform
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/trailguard/trailguard"
@@ -208,6 +210,45 @@ func TestRead_ignore_comments(t *testing.T) {
 			}
 			if got := m.Trails[0].Ignore; got != tc.want {
 				t.Errorf("ignore %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRead_errors_are_placed: every file the reader cannot take is an
+// error that carries its file and line as data (trailguard.PositionError),
+// the message starting with them.
+func TestRead_errors_are_placed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		opts  func(dir string) Options
+		file  string // relative to the module
+		line  int
+	}{
+		{name: "syntax_error", files: map[string]string{"main.tf": "locals {\n  a = 1\n  b = = 2\n}\n"}, file: "main.tf", line: 3},
+		{name: "duplicate_resource", files: map[string]string{"a.tf": passingTrail, "b.tf": "\n\n" + passingTrail}, file: "b.tf", line: 4},
+		{name: "override_of_nothing", files: map[string]string{"main.tf": passingTrail, "x_override.tf": "\nresource \"aws_cloudtrail\" \"u\" {}\n"}, file: "x_override.tf", line: 2},
+		{name: "nesting_too_deep", files: map[string]string{"main.tf": "\nlocals {\n  x = " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n}\n"}, file: "main.tf", line: 3},
+		{name: "json_syntax_error", files: map[string]string{"main.tf.json": "{\n\"locals\": {\n \"a\": ,\n}}"}, file: "main.tf.json", line: 3},
+		{name: "missing_var_file", files: map[string]string{"main.tf": passingTrail},
+			opts: func(dir string) Options { return Options{VarFiles: []string{filepath.Join(dir, "absent.tfvars")}} }, file: "absent.tfvars", line: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeModule(t, tc.files)
+			o := Options{}
+			if tc.opts != nil {
+				o = tc.opts(dir)
+			}
+			m := Read(dir, o)
+			if len(m.Errs) == 0 {
+				t.Fatalf("no error; trails %+v", m.Trails)
+			}
+			var pe *trailguard.PositionError
+			err := m.Errs[0]
+			want := filepath.Join(dir, tc.file)
+			if !errors.As(err, &pe) || pe.Pos.File != want || pe.Pos.Line != tc.line || !strings.HasPrefix(err.Error(), pe.Pos.String()+": ") {
+				t.Errorf("error %q at %+v, want one at %s:%d", err, pe, want, tc.line)
 			}
 		})
 	}
