@@ -66,6 +66,10 @@ type IaCPositions struct {
 	// Selectors is the first event_selector or advanced_event_selector
 	// block (EventSelectors / AdvancedEventSelectors).
 	Selectors Position
+	// Exists is what decided that the trail is not created, or that
+	// whether it is cannot be known: count, for_each, a precondition, a
+	// CloudFormation Condition.
+	Exists Position
 }
 
 // or is p, or def when p is not known.
@@ -169,9 +173,10 @@ func EvaluateIaC(t IaCTrail, opts Options) Result {
 }
 
 // decidingPosition is where the attribute that decided the verdict is
-// written: for UNKNOWN the first value that could not be resolved, for
-// FAIL the first requirement the trail misses (multi-region, logging,
-// global service events, selectors), else the resource itself.
+// written: for a trail not created, or whose creation is unknown, what
+// decided that; for UNKNOWN the first value that could not be resolved,
+// for FAIL the first requirement the trail misses (multi-region, logging,
+// global service events, selectors); else the resource itself.
 func (t IaCTrail) decidingPosition(s Status, best Trail) Position {
 	res := t.Positions.Resource
 	if res.IsZero() {
@@ -180,11 +185,11 @@ func (t IaCTrail) decidingPosition(s Status, best Trail) Position {
 	p := t.Positions
 	switch {
 	case t.Absent != "":
-		return res
+		return p.Exists.or(res)
 	case s == StatusUnknown:
 		switch {
 		case t.UnknownExists != "":
-			return res
+			return p.Exists.or(res)
 		case t.UnknownMultiRegion != "":
 			return p.MultiRegion.or(res)
 		case t.UnknownLogging != "":

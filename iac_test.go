@@ -91,6 +91,10 @@ func TestEvaluateIaC_decided(t *testing.T) {
 		Status: &TrailStatus{IsLogging: true}, Selectors: DefaultSelectors()}
 	at := func(line int) Position { return Position{File: "main.tf", Line: line, Column: 3} }
 	written := IaCPositions{Resource: Position{File: "main.tf", Line: 1, Column: 1}, MultiRegion: at(2), Logging: at(3), GlobalEvents: at(4), Selectors: at(5)}
+	withExists := func(p IaCPositions, e Position) IaCPositions {
+		p.Exists = e
+		return p
+	}
 	with := func(f func(*Trail)) Trail {
 		tr := good
 		f(&tr)
@@ -115,6 +119,8 @@ func TestEvaluateIaC_decided(t *testing.T) {
 		{"unknown_existence", IaCTrail{Trail: good, UnknownExists: "count = var.n", UnknownLogging: "x", Positions: written}, written.Resource},
 		{"not_created", IaCTrail{Trail: with(func(t *Trail) { t.IsMultiRegion = false }), Absent: "count = 0", Positions: written}, written.Resource},
 		{"passes", IaCTrail{Trail: good, Positions: written}, written.Resource},
+		{"not_created_by_count", IaCTrail{Trail: good, Absent: "count = 0", Positions: withExists(written, at(6))}, at(6)},
+		{"existence_unknown_by_condition", IaCTrail{Trail: good, UnknownExists: "Condition C", Positions: withExists(written, at(6))}, at(6)},
 		{"no_positions_from_the_source", IaCTrail{File: "plan.json", Line: 7, Trail: with(func(t *Trail) { t.Status = &TrailStatus{} })},
 			Position{File: "plan.json", Line: 7}},
 	}

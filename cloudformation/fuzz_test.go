@@ -37,7 +37,7 @@ func FuzzRead(f *testing.F) {
 				t.Errorf("trail %s at %s:%d: every trail names its file and line", tr.Resource, tr.File, tr.Line)
 			}
 			p := tr.Positions
-			for _, at := range []trailguard.Position{p.Resource, p.MultiRegion, p.Logging, p.GlobalEvents, p.Selectors} {
+			for _, at := range []trailguard.Position{p.Resource, p.MultiRegion, p.Logging, p.GlobalEvents, p.Selectors, p.Exists} {
 				if !at.IsZero() && (at.File != "fuzz.yaml" || at.Line < 1 || at.Column < 1) {
 					t.Errorf("trail %s: position %+v outside fuzz.yaml", tr.Resource, at)
 				}

@@ -98,6 +98,57 @@ Resources:
 			status: "FAIL", decided: pos{9, 9},
 		},
 	}
+	cases = append(cases, []struct {
+		name           string
+		src            string
+		multi, logging bool
+		want           map[string]pos
+		status         string
+		decided        pos
+	}{
+		{
+			name: "false_condition_decides",
+			src: `Conditions:
+  No: !Equals [a, b]
+Resources:
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    Condition: No
+    Properties: {IsLogging: true, IsMultiRegionTrail: true}
+`,
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {4, 3}, "Logging": {7, 18}, "MultiRegion": {7, 35}, "Exists": {6, 16}},
+			status: "FAIL", decided: pos{6, 16},
+		},
+		{
+			name: "unknown_condition_decides",
+			src: `Conditions:
+  East: !Equals [!Ref "AWS::Region", us-east-1]
+Resources:
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    Condition: East
+    Properties: {IsLogging: true, IsMultiRegionTrail: true}
+`,
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {4, 3}, "Logging": {7, 18}, "MultiRegion": {7, 35}, "Exists": {6, 16}},
+			status: "UNKNOWN", decided: pos{6, 16},
+		},
+		{
+			name: "rejected_property_with_a_condition_points_at_the_resource",
+			src: `Conditions:
+  East: !Equals [!Ref "AWS::Region", us-east-1]
+Resources:
+  Trail:
+    Type: AWS::CloudTrail::Trail
+    Condition: East
+    Properties: {IsLogging: true, IsMultiRegionTrail: true, EventSelectors: [{ReadWriteType: Some}]}
+`,
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {4, 3}, "Logging": {7, 18}, "MultiRegion": {7, 35}, "Selectors": {7, 61}},
+			status: "FAIL", decided: pos{4, 3},
+		},
+	}...)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tp, err := Read(context.Background(), "t.yaml", []byte(tc.src), Options{})
@@ -118,7 +169,8 @@ Resources:
 				return pos{p.Line, p.Column}
 			}
 			got := map[string]trailguard.Position{"Resource": tr.Positions.Resource, "MultiRegion": tr.Positions.MultiRegion,
-				"Logging": tr.Positions.Logging, "GlobalEvents": tr.Positions.GlobalEvents, "Selectors": tr.Positions.Selectors}
+				"Logging": tr.Positions.Logging, "GlobalEvents": tr.Positions.GlobalEvents, "Selectors": tr.Positions.Selectors,
+				"Exists": tr.Positions.Exists}
 			for field, p := range got {
 				if at(p) != tc.want[field] {
 					t.Errorf("%s at %+v, want %+v", field, at(p), tc.want[field])

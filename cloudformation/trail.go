@@ -32,10 +32,14 @@ func (t *tmpl) exists(tr *trailguard.IaCTrail, id string, c *yaml.Node) {
 	}
 	// What the properties already said stays: a refused property is not
 	// made good by a condition, and two unknowns are both named.
-	if tr.Absent == "" {
+	if tr.Absent == "" && absent != "" {
 		tr.Absent = absent
+		tr.Positions.Exists = t.pos(c)
 	}
 	if unknown != "" {
+		if tr.Absent == "" {
+			tr.Positions.Exists = t.pos(c)
+		}
 		tr.UnknownExists = strings.Join(appendNonEmpty([]string{unknown}, tr.UnknownExists), "; ")
 	}
 }

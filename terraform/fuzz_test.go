@@ -52,7 +52,7 @@ func FuzzReadModule(f *testing.F) {
 				t.Errorf("trail %s without a place", tr.Resource)
 			}
 			p := tr.Positions
-			for _, at := range []trailguard.Position{p.Resource, p.MultiRegion, p.Logging, p.GlobalEvents, p.Selectors} {
+			for _, at := range []trailguard.Position{p.Resource, p.MultiRegion, p.Logging, p.GlobalEvents, p.Selectors, p.Exists} {
 				if !at.IsZero() && (at.File == "" || at.Line < 1 || at.Column < 1) {
 					t.Errorf("trail %s: position %+v without file, line or column", tr.Resource, at)
 				}

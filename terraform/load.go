@@ -92,15 +92,38 @@ func (r *reader) scope(dir string, c *config, inputs map[string]input) (ctx *hcl
 func (r *reader) loadTrails(c *config, ctx *hcl.EvalContext, why map[string]string, prefix string, exist existence) {
 	for _, d := range c.resources {
 		addr := prefix + "aws_cloudtrail." + d.block.Labels[1]
+		meta, _, _ := d.body.PartialContent(metaSchema)
+		var metaAt trailguard.Position // where count or for_each is written
+		for _, name := range []string{"count", "for_each"} {
+			if a, ok := meta.Attributes[name]; ok {
+				metaAt = first(metaAt, rangePos(a.NameRange))
+			}
+		}
 		for _, inst := range r.instances(d, ctx, why, addr) {
 			t := trailFromObject(addr+inst.key, r.object(dynblock.Expand(d.body, inst.ctx), trailSchema, inst.ctx, why, addr+inst.key))
 			t.File, t.Line = d.file, d.block.DefRange.Start.Line
 			t.Positions.Resource = rangePos(d.block.DefRange)
 			t.Ignore = r.ignoreReason(d)
-			pAbsent, pUnknown := r.preconditions(d, inst.ctx, why)
+			pAbsent, pUnknown, pAt := r.preconditions(d, inst.ctx, why)
 			e := exist.with(inst.absent, inst.unknown).with(pAbsent, pUnknown)
 			t.Absent = e.absent
 			t.UnknownExists = joinWhy(e.unknown, t.UnknownExists)
+			// Where existence was decided: the first reason kept, unless
+			// it came from the module call (whose place is not kept).
+			switch {
+			case exist.absent != "":
+				t.Positions.Exists = trailguard.Position{}
+			case inst.absent != "":
+				t.Positions.Exists = metaAt
+			case pAbsent != "":
+				t.Positions.Exists = pAt
+			case exist.unknown != "":
+				t.Positions.Exists = trailguard.Position{}
+			case inst.unknown != "":
+				t.Positions.Exists = metaAt
+			case pUnknown != "":
+				t.Positions.Exists = pAt
+			}
 			r.mod.Trails = append(r.mod.Trails, t)
 		}
 	}
@@ -179,8 +202,8 @@ var conditionSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "
 
 // preconditions checks a resource's lifecycle preconditions: one that is
 // false stops the plan, so the trail is not created; one that cannot be
-// known leaves its existence unknown.
-func (r *reader) preconditions(d *decl, ctx *hcl.EvalContext, why map[string]string) (absent, unknown string) {
+// known leaves its existence unknown. at is the condition that decided.
+func (r *reader) preconditions(d *decl, ctx *hcl.EvalContext, why map[string]string) (absent, unknown string, at trailguard.Position) {
 	lc, _, _ := d.body.PartialContent(lifecycleSchema)
 	var unknowns []string
 	for _, l := range lc.Blocks {
@@ -195,18 +218,20 @@ func (r *reader) preconditions(d *decl, ctx *hcl.EvalContext, why map[string]str
 			v, diags := eval(a.Expr, ctx)
 			if diags.HasErrors() || !v.IsWhollyKnown() {
 				unknowns = append(unknowns, where+": "+r.failed(a.Expr, diags, why))
+				at = first(at, rangePos(a.NameRange))
 				continue
 			}
 			b, err := convert.Convert(v, cty.Bool)
 			switch {
 			case err != nil || b.IsNull():
 				unknowns = append(unknowns, where+": Terraform rejects a condition that is not a bool")
+				at = first(at, rangePos(a.NameRange))
 			case b.False():
-				return where + " is false: Terraform stops the plan", ""
+				return where + " is false: Terraform stops the plan", "", rangePos(a.NameRange)
 			}
 		}
 	}
-	return "", joinWhy(unknowns...)
+	return "", joinWhy(unknowns...), at
 }
 
 // instance is one count or for_each instance of a block. absent and

@@ -129,6 +129,58 @@ resource "aws_cloudtrail" "t" {
 			status: "FAIL", decided: pos{"audit/trail.tf", 3, 3},
 		},
 		{
+			name: "count_zero_decides",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  count = 0
+}
+`},
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 1, 1}, "MultiRegion": {"main.tf", 2, 3}, "Exists": {"main.tf", 3, 3}},
+			status: "FAIL", decided: pos{"main.tf", 3, 3},
+		},
+		{
+			name: "unknown_for_each_decides",
+			files: map[string]string{"main.tf": `variable "names" {}
+resource "aws_cloudtrail" "t" {
+  for_each = var.names
+  is_multi_region_trail = true
+}
+`},
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 2, 1}, "MultiRegion": {"main.tf", 4, 3}, "Exists": {"main.tf", 3, 3}},
+			status: "UNKNOWN", decided: pos{"main.tf", 3, 3},
+		},
+		{
+			name: "false_precondition_decides",
+			files: map[string]string{"main.tf": `resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  lifecycle {
+    precondition {
+      condition     = 1 == 2
+      error_message = "no"
+    }
+  }
+}
+`},
+			multi: true, logging: true,
+			want:   map[string]pos{"Resource": {"main.tf", 1, 1}, "MultiRegion": {"main.tf", 2, 3}, "Exists": {"main.tf", 5, 7}},
+			status: "FAIL", decided: pos{"main.tf", 5, 7},
+		},
+		{
+			name: "unknown_global_service_events_decide_existence",
+			files: map[string]string{"main.tf": `variable "g" {}
+resource "aws_cloudtrail" "t" {
+  is_multi_region_trail = true
+  include_global_service_events = var.g
+}
+`},
+			multi: true, logging: true,
+			want: map[string]pos{"Resource": {"main.tf", 2, 1}, "MultiRegion": {"main.tf", 3, 3},
+				"GlobalEvents": {"main.tf", 4, 3}, "Exists": {"main.tf", 4, 3}},
+			status: "UNKNOWN", decided: pos{"main.tf", 4, 3},
+		},
+		{
 			name: "json_configuration",
 			files: map[string]string{"main.tf.json": `{"resource": {"aws_cloudtrail": {"t": {
   "is_multi_region_trail": true,
@@ -162,7 +214,8 @@ resource "aws_cloudtrail" "t" {
 				return pos{filepath.ToSlash(r), p.Line, p.Column}
 			}
 			got := map[string]trailguard.Position{"Resource": tr.Positions.Resource, "MultiRegion": tr.Positions.MultiRegion,
-				"Logging": tr.Positions.Logging, "GlobalEvents": tr.Positions.GlobalEvents, "Selectors": tr.Positions.Selectors}
+				"Logging": tr.Positions.Logging, "GlobalEvents": tr.Positions.GlobalEvents, "Selectors": tr.Positions.Selectors,
+				"Exists": tr.Positions.Exists}
 			for field, p := range got {
 				if w := tc.want[field]; rel(p) != w {
 					if field == "Resource" && w == (pos{}) {

@@ -163,6 +163,7 @@ func trailFromObject(address string, o object) trailguard.IaCTrail {
 		// events: whether this one is accepted, and so exists, is open.
 		t.Trail.IncludeGlobalServiceEvents = true
 		t.UnknownExists = whyIGSE + " (AWS rejects a multi-region trail that does not include global service events)"
+		t.Positions.Exists = o.attrs["include_global_service_events"].pos
 	}
 
 	sel := &trailguard.EventSelectors{}
