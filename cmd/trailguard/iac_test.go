@@ -546,3 +546,37 @@ func TestIaC_module_not_read_is_unknown(t *testing.T) {
 		})
 	}
 }
+
+// TestIaC_sarif_points_at_the_deciding_attribute: through the command
+// line, a SARIF result sits on the attribute that decided it — line and
+// column — not on the resource's first line.
+func TestIaC_sarif_points_at_the_deciding_attribute(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.tf"), "resource \"aws_cloudtrail\" \"t\" {\n  name                  = \"t\"\n  is_multi_region_trail = true\n  enable_logging        = false\n}\n")
+	write(t, filepath.Join(dir, "stack.yaml"), "Resources:\n  T:\n    Type: AWS::CloudTrail::Trail\n    Properties:\n      IsLogging: true\n      IsMultiRegionTrail: false\n")
+	out := filepath.Join(t.TempDir(), "r.sarif")
+	if code, _, errOut := cli(t, "iac", dir, "--format", "sarif", "--output", out); code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	doc, err := sarif.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int{"main.tf": {4, 3}, "stack.yaml": {6, 7}}
+	for _, r := range doc.Runs[0].Results {
+		pl := r.Locations[0].PhysicalLocation
+		base := filepath.Base(*pl.ArtifactLocation.URI)
+		w, ok := want[base]
+		if !ok {
+			t.Errorf("unexpected result in %s", base)
+			continue
+		}
+		delete(want, base)
+		if pl.Region.StartColumn == nil || *pl.Region.StartLine != w[0] || *pl.Region.StartColumn != w[1] {
+			t.Errorf("%s: region %+v, want line %d column %d", base, pl.Region, w[0], w[1])
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no result for %v", want)
+	}
+}
