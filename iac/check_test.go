@@ -96,7 +96,7 @@ func TestCheck_places_every_result(t *testing.T) {
 		"cfn/stack.yaml": {"FAIL", "cfn/stack.yaml", 2, "cfn/stack.yaml:6:7"},
 		"broken/main.tf": {"ERROR", "broken/main.tf", 3, "broken/main.tf:3:27"},
 		"dup.yaml":       {"ERROR", "dup.yaml", 4, "dup.yaml:4:0"},
-		"plan.json":      {"ERROR", "plan.json", 3, "plan.json:3:0"},
+		"plan.json":      {"ERROR", "plan.json", 3, "plan.json:3:4"},
 	}
 	for f, w := range want {
 		if got[f] != w {

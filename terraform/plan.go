@@ -352,19 +352,19 @@ func lineOf(b []byte, address string) int {
 	if i < 0 {
 		return 1
 	}
-	return bytes.Count(b[:i], []byte("\n")) + 1
+	return offsetPos("", b, i).Line
 }
 
 // jsonErr places a JSON decoding error at its line.
 func jsonErr(file string, b []byte, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
-	line := 0
+	pos := trailguard.Position{File: file}
 	switch {
 	case errors.As(err, &se):
-		line = bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")) + 1
+		pos = offsetPos(file, b, int(se.Offset)-1) // Offset counts the byte in error
 	case errors.As(err, &te):
-		line = bytes.Count(b[:min(int(te.Offset), len(b))], []byte("\n")) + 1
+		pos = offsetPos(file, b, int(te.Offset)-1)
 	}
-	return &trailguard.PositionError{Pos: trailguard.Position{File: file, Line: line}, Err: err}
+	return &trailguard.PositionError{Pos: pos, Err: err}
 }

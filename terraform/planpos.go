@@ -71,11 +71,7 @@ func (x *planIndex) positions(file, address string) trailguard.IaCPositions {
 	if k+1 < len(x.starts) {
 		end = x.starts[k+1]
 	}
-	at := func(off int) trailguard.Position {
-		line := bytes.Count(b[:off], []byte("\n")) + 1
-		lineStart := bytes.LastIndexByte(b[:off], '\n') + 1
-		return trailguard.Position{File: file, Line: line, Column: utf8.RuneCount(b[lineStart:off]) + 1}
-	}
+	at := func(off int) trailguard.Position { return offsetPos(file, b, off) }
 	p.Resource = at(start)
 	seg := b[start:end]
 	v := planValuesKey.FindIndex(seg)
@@ -93,4 +89,15 @@ func (x *planIndex) positions(file, address string) trailguard.IaCPositions {
 	p.GlobalEvents = find("include_global_service_events")
 	p.Selectors = first(find("event_selector"), find("advanced_event_selector"))
 	return p
+}
+
+// offsetPos is the position of byte offset off in b: its 1-based line and
+// its column in characters. The one offset-to-position helper of the
+// package: JSON decoders report offsets, people and SARIF read lines and
+// columns.
+func offsetPos(file string, b []byte, off int) trailguard.Position {
+	off = max(0, min(off, len(b)))
+	line := bytes.Count(b[:off], []byte("\n")) + 1
+	lineStart := bytes.LastIndexByte(b[:off], '\n') + 1
+	return trailguard.Position{File: file, Line: line, Column: utf8.RuneCount(b[lineStart:off]) + 1}
 }
