@@ -135,6 +135,22 @@ Resources:
 			status: "UNKNOWN", decided: pos{6, 16},
 		},
 		{
+			name: "json_template",
+			src: `{"Resources": {
+  "Trail": {
+    "Type": "AWS::CloudTrail::Trail",
+    "Properties": {
+      "IsLogging": false,
+      "IsMultiRegionTrail": true
+    }
+  }
+}}
+`,
+			multi: true, logging: false,
+			want:   map[string]pos{"Resource": {2, 3}, "Logging": {5, 7}, "MultiRegion": {6, 7}},
+			status: "FAIL", decided: pos{5, 7},
+		},
+		{
 			name: "rejected_property_with_a_condition_points_at_the_resource",
 			src: `Conditions:
   East: !Equals [!Ref "AWS::Region", us-east-1]
