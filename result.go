@@ -49,6 +49,11 @@ type Result struct {
 	File     string `json:"file,omitempty"`
 	Line     int    `json:"line,omitempty"`
 	Resource string `json:"resource,omitempty"`
+	// Decided is where the attribute that decided an IaC verdict is
+	// written (is_multi_region_trail, enable_logging, the selector
+	// block), or the resource when the default decided: SARIF points
+	// there. Not in JSON: File and Line keep placing the resource.
+	Decided *Position `json:"-"`
 
 	// Underlying is the status a MUTED result has without its exception;
 	// MuteReason says who muted it and why (mutelist entry or source

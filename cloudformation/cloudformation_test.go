@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,8 +75,11 @@ func TestRead_json_long_forms_sam(t *testing.T) {
 }
 
 func TestRead_errors_and_non_templates(t *testing.T) {
-	if _, err := Read(context.Background(), "bad.yaml", []byte("Resources:\n  T:\n    Type: [unclosed\n"), Options{}); err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line") {
-		t.Errorf("err = %v", err)
+	// The error names file and line in its text and carries them as data.
+	_, err := Read(context.Background(), "bad.yaml", []byte("Resources:\n  T:\n    Type: [unclosed\n"), Options{})
+	var pe *trailguard.PositionError
+	if err == nil || !strings.HasPrefix(err.Error(), "bad.yaml:2: ") || !errors.As(err, &pe) || pe.Pos.File != "bad.yaml" || pe.Pos.Line != 2 {
+		t.Errorf("err = %v, want one at bad.yaml:2", err)
 	}
 	for _, b := range []string{"name: my-app\nversion: 2\n", "[1, 2]", `{"compilerOptions": {}}`} {
 		if IsTemplate([]byte(b)) {

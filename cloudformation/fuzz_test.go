@@ -2,6 +2,7 @@ package cloudformation
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,11 +26,21 @@ func FuzzRead(f *testing.F) {
 		IsTemplate(b)
 		tp, err := Read(context.Background(), "fuzz.yaml", b, Options{})
 		if err != nil {
+			var pe *trailguard.PositionError
+			if !errors.As(err, &pe) || pe.Pos.File != "fuzz.yaml" {
+				t.Errorf("error %q is not placed in fuzz.yaml", err)
+			}
 			return
 		}
 		for _, tr := range tp.Trails {
 			if tr.File != "fuzz.yaml" || tr.Line < 1 {
 				t.Errorf("trail %s at %s:%d: every trail names its file and line", tr.Resource, tr.File, tr.Line)
+			}
+			p := tr.Positions
+			for _, at := range []trailguard.Position{p.Resource, p.MultiRegion, p.Logging, p.GlobalEvents, p.Selectors, p.Exists} {
+				if !at.IsZero() && (at.File != "fuzz.yaml" || at.Line < 1 || at.Column < 1) {
+					t.Errorf("trail %s: position %+v outside fuzz.yaml", tr.Resource, at)
+				}
 			}
 			trailguard.EvaluateIaC(tr, trailguard.Options{})
 		}

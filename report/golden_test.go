@@ -117,7 +117,8 @@ func goldenIaC(t *testing.T) *Report {
 	var results []trailguard.Result
 	for _, tr := range []trailguard.IaCTrail{
 		{File: "infra/audit.tf", Line: 12, Resource: "aws_cloudtrail.audit", Trail: good},
-		{File: "stacks/trail.yaml", Line: 40, Resource: "RegionalTrail", Trail: single},
+		{File: "stacks/trail.yaml", Line: 40, Resource: "RegionalTrail", Trail: single,
+			Positions: trailguard.IaCPositions{MultiRegion: trailguard.Position{File: "stacks/trail.yaml", Line: 44, Column: 7}}},
 		{File: "infra/audit.tf", Line: 31, Resource: "aws_cloudtrail.optional[0]", Trail: good,
 			UnknownExists: "count = var.create ? 1 : 0: create has no default and no value given"},
 		{File: "infra/audit.tf", Line: 52, Resource: "aws_cloudtrail.multi", Trail: good,

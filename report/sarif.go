@@ -14,9 +14,12 @@ import (
 )
 
 // SARIF writes SARIF 2.1.0 for code-scanning tools: one rule (the
-// control) and one result per finding — every result but PASS. IaC
-// results carry their file and line; account results a logical location
-// (the account). MUTED results are reported suppressed, with the reason.
+// control) and one result per finding — every result but PASS. An IaC
+// result points at the attribute that decided it (its file, line and
+// column), so that code scanning annotates is_multi_region_trail rather
+// than the resource's first line, with the resource as a logical
+// location; account results have a logical location (the account). MUTED
+// results are reported suppressed, with the reason.
 type SARIF struct{}
 
 // SARIFRuleID is the rule id in SARIF and the id a source comment names to
@@ -62,8 +65,8 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 		loc := sarif.NewLocation()
 		if res.File != "" {
 			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().
-				WithArtifactLocation(sarif.NewSimpleArtifactLocation(filepath.ToSlash(res.File))).
-				WithRegion(sarif.NewSimpleRegion(max(res.Line, 1), max(res.Line, 1))))
+				WithArtifactLocation(sarif.NewSimpleArtifactLocation(filepath.ToSlash(sarifPlace(res).File))).
+				WithRegion(sarifRegion(res)))
 			if res.Resource != "" {
 				loc.WithLogicalLocations([]*sarif.LogicalLocation{sarif.NewLogicalLocation().WithFullyQualifiedName(res.Resource).WithKind("resource")})
 			}
@@ -95,6 +98,28 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 		return err
 	}
 	return encodeJSON(w, prune(v, false))
+}
+
+// sarifPlace is where a code-scanning tool shows an IaC result: the
+// attribute that decided it (is_multi_region_trail, enable_logging, the
+// selector block), which may sit in another file than the resource (a
+// Terraform override file), else the resource's line.
+func sarifPlace(r trailguard.Result) trailguard.Position {
+	if d := r.Decided; d != nil && d.File != "" && d.Line > 0 {
+		return *d
+	}
+	return trailguard.Position{File: r.File, Line: r.Line}
+}
+
+// sarifRegion is the region of sarifPlace: its line, and its column when
+// known.
+func sarifRegion(r trailguard.Result) *sarif.Region {
+	p := sarifPlace(r)
+	region := sarif.NewRegion().WithStartLine(max(p.Line, 1))
+	if p.Column > 0 {
+		region.WithStartColumn(p.Column)
+	}
+	return region
 }
 
 func sarifLevel(s trailguard.Status) string {

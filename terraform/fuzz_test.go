@@ -30,6 +30,7 @@ func FuzzReadModule(f *testing.F) {
 		{"modules/main.tf", "", ""},
 		{"seeds/values.tf", "seeds/main_override.tf", "seeds/override.tf.json"},
 		{"seeds/values.tf", "", "seeds/override.tf.json"},
+		{"seeds/ignore.tf", "", "seeds/ignore_override.tf.json"},
 	} {
 		f.Add(seed(f, s[0]), seed(f, s[1]), seed(f, s[2]))
 	}
@@ -49,6 +50,12 @@ func FuzzReadModule(f *testing.F) {
 		for _, tr := range m.Trails {
 			if tr.File == "" || tr.Line < 1 {
 				t.Errorf("trail %s without a place", tr.Resource)
+			}
+			p := tr.Positions
+			for _, at := range []trailguard.Position{p.Resource, p.MultiRegion, p.Logging, p.GlobalEvents, p.Selectors, p.Exists} {
+				if !at.IsZero() && (at.File == "" || at.Line < 1 || at.Column < 1) {
+					t.Errorf("trail %s: position %+v without file, line or column", tr.Resource, at)
+				}
 			}
 			trailguard.EvaluateIaC(tr, trailguard.Options{})
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/trailguard/trailguard"
-	"github.com/trailguard/trailguard/internal/textpos"
 )
 
 // IsPlan reports whether b looks like plan JSON (terraform show -json
@@ -58,22 +57,27 @@ func ReadPlanFile(file string) ([]trailguard.IaCTrail, error) {
 // trail whose change is deferred may or may not exist.
 func ReadPlan(file string, b []byte) ([]trailguard.IaCTrail, error) {
 	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d bytes this reader accepts", file, len(b), MaxFileSize)
+		return nil, trailguard.ErrorAt(file, 0, "%d bytes, more than the %d bytes this reader accepts", len(b), MaxFileSize)
 	}
 	if err := checkJSON(file, b, false); err != nil {
 		return nil, err
 	}
 	var p tfjson.Plan
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, jsonErr(b, err))
+		return nil, jsonErr(file, b, err)
 	}
 	var out []trailguard.IaCTrail
+	var index *planIndex // built at the first trail
 	add := func(rc *tfjson.ResourceChange, deferred string) {
 		if rc == nil || rc.Type != "aws_cloudtrail" || rc.Mode != tfjson.ManagedResourceMode {
 			return
 		}
 		t := planTrail(rc, deferred)
 		t.File, t.Line = file, lineOf(b, rc.Address)
+		if index == nil {
+			index = newPlanIndex(b)
+		}
+		t.Positions = index.positions(file, rc.Address)
 		out = append(out, t)
 	}
 	for _, rc := range p.ResourceChanges {
@@ -348,14 +352,19 @@ func lineOf(b []byte, address string) int {
 	if i < 0 {
 		return 1
 	}
-	return textpos.Line(b, int64(i))
+	return offsetPos("", b, i).Line
 }
 
-// jsonErr names the line of a JSON syntax error.
-func jsonErr(b []byte, err error) string {
+// jsonErr places a JSON decoding error at its line.
+func jsonErr(file string, b []byte, err error) error {
 	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("line %d: %v", textpos.Line(b, se.Offset), err)
+	var te *json.UnmarshalTypeError
+	pos := trailguard.Position{File: file}
+	switch {
+	case errors.As(err, &se):
+		pos = offsetPos(file, b, int(se.Offset)-1) // Offset counts the byte in error
+	case errors.As(err, &te):
+		pos = offsetPos(file, b, int(te.Offset)-1)
 	}
-	return err.Error()
+	return &trailguard.PositionError{Pos: pos, Err: err}
 }

@@ -139,3 +139,69 @@ func TestReadPlan_limits(t *testing.T) {
 		})
 	}
 }
+
+// TestReadPlan_positions: a plan's trail points at its values in the
+// plan — the attribute that decided it, else its address — and a second
+// resource's attributes are never taken for the first one's.
+func TestReadPlan_positions(t *testing.T) {
+	const plan = `{
+  "format_version": "1.2",
+  "resource_changes": [
+    {
+      "address": "aws_cloudtrail.a",
+      "mode": "managed", "type": "aws_cloudtrail", "name": "a",
+      "change": {"actions": ["create"], "before": null,
+        "after": {"name": "a", "include_global_service_events": true,
+          "is_multi_region_trail": true,
+          "enable_logging": false, "event_selector": [], "advanced_event_selector": []},
+        "after_unknown": {}}
+    },
+    {
+      "address": "aws_cloudtrail.b",
+      "mode": "managed", "type": "aws_cloudtrail", "name": "b",
+      "change": {"actions": ["create"], "before": null,
+        "after": {"name": "b", "enable_logging": true, "include_global_service_events": true, "event_selector": [], "advanced_event_selector": []},
+        "after_unknown": {}}
+    }
+  ]
+}`
+	ts, err := ReadPlan("plan.json", []byte(plan))
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("err %v trails %+v", err, ts)
+	}
+	for _, tc := range []struct {
+		resource       string
+		multi, logging bool
+		status         string
+		mr, log, res   trailguard.Position
+		decided        trailguard.Position
+	}{
+		{"aws_cloudtrail.a", true, false, "FAIL",
+			trailguard.Position{File: "plan.json", Line: 9, Column: 11}, trailguard.Position{File: "plan.json", Line: 10, Column: 11},
+			trailguard.Position{File: "plan.json", Line: 5, Column: 7}, trailguard.Position{File: "plan.json", Line: 10, Column: 11}},
+		// b's plan shows no is_multi_region_trail: unknown, and the
+		// position is not a's.
+		{"aws_cloudtrail.b", false, true, "UNKNOWN",
+			trailguard.Position{}, trailguard.Position{File: "plan.json", Line: 17, Column: 32},
+			trailguard.Position{File: "plan.json", Line: 14, Column: 7}, trailguard.Position{File: "plan.json", Line: 14, Column: 7}},
+	} {
+		t.Run(tc.resource, func(t *testing.T) {
+			var tr trailguard.IaCTrail
+			for _, x := range ts {
+				if x.Resource == tc.resource {
+					tr = x
+				}
+			}
+			if tr.Trail.IsMultiRegion != tc.multi || tr.Trail.Status == nil || tr.Trail.Status.IsLogging != tc.logging {
+				t.Errorf("adapted trail: multi-region %v logging %+v", tr.Trail.IsMultiRegion, tr.Trail.Status)
+			}
+			if tr.Positions.MultiRegion != tc.mr || tr.Positions.Logging != tc.log || tr.Positions.Resource != tc.res {
+				t.Errorf("positions %+v", tr.Positions)
+			}
+			res := trailguard.EvaluateIaC(tr, trailguard.Options{})
+			if string(res.Status) != tc.status || res.Decided == nil || *res.Decided != tc.decided {
+				t.Errorf("%s %q decided at %+v, want %s at %+v", res.Status, res.Reasons, res.Decided, tc.status, tc.decided)
+			}
+		})
+	}
+}

@@ -13,9 +13,10 @@ import (
 // field is one declared value: the value, where it is written (to name
 // it in a reason), or why it is not known.
 type field struct {
-	v     cty.Value // cty.NilVal when not set
-	where string    // `enable_logging = "0" (main.tf:12)`
-	why   string    // not empty: the value is not known, and why
+	v     cty.Value           // cty.NilVal when not set
+	where string              // `enable_logging = "0" (main.tf:12)`
+	why   string              // not empty: the value is not known, and why
+	pos   trailguard.Position // where the attribute is written; zero in a plan
 }
 
 // object is a resource body or a nested block, evaluated: attributes by
@@ -26,10 +27,13 @@ type object struct {
 	attrs  map[string]field
 	blocks map[string][]object
 	why    map[string]string
+	// blockPos is where the first block of each type is written (zero
+	// in a plan).
+	blockPos map[string]trailguard.Position
 }
 
 func newObject() object {
-	return object{attrs: map[string]field{}, blocks: map[string][]object{}, why: map[string]string{}}
+	return object{attrs: map[string]field{}, blocks: map[string][]object{}, why: map[string]string{}, blockPos: map[string]trailguard.Position{}}
 }
 
 // get converts the attribute to ty as Terraform converts a value to the
@@ -130,11 +134,16 @@ func trailFromObject(address string, o object) trailguard.IaCTrail {
 	t.Trail.S3KeyPrefix, _ = o.str("s3_key_prefix", "")
 	t.Trail.KMSKeyID, _ = o.str("kms_key_id", "")
 	t.UnknownMultiRegion, t.UnknownLogging = whyMR, whyLog
+	t.Positions.MultiRegion = o.attrs["is_multi_region_trail"].pos
+	t.Positions.Logging = o.attrs["enable_logging"].pos
+	t.Positions.GlobalEvents = o.attrs["include_global_service_events"].pos
+	t.Positions.Selectors = first(o.blockPos["event_selector"], o.blockPos["advanced_event_selector"])
 	if whyIGSE != "" {
 		// AWS rejects a multi-region trail without global service
 		// events: whether this one is accepted, and so exists, is open.
 		t.Trail.IncludeGlobalServiceEvents = true
 		t.UnknownExists = whyIGSE + " (AWS rejects a multi-region trail that does not include global service events)"
+		t.Positions.Exists = o.attrs["include_global_service_events"].pos
 	}
 
 	sel := &trailguard.EventSelectors{}
@@ -195,6 +204,19 @@ func trailFromObject(address string, o object) trailguard.IaCTrail {
 	t.Trail.Selectors = sel
 	t.UnknownSelectors = strings.Join(uniq(nonEmpty(whySel)), "; ")
 	return t
+}
+
+// first is the earlier of two positions in one file, ignoring unknown ones.
+func first(a, b trailguard.Position) trailguard.Position {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero():
+		return a
+	case b.File == a.File && (b.Line < a.Line || b.Line == a.Line && b.Column < a.Column):
+		return b
+	}
+	return a
 }
 
 func nonEmpty(in []string) []string {

@@ -492,25 +492,8 @@ func TestIaC_interrupt_does_not_wait_for_a_stuck_reader(t *testing.T) {
 }
 
 // TestSafe: names from the walked tree cannot drive the terminal through
-// the notes iac prints itself.
+// the notes iac prints itself (the escaping rule itself: iac.TestSafe).
 func TestSafe(t *testing.T) {
-	for _, tc := range []struct{ name, in, want string }{
-		{"plain_path", "infra/stack.yaml", "infra/stack.yaml"},
-		{"escape_sequence", "\x1b[2J.yaml", `\x1b[2J.yaml`},
-		{"newline_forging_a_line", "a\ntrailguard: all good", `a\x0atrailguard: all good`},
-		{"carriage_return", "a\rb", `a\x0db`},
-		{"c1_control", "a\u009bb", `a\u009bb`},
-		{"bidi_override", "a\u202eb", `a\u202eb`},
-		{"invalid_utf8", "a\xffb", `a\xffb`},
-		{"backslash_so_escapes_cannot_be_forged", `a\x1b`, `a\x5cx1b`},
-		{"non_ascii_letters_kept", "répertoire/modèle.yaml", "répertoire/modèle.yaml"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := safe(tc.in); got != tc.want {
-				t.Errorf("safe(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
 	t.Run("note_on_a_hostile_file_name", func(t *testing.T) {
 		dir := t.TempDir()
 		if err := syscall.Mkfifo(filepath.Join(dir, "\x1b[2J.yaml"), 0o644); err != nil {
@@ -561,5 +544,39 @@ func TestIaC_module_not_read_is_unknown(t *testing.T) {
 				t.Errorf("no UNKNOWN result for module.audit:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestIaC_sarif_points_at_the_deciding_attribute: through the command
+// line, a SARIF result sits on the attribute that decided it — line and
+// column — not on the resource's first line.
+func TestIaC_sarif_points_at_the_deciding_attribute(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "main.tf"), "resource \"aws_cloudtrail\" \"t\" {\n  name                  = \"t\"\n  is_multi_region_trail = true\n  enable_logging        = false\n}\n")
+	write(t, filepath.Join(dir, "stack.yaml"), "Resources:\n  T:\n    Type: AWS::CloudTrail::Trail\n    Properties:\n      IsLogging: true\n      IsMultiRegionTrail: false\n")
+	out := filepath.Join(t.TempDir(), "r.sarif")
+	if code, _, errOut := cli(t, "iac", dir, "--format", "sarif", "--output", out); code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	doc, err := sarif.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]int{"main.tf": {4, 3}, "stack.yaml": {6, 7}}
+	for _, r := range doc.Runs[0].Results {
+		pl := r.Locations[0].PhysicalLocation
+		base := filepath.Base(*pl.ArtifactLocation.URI)
+		w, ok := want[base]
+		if !ok {
+			t.Errorf("unexpected result in %s", base)
+			continue
+		}
+		delete(want, base)
+		if pl.Region.StartColumn == nil || *pl.Region.StartLine != w[0] || *pl.Region.StartColumn != w[1] {
+			t.Errorf("%s: region %+v, want line %d column %d", base, pl.Region, w[0], w[1])
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no result for %v", want)
 	}
 }

@@ -1,0 +1,212 @@
+package iac
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/cloudformation"
+	"github.com/trailguard/trailguard/terraform"
+)
+
+// checked is what checking one module or file gave.
+type checked struct {
+	done    bool // the reader finished (not stopped by the context)
+	results []trailguard.Result
+	trails  int      // trail resources declared
+	note    string   // why a file was skipped
+	params  []string // CloudFormation parameters declared
+}
+
+// checkModule reads and judges one Terraform root module.
+func checkModule(dir string, tfOpts terraform.Options, opts trailguard.Options) checked {
+	m := terraform.Read(dir, tfOpts)
+	results := evaluateAll(m.Trails, opts)
+	// A module call that was not read may declare a trail: UNKNOWN, named.
+	results = append(results, m.Unread...)
+	for _, e := range m.Errs {
+		results = append(results, fileError(e))
+	}
+	return checked{done: true, results: results, trails: len(m.Trails)}
+}
+
+// Size caps of the files Check reads itself (Terraform files are read by
+// the terraform package, with its own). A template is read whole and at
+// most cloudformation.MaxTemplateBytes; a plan JSON of a large
+// configuration is much bigger than any template, but bounded too.
+const maxPlanBytes = 256 << 20
+
+// kind is what a JSON or YAML file holds, as far as Check reads it.
+type kind int
+
+const (
+	notIaC   kind = iota // neither a plan nor a template
+	plan                 // Terraform plan JSON
+	template             // a CloudFormation template (SAM, CDK output)
+	tooLarge             // over the template cap, and looks like IaC
+	broken               // does not parse, and looks like IaC
+)
+
+// detect tells what b holds. A file that does not parse, or that is too
+// large to be read, but carries the marks of a plan or a template (or
+// that the user named) is taken for one, so that the reader reports why
+// it cannot be read rather than the file being skipped: it may hold a
+// trail.
+func detect(file string, b []byte, explicit bool) kind {
+	switch {
+	case strings.HasSuffix(file, ".json") && terraform.IsPlan(b):
+		return plan
+	case len(b) > cloudformation.MaxTemplateBytes:
+		if looksLikeIaC(b) || explicit {
+			return tooLarge
+		}
+		return notIaC
+	case cloudformation.IsTemplate(b):
+		return template
+	case looksLikeIaC(b) && !cloudformation.Parses(b):
+		if strings.HasSuffix(file, ".json") && bytes.Contains(b, []byte(`"format_version"`)) {
+			return plan // the plan reader names the line of the JSON error
+		}
+		return broken
+	}
+	return notIaC
+}
+
+// iacMarkers are words only plans and templates (and Terraform) hold.
+var iacMarkers = regexp.MustCompile(`AWS::CloudTrail::Trail|AWSTemplateFormatVersion|"format_version"|aws_cloudtrail`)
+
+func looksLikeIaC(b []byte) bool { return iacMarkers.Match(b) }
+
+// checkFile reads and judges one JSON or YAML file: a plan, a template, or
+// (quietly, unless the user named it) neither. A file that is not regular
+// is skipped with a note; one over its size cap is an ERROR.
+func checkFile(ctx context.Context, file string, explicit bool, cfnOpts cloudformation.Options, opts trailguard.Options) checked {
+	limit := int64(cloudformation.MaxTemplateBytes)
+	if strings.HasSuffix(file, ".json") {
+		limit = maxPlanBytes
+	}
+	b, note, err := readRegular(file, limit)
+	if note != "" {
+		return checked{done: true, note: note}
+	}
+	if err != nil {
+		return checked{done: true, results: []trailguard.Result{fileError(err)}}
+	}
+	var ts []trailguard.IaCTrail
+	var unread []trailguard.Result
+	var params []string
+	k := detect(file, b, explicit)
+	switch k {
+	case plan:
+		ts, err = terraform.ReadPlan(file, b)
+	case tooLarge:
+		_, err = cloudformation.Read(ctx, file, b, cfnOpts) // says the file is too large
+	case template:
+		var tp *cloudformation.Template
+		if tp, err = cloudformation.Read(ctx, file, b, cfnOpts); err == nil {
+			ts, unread, params = tp.Trails, tp.Unread, tp.Parameters
+		}
+	case broken:
+		// Broken, and probably a template or plan: say so rather than
+		// skip what may hold a trail.
+		if _, err = cloudformation.Read(ctx, file, b, cfnOpts); err == nil {
+			err = trailguard.ErrorAt(file, 0, "not a template or plan this tool can read")
+		}
+	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return checked{} // stopped: not checked
+	}
+	out := checked{done: true, results: append(evaluateAll(ts, opts), unread...), trails: len(ts), params: params}
+	if err != nil {
+		out.results = append(out.results, fileError(err))
+	}
+	if k == notIaC && explicit {
+		out.note = Safe(file) + ": not a Terraform plan or CloudFormation template; nothing checked in it"
+	}
+	return out
+}
+
+// readRegular reads a file of at most limit bytes. A file that is not
+// regular (a FIFO, a device, a symlink to one) is not opened for reading
+// content: note says why it was skipped. Reading a FIFO blocks and a
+// device such as /dev/zero never ends, so the mode is checked before the
+// open and again on the open file (non-blocking, in case it was swapped),
+// and the read itself is bounded by an io.LimitReader.
+func readRegular(file string, limit int64) (b []byte, note string, err error) {
+	info, err := os.Stat(file)
+	if err != nil {
+		return nil, "", err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, skippedNote(file, info.Mode()), nil
+	}
+	if info.Size() > limit {
+		return nil, "", trailguard.ErrorAt(file, 0, "%d bytes, more than the %d-byte limit of this kind of file", info.Size(), limit)
+	}
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	if info, err = f.Stat(); err != nil {
+		return nil, "", trailguard.ErrorAt(file, 0, "%w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, skippedNote(file, info.Mode()), nil
+	}
+	b, err = io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, "", trailguard.ErrorAt(file, 0, "%w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, "", trailguard.ErrorAt(file, 0, "more than the %d-byte limit of this kind of file", limit)
+	}
+	return b, "", nil
+}
+
+func skippedNote(file string, mode fs.FileMode) string {
+	kind := "not a regular file"
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case mode&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case mode&fs.ModeDevice != 0:
+		kind = "a device"
+	case mode&fs.ModeSocket != 0:
+		kind = "a socket"
+	case mode.IsDir():
+		kind = "a directory"
+	}
+	return fmt.Sprintf("skipped %s: %s, not read", Safe(file), kind)
+}
+
+// fileError is the ERROR result of a file that could not be read, placed
+// where the error says: a trailguard.PositionError carries its file and
+// line, an error of the file system its path.
+func fileError(err error) trailguard.Result {
+	r := trailguard.Result{Status: trailguard.StatusError, Resource: "(file)", Reasons: []string{err.Error()}}
+	var pe *trailguard.PositionError
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		r.File, r.Line = pe.Pos.File, max(pe.Pos.Line, 1)
+		at := pe.Pos
+		at.Line = r.Line
+		r.Decided = &at
+	case errors.As(err, &pathErr):
+		r.File, r.Line = pathErr.Path, 1
+	}
+	if r.File == "" {
+		r.File = "(unknown file)"
+	}
+	return r
+}
