@@ -280,9 +280,9 @@ func (r *reader) instances(d *decl, ctx *hcl.EvalContext, why map[string]string,
 	switch {
 	case hasCount && hasForEach:
 		return []instance{{key: "[?]", ctx: countCtx(cty.UnknownVal(cty.Number)),
-			unknown: fmt.Sprintf("%s sets both count and for_each (%s:%d): Terraform rejects it", addr, d.file, count.Range.Start.Line)}}
+			unknown: fmt.Sprintf("%s sets both count and for_each (%s:%d): Terraform rejects it", addr, count.Range.Filename, count.Range.Start.Line)}}
 	case hasCount:
-		where := fmt.Sprintf("count = %s (%s:%d)", r.exprText(count), d.file, count.Range.Start.Line)
+		where := fmt.Sprintf("count = %s (%s:%d)", r.exprText(count), count.Range.Filename, count.Range.Start.Line)
 		unknown := func(w string) []instance {
 			return []instance{{key: "[?]", ctx: countCtx(cty.UnknownVal(cty.Number)), unknown: w}}
 		}
@@ -311,7 +311,7 @@ func (r *reader) instances(d *decl, ctx *hcl.EvalContext, why map[string]string,
 		}
 		return out
 	case hasForEach:
-		where := fmt.Sprintf("for_each = %s (%s:%d)", r.exprText(forEach), d.file, forEach.Range.Start.Line)
+		where := fmt.Sprintf("for_each = %s (%s:%d)", r.exprText(forEach), forEach.Range.Filename, forEach.Range.Start.Line)
 		unknown := func(w string) []instance {
 			return []instance{{key: "[?]", ctx: eachCtx(cty.UnknownVal(cty.String), cty.DynamicVal), unknown: w}}
 		}

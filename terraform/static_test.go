@@ -60,7 +60,7 @@ func TestRead(t *testing.T) {
 			name: "override_file_sets_count_zero",
 			files: map[string]string{"main.tf": passingTrail,
 				"main_override.tf": `resource "aws_cloudtrail" "t" { count = 0 }`},
-			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "count = 0 ("}},
+			want: map[string]want{"aws_cloudtrail.t": {"FAIL", "main_override.tf:1) is 0"}},
 		},
 		{
 			name: "override_tf_json_sets_count_zero",
