@@ -25,6 +25,9 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Total, s.Pass, s.Fail, s.Unknown, s.Error, s.Muted, s.UncoveredRegions, s.UnestablishedResults)
 	if p := r.Partial; p != nil {
 		ew.printf("> **Partial scan:** %s (%d listed account(s) not scanned).\n\n", mdEscape(p.Reason), len(p.NotScanned))
+		if s := p.CutShort(); s != "" {
+			ew.printf("> %s.\n\n", mdEscape(s))
+		}
 	}
 	var attention []trailguard.Result
 	for _, res := range r.Results {

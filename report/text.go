@@ -95,6 +95,9 @@ func (t Text) incomplete(ew *errWriter, r *Report) {
 		if n := len(p.NotScanned); n > 0 {
 			ew.printf("  %d listed account(s) not scanned: %s\n", n, list(p.NotScanned, 10))
 		}
+		if s := p.CutShort(); s != "" {
+			ew.printf("  %s\n", s)
+		}
 	}
 	for _, n := range r.Notices {
 		ew.printf("%s %s\n", t.paint(ansiYellow, "!"), n)

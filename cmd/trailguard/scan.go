@@ -220,7 +220,8 @@ func scanReport(source, region string, strict bool, sc tgaws.Outcome) *report.Re
 		Source: source, Region: region, Strict: strict, StartedAt: sc.StartedAt.UTC(), DurationMS: time.Since(sc.StartedAt).Milliseconds(),
 	}, sc.ReportResults(), sc.Calls)
 	if sc.Partial != "" {
-		rep.Partial = &report.Partial{Reason: sc.Partial, NotScanned: sc.NotScanned}
+		rep.Partial = &report.Partial{Reason: sc.Partial, NotScanned: sc.NotScanned,
+			ListingCutShort: sc.ListingCutShort, AccountsListed: sc.AccountsListed}
 		if rep.Partial.NotScanned == nil {
 			rep.Partial.NotScanned = []string{}
 		}
