@@ -135,11 +135,8 @@ func asffCompliance(s trailguard.Status) shtypes.ComplianceStatus {
 func asffDescription(r trailguard.Result) string {
 	parts := []string{string(r.Status) + ": " + explanation(r)}
 	parts = append(parts, r.Warnings...)
-	switch {
-	case !r.CoverageEstablished() && r.File == "":
-		parts = append(parts, "coverage of the account's regions not established")
-	case len(r.UncoveredRegions()) > 0:
-		parts = append(parts, fmt.Sprintf("%d enabled region(s) not covered", len(r.UncoveredRegions())))
+	if c := coverage(r); c != "" {
+		parts = append(parts, c)
 	}
 	return strings.Join(parts, " | ")
 }

@@ -134,6 +134,11 @@ func TestCoverage_not_established(t *testing.T) {
 				t.Errorf("html marks no region as not established")
 			}
 
+			// JUnit: the error's body says it.
+			if out := string(render(t, JUnit{}, rep)); !strings.Contains(out, "regions not established") || strings.Contains(out, "not covered") {
+				t.Errorf("junit:\n%s", out)
+			}
+
 			// ASFF and OCSF: no "uncovered" field; the regions are named
 			// as not established.
 			asff, ocsf := string(render(t, ASFF{}, rep)), string(render(t, OCSF{}, rep))
