@@ -23,7 +23,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"lower":     func(s trailguard.Status) string { return strings.ToLower(string(s)) },
 	"trailName": trailName,
 	"join":      strings.Join,
-	"columns":   columnsOf,
+	"columns":   func(v trailguard.TrailVerdict) trailColumns { return columnsOf(v, true) },
 }).Parse(htmlSource))
 
 type htmlView struct {

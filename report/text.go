@@ -204,12 +204,21 @@ func (t Text) account(ew *errWriter, res trailguard.Result) {
 		ew.printf("  %s\n", t.paint(ansiBold, "Trails"))
 		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "    NAME\tHOME REGION\tMULTI-REGION\tORG TRAIL\tLOGGING\tMANAGEMENT EVENTS\tVERDICT")
+		var open []string
+		// A value the code leaves open is "?" in its column and its
+		// expression under the table, so that the columns stay narrow.
 		for _, v := range res.Trails {
-			c := columnsOf(v)
+			c := columnsOf(v, false)
 			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.HomeRegion, c.MultiRegion, c.Organization,
 				c.Logging, c.Management, t.trailVerdict(c))
+			for _, o := range c.Open {
+				open = append(open, v.Name+" "+o)
+			}
 		}
 		tw.Flush()
+		for _, o := range open {
+			ew.printf("    %s %s\n", t.paint(ansiYellow, "?"), o)
+		}
 	}
 	t.regions(ew, res)
 }

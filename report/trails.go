@@ -17,13 +17,22 @@ type trailColumns struct {
 	// Verdict is the trail's verdict in words; Kind is "pass", "unknown",
 	// "fail" or "single" for colour and CSS.
 	Verdict, Kind string
+	// Open names each value shown as "?" with its expression
+	// ("multi-region: is_multi_region_trail = var.multi_region ..."), for
+	// a format that keeps its columns narrow and says it under the table.
+	Open []string
 }
 
-func unknownValue(expr string) string {
-	return "? (" + expr + ")"
-}
-
-func columnsOf(v trailguard.TrailVerdict) trailColumns {
+// columnsOf fills the columns of one trail; with inline, an open value is
+// "? (expression)" in its cell (HTML, where a cell wraps), else "?" with
+// the expression in Open (text, whose columns must stay narrow).
+func columnsOf(v trailguard.TrailVerdict, inline bool) trailColumns {
+	unknownValue := func(expr string) string {
+		if inline {
+			return "? (" + expr + ")"
+		}
+		return "?"
+	}
 	c := trailColumns{
 		MultiRegion:  yesNo(v.IsMultiRegion),
 		Organization: yesNo(v.IsOrganizationTrail),
@@ -36,12 +45,15 @@ func columnsOf(v trailguard.TrailVerdict) trailColumns {
 	open := v.UnknownMultiRegion != "" || v.UnknownLogging != "" || v.UnknownSelectors != ""
 	if v.UnknownMultiRegion != "" {
 		c.MultiRegion = unknownValue(v.UnknownMultiRegion)
+		c.Open = append(c.Open, "multi-region: "+v.UnknownMultiRegion)
 	}
 	if v.UnknownLogging != "" {
 		c.Logging = unknownValue(v.UnknownLogging)
+		c.Open = append(c.Open, "logging: "+v.UnknownLogging)
 	}
 	if v.UnknownSelectors != "" {
 		c.Management = unknownValue(v.UnknownSelectors)
+		c.Open = append(c.Open, "management events: "+v.UnknownSelectors)
 	}
 	switch {
 	case v.Satisfies:

@@ -16,19 +16,20 @@ func TestTrailTable_unknown_values_in_code(t *testing.T) {
 	cases := []struct {
 		name   string
 		set    func(*trailguard.IaCTrail)
-		expr   string
+		expr   string   // the HTML cell; the text table says "?" and this under it
+		note   string   // the line under the text table
 		absent []string // what the tables must not show
 	}{
 		{"multi_region_from_a_variable", func(it *trailguard.IaCTrail) {
 			it.Trail.IsMultiRegion = false
 			it.UnknownMultiRegion = "is_multi_region_trail = var.multi_region: no default and no value given"
-		}, "? (is_multi_region_trail = var.multi_region", []string{"single-region", "<td>no</td><td>no</td>"}},
+		}, "<td>? (is_multi_region_trail = var.multi_region", "? audit multi-region: is_multi_region_trail = var.multi_region", []string{"single-region", "<td>no</td><td>no</td>"}},
 		{"logging_from_a_variable", func(it *trailguard.IaCTrail) {
 			it.UnknownLogging = "enable_logging = var.on: no default and no value given"
-		}, "? (enable_logging = var.on", []string{"does not satisfy"}},
+		}, "<td>? (enable_logging = var.on", "? audit logging: enable_logging = var.on", []string{"does not satisfy"}},
 		{"selectors_from_a_variable", func(it *trailguard.IaCTrail) {
 			it.UnknownSelectors = "event_selector read_write_type = var.rw"
-		}, "? (event_selector read_write_type = var.rw", []string{"does not satisfy", "none"}},
+		}, "<td>? (event_selector read_write_type = var.rw", "? audit management events: event_selector read_write_type = var.rw", []string{"does not satisfy", "none"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,10 +50,13 @@ func TestTrailTable_unknown_values_in_code(t *testing.T) {
 			} else {
 				t.Fatalf("html has no trails table for the resource")
 			}
+			if !strings.Contains(page, tc.expr) {
+				t.Errorf("html lacks %q:\n%s", tc.expr, page)
+			}
+			if !strings.Contains(text, tc.note) || !strings.Contains(text, "  ?  ") {
+				t.Errorf("text lacks ? in the table or %q under it:\n%s", tc.note, text)
+			}
 			for name, out := range map[string]string{"text": text, "html": page} {
-				if !strings.Contains(out, tc.expr) {
-					t.Errorf("%s lacks %q:\n%s", name, tc.expr, out)
-				}
 				if !strings.Contains(out, "cannot be resolved statically") {
 					t.Errorf("%s verdict column does not say the value is open", name)
 				}

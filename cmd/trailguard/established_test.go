@@ -73,7 +73,7 @@ resource "aws_cloudtrail" "audit" {
 	if code != 2 {
 		t.Fatalf("exit %d, want 2 (UNKNOWN); stderr %q\n%s", code, errOut, out)
 	}
-	if !strings.Contains(out, "? (") || !strings.Contains(out, "var.multi_region") || strings.Contains(out, "single-region") {
+	if !strings.Contains(out, "  ?  ") || !strings.Contains(out, "? audit multi-region: is_multi_region_trail = var.multi_region") || strings.Contains(out, "single-region") {
 		t.Errorf("text report:\n%s", out)
 	}
 	_, out, _ = cli(t, "iac", dir, "--format", "html")
