@@ -72,3 +72,20 @@ func TestTrailTable_unknown_values_in_code(t *testing.T) {
 		})
 	}
 }
+
+// An expression from the code is input: it reaches the terminal and the
+// page escaped, like every other string.
+func TestTrailTable_expression_is_escaped(t *testing.T) {
+	it := trailguard.IaCTrail{File: "main.tf", Line: 3, Resource: "aws_cloudtrail.audit", Trail: trailguard.Trail{Name: "audit", ARN: "aws_cloudtrail.audit",
+		IncludeGlobalServiceEvents: true, Status: &trailguard.TrailStatus{IsLogging: true}, Selectors: trailguard.DefaultSelectors()},
+		UnknownMultiRegion: "is_multi_region_trail = var.x\x1b[2J\u202e<script>"}
+	rep := New("1.2.3", Scan{Source: "iac"}, []trailguard.Result{trailguard.EvaluateIaC(it, trailguard.Options{})}, nil)
+	text := string(render(t, Text{}, rep))
+	page := string(render(t, HTML{}, rep))
+	if strings.ContainsAny(text, "\x1b\u202e") || !strings.Contains(text, `var.x\x1b[2J\u202e<script>`) {
+		t.Errorf("text:\n%q", text)
+	}
+	if strings.ContainsAny(page, "\x1b\u202e") || strings.Contains(page, "<script>") {
+		t.Errorf("html carries the expression raw")
+	}
+}
