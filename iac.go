@@ -163,6 +163,13 @@ func EvaluateIaC(t IaCTrail, opts Options) Result {
 		}
 	}
 	res.Account, res.CoveringTrail = "", ""
+	// The trail shown is the one judged, at its best or worst case: say
+	// which of its values the code leaves open rather than show a guess.
+	for i := range res.Trails {
+		res.Trails[i].UnknownMultiRegion = t.UnknownMultiRegion
+		res.Trails[i].UnknownLogging = t.UnknownLogging
+		res.Trails[i].UnknownSelectors = t.UnknownSelectors
+	}
 	res.File, res.Line, res.Resource = t.File, t.Line, t.Resource
 	at := t.decidingPosition(res.Status, best)
 	res.Decided = &at

@@ -107,6 +107,15 @@ type TrailVerdict struct {
 	Rejected []string `json:"rejected,omitempty"`
 	// Problems say why the trail does not satisfy 3.1.
 	Problems []string `json:"problems,omitempty"`
+	// UnknownMultiRegion, UnknownLogging and UnknownSelectors carry, for a
+	// trail in code, the expression a deciding value depends on when it
+	// cannot be resolved statically (IaCTrail's fields of the same name).
+	// The verdict was judged at a worst case, so the trail's own values
+	// there (IsMultiRegion false, ...) are not what the code says: a report
+	// shows "?" and the expression instead.
+	UnknownMultiRegion string `json:"unknown_multi_region,omitempty"`
+	UnknownLogging     string `json:"unknown_logging,omitempty"`
+	UnknownSelectors   string `json:"unknown_selectors,omitempty"`
 
 	// recordsHome: logging and recording all management events, so the
 	// trail covers at least its home region.
@@ -143,11 +152,14 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	if p.Trails == nil {
 		p.Trails = []TrailVerdict{}
 	}
+	// coverage_established says whether a null in regions means "not
+	// covered" (true) or "not established" (false: UNKNOWN or ERROR).
 	return json.Marshal(struct {
 		plain
-		Regions       map[string]*string `json:"regions"`
-		RegionDetails []RegionCoverage   `json:"region_details"`
-	}{p, regions, details})
+		Regions             map[string]*string `json:"regions"`
+		RegionDetails       []RegionCoverage   `json:"region_details"`
+		CoverageEstablished bool               `json:"coverage_established"`
+	}{p, regions, details, r.CoverageEstablished()})
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
@@ -180,7 +192,31 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// UncoveredRegions returns the enabled regions no trail covers.
+// CoverageEstablished reports whether the result's regions tell which are
+// covered. For an UNKNOWN or ERROR account (or one MUTED over either) they
+// do not: a trail that could not be read may cover every region, so its
+// regions are "not established", never "not covered" — and never covered.
+func (r Result) CoverageEstablished() bool {
+	s := r.Status
+	if s == StatusMuted {
+		s = r.Underlying
+	}
+	return s != StatusUnknown && s != StatusError
+}
+
+// UnestablishedRegions returns the enabled regions of a result whose
+// coverage is not established (see CoverageEstablished) that no readable
+// trail covers; nil otherwise.
+func (r Result) UnestablishedRegions() []string {
+	if r.CoverageEstablished() {
+		return nil
+	}
+	return r.UncoveredRegions()
+}
+
+// UncoveredRegions returns the enabled regions no trail covers, whatever
+// the verdict. Reports call a region "not covered" only when
+// CoverageEstablished; else it is "not established".
 func (r Result) UncoveredRegions() []string {
 	var out []string
 	for _, rc := range r.Regions {
@@ -200,11 +236,16 @@ type Summary struct {
 	Error   int `json:"error"`
 	Muted   int `json:"muted"`
 	// UncoveredRegions is the number of enabled (account, region) pairs no
-	// trail covers, in accounts whose data was read. Those of UNKNOWN
-	// accounts are counted apart, in UnestablishedRegions: whether a trail
-	// covers them could not be told.
+	// trail covers, in accounts whose data was read. Those of UNKNOWN and
+	// ERROR accounts are counted apart, in UnestablishedRegions: whether a
+	// trail covers them could not be told.
 	UncoveredRegions     int `json:"uncovered_regions"`
 	UnestablishedRegions int `json:"unestablished_regions"`
+	// UnestablishedResults counts the UNKNOWN and ERROR results (MUTED
+	// ones included), whose coverage is not established: an account that
+	// could not be read at all has no region list, so UnestablishedRegions
+	// alone would read 0 for it.
+	UnestablishedResults int `json:"unestablished_results"`
 	// TrailsFound is, for infrastructure code, how many trail resources
 	// the code checked declares: 0 says plainly that no trail was found
 	// (a result says it too). Nil for accounts, and for an interrupted
@@ -229,8 +270,9 @@ func Summarize(results []Result) Summary {
 		case StatusMuted:
 			s.Muted++
 		}
-		if r.Status == StatusUnknown || (r.Status == StatusMuted && r.Underlying == StatusUnknown) {
-			s.UnestablishedRegions += len(r.UncoveredRegions())
+		if !r.CoverageEstablished() {
+			s.UnestablishedResults++
+			s.UnestablishedRegions += len(r.UnestablishedRegions())
 		} else {
 			s.UncoveredRegions += len(r.UncoveredRegions())
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -30,8 +31,10 @@ const DefaultConcurrency = 16
 const DefaultAccountTimeout = 2 * time.Minute
 
 // OrganizationActions are the IAM actions ScanOrganization calls with the
-// caller's credentials beyond ScanActions, on any resource.
-var OrganizationActions = []string{"organizations:ListAccounts"}
+// caller's credentials beyond ScanActions, on any resource: ListAccounts
+// for the whole organization, DescribeAccount for the accounts asked for
+// by id (OrgOptions.Include).
+var OrganizationActions = []string{"organizations:ListAccounts", "organizations:DescribeAccount"}
 
 // AssumeRoleActions are what ScanOrganization calls on each member's role
 // (resource arn:aws:iam::<member>:role/<RoleName>); the role itself then
@@ -79,20 +82,31 @@ type OrgScan struct {
 	// it says why. NotScanned lists the listed accounts left out.
 	Partial    string
 	NotScanned []string
+	// ListingCutShort is set when the organization's account listing
+	// stopped before its end (interrupted, timed out, failed): accounts
+	// not yet listed are then neither scanned nor in NotScanned, and
+	// AccountsListed says how many the organization had reported (every
+	// state) when it stopped. Organizations gives no total up front.
+	ListingCutShort bool
+	AccountsListed  int
 	// NotInOrganization lists the account ids asked for (OrgOptions.Include)
-	// that the complete listing does not hold, sorted: a requested account
-	// that is not found is reported, never silently dropped. When the
-	// listing did not finish, such ids are in NotScanned instead: whether
-	// they belong to the organization is not known.
+	// that Organizations does not hold (DescribeAccount answers
+	// AccountNotFoundException), sorted: a requested account that is not
+	// found is reported, never silently dropped. An id not yet asked when
+	// the scan stopped is in NotScanned instead: whether it belongs to the
+	// organization is not known.
 	NotInOrganization []string
 	// ExcludedNotFound lists the ids of OrgOptions.Exclude that the
-	// complete listing does not hold, sorted: likely a mistyped id, which
+	// complete listing does not hold (or, with OrgOptions.Include,
+	// DescribeAccount does not find), sorted: likely a mistyped id, which
 	// the user should hear about since the account meant is then scanned.
 	ExcludedNotFound []string
 }
 
 // ScanOrganization lists the organization's accounts (Organizations
 // ListAccounts, from the management account or a delegated administrator)
+// — or, when OrgOptions.Include names accounts, asks DescribeAccount for
+// each of those alone, so that two accounts of thousands cost two calls —
 // and scans each: the caller's own account with the caller's credentials,
 // first, so that its organization trail's facts answer for the members;
 // then every member through the assumed role, concurrently, while the
@@ -122,16 +136,30 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	st := &orgState{o: o, names: map[string]string{}, skipped: map[string]string{}, seen: map[string]bool{}}
 	listed := make(chan orgAccount, 256)
 	listErr := make(chan error, 1)
+	listComplete := false // the whole listing was read (set before listErr is sent)
 	go func() {
 		defer close(listed)
-		err := listAccounts(ctx, cfg, func(a orgAccount, state string) {
+		add := func(a orgAccount, state string) {
 			if st.add(a, state, a.id != self && keep(a.id)) {
 				listed <- a
 			}
-		})
+		}
+		var (
+			complete bool
+			err      error
+		)
+		if len(o.Include) > 0 {
+			// The excluded ids are asked too (not scanned): one the
+			// organization does not hold is likely mistyped.
+			ids := append(slices.Clone(o.Include), o.Exclude...)
+			complete, err = describeAccounts(ctx, cfg, ids, func(id string) bool { return id != self }, add, st.notFound)
+		} else {
+			complete, err = listAccounts(ctx, cfg, add)
+		}
 		st.mu.Lock()
 		st.listingDone = true
 		st.mu.Unlock()
+		listComplete = complete
 		listErr <- err
 	}()
 
@@ -210,18 +238,24 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 			continue
 		}
 		reported[id] = true
-		if ctx.Err() == nil && lerr == nil {
+		if listComplete || st.missing[id] {
 			out.NotInOrganization = append(out.NotInOrganization, id)
 		} else {
 			out.NotScanned = append(out.NotScanned, id)
 		}
 	}
-	if ctx.Err() == nil && lerr == nil {
+	if listComplete {
 		for id := range excluded {
 			if !st.seen[id] && id != self {
 				out.ExcludedNotFound = append(out.ExcludedNotFound, id)
 			}
 		}
+	}
+	if len(o.Include) == 0 && !listComplete {
+		// Every requested id is named above; a whole-organization listing
+		// cut short leaves accounts nobody has named.
+		out.ListingCutShort = true
+		out.AccountsListed = len(st.seen)
 	}
 	sort.Strings(out.ExcludedNotFound)
 	sort.Strings(out.NotInOrganization)
@@ -255,6 +289,7 @@ type orgState struct {
 	names    map[string]string
 	skipped  map[string]string
 	seen     map[string]bool // every listed account, whatever its state
+	missing  map[string]bool // ids DescribeAccount did not find
 	pending  []string        // listed members, in listing order
 	listed   int
 	accounts []trailguard.Account
@@ -281,6 +316,16 @@ func (st *orgState) add(a orgAccount, state string, scan bool) bool {
 		st.pending = append(st.pending, a.id)
 	}
 	return scan
+}
+
+// notFound records an id DescribeAccount did not find.
+func (st *orgState) notFound(id string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.missing == nil {
+		st.missing = map[string]bool{}
+	}
+	st.missing[id] = true
 }
 
 func (st *orgState) finish(acct trailguard.Account) {
@@ -349,27 +394,65 @@ func timedOut(ctx context.Context, o OrgOptions, msg string) string {
 
 type orgAccount struct{ id, name string }
 
+// accountState is the account's state, from the newer State field or,
+// when a response lacks it, the older Status.
+func accountState(a orgtypes.Account) string {
+	if a.State != "" {
+		return string(a.State)
+	}
+	return string(a.Status)
+}
+
 // listAccounts pages through ListAccounts, handing each account and its
-// state to add as its page arrives.
-func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount, state string)) error {
+// state to add as its page arrives. complete is true when the last page
+// was read.
+func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount, state string)) (complete bool, err error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil // the scan was stopped; the caller says so
+				return false, nil // the scan was stopped; the caller says so
 			}
-			return fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:ListAccounts", err))
+			return false, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:ListAccounts", err))
 		}
 		for _, a := range page.Accounts {
-			state := string(a.State)
-			if state == "" {
-				state = string(a.Status)
-			}
-			add(orgAccount{id: sdkaws.ToString(a.Id), name: sdkaws.ToString(a.Name)}, state)
+			add(orgAccount{id: sdkaws.ToString(a.Id), name: sdkaws.ToString(a.Name)}, accountState(a))
 		}
 	}
-	return nil
+	return true, nil
+}
+
+// describeAccounts asks Organizations DescribeAccount for each id that
+// want keeps (not the caller's own account), once each, handing what it
+// finds to add, in the order given. An id the organization does not hold
+// (AccountNotFoundException) goes to notFound. Any other error stops the
+// describing, as a failed listing does. complete is true when every id
+// was asked.
+func describeAccounts(ctx context.Context, cfg sdkaws.Config, ids []string, want func(id string) bool, add func(a orgAccount, state string), notFound func(id string)) (complete bool, err error) {
+	client := organizations.NewFromConfig(cfg)
+	asked := map[string]bool{}
+	for _, id := range ids {
+		if asked[id] || !want(id) {
+			continue
+		}
+		asked[id] = true
+		out, err := client.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: sdkaws.String(id)})
+		var nf *orgtypes.AccountNotFoundException
+		switch {
+		case errors.As(err, &nf):
+			notFound(id)
+			continue
+		case err != nil && ctx.Err() != nil:
+			return false, nil // the scan was stopped; the caller says so
+		case err != nil:
+			return false, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:DescribeAccount "+id, err))
+		case out.Account == nil:
+			return false, fmt.Errorf("organizations:DescribeAccount %s: the response holds no account", id)
+		}
+		add(orgAccount{id: sdkaws.ToString(out.Account.Id), name: sdkaws.ToString(out.Account.Name)}, accountState(*out.Account))
+	}
+	return true, nil
 }
 
 // accountFilter reports whether an account id passes --accounts and

@@ -96,9 +96,11 @@ func TestScanOrganization_filters_and_not_management(t *testing.T) {
 }
 
 // TestScanOrganization_requested_accounts: an account asked for by
-// --accounts that the complete listing does not hold is reported as not
-// in the organization; one listed but SUSPENDED or CLOSED stays a skipped
-// account; one also excluded, or the caller's own, is not reported.
+// --accounts that Organizations does not hold is reported as not in the
+// organization; one found but SUSPENDED or CLOSED is a skipped account;
+// one also excluded, or the caller's own, is not reported. Requested
+// accounts are asked of DescribeAccount one by one: the organization is
+// not listed, so accounts not asked for are not even skipped.
 func TestScanOrganization_requested_accounts(t *testing.T) {
 	const suspended, closed, stranger, other = "100000000008", "100000000009", "999999999999", "888888888888"
 	for _, c := range []struct {
@@ -109,11 +111,12 @@ func TestScanOrganization_requested_accounts(t *testing.T) {
 		wantSkipped      []string
 		wantExcludedGone []string
 	}{
-		{"only_a_stranger", []string{stranger}, nil, nil, []string{stranger}, []string{suspended, closed}, nil},
-		{"a_member_and_two_strangers_given_twice", []string{other, member, stranger, stranger, other}, nil, []string{member}, []string{other, stranger}, []string{suspended, closed}, nil},
+		{"only_a_stranger", []string{stranger}, nil, nil, []string{stranger}, nil, nil},
+		{"a_member_and_two_strangers_given_twice", []string{other, member, stranger, stranger, other}, nil, []string{member}, []string{other, stranger}, nil, nil},
 		{"suspended_and_closed_stay_skipped", []string{suspended, closed}, nil, nil, nil, []string{suspended, closed}, nil},
-		{"the_caller_itself", []string{mgmt}, nil, []string{mgmt}, nil, []string{suspended, closed}, nil},
-		{"a_stranger_also_excluded", []string{member, stranger}, []string{stranger}, []string{member}, nil, []string{suspended, closed}, []string{stranger}},
+		{"the_caller_itself", []string{mgmt}, nil, []string{mgmt}, nil, nil, nil},
+		{"a_stranger_also_excluded", []string{member, stranger}, []string{stranger}, []string{member}, nil, nil, []string{stranger}},
+		{"a_mistyped_exclusion_with_requested_accounts", []string{member}, []string{stranger}, []string{member}, nil, nil, []string{stranger}},
 		{"a_mistyped_exclusion", nil, []string{stranger, suspended}, []string{mgmt, member}, nil, []string{suspended, closed}, []string{stranger}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,9 +127,29 @@ func TestScanOrganization_requested_accounts(t *testing.T) {
 			e.emu.SetOrganization(mgmt, member, suspended, closed)
 			e.emu.SetAccountState(suspended, "SUSPENDED")
 			e.emu.SetAccountState(closed, "CLOSED")
-			got, err := tgaws.NewScanner().ScanOrganization(context.Background(), e.config(mgmt, nil), tgaws.OrgOptions{Include: c.include, Exclude: c.exclude})
+			counter := tgaws.NewCallCounter()
+			got, err := tgaws.NewScanner().ScanOrganization(context.Background(), e.config(mgmt, counter), tgaws.OrgOptions{Include: c.include, Exclude: c.exclude})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Requested accounts are described, each once (the caller's
+			// own needs no call); only a scan of everything lists.
+			calls := counter.Counts()
+			asked := map[string]bool{}
+			for _, id := range append(slices.Clone(c.include), c.exclude...) {
+				asked[id] = id != mgmt
+			}
+			wantDescribe := 0
+			for _, a := range asked {
+				if a {
+					wantDescribe++
+				}
+			}
+			if len(c.include) > 0 && (calls["organizations:ListAccounts"] != 0 || calls["organizations:DescribeAccount"] != wantDescribe) {
+				t.Errorf("calls %v: want no ListAccounts and %d DescribeAccount", calls, wantDescribe)
+			}
+			if len(c.include) == 0 && calls["organizations:DescribeAccount"] != 0 {
+				t.Errorf("calls %v: a scan of everything lists, it does not describe", calls)
 			}
 			var scanned []string
 			for _, a := range got.Accounts {
@@ -152,7 +175,7 @@ func TestScanOrganization_requested_accounts(t *testing.T) {
 }
 
 // TestScanOrganization_requested_account_when_the_listing_stops: if the
-// listing did not finish, a requested account it has not shown is not
+// scan stopped before a requested account was asked about, it is not
 // known to be outside the organization: it is listed as not scanned.
 func TestScanOrganization_requested_account_when_the_listing_stops(t *testing.T) {
 	e := newEnv(t)
@@ -165,15 +188,66 @@ func TestScanOrganization_requested_account_when_the_listing_stops(t *testing.T)
 	}
 	e.emu.SetOrganization(mgmt, members...)
 	e.emu.SetPageSize(1)
-	e.emu.SetLatency(40 * time.Millisecond) // the listing takes 21 pages, far past the deadline
+	e.emu.SetLatency(40 * time.Millisecond) // 21 DescribeAccount calls, one at a time, far past the deadline
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	const stranger = "999999999999"
-	got, err := tgaws.NewScanner().ScanOrganization(ctx, e.config(mgmt, nil), tgaws.OrgOptions{Include: []string{stranger, mgmt}})
+	got, err := tgaws.NewScanner().ScanOrganization(ctx, e.config(mgmt, nil), tgaws.OrgOptions{Include: append(slices.Clone(members), stranger, mgmt)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Partial == "" || len(got.NotInOrganization) != 0 || !slices.Contains(got.NotScanned, stranger) {
 		t.Errorf("partial %q, not in the organization %v, not scanned %v: want partial with %s not scanned", got.Partial, got.NotInOrganization, got.NotScanned, stranger)
+	}
+	// Every requested id is named: nothing was left unlisted.
+	if got.ListingCutShort {
+		t.Errorf("listing cut short with every requested id named")
+	}
+}
+
+// TestScanOrganization_listing_cut_short: when the scan of the whole
+// organization stops while Organizations is still listing, the outcome
+// says the listing was cut short and how many accounts it had reported;
+// a scan whose listing finished does not.
+func TestScanOrganization_listing_cut_short(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		timeout time.Duration
+		wantCut bool
+	}{
+		{"stopped_while_listing", 400 * time.Millisecond, true},
+		{"listing_finished", time.Minute, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.emu.AddAccount(mgmt)
+			var members []string
+			for i := range 20 {
+				id := fmt.Sprintf("1000000001%02d", i)
+				members = append(members, id)
+				e.emu.AddAccount(id)
+			}
+			e.emu.SetOrganization(mgmt, members...)
+			e.emu.SetPageSize(1)
+			e.emu.SetLatency(40 * time.Millisecond) // 21 pages of one account
+			ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+			defer cancel()
+			got, err := tgaws.NewScanner().ScanOrganization(ctx, e.config(mgmt, nil), tgaws.OrgOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ListingCutShort != c.wantCut {
+				t.Fatalf("listing cut short %v, want %v (partial %q)", got.ListingCutShort, c.wantCut, got.Partial)
+			}
+			if c.wantCut {
+				if got.Partial == "" || got.AccountsListed < 1 || got.AccountsListed >= 21 {
+					t.Errorf("partial %q, accounts listed %d: want partial and fewer than the 21 accounts", got.Partial, got.AccountsListed)
+				}
+				// What the listing had not reached is in neither list.
+				if n := len(got.Accounts) + len(got.NotScanned); n >= 21 {
+					t.Errorf("%d accounts scanned or named as not scanned, of 21: the cut is not visible", n)
+				}
+			}
+		})
 	}
 }

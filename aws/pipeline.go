@@ -58,11 +58,14 @@ type Outcome struct {
 	// Calls counts the AWS requests sent, retries included, per
 	// "service:Operation" (nil when no AWS call was made).
 	Calls map[string]int
-	// Skipped, Partial, NotScanned, NotInOrganization and
-	// ExcludedNotFound are those of an organization scan (OrgScan).
+	// Skipped, Partial, NotScanned, ListingCutShort, AccountsListed,
+	// NotInOrganization and ExcludedNotFound are those of an organization
+	// scan (OrgScan).
 	Skipped           map[string]string
 	Partial           string
 	NotScanned        []string
+	ListingCutShort   bool
+	AccountsListed    int
 	NotInOrganization []string
 	ExcludedNotFound  []string
 	// SaveEvidenceErr is why ScanOptions.SaveEvidence could not be
@@ -118,6 +121,7 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 			}
 			accounts = org.Accounts
 			out.Skipped, out.Partial, out.NotScanned = org.Skipped, org.Partial, org.NotScanned
+			out.ListingCutShort, out.AccountsListed = org.ListingCutShort, org.AccountsListed
 			out.NotInOrganization, out.ExcludedNotFound = org.NotInOrganization, org.ExcludedNotFound
 		case len(o.Targets) > 0:
 			for _, t := range o.Targets {

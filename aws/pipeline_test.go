@@ -114,8 +114,9 @@ func TestScan(t *testing.T) {
 				t.Errorf("stranger: %s %q, want ERROR not in the organization", r.Status, r.Reasons)
 			}
 		}
-		if sc.Calls["organizations:ListAccounts"] == 0 {
-			t.Errorf("calls %v lack ListAccounts", sc.Calls)
+		// The two ids are described; the organization is not listed.
+		if sc.Calls["organizations:ListAccounts"] != 0 || sc.Calls["organizations:DescribeAccount"] != 2 {
+			t.Errorf("calls %v: want 2 DescribeAccount and no ListAccounts", sc.Calls)
 		}
 	})
 	t.Run("evidence_directory_written_by_a_live_scan", func(t *testing.T) {
@@ -228,6 +229,10 @@ func TestActionLists_are_exactly_what_the_scan_calls(t *testing.T) {
 	e, org, cfg := generated(t, 12, 39)
 	sc, err := tgaws.Scan(context.Background(), cfg, tgaws.ScanOptions{Organization: true})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A scan of requested accounts describes them instead of listing.
+	if _, err := tgaws.Scan(context.Background(), cfg, tgaws.ScanOptions{Organization: true, Org: tgaws.OrgOptions{Include: []string{sc.Accounts[1].ID}}}); err != nil {
 		t.Fatal(err)
 	}
 	var fs []shtypes.AwsSecurityFinding

@@ -98,7 +98,9 @@ func Findings(r *Report) []shtypes.AwsSecurityFinding {
 				Partition: shtypes.PartitionAws, Region: sdkaws.String(trailguard.ARNRegion(res.CoveringTrail)),
 			})
 		}
-		if uncovered := res.UncoveredRegions(); len(uncovered) > 0 {
+		if u := res.UnestablishedRegions(); len(u) > 0 {
+			f.ProductFields = map[string]string{"trailguard/UnestablishedRegions": strings.Join(u, ",")}
+		} else if uncovered := res.UncoveredRegions(); len(uncovered) > 0 && res.CoverageEstablished() {
 			f.ProductFields = map[string]string{"trailguard/UncoveredRegions": strings.Join(uncovered, ",")}
 		}
 		out = append(out, f)
@@ -133,8 +135,8 @@ func asffCompliance(s trailguard.Status) shtypes.ComplianceStatus {
 func asffDescription(r trailguard.Result) string {
 	parts := []string{string(r.Status) + ": " + explanation(r)}
 	parts = append(parts, r.Warnings...)
-	if n := len(r.UncoveredRegions()); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d enabled region(s) not covered", n))
+	if c := coverage(r); c != "" {
+		parts = append(parts, c)
 	}
 	return strings.Join(parts, " | ")
 }

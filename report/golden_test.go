@@ -96,7 +96,7 @@ func goldenLive(t *testing.T) *Report {
 		"cloudtrail:ListTrails":           0,
 		"securityhub:BatchImportFindings": 0,
 	})
-	rep.Partial = &Partial{Reason: "interrupted (Ctrl-C)", NotScanned: []string{"777777777777"}}
+	rep.Partial = &Partial{Reason: "interrupted (Ctrl-C)", NotScanned: []string{"777777777777"}, ListingCutShort: true, AccountsListed: 8}
 	rep.Skipped = map[string]string{"888888888888": "SUSPENDED"}
 	rep.Notices = []string{"mutelist entry 999999999999 expired on 2026-01-01 and no longer mutes"}
 	return rep

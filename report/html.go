@@ -23,6 +23,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"lower":     func(s trailguard.Status) string { return strings.ToLower(string(s)) },
 	"trailName": trailName,
 	"join":      strings.Join,
+	"columns":   func(v trailguard.TrailVerdict) trailColumns { return columnsOf(v, true) },
 }).Parse(htmlSource))
 
 type htmlView struct {
@@ -74,7 +75,7 @@ func (HTML) Write(w io.Writer, r *Report) error {
 				by[rc.Region] = rc
 			}
 			for _, name := range v.Regions {
-				a.Cells = append(a.Cells, cell(name, by[name], len(by[name].Region) > 0))
+				a.Cells = append(a.Cells, cell(name, by[name], len(by[name].Region) > 0, res.CoverageEstablished()))
 			}
 		}
 		v.Accounts = append(v.Accounts, a)
@@ -82,7 +83,9 @@ func (HTML) Write(w io.Writer, r *Report) error {
 	return htmlTemplate.Execute(w, v)
 }
 
-func cell(region string, rc trailguard.RegionCoverage, listed bool) htmlCell {
+// cell marks one region of one account. A region no readable trail covers
+// in an UNKNOWN or ERROR account (established false) is "?", not a gap.
+func cell(region string, rc trailguard.RegionCoverage, listed, established bool) htmlCell {
 	c := htmlCell{Region: region}
 	switch {
 	case !listed:
@@ -93,6 +96,8 @@ func cell(region string, rc trailguard.RegionCoverage, listed bool) htmlCell {
 		c.Class, c.Mark, c.Title = "off", "–", region+": opt-in region not enabled"
 	case rc.CoveredBy != "":
 		c.Class, c.Mark, c.Title = "ok", "✓", region+": covered by "+rc.CoveredBy
+	case !established:
+		c.Class, c.Mark, c.Title = "unest", "?", region+": not established (a trail could not be read)"
 	default:
 		c.Class, c.Mark, c.Title = "gap", "✗", region+": not covered"
 	}

@@ -71,7 +71,11 @@ func (JUnit) Write(w io.Writer, r *Report) error {
 		if len(res.Reasons) > 0 {
 			first = res.Reasons[0]
 		}
-		body := strings.Join(append(append([]string{}, res.Reasons...), res.Warnings...), "\n")
+		lines := append(append([]string{}, res.Reasons...), res.Warnings...)
+		if c := coverage(res); c != "" {
+			lines = append(lines, c)
+		}
+		body := strings.Join(lines, "\n")
 		switch res.Status {
 		case trailguard.StatusFail:
 			c.Failure = &junitProblem{Message: first, Type: string(res.Status), Text: body}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/trailguard/trailguard"
@@ -19,11 +20,14 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 	ew := &errWriter{w: w}
 	s := r.Summary
 	ew.printf("### %s — %s\n\n", r.Control.ID, mdEscape(r.Control.Title))
-	ew.printf("| results | PASS | FAIL | UNKNOWN | ERROR | MUTED | regions not covered |\n")
-	ew.printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	ew.printf("| %d | %d | %d | %d | %d | %d | %d |\n\n", s.Total, s.Pass, s.Fail, s.Unknown, s.Error, s.Muted, s.UncoveredRegions)
+	ew.printf("| results | PASS | FAIL | UNKNOWN | ERROR | MUTED | regions not covered | results whose coverage is not established |\n")
+	ew.printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	ew.printf("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Total, s.Pass, s.Fail, s.Unknown, s.Error, s.Muted, s.UncoveredRegions, s.UnestablishedResults)
 	if p := r.Partial; p != nil {
 		ew.printf("> **Partial scan:** %s (%d listed account(s) not scanned).\n\n", mdEscape(p.Reason), len(p.NotScanned))
+		if s := p.CutShort(); s != "" {
+			ew.printf("> %s.\n\n", mdEscape(s))
+		}
 	}
 	var attention []trailguard.Result
 	for _, res := range r.Results {
@@ -37,7 +41,13 @@ func (Markdown) Write(w io.Writer, r *Report) error {
 	}
 	ew.printf("| status | subject | why | regions not covered |\n| --- | --- | --- | ---: |\n")
 	for _, res := range attention {
-		ew.printf("| **%s** | %s | %s | %d |\n", mdEscape(string(res.Status)), mdEscape(subject(res)), mdEscape(explanation(res)), len(res.UncoveredRegions()))
+		// "?" for an UNKNOWN or ERROR result: its regions are not
+		// established, and 0 would read as covered.
+		gaps := "?"
+		if res.CoverageEstablished() {
+			gaps = strconv.Itoa(len(res.UncoveredRegions()))
+		}
+		ew.printf("| **%s** | %s | %s | %s |\n", mdEscape(string(res.Status)), mdEscape(subject(res)), mdEscape(explanation(res)), gaps)
 	}
 	ew.printf("\n<sub>%s %s · source %s</sub>\n", r.Tool.Name, mdEscape(r.Tool.Version), mdEscape(r.Scan.Source))
 	return ew.err

@@ -145,10 +145,15 @@ func (OCSF) Write(w io.Writer, r *Report) error {
 				e.Resources = append(e.Resources, ocsfResource{Type: "AWS::CloudTrail::Trail", UID: res.CoveringTrail,
 					Region: trailguard.ARNRegion(res.CoveringTrail), Partition: "aws"})
 			}
-			if u := res.UncoveredRegions(); len(u) > 0 {
-				if e.Unmapped == nil {
-					e.Unmapped = map[string]any{}
-				}
+			if e.Unmapped == nil {
+				e.Unmapped = map[string]any{}
+			}
+			// Regions of an UNKNOWN or ERROR account are not established,
+			// never "uncovered" (nor covered).
+			e.Unmapped["coverage_established"] = res.CoverageEstablished()
+			if u := res.UnestablishedRegions(); len(u) > 0 {
+				e.Unmapped["unestablished_regions"] = u
+			} else if u := res.UncoveredRegions(); len(u) > 0 && res.CoverageEstablished() {
 				e.Unmapped["uncovered_regions"] = u
 			}
 		}

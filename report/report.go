@@ -62,6 +62,23 @@ type Report struct {
 type Partial struct {
 	Reason     string   `json:"reason"`
 	NotScanned []string `json:"not_scanned"`
+	// ListingCutShort says the organization's account listing stopped
+	// before its end: accounts it had not yet listed are neither in the
+	// results nor in NotScanned. AccountsListed is how many accounts the
+	// organization had reported by then (Organizations gives no total up
+	// front, so how many are missing is not known).
+	ListingCutShort bool `json:"listing_cut_short,omitempty"`
+	AccountsListed  int  `json:"accounts_listed,omitempty"`
+}
+
+// CutShort says, in words, what a listing cut short leaves out; "" when
+// the listing finished.
+func (p *Partial) CutShort() string {
+	if p == nil || !p.ListingCutShort {
+		return ""
+	}
+	return fmt.Sprintf("the account listing was cut short after the organization reported %d account(s); "+
+		"accounts it had not listed yet were neither scanned nor named here, and how many there are is not known", p.AccountsListed)
 }
 
 // Tool names the program that wrote the report.

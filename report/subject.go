@@ -35,3 +35,18 @@ func explanation(r trailguard.Result) string {
 	}
 	return strings.Join(r.Reasons, "; ")
 }
+
+// coverage says in words what an account result tells of its regions:
+// "" for code, for a result without gaps; "not established" for UNKNOWN
+// and ERROR (never "not covered", never a count that reads as covered).
+func coverage(r trailguard.Result) string {
+	switch {
+	case r.File != "":
+		return ""
+	case !r.CoverageEstablished():
+		return "coverage of the account's regions not established"
+	case len(r.UncoveredRegions()) > 0:
+		return fmt.Sprintf("%d enabled region(s) not covered", len(r.UncoveredRegions()))
+	}
+	return ""
+}

@@ -95,6 +95,9 @@ func (t Text) incomplete(ew *errWriter, r *Report) {
 		if n := len(p.NotScanned); n > 0 {
 			ew.printf("  %d listed account(s) not scanned: %s\n", n, list(p.NotScanned, 10))
 		}
+		if s := p.CutShort(); s != "" {
+			ew.printf("  %s\n", s)
+		}
 	}
 	for _, n := range r.Notices {
 		ew.printf("%s %s\n", t.paint(ansiYellow, "!"), n)
@@ -153,7 +156,7 @@ func (t Text) table(ew *errWriter, results []trailguard.Result) {
 			detail = r.Reasons[0]
 		}
 		uncovered := fmt.Sprintf("%9d", len(r.UncoveredRegions()))
-		if r.Status == trailguard.StatusUnknown {
+		if !r.CoverageEstablished() {
 			uncovered = fmt.Sprintf("%9s", "?") // coverage could not be established
 		}
 		acct, name := r.Account, r.AccountName
@@ -201,32 +204,37 @@ func (t Text) account(ew *errWriter, res trailguard.Result) {
 		ew.printf("  %s\n", t.paint(ansiBold, "Trails"))
 		tw := tabwriter.NewWriter(ew, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "    NAME\tHOME REGION\tMULTI-REGION\tORG TRAIL\tLOGGING\tMANAGEMENT EVENTS\tVERDICT")
+		var open []string
+		// A value the code leaves open is "?" in its column and its
+		// expression under the table, so that the columns stay narrow.
 		for _, v := range res.Trails {
-			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.HomeRegion, yesNo(v.IsMultiRegion), yesNo(v.IsOrganizationTrail),
-				logging(v), v.Management, t.trailVerdict(v))
+			c := columnsOf(v, false)
+			fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.HomeRegion, c.MultiRegion, c.Organization,
+				c.Logging, c.Management, t.trailVerdict(c))
+			for _, o := range c.Open {
+				open = append(open, v.Name+" "+o)
+			}
 		}
 		tw.Flush()
+		for _, o := range open {
+			ew.printf("    %s %s\n", t.paint(ansiYellow, "?"), o)
+		}
 	}
 	t.regions(ew, res)
 }
 
-func (t Text) trailVerdict(v trailguard.TrailVerdict) string {
-	switch {
-	case v.Satisfies:
-		return t.paint(ansiGreen, "satisfies 3.1")
-	case v.Candidate && !v.Readable:
-		return t.paint(ansiYellow, "not readable")
-	case v.Candidate:
+// trailVerdict colours the verdict column. The text table keeps "does
+// not satisfy" short: the reasons above say why.
+func (t Text) trailVerdict(c trailColumns) string {
+	switch c.Kind {
+	case "pass":
+		return t.paint(ansiGreen, c.Verdict)
+	case "unknown":
+		return t.paint(ansiYellow, c.Verdict)
+	case "fail":
 		return t.paint(ansiRed, "does not satisfy")
 	}
-	return t.paint(ansiDim, "single-region")
-}
-
-func logging(v trailguard.TrailVerdict) string {
-	if v.Status == nil {
-		return "unknown"
-	}
-	return yesNo(v.Status.IsLogging)
+	return t.paint(ansiDim, c.Verdict)
 }
 
 func yesNo(b bool) string {
@@ -241,11 +249,20 @@ func yesNo(b bool) string {
 // regions it holds, so that twenty-odd regions stay readable.
 func (t Text) regions(ew *errWriter, res trailguard.Result) {
 	if len(res.Regions) == 0 {
+		if res.File == "" && !res.CoverageEstablished() {
+			ew.printf("  %s  %s\n", t.paint(ansiBold, "Regions"), t.paint(ansiYellow, "not established (the account's regions and trails were not all read)"))
+		}
 		return
 	}
 	names := map[string]string{}
 	for _, v := range res.Trails {
 		names[v.ARN] = v.Name
+	}
+	// Regions no readable trail covers in an UNKNOWN or ERROR account are
+	// not established, not "not covered".
+	gap, gapLabel := "\x00none", "not covered"
+	if !res.CoverageEstablished() {
+		gapLabel = "not established"
 	}
 	groups := map[string][]string{}
 	var enabled, uncovered, disabled int
@@ -256,7 +273,7 @@ func (t Text) regions(ew *errWriter, res trailguard.Result) {
 			key = "\x00disabled"
 			disabled++
 		case rc.CoveredBy == "":
-			key = "\x00none"
+			key = gap
 			enabled++
 			uncovered++
 		default:
@@ -269,7 +286,7 @@ func (t Text) regions(ew *errWriter, res trailguard.Result) {
 		}
 		groups[key] = append(groups[key], label)
 	}
-	ew.printf("  %s  %d enabled, %d not covered, %d opt-in not enabled  %s\n", t.paint(ansiBold, "Regions"), enabled, uncovered, disabled,
+	ew.printf("  %s  %d enabled, %d %s, %d opt-in not enabled  %s\n", t.paint(ansiBold, "Regions"), enabled, uncovered, gapLabel, disabled,
 		t.paint(ansiDim, "(* opted in)"))
 	keys := make([]string, 0, len(groups))
 	for k := range groups {
@@ -290,8 +307,11 @@ func (t Text) regions(ew *errWriter, res trailguard.Result) {
 		// Colour only the last column: tabwriter counts escape codes as width.
 		label, colour := names[k], ansiGreen
 		switch k {
-		case "\x00none":
-			label, colour = "not covered", ansiRed
+		case gap:
+			label, colour = gapLabel, ansiRed
+			if !res.CoverageEstablished() {
+				colour = ansiYellow
+			}
 		case "\x00disabled":
 			label, colour = "not enabled", ansiDim
 		case "":
@@ -342,8 +362,15 @@ func (t Text) summary(ew *errWriter, r *Report) {
 		parts = append(parts, fmt.Sprintf("%d MUTED", s.Muted))
 	}
 	regions := fmt.Sprintf("%d enabled region(s) not covered", s.UncoveredRegions)
-	if s.UnestablishedRegions > 0 {
-		regions += fmt.Sprintf(", %d whose coverage could not be established", s.UnestablishedRegions)
+	accounts := false // regions are a question for accounts, not code
+	for _, res := range r.Results {
+		accounts = accounts || res.File == ""
+	}
+	if s.UnestablishedResults > 0 && accounts {
+		regions += fmt.Sprintf("; coverage not established in %d UNKNOWN or ERROR %s", s.UnestablishedResults, noun)
+		if s.UnestablishedRegions > 0 {
+			regions += fmt.Sprintf(" (%d enabled region(s) no readable trail covers)", s.UnestablishedRegions)
+		}
 	}
 	ew.printf("%s %s; %s\n", t.paint(ansiBold, "Summary:"), strings.Join(parts, ", "), regions)
 	if total := sumCalls(r.APICalls); total > 0 {

@@ -60,6 +60,18 @@ func TestScanOrg_requested_account_not_in_the_organization(t *testing.T) {
 			if code != c.wantCode {
 				t.Errorf("exit %d, want %d (stderr %q)", code, c.wantCode, errOut)
 			}
+			// Requested accounts are described one by one; the
+			// organization is not listed.
+			var calls struct {
+				APICalls map[string]int `json:"api_calls"`
+			}
+			if err := json.Unmarshal([]byte(out), &calls); err != nil {
+				t.Fatal(err)
+			}
+			if want := len(c.wantErrors) + len(c.wantOther) + map[bool]int{true: 1}[c.name == "suspended_account_is_skipped_not_an_error"]; calls.APICalls["organizations:ListAccounts"] != 0 ||
+				calls.APICalls["organizations:DescribeAccount"] != want {
+				t.Errorf("api calls %v: want no ListAccounts and %d DescribeAccount", calls.APICalls, want)
+			}
 			if c.name == "suspended_account_is_skipped_not_an_error" && !strings.Contains(out, suspended) {
 				t.Errorf("the suspended account is not reported as skipped:\n%s", out)
 			}

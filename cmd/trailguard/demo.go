@@ -42,6 +42,7 @@ The demo exits 0 when it ran, whatever the verdicts: they are the point.`,
 				return &exitError{code: 2, err: err}
 			}
 			out.applyMutes(cmd.ErrOrStderr(), rep)
+			out.stderr = cmd.ErrOrStderr()
 			if err := out.write(cmd.OutOrStdout(), rep); err != nil {
 				if ee, ok := err.(*exitError); ok && ee.err == nil {
 					return nil // verdicts are not failures of the demo

@@ -137,5 +137,6 @@ func runIaC(ctx context.Context, stdout, stderr io.Writer, paths []string, f iac
 	if out.Partial == "" {
 		rep.Summary.TrailsFound = &out.Trails
 	}
+	f.out.stderr = stderr
 	return f.out.write(stdout, rep)
 }

@@ -127,11 +127,12 @@ func TestOrgProgressLine(t *testing.T) {
 		elapsed time.Duration
 		want    []string
 	}{
-		{tgaws.OrgProgress{Done: 5, Listed: 40, Failing: 1}, time.Second, []string{"5/≥40 accounts", "1 not passing"}},
+		{tgaws.OrgProgress{Done: 5, Listed: 40, Failing: 1}, time.Second, []string{"░░░░░░░░░░░░░░░░░░░░░░░░ 5/≥40 accounts", "1 not passing"}},
 		{tgaws.OrgProgress{Done: 25, Listed: 100, ListingDone: true, Failing: 3}, 10 * time.Second, []string{"██████░", "25/100 accounts", "about 30s left"}},
 		{tgaws.OrgProgress{Done: 100, Listed: 100, ListingDone: true}, 10 * time.Second, []string{"████████████████████████ 100/100"}},
 	} {
-		got := orgProgressLine(c.p, c.elapsed)
+		var b orgBar
+		got := b.line(c.p, c.elapsed)
 		for _, w := range c.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%+v: %q lacks %q", c.p, got, w)
@@ -151,6 +152,10 @@ func TestScan_output_dir_writes_one_file_per_format(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || len(b) == 0 {
 			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
+		}
+		// Each file written is listed on standard error, by its path.
+		if !strings.Contains(errOut, "wrote "+filepath.Join(dir, name)+" (") {
+			t.Errorf("stderr does not list %s:\n%s", name, errOut)
 		}
 	}
 	var rep struct{ Results []json.RawMessage }

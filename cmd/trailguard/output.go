@@ -25,6 +25,9 @@ type outputFlags struct {
 	verbose   bool
 	mutelist  string
 	mutes     *mutelist.List
+	// stderr, when set, is where --output-dir lists the files it wrote:
+	// a person (or a CI log) learns where the reports went.
+	stderr io.Writer
 }
 
 func (o *outputFlags) register(f *pflag.FlagSet) {
@@ -115,6 +118,9 @@ func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
 			path := filepath.Join(o.outputDir, "trailguard."+ext)
 			if err := o.writeFile(path, f, rep); err != nil {
 				return err
+			}
+			if o.stderr != nil {
+				fmt.Fprintf(o.stderr, "wrote %s (%s)\n", path, f)
 			}
 		}
 	} else if o.output != "" {

@@ -40,6 +40,20 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// redraws reports whether w takes cursor control (carriage return and the
+// erase-line escape): a terminal whose TERM is not "dumb". Anything else —
+// a pipe, a CI log, Emacs' shell — gets plain lines or nothing, never a
+// raw escape code.
+func redraws(w io.Writer) bool {
+	return isTerminal(w) && canRedraw(os.Getenv("TERM"))
+}
+
+// canRedraw is the TERM half of redraws: "dumb" declares a terminal
+// without cursor control.
+func canRedraw(termName string) bool {
+	return termName != "dumb"
+}
+
 type scanFlags struct {
 	out          outputFlags
 	aws          awsFlags
@@ -179,6 +193,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	}
 	rep := scanReport(source, scanRegion, sf.out.strict, sc)
 	sf.out.applyMutes(stderr, rep)
+	sf.out.stderr = stderr
 	err = sf.out.write(stdout, rep)
 	if sf.securityHub && liveCfg != nil {
 		if herr := importFindings(ctx, stderr, *liveCfg, rep, opts.Org); herr != nil && err == nil {
@@ -205,7 +220,8 @@ func scanReport(source, region string, strict bool, sc tgaws.Outcome) *report.Re
 		Source: source, Region: region, Strict: strict, StartedAt: sc.StartedAt.UTC(), DurationMS: time.Since(sc.StartedAt).Milliseconds(),
 	}, sc.ReportResults(), sc.Calls)
 	if sc.Partial != "" {
-		rep.Partial = &report.Partial{Reason: sc.Partial, NotScanned: sc.NotScanned}
+		rep.Partial = &report.Partial{Reason: sc.Partial, NotScanned: sc.NotScanned,
+			ListingCutShort: sc.ListingCutShort, AccountsListed: sc.AccountsListed}
 		if rep.Partial.NotScanned == nil {
 			rep.Partial.NotScanned = []string{}
 		}
@@ -216,16 +232,18 @@ func scanReport(source, region string, strict bool, sc tgaws.Outcome) *report.Re
 }
 
 // progress prints a one-line status on stderr while work runs, only when
-// stderr is a terminal (a pipe or a CI log gets nothing). It writes to the
-// terminal raw, to move the cursor, so what it says is escaped here.
+// stderr is a terminal that redraws (a pipe, a CI log or TERM=dumb gets
+// nothing). It writes to the terminal raw, to move the cursor, so what it
+// says is escaped here.
 type progress struct {
 	w     io.Writer
 	on    bool
 	start time.Time
+	bar   orgBar
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: rawWriter(w), on: isTerminal(w), start: time.Now()}
+	return &progress{w: rawWriter(w), on: redraws(w), start: time.Now()}
 }
 
 func (p *progress) say(format string, args ...any) {
@@ -241,14 +259,34 @@ func (p *progress) org(o tgaws.OrgProgress) {
 	if !p.on {
 		return
 	}
-	p.say("%s", orgProgressLine(o, time.Since(p.start)))
+	p.say("%s", p.bar.line(o, time.Since(p.start)))
 }
 
-func orgProgressLine(o tgaws.OrgProgress, elapsed time.Duration) string {
-	const width = 24
+// orgBar draws the organization scan's bar so that it never moves
+// backwards: while the listing goes on the number of accounts is only a
+// lower bound that grows page by page, so a fraction of it would shrink;
+// the bar fills only once the listing is complete (the count then says
+// "n/≥m"), and never below what it showed before.
+type orgBar struct {
+	filled int
+}
+
+const orgBarWidth = 24
+
+func (b *orgBar) line(o tgaws.OrgProgress, elapsed time.Duration) string {
 	total := max(o.Listed, o.Done, 1)
-	filled := min(width*o.Done/total, width)
-	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
+	filled := 0
+	if o.ListingDone {
+		filled = min(orgBarWidth*o.Done/total, orgBarWidth)
+	}
+	b.filled = max(b.filled, filled)
+	return orgProgressLine(o, b.filled, elapsed)
+}
+
+// orgProgressLine is one state of the bar, filled cells of orgBarWidth.
+func orgProgressLine(o tgaws.OrgProgress, filled int, elapsed time.Duration) string {
+	total := max(o.Listed, o.Done, 1)
+	bar := strings.Repeat("█", filled) + strings.Repeat("░", orgBarWidth-filled)
 	of := fmt.Sprintf("%d", total)
 	if !o.ListingDone {
 		of = "≥" + of
@@ -268,13 +306,19 @@ func (p *progress) done() {
 }
 
 // watchInterrupt tells the user, when ctx ends by Ctrl-C, that the scan is
-// winding down. The returned func stops watching.
+// winding down: over the progress line on a terminal that redraws, as a
+// plain line anywhere else. The returned func stops watching.
 func watchInterrupt(ctx context.Context, stderr io.Writer) func() {
 	stop := make(chan struct{})
+	const msg = "interrupted: reporting the accounts finished so far (Ctrl-C again quits at once)"
 	go func() {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(rawWriter(stderr), "\r\x1b[Kinterrupted: reporting the accounts finished so far (Ctrl-C again quits at once)")
+			if redraws(stderr) {
+				fmt.Fprintln(rawWriter(stderr), "\r\x1b[K"+msg)
+			} else {
+				fmt.Fprintln(stderr, "trailguard: "+msg)
+			}
 		case <-stop:
 		}
 	}()

@@ -198,6 +198,10 @@ func (e *Emulator) describeAccount(c *call, body []byte) (any, *apiError) {
 	if in.AccountId == nil {
 		return nil, required("accountId")
 	}
+	if !isAccountID(*in.AccountId) {
+		// The service model's pattern for AccountId is ^\d{12}$.
+		return nil, errorf(http.StatusBadRequest, "InvalidInputException", "You provided a value that does not match the required pattern.")
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	org, err := e.callerOrg(c)
@@ -215,4 +219,17 @@ func (e *Emulator) describeAccount(c *call, body []byte) (any, *apiError) {
 		}
 	}
 	return nil, errorf(http.StatusBadRequest, "AccountNotFoundException", "You specified an account that doesn't exist.")
+}
+
+// isAccountID reports whether s is twelve digits.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -320,4 +320,14 @@ func TestOrganizations(t *testing.T) {
 		_, err = e.org(m).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(acctA)})
 		wantErr[*orgtypes.AccountNotFoundException](t, err)
 	})
+	t.Run("describe_account_id_not_twelve_digits", func(t *testing.T) {
+		for _, id := range []string{"12345", "1234567890123", "12345678901x"} {
+			_, err := e.org(m).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(id)})
+			wantErr[*orgtypes.InvalidInputException](t, err)
+		}
+	})
+	t.Run("member_cannot_describe", func(t *testing.T) {
+		_, err := e.org(e.emu.AddAccount(members[1])).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(mgmt)})
+		wantErr[*orgtypes.AccessDeniedException](t, err)
+	})
 }
