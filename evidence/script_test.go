@@ -60,7 +60,7 @@ func TestCollectScript_needs_only_bash_and_the_aws_cli(t *testing.T) {
 		}
 	}
 	for _, must := range []string{"set -u", "--output json", "--query Account --output text", "describe-regions --all-regions",
-		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`, `get-event-selectors --trail-name "$ARN"`} {
+		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`, "sha256sum", "shasum -a 256", "manifest.json", `get-event-selectors --trail-name "$ARN"`} {
 		if !strings.Contains(script, must) {
 			t.Errorf("script lacks %q", must)
 		}
@@ -205,11 +205,63 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, tt.want[0].ID, ".trail-list.tmp")); !os.IsNotExist(err) {
 				t.Errorf("temporary trail list left behind: %v", err)
 			}
-			got, err := Read(out)
+			got, in, err := ReadVerified(out)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sameAccounts(t, got, tt.want)
+			// The script's manifest seals what it wrote.
+			if len(in.Warnings) != 0 || len(in.Notices) != 0 {
+				t.Errorf("the script's own evidence does not verify: warnings %q notices %q", in.Warnings, in.Notices)
+			}
+		})
+	}
+}
+
+// No output directory name, however hostile, breaks the manifest's JSON or
+// the shell: the manifest parses, records the command line as given, and
+// verifies.
+func TestCollectScript_manifest_is_valid_json_for_any_output_dir(t *testing.T) {
+	for _, tt := range []struct{ name, dir string }{
+		{"quote_and_backslash", `out"dir\\name\"`},
+		{"newline_tab_and_return", "out\nline\tTab\rret"},
+		{"shell_metacharacters", "out$(touch pwned)`id`;*"},
+		{"control_character", "out\x01\x1bdir"},
+		{"non_ascii", "évidence-证据"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.dir
+			work, code, stderr, _ := runScript(t, "member", nil, dir)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(work, "pwned")); err == nil {
+				t.Fatal("a directory name ran a command")
+			}
+			adir := filepath.Join(work, dir, "111111111111")
+			data, err := os.ReadFile(filepath.Join(adir, fileManifest))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m Manifest
+			if err := decodeJSON(fileManifest, data, &m); err != nil {
+				t.Fatalf("manifest is not valid JSON: %v\n%s", err, data)
+			}
+			want := strings.Map(func(r rune) rune {
+				if r < 0x20 && r != '\n' && r != '\t' && r != '\r' {
+					return -1 // dropped: no control character reaches the manifest
+				}
+				return r
+			}, dir)
+			if len(m.CommandLine) != 2 || m.CommandLine[1] != want {
+				t.Errorf("command line %q, want [script %q]", m.CommandLine, want)
+			}
+			if m.Tool != "trailguard collect-script" || m.CollectedBy != "arn:aws:sts::111111111111:assumed-role/Audit/auditor" || m.StartTime == "" || m.EndTime == "" || m.RunID == "" {
+				t.Errorf("manifest %+v", m)
+			}
+			if _, in, err := ReadVerified(filepath.Join(work, dir)); err != nil || len(in.Warnings) != 0 || len(in.Notices) != 0 {
+				t.Errorf("does not verify: %v %q %q", err, in.Warnings, in.Notices)
+			}
 		})
 	}
 }
