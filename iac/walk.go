@@ -56,7 +56,11 @@ func collect(ctx context.Context, paths []string) (found, error) {
 		info, err := os.Stat(p)
 		switch {
 		case err != nil:
-			// A dangling link: the Terraform reader reports it.
+			// A file of the module that cannot be read (a dangling link, a
+			// path too long, no permission) may set what decides a trail:
+			// a variable file read without it could turn a FAIL into a
+			// PASS. The module is not read; the file is named.
+			badDirs[dir] = fileError(trailguard.ErrorAt(p, 0, "%v; the module directory %s is not read", err, dir))
 		case !info.Mode().IsRegular():
 			note := skippedNote(p, info.Mode())
 			out.notes = append(out.notes, note)
