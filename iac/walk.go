@@ -25,9 +25,9 @@ type found struct {
 	explicit map[string]bool     // files named by the caller
 	// scope holds, for a module directory reached only through .tf files
 	// named by the caller, those files: its results are limited to them.
-	scope map[string]map[string]bool
-	notes    []string            // what was skipped while walking
-	walkDone bool                // every path was walked (not stopped by the context)
+	scope    map[string]map[string]bool
+	notes    []string // what was skipped while walking
+	walkDone bool     // every path was walked (not stopped by the context)
 }
 
 // collect walks the paths. Directories holding .tf files are module
