@@ -1,13 +1,17 @@
 package iac
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/trailguard/trailguard/report"
 )
 
 const (
@@ -260,6 +264,19 @@ func TestCheck_file_that_cannot_be_read(t *testing.T) {
 			}
 			if !sawBad || !sawOK {
 				t.Errorf("unreadable file reported %v, rest checked %v: %+v", sawBad, sawOK, out.Results)
+			}
+			// JSON and SARIF place it at the path too.
+			rep := report.New("test", report.Scan{Source: "iac"}, out.Results, nil)
+			var js, sf bytes.Buffer
+			if err := (report.JSON{}).Write(&js, rep); err != nil {
+				t.Fatal(err)
+			}
+			if err := (report.SARIF{}).Write(&sf, rep); err != nil {
+				t.Fatal(err)
+			}
+			quoted, _ := json.Marshal(bad)
+			if !strings.Contains(js.String(), `"file": `+string(quoted)) || !strings.Contains(sf.String(), `"uri": `+string(quoted)) {
+				t.Errorf("JSON or SARIF does not place the error at %s", bad)
 			}
 		})
 	}
