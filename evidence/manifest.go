@@ -88,6 +88,9 @@ func verifyAccount(adir string, skipDirs map[string]bool) (warnings []string, fo
 	if err := decodeJSON(mpath, data, &m); err != nil {
 		return []string{fmt.Sprintf("evidence integrity not verified: %v", err)}, true
 	}
+	if len(m.Files) > maxManifestFiles {
+		return []string{fmt.Sprintf("evidence integrity not verified: %s lists %d files, more than the %d an account directory can hold", mpath, len(m.Files), maxManifestFiles)}, true
+	}
 	listed := map[string]bool{}
 	names := make([]string, 0, len(m.Files))
 	for name := range m.Files {
@@ -147,7 +150,10 @@ func safeRelPath(name string) bool {
 func unlistedFiles(adir string, listed, skipDirs map[string]bool) ([]string, error) {
 	var out []string
 	seen := 0
-	err := filepath.WalkDir(adir, func(p string, d fs.DirEntry, err error) error {
+	// The trailing separator makes the walk follow an account directory
+	// that is a symbolic link, as Read does; links below it are not
+	// followed.
+	err := filepath.WalkDir(adir+string(filepath.Separator), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -187,6 +193,9 @@ func hashFile(p string) (string, error) {
 	if !info.Mode().IsRegular() {
 		return "", fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
+	if info.Size() > int64(maxFileSize) {
+		return "", fmt.Errorf("larger than %d bytes: not AWS CLI output", maxFileSize)
+	}
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return "", err
@@ -196,7 +205,7 @@ func hashFile(p string) (string, error) {
 		return "", errors.New("not a regular file")
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, io.LimitReader(f, int64(maxFileSize)+1)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -168,6 +169,47 @@ func TestReadVerified(t *testing.T) {
 				rewriteManifest(t, adir, func(m *Manifest) { m.Files[fileRegions] = "md5:abc" })
 			},
 			wantWarn: []string{`gives "md5:abc" as the SHA-256 of`},
+		},
+		{
+			name: "listed_file_grown_past_the_size_cap_is_not_hashed",
+			change: func(t *testing.T, adir string) {
+				info, err := os.Stat(filepath.Join(adir, fileManifest))
+				if err != nil {
+					t.Fatal(err)
+				}
+				old := maxFileSize
+				maxFileSize = int(info.Size()) + 10 // the manifest is still read
+				t.Cleanup(func() { maxFileSize = old })
+				p := filepath.Join(adir, fileDescribeTrails)
+				data, _ := os.ReadFile(p)
+				write(t, p, string(data)+strings.Repeat(" ", maxFileSize))
+			},
+			wantWarn: []string{"evidence file not verified: {adir}/describe-trails.json: larger than "},
+		},
+		{
+			name: "manifest_listing_more_files_than_an_account_holds",
+			change: func(t *testing.T, adir string) {
+				rewriteManifest(t, adir, func(m *Manifest) {
+					for i := range maxManifestFiles {
+						m.Files[fmt.Sprintf("f%d", i)] = strings.Repeat("0", 64)
+					}
+				})
+			},
+			wantWarn: []string{"integrity not verified: {adir}/manifest.json lists "},
+		},
+		{
+			name: "account_directory_that_is_a_link_is_walked",
+			change: func(t *testing.T, adir string) {
+				moved := adir + ".real"
+				if err := os.Rename(adir, moved); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(moved, adir); err != nil {
+					t.Skip(err)
+				}
+				write(t, filepath.Join(moved, "late.json"), "{}")
+			},
+			wantWarn: []string{"added after collection: {adir}/late.json"},
 		},
 		{
 			name: "single_account_directory_read_directly",
