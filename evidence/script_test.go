@@ -93,8 +93,17 @@ func runScript(t *testing.T, data string, env []string, args ...string) (work st
 	cmd := exec.Command(bash, append([]string{scriptFile(t)}, args...)...)
 	cmd.Dir = work
 	// A clean environment: only the fake CLI, no real AWS settings.
+	// The fake CLI comes first on PATH; a PATH in env replaces the rest.
+	path := os.Getenv("PATH")
+	for i, kv := range env {
+		if rest, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = rest
+			env = append(env[:i:i], env[i+1:]...)
+			break
+		}
+	}
 	cmd.Env = append([]string{
-		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PATH=" + bin + string(os.PathListSeparator) + path,
 		"HOME=" + work,
 		"FAKE_AWS_DATA=" + dataDir,
 		"FAKE_AWS_LOG=" + logFile,
@@ -285,5 +294,47 @@ func TestCollectScript_output_matches_the_embedded_file(t *testing.T) {
 	CollectScript(&buf)
 	if buf.String() != string(file) {
 		t.Error("CollectScript does not print collect.sh")
+	}
+}
+
+// The manifest's hashes come from sha256sum or, where only that exists (as
+// on macOS), shasum -a 256; without either the script stops before reading
+// anything.
+func TestCollectScript_hash_tool(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		tools []string // on PATH besides the shell utilities
+		ok    bool
+	}{
+		{"sha256sum", []string{"sha256sum"}, true},
+		{"shasum_only", []string{"shasum"}, true},
+		{"neither", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := t.TempDir()
+			for _, tool := range append([]string{"env", "bash", "mkdir", "rm", "mv", "cat", "tr", "date"}, tt.tools...) {
+				p, err := exec.LookPath(tool)
+				if err != nil {
+					t.Skipf("%s is not installed here", tool)
+				}
+				if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			work, code, stderr, calls := runScript(t, "member", []string{"PATH=" + bin}, "out")
+			if !tt.ok {
+				if code == 0 || !strings.Contains(stderr, "neither sha256sum nor shasum") || len(calls) != 0 {
+					t.Errorf("exit %d, %d AWS calls, stderr:\n%s", code, len(calls), stderr)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			_, in, err := ReadVerified(filepath.Join(work, "out"))
+			if err != nil || len(in.Warnings) != 0 || len(in.Notices) != 0 {
+				t.Errorf("does not verify: %v %q %q", err, in.Warnings, in.Notices)
+			}
+		})
 	}
 }
