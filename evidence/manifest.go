@@ -238,8 +238,13 @@ func Verify(dir string) Integrity {
 		// A single-account directory: its id is what Read found for it.
 		check(dir, "", accountDirs)
 	}
-	if len(unmanifested) > 0 {
-		in.Notices = append(in.Notices, fmt.Sprintf("no %s in %s: the evidence was collected by hand or by an older trailguard, so its files are read but not verified against a manifest", fileManifest, strings.Join(unmanifested, ", ")))
+	if n := len(unmanifested); n > 0 {
+		// Said once, however many accounts: a few named, the rest counted.
+		shown := strings.Join(unmanifested[:min(n, 5)], ", ")
+		if n > 5 {
+			shown += fmt.Sprintf(" and %d more account directories", n-5)
+		}
+		in.Notices = append(in.Notices, fmt.Sprintf("no %s in %s: the evidence was collected by hand or by an older trailguard, so its files are read but not verified against a manifest", fileManifest, shown))
 	}
 	return in
 }

@@ -270,6 +270,26 @@ func TestVerify_hand_collected_directory_is_noticed_once(t *testing.T) {
 	}
 }
 
+func TestVerify_many_accounts_without_manifest_one_short_notice(t *testing.T) {
+	dir := t.TempDir()
+	var accounts []trailguard.Account
+	for i := range 12 {
+		a := memberAccount()
+		a.ID = fmt.Sprintf("1000000000%02d", i)
+		accounts = append(accounts, a)
+	}
+	if err := Write(dir, accounts); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range accounts {
+		os.Remove(filepath.Join(dir, a.ID, fileManifest))
+	}
+	in := Verify(dir)
+	if len(in.Notices) != 1 || !strings.Contains(in.Notices[0], "and 7 more account directories") || strings.Contains(in.Notices[0], "100000000011") {
+		t.Errorf("notices %q", in.Notices)
+	}
+}
+
 func write(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
