@@ -35,6 +35,9 @@ type ScanOptions struct {
 	// SaveEvidence, when set, is a directory the accounts are written to,
 	// as read, before the evaluation shares facts between accounts.
 	SaveEvidence string
+	// Provenance is recorded in the saved evidence's manifests (tool
+	// version, command line); the start is the scan's.
+	Provenance evidence.Provenance
 	// Evaluate are the options the accounts are judged with.
 	Evaluate trailguard.Options
 }
@@ -68,6 +71,10 @@ type Outcome struct {
 	AccountsListed    int
 	NotInOrganization []string
 	ExcludedNotFound  []string
+	// EvidenceNotices are said once about an evidence directory read
+	// (accounts without a manifest); files changed after collection are
+	// warnings on the account's result.
+	EvidenceNotices []string
 	// SaveEvidenceErr is why ScanOptions.SaveEvidence could not be
 	// written; the outcome is whole regardless.
 	SaveEvidenceErr error
@@ -87,11 +94,13 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 		accountTimeout = DefaultAccountTimeout
 	}
 	var accounts []trailguard.Account
+	var integrity evidence.Integrity
 	if o.Evidence != "" {
 		var err error
-		if accounts, err = evidence.Read(o.Evidence); err != nil {
+		if accounts, integrity, err = evidence.ReadVerified(o.Evidence); err != nil {
 			return Outcome{}, err
 		}
+		out.EvidenceNotices = integrity.Notices
 	} else {
 		if o.Timeout > 0 {
 			var cancel context.CancelFunc
@@ -135,9 +144,18 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 		out.Calls = counter.Counts()
 	}
 	if o.SaveEvidence != "" {
-		out.SaveEvidenceErr = evidence.Write(o.SaveEvidence, accounts)
+		p := o.Provenance
+		p.Start = out.StartedAt
+		out.SaveEvidenceErr = evidence.WriteWith(o.SaveEvidence, accounts, p)
 	}
 	out.Results = trailguard.EvaluateAll(accounts, o.Evaluate)
+	// Evidence changed after collection is still judged as it is now, and
+	// the result says which files no longer match their manifest.
+	for i := range out.Results {
+		if w := integrity.Warnings[out.Results[i].Account]; len(w) > 0 {
+			out.Results[i].Warnings = append(out.Results[i].Warnings, w...)
+		}
+	}
 	out.Accounts = accounts
 	return out, nil
 }

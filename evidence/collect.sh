@@ -47,6 +47,27 @@
 # describe-trails.json they belong to. Copy the whole account directory,
 # collect-run.json files included.
 #
+# The last file written is DIR/<account-id>/manifest.json: who collected
+# the evidence (the caller ARN), when (start and end, UTC), with which
+# script and command line, and the SHA-256 of every file this run wrote
+# (computed with sha256sum, or shasum -a 256 where that is what exists):
+#
+#   {
+#       "Tool": "trailguard collect-script",
+#       "ToolVersion": "",
+#       "CollectedBy": "arn:aws:sts::111111111111:assumed-role/Audit/auditor",
+#       "StartTime": "2026-01-31T09:00:00Z",
+#       "EndTime": "2026-01-31T09:00:07Z",
+#       "CommandLine": ["collect.sh", "./evidence"],
+#       "RunId": "...",
+#       "Files": {"describe-trails.json": "<sha-256 in hex>", ...}
+#   }
+#
+# trailguard scan --evidence checks every file against it and warns, on the
+# account's result, about each file changed, added or removed since; keep
+# the manifest with the files. Without a sha256sum or shasum the script
+# stops before reading anything.
+#
 # A command that fails does not stop the script. Its error message is saved
 # where its output would have gone, with .err instead of .json (for example
 # trails/us-east-1/org-trail/get-trail-status.err), and trailguard reports
@@ -66,6 +87,34 @@ if ! command -v aws >/dev/null 2>&1; then
 	exit 1
 fi
 
+# sha256 FILE: print the file's SHA-256 in hex. The file is read on stdin,
+# so that no file name can change what the tool prints.
+if command -v sha256sum >/dev/null 2>&1; then
+	sha256() { sha256sum <"$1"; }
+elif command -v shasum >/dev/null 2>&1; then
+	sha256() { shasum -a 256 <"$1"; }
+else
+	echo "collect: neither sha256sum nor shasum is on PATH; the manifest needs one of them" >&2
+	exit 1
+fi
+
+# json_string TEXT: print TEXT as a JSON string. Backslash and quote are
+# escaped, tab, newline and carriage return written as escapes, and other
+# control characters dropped, so no value can break the manifest.
+json_string() {
+	local s="$1"
+	s="${s//\\/\\\\}"
+	s="${s//\"/\\\"}"
+	s="${s//$'\t'/\\t}"
+	s="${s//$'\n'/\\n}"
+	s="${s//$'\r'/\\r}"
+	s="$(LC_ALL=C; printf '%s' "${s//[[:cntrl:]]/}")"
+	printf '"%s"' "$s"
+}
+
+# Every file this run writes, for the manifest.
+WRITTEN=()
+
 # save FILE ARGS...: run "aws ARGS... --output json", keep its output in
 # FILE when it succeeds, else its error message in FILE with .err for .json.
 # Returns the command's exit status.
@@ -79,6 +128,7 @@ save() {
 	if [ "$status" -eq 0 ]; then
 		mv -f -- "$file.tmp" "$file"
 		rm -f -- "$err.tmp"
+		WRITTEN+=("$file")
 		return 0
 	fi
 	if [ ! -s "$err.tmp" ]; then
@@ -86,6 +136,7 @@ save() {
 	fi
 	mv -f -- "$err.tmp" "$err"
 	rm -f -- "$file.tmp"
+	WRITTEN+=("$err")
 	echo "collect: aws $1 $2 failed (exit status $status); its message is in $err" >&2
 	return "$status"
 }
@@ -123,8 +174,11 @@ esac
 RUN="${START//[-:]/}-$$-$RANDOM$RANDOM"
 MARKER="{\"RunId\": \"$RUN\", \"StartTime\": \"$START\"}"
 mark() {
-	printf '%s\n' "$MARKER" >"$1/collect-run.json.tmp" && mv -f -- "$1/collect-run.json.tmp" "$1/collect-run.json"
+	printf '%s\n' "$MARKER" >"$1/collect-run.json.tmp" && mv -f -- "$1/collect-run.json.tmp" "$1/collect-run.json" &&
+		WRITTEN+=("$1/collect-run.json")
 }
+# A manifest of an earlier run would not describe this one.
+rm -f -- "$DIR/manifest.json"
 if ! mark "$DIR"; then
 	echo "collect: cannot write the run marker in $DIR" >&2
 	exit 1
@@ -173,8 +227,10 @@ if save "$DIR/describe-trails.json" cloudtrail describe-trails --include-shadow-
 			*:trail/*) TRAIL="${ARN##*:trail/}" ;;
 			*) TRAIL="$NAME" ;;
 			esac
+			# AWS trail names are letters, digits, '.', '_' and '-' only:
+			# anything else is not a trail's and never becomes a path.
 			case "$TRAIL" in
-			'' | . | .. | */* | *\\* | *:*)
+			'' | . | .. | *[!A-Za-z0-9._-]*)
 				echo "collect: skipping trail $ARN: its name is not a plain directory name" >&2
 				continue
 				;;
@@ -202,5 +258,42 @@ if save "$DIR/describe-trails.json" cloudtrail describe-trails --include-shadow-
 	fi
 	rm -f -- "$LIST"
 fi
+
+# 6. The manifest, last: who, when, how, and the SHA-256 of every file
+#    written above. The caller ARN is taken from the saved
+#    caller-identity.json, where the CLI prints it on a line of its own.
+ARN_OF_CALLER=""
+if [ -f "$DIR/caller-identity.json" ]; then
+	while IFS= read -r LINE; do
+		if [[ "$LINE" =~ \"Arn\"[[:space:]]*:[[:space:]]*\"([^\"\\]*)\" ]]; then
+			ARN_OF_CALLER="${BASH_REMATCH[1]}"
+		fi
+	done <"$DIR/caller-identity.json"
+fi
+END="$(TZ=UTC0 printf '%(%Y-%m-%dT%H:%M:%SZ)T' -1 2>/dev/null)"
+case "$END" in
+[0-9][0-9][0-9][0-9]-*) ;;
+*) END="$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" ;;
+esac
+{
+	printf '{\n    "Tool": "trailguard collect-script",\n    "ToolVersion": "",\n'
+	printf '    "CollectedBy": %s,\n' "$(json_string "$ARN_OF_CALLER")"
+	printf '    "StartTime": %s,\n    "EndTime": %s,\n' "$(json_string "$START")" "$(json_string "$END")"
+	printf '    "CommandLine": [%s' "$(json_string "$0")"
+	for ARG in "$@"; do
+		printf ', %s' "$(json_string "$ARG")"
+	done
+	printf '],\n    "RunId": %s,\n    "Files": {' "$(json_string "$RUN")"
+	SEP=""
+	for FILE in ${WRITTEN[@]+"${WRITTEN[@]}"}; do
+		[ -f "$FILE" ] || continue
+		SUM="$(sha256 "$FILE")"
+		SUM="${SUM%% *}"
+		printf '%s\n        %s: %s' "$SEP" "$(json_string "${FILE#"$DIR"/}")" "$(json_string "$SUM")"
+		SEP=","
+	done
+	printf '\n    }\n}\n'
+} >"$DIR/manifest.json.tmp" && mv -f -- "$DIR/manifest.json.tmp" "$DIR/manifest.json" ||
+	echo "collect: cannot write $DIR/manifest.json" >&2
 
 echo "collect: done; read it with: trailguard scan --evidence $OUT" >&2

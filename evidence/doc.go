@@ -17,6 +17,7 @@
 //	DIR/<account-id>/errors.json            why some of the above could not be read (see below)
 //	DIR/<account-id>/collect-run.json       the run marker: which collection wrote the files (see below)
 //	DIR/<account-id>/trails/<home-region>/<trail-name>/collect-run.json  the same marker, per trail
+//	DIR/<account-id>/manifest.json          who collected the files, when, how, and their SHA-256 (see below)
 //
 // Every .json file other than errors.json is exactly what the AWS CLI
 // prints for the command, version 1 or 2: timestamps may be ISO 8601
@@ -109,4 +110,34 @@
 // Lost evidence (a file missing without a recorded refusal, damaged, or
 // stale) is also never filled from another account's read, since it might
 // have said otherwise; a refusal recorded in a .err file or errors.json is.
+//
+// # The manifest
+//
+// Each account directory ends with manifest.json, written last by Write
+// and by the collect script, so that an auditor can tell the files are the
+// ones collected. It is per account, not one for the whole directory,
+// because each account is collected on its own (one run of the script per
+// profile, or one scan per organization that replaces only its accounts'
+// directories) into a shared directory:
+//
+//	{
+//	    "Tool": "trailguard" | "trailguard collect-script",
+//	    "ToolVersion": "the trailguard version (empty for the script)",
+//	    "CollectedBy": "the caller ARN the account was read as",
+//	    "StartTime": "2026-01-31T09:00:00Z",
+//	    "EndTime": "2026-01-31T09:00:07Z",
+//	    "CommandLine": ["trailguard", "scan", "--save-evidence", "DIR"],
+//	    "RunId": "the RunId of collect-run.json",
+//	    "Files": {"<path relative to the account directory, / separated>": "<SHA-256, lower-case hex>", ...}
+//	}
+//
+// ReadVerified (what scan --evidence uses) checks every account directory
+// against its manifest. A file listed but missing, a file whose SHA-256
+// differs, and a file present but not listed (links and FIFOs included,
+// never followed or read) are each a warning on that account, naming the
+// file: the evidence is still read and judged as it now is, and the
+// result says it is not what was collected. A manifest that cannot be
+// read, or lists a path outside the account directory, is a warning too.
+// Evidence without a manifest (collected by hand, or by an older
+// trailguard) is read as before, with one notice for the whole directory.
 package evidence

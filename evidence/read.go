@@ -55,16 +55,41 @@ func IsAccountID(name string) bool { return accountIDPattern.MatchString(name) }
 // dir cannot be read, holds no account, or holds one account's files whose
 // account id cannot be told.
 func Read(dir string) ([]trailguard.Account, error) {
+	accounts, _, err := read(dir)
+	return accounts, err
+}
+
+// ReadVerified reads dir as Read does and checks every account directory
+// against its manifest.json (see Manifest): the files changed, added or
+// removed after collection are warnings on the account, keyed by its id;
+// the evidence is still read as it is, so the scan still judges it.
+func ReadVerified(dir string) ([]trailguard.Account, Integrity, error) {
+	accounts, rootID, err := read(dir)
+	if err != nil {
+		return nil, Integrity{}, err
+	}
+	in := Verify(dir)
+	if w, ok := in.Warnings[""]; ok {
+		delete(in.Warnings, "")
+		in.Warnings[rootID] = append(in.Warnings[rootID], w...)
+	}
+	return accounts, in, nil
+}
+
+// read is Read; it also returns the id of the account whose files are in
+// dir itself ("" when none).
+func read(dir string) ([]trailguard.Account, string, error) {
+	rootID := ""
 	info, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("evidence directory: %w", err)
+		return nil, "", fmt.Errorf("evidence directory: %w", err)
 	}
 	if !info.IsDir() {
-		return nil, fmt.Errorf("evidence directory %s: not a directory", dir)
+		return nil, "", fmt.Errorf("evidence directory %s: not a directory", dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("evidence directory: %w", err)
+		return nil, "", fmt.Errorf("evidence directory: %w", err)
 	}
 	var accounts []trailguard.Account
 	readFrom := map[string]string{}
@@ -83,18 +108,19 @@ func Read(dir string) ([]trailguard.Account, error) {
 		}
 		acct := readAccount(dir, dirID, true)
 		if acct.ID == "" {
-			return nil, fmt.Errorf("evidence directory %s: %s", dir, acct.Error)
+			return nil, "", fmt.Errorf("evidence directory %s: %s", dir, acct.Error)
 		}
 		if other, dup := readFrom[acct.ID]; dup {
 			acct.Error = joinReasons(acct.Error, fmt.Sprintf("evidence for account %s is both in %s and in %s: keep one", acct.ID, dir, other))
 		}
 		accounts = append(accounts, acct)
+		rootID = acct.ID
 	}
 	if len(accounts) == 0 {
-		return nil, fmt.Errorf("evidence directory %s holds no account: expected <account-id>/%s (one directory per account) or %s", dir, fileDescribeTrails, fileDescribeTrails)
+		return nil, "", fmt.Errorf("evidence directory %s holds no account: expected <account-id>/%s (one directory per account) or %s", dir, fileDescribeTrails, fileDescribeTrails)
 	}
 	sort.SliceStable(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
-	return accounts, nil
+	return accounts, rootID, nil
 }
 
 // isDir follows a symbolic link to tell whether the entry is a directory.

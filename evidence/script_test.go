@@ -60,7 +60,7 @@ func TestCollectScript_needs_only_bash_and_the_aws_cli(t *testing.T) {
 		}
 	}
 	for _, must := range []string{"set -u", "--output json", "--query Account --output text", "describe-regions --all-regions",
-		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`, `get-event-selectors --trail-name "$ARN"`} {
+		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`, "sha256sum", "shasum -a 256", "manifest.json", `get-event-selectors --trail-name "$ARN"`} {
 		if !strings.Contains(script, must) {
 			t.Errorf("script lacks %q", must)
 		}
@@ -93,8 +93,17 @@ func runScript(t *testing.T, data string, env []string, args ...string) (work st
 	cmd := exec.Command(bash, append([]string{scriptFile(t)}, args...)...)
 	cmd.Dir = work
 	// A clean environment: only the fake CLI, no real AWS settings.
+	// The fake CLI comes first on PATH; a PATH in env replaces the rest.
+	path := os.Getenv("PATH")
+	for i, kv := range env {
+		if rest, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = rest
+			env = append(env[:i:i], env[i+1:]...)
+			break
+		}
+	}
 	cmd.Env = append([]string{
-		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PATH=" + bin + string(os.PathListSeparator) + path,
 		"HOME=" + work,
 		"FAKE_AWS_DATA=" + dataDir,
 		"FAKE_AWS_LOG=" + logFile,
@@ -205,11 +214,63 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, tt.want[0].ID, ".trail-list.tmp")); !os.IsNotExist(err) {
 				t.Errorf("temporary trail list left behind: %v", err)
 			}
-			got, err := Read(out)
+			got, in, err := ReadVerified(out)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sameAccounts(t, got, tt.want)
+			// The script's manifest seals what it wrote.
+			if len(in.Warnings) != 0 || len(in.Notices) != 0 {
+				t.Errorf("the script's own evidence does not verify: warnings %q notices %q", in.Warnings, in.Notices)
+			}
+		})
+	}
+}
+
+// No output directory name, however hostile, breaks the manifest's JSON or
+// the shell: the manifest parses, records the command line as given, and
+// verifies.
+func TestCollectScript_manifest_is_valid_json_for_any_output_dir(t *testing.T) {
+	for _, tt := range []struct{ name, dir string }{
+		{"quote_and_backslash", `out"dir\\name\"`},
+		{"newline_tab_and_return", "out\nline\tTab\rret"},
+		{"shell_metacharacters", "out$(touch pwned)`id`;*"},
+		{"control_character", "out\x01\x1bdir"},
+		{"non_ascii", "évidence-证据"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.dir
+			work, code, stderr, _ := runScript(t, "member", nil, dir)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(work, "pwned")); err == nil {
+				t.Fatal("a directory name ran a command")
+			}
+			adir := filepath.Join(work, dir, "111111111111")
+			data, err := os.ReadFile(filepath.Join(adir, fileManifest))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m Manifest
+			if err := decodeJSON(fileManifest, data, &m); err != nil {
+				t.Fatalf("manifest is not valid JSON: %v\n%s", err, data)
+			}
+			want := strings.Map(func(r rune) rune {
+				if r < 0x20 && r != '\n' && r != '\t' && r != '\r' {
+					return -1 // dropped: no control character reaches the manifest
+				}
+				return r
+			}, dir)
+			if len(m.CommandLine) != 2 || m.CommandLine[1] != want {
+				t.Errorf("command line %q, want [script %q]", m.CommandLine, want)
+			}
+			if m.Tool != "trailguard collect-script" || m.CollectedBy != "arn:aws:sts::111111111111:assumed-role/Audit/auditor" || m.StartTime == "" || m.EndTime == "" || m.RunID == "" {
+				t.Errorf("manifest %+v", m)
+			}
+			if _, in, err := ReadVerified(filepath.Join(work, dir)); err != nil || len(in.Warnings) != 0 || len(in.Notices) != 0 {
+				t.Errorf("does not verify: %v %q %q", err, in.Warnings, in.Notices)
+			}
 		})
 	}
 }
@@ -233,5 +294,47 @@ func TestCollectScript_output_matches_the_embedded_file(t *testing.T) {
 	CollectScript(&buf)
 	if buf.String() != string(file) {
 		t.Error("CollectScript does not print collect.sh")
+	}
+}
+
+// The manifest's hashes come from sha256sum or, where only that exists (as
+// on macOS), shasum -a 256; without either the script stops before reading
+// anything.
+func TestCollectScript_hash_tool(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		tools []string // on PATH besides the shell utilities
+		ok    bool
+	}{
+		{"sha256sum", []string{"sha256sum"}, true},
+		{"shasum_only", []string{"shasum"}, true},
+		{"neither", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := t.TempDir()
+			for _, tool := range append([]string{"env", "bash", "mkdir", "rm", "mv", "cat", "tr", "date"}, tt.tools...) {
+				p, err := exec.LookPath(tool)
+				if err != nil {
+					t.Skipf("%s is not installed here", tool)
+				}
+				if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			work, code, stderr, calls := runScript(t, "member", []string{"PATH=" + bin}, "out")
+			if !tt.ok {
+				if code == 0 || !strings.Contains(stderr, "neither sha256sum nor shasum") || len(calls) != 0 {
+					t.Errorf("exit %d, %d AWS calls, stderr:\n%s", code, len(calls), stderr)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			_, in, err := ReadVerified(filepath.Join(work, "out"))
+			if err != nil || len(in.Warnings) != 0 || len(in.Notices) != 0 {
+				t.Errorf("does not verify: %v %q %q", err, in.Warnings, in.Notices)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -27,6 +28,16 @@ import (
 // An account without a twelve-digit id cannot be placed and is not written;
 // Write then reports it after writing the others.
 func Write(dir string, accounts []trailguard.Account) error {
+	return WriteWith(dir, accounts, Provenance{})
+}
+
+// WriteWith is Write, and records p in each account's manifest.json,
+// written last, with the SHA-256 of every file written for the account
+// (see Manifest).
+func WriteWith(dir string, accounts []trailguard.Account, p Provenance) error {
+	if p.Start.IsZero() {
+		p.Start = time.Now()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("evidence directory: %w", err)
 	}
@@ -44,7 +55,7 @@ func Write(dir string, accounts []trailguard.Account) error {
 			errs = append(errs, fmt.Errorf("account %s given twice: written once", a.ID))
 		default:
 			written[a.ID] = true
-			if err := writeAccount(filepath.Join(dir, a.ID), a); err != nil {
+			if err := writeAccount(filepath.Join(dir, a.ID), a, p); err != nil {
 				errs = append(errs, fmt.Errorf("account %s: %w", a.ID, err))
 			}
 		}
@@ -52,7 +63,7 @@ func Write(dir string, accounts []trailguard.Account) error {
 	return errors.Join(errs...)
 }
 
-func writeAccount(adir string, a trailguard.Account) error {
+func writeAccount(adir string, a trailguard.Account, p Provenance) error {
 	if err := os.MkdirAll(adir, 0o755); err != nil {
 		return err
 	}
@@ -61,7 +72,7 @@ func writeAccount(adir string, a trailguard.Account) error {
 	}
 	// Members the domain does not keep (the caller's UserId, a region's
 	// Endpoint, the account's e-mail) are left out rather than invented.
-	w := fileWriter{}
+	w := fileWriter{hashes: map[string]string{}}
 	// The run marker first, as the collect script does: every trail
 	// directory written below carries the same one (see collection).
 	run := newRunMarker()
@@ -118,6 +129,23 @@ func writeAccount(adir string, a trailguard.Account) error {
 	if !recorded.empty() {
 		w.json(filepath.Join(adir, fileErrors), recorded)
 	}
+	if w.err != nil {
+		return w.err
+	}
+	// The manifest last: it seals what was written above.
+	m := Manifest{
+		Tool: "trailguard", ToolVersion: p.ToolVersion, CollectedBy: a.CallerARN,
+		StartTime: p.Start.UTC().Format(time.RFC3339), EndTime: time.Now().UTC().Format(time.RFC3339),
+		CommandLine: p.CommandLine, RunID: run.RunID, Files: map[string]string{},
+	}
+	for path, sum := range w.hashes {
+		rel, err := filepath.Rel(adir, path)
+		if err != nil {
+			return err
+		}
+		m.Files[filepath.ToSlash(rel)] = sum
+	}
+	w.json(filepath.Join(adir, fileManifest), m)
 	return w.err
 }
 
@@ -179,7 +207,7 @@ func removeWritten(adir string) error {
 			errs = append(errs, err)
 		}
 	}
-	for _, name := range []string{fileRunMarker, fileTrailListErr, fileCallerIdentity, fileDescribeAccount, fileRegions, errFile(fileRegions),
+	for _, name := range []string{fileManifest, fileRunMarker, fileTrailListErr, fileCallerIdentity, fileDescribeAccount, fileRegions, errFile(fileRegions),
 		fileDescribeTrails, errFile(fileDescribeTrails), fileErrors} {
 		remove(filepath.Join(adir, name))
 	}
@@ -219,8 +247,12 @@ func newRunMarker() runMarker {
 	return runMarker{RunID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]), StartTime: now.Format(time.RFC3339)}
 }
 
-// fileWriter writes JSON files and keeps the first error.
-type fileWriter struct{ err error }
+// fileWriter writes JSON files, keeps the SHA-256 of each for the
+// manifest, and keeps the first error.
+type fileWriter struct {
+	err    error
+	hashes map[string]string // path → SHA-256 in hex
+}
 
 // json writes v as the AWS CLI prints JSON: four-space indent, non-ASCII
 // and HTML characters as they are, a final newline. The file appears whole
@@ -235,6 +267,10 @@ func (w *fileWriter) json(path string, v any) {
 		return
 	}
 	w.err = writeFileAtomic(path, data)
+	if w.err == nil && w.hashes != nil {
+		sum := sha256.Sum256(data)
+		w.hashes[path] = hex.EncodeToString(sum[:])
+	}
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -91,7 +91,8 @@ func Check(ctx context.Context, paths []string, o Options) (Outcome, error) {
 					continue
 				}
 				if i < len(found.modules) {
-					finished <- done{i, checkModule(found.modules[i], o.Terraform, o.Eval)}
+					dir := found.modules[i]
+					finished <- done{i, checkModule(dir, found.scope[dir], o.Terraform, o.Eval)}
 				} else {
 					file := found.files[i-len(found.modules)]
 					finished <- done{i, checkFile(ctx, file, found.explicit[file], o.CloudFormation, o.Eval)}

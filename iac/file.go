@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -27,15 +29,63 @@ type checked struct {
 }
 
 // checkModule reads and judges one Terraform root module.
-func checkModule(dir string, tfOpts terraform.Options, opts trailguard.Options) checked {
+//
+// Terraform reads every .tf file of a directory as one module, so a file
+// named alone (scope) is read with its directory: the values its trails
+// use may be set in the other files. Its results are limited to the
+// trails and unread module calls of the named files, with every error met
+// reading the module (it may change their values), and a note says the
+// other files of the directory were read but not reported.
+func checkModule(dir string, scope map[string]bool, tfOpts terraform.Options, opts trailguard.Options) checked {
 	m := terraform.Read(dir, tfOpts)
-	results := evaluateAll(m.Trails, opts)
+	trails := m.Trails
+	unread := m.Unread
+	note := ""
+	if scope != nil {
+		trails, unread = nil, nil
+		for _, t := range m.Trails {
+			if scope[filepath.Clean(t.File)] {
+				trails = append(trails, t)
+			}
+		}
+		for _, r := range m.Unread {
+			if scope[filepath.Clean(r.File)] {
+				unread = append(unread, r)
+			}
+		}
+		note = scopeNote(dir, scope, len(m.Trails)-len(trails)+len(m.Unread)-len(unread))
+	}
+	results := evaluateAll(trails, opts)
 	// A module call that was not read may declare a trail: UNKNOWN, named.
-	results = append(results, m.Unread...)
+	results = append(results, unread...)
 	for _, e := range m.Errs {
 		results = append(results, fileError(e))
 	}
-	return checked{done: true, results: results, trails: len(m.Trails)}
+	return checked{done: true, results: results, trails: len(trails), note: note}
+}
+
+// scopeNote says that a named file was read as part of its module
+// directory, and what of the directory was left out of the results ("" when
+// the named files are all of it).
+func scopeNote(dir string, scope map[string]bool, hidden int) string {
+	others := 0
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		n := e.Name()
+		if (strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json")) && !scope[filepath.Join(dir, n)] {
+			others++
+		}
+	}
+	if others == 0 {
+		return ""
+	}
+	named := make([]string, 0, len(scope))
+	for f := range scope {
+		named = append(named, Safe(f))
+	}
+	sort.Strings(named)
+	return fmt.Sprintf("%s: Terraform reads the module directory %s as a whole, so its %d other .tf file(s) were read too; only the results of the file(s) named are shown (%d trail(s) or module call(s) of the other files left out); name the directory to check all of it",
+		strings.Join(named, ", "), Safe(dir), others, hidden)
 }
 
 // Size caps of the files Check reads itself (Terraform files are read by

@@ -23,8 +23,11 @@ type found struct {
 	modules  []string            // Terraform root module directories
 	files    []string            // JSON and YAML files that may be plans or templates
 	explicit map[string]bool     // files named by the caller
-	notes    []string            // what was skipped while walking
-	walkDone bool                // every path was walked (not stopped by the context)
+	// scope holds, for a module directory reached only through .tf files
+	// named by the caller, those files: its results are limited to them.
+	scope    map[string]map[string]bool
+	notes    []string // what was skipped while walking
+	walkDone bool     // every path was walked (not stopped by the context)
 }
 
 // collect walks the paths. Directories holding .tf files are module
@@ -41,8 +44,9 @@ type found struct {
 // collected directory that calls it as a local module; each is a result
 // naming the file, never silence.
 func collect(ctx context.Context, paths []string) (found, error) {
-	out := found{explicit: map[string]bool{}}
+	out := found{explicit: map[string]bool{}, scope: map[string]map[string]bool{}}
 	tfDirs := map[string]bool{}
+	walkedTF := map[string]bool{} // module directories reached by a walk
 	badDirs := map[string]trailguard.Result{}
 	checkTF := func(p string) {
 		dir := filepath.Clean(filepath.Dir(p))
@@ -52,7 +56,11 @@ func collect(ctx context.Context, paths []string) (found, error) {
 		info, err := os.Stat(p)
 		switch {
 		case err != nil:
-			// A dangling link: the Terraform reader reports it.
+			// A file of the module that cannot be read (a dangling link, a
+			// path too long, no permission) may set what decides a trail:
+			// a variable file read without it could turn a FAIL into a
+			// PASS. The module is not read; the file is named.
+			badDirs[dir] = fileError(trailguard.ErrorAt(p, 0, "%v; the module directory %s is not read", err, dir))
 		case !info.Mode().IsRegular():
 			note := skippedNote(p, info.Mode())
 			out.notes = append(out.notes, note)
@@ -65,7 +73,16 @@ func collect(ctx context.Context, paths []string) (found, error) {
 		base := filepath.Base(p)
 		switch {
 		case strings.HasSuffix(p, ".tf") || strings.HasSuffix(p, ".tf.json"):
-			tfDirs[filepath.Clean(filepath.Dir(p))] = true
+			dir := filepath.Clean(filepath.Dir(p))
+			tfDirs[dir] = true
+			if named {
+				if out.scope[dir] == nil {
+					out.scope[dir] = map[string]bool{}
+				}
+				out.scope[dir][filepath.Clean(p)] = true
+			} else {
+				walkedTF[dir] = true
+			}
 			checkTF(p)
 		case base == "terraform.tfvars" || base == "terraform.tfvars.json" ||
 			strings.HasSuffix(base, ".auto.tfvars") || strings.HasSuffix(base, ".auto.tfvars.json"):
@@ -95,7 +112,18 @@ func collect(ctx context.Context, paths []string) (found, error) {
 		}
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				// A directory that cannot be listed is an ERROR naming it;
+				// the rest of the tree is still walked.
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r := fileError(err)
+				r.Reasons = []string{"not read, and it may declare a trail: " + err.Error()}
+				out.results = append(out.results, r)
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			if err := ctx.Err(); err != nil {
 				return err
@@ -145,6 +173,9 @@ func collect(ctx context.Context, paths []string) (found, error) {
 		}
 		out.modules = append(out.modules, dir)
 	}
+	for dir := range walkedTF {
+		delete(out.scope, dir) // walked whole: every result is shown
+	}
 	sort.Slice(out.results, func(i, j int) bool { return out.results[i].File < out.results[j].File })
 	sort.Strings(out.modules)
 	sort.Strings(out.files)
@@ -168,4 +199,28 @@ func callsBad(dir string, calls map[string][]string, bad map[string]trailguard.R
 		}
 	}
 	return ""
+}
+
+// RepositoryRoot is the directory code scanning resolves SARIF URIs
+// against for path: the top level of the git work tree holding it (the
+// nearest directory upwards with a .git entry, a directory or, in a linked
+// work tree or submodule, a file), else the working directory. It looks
+// for .git itself rather than running git, which a CI image or a hook's
+// environment may lack.
+func RepositoryRoot(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	for dir := abs; ; {
+		if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return os.Getwd()
 }

@@ -139,6 +139,9 @@ type Style struct {
 	// Verbose shows every account's detail, passing ones included, even in
 	// a long report.
 	Verbose bool
+	// SARIFBase is the repository root SARIF URIs are relative to (see
+	// SARIF.Base).
+	SARIFBase string
 }
 
 // Formats lists the format names ForFormat knows, sorted.
@@ -162,7 +165,7 @@ func ForFormat(name string, style Style) (Writer, error) {
 	case "junit":
 		return JUnit{}, nil
 	case "sarif":
-		return SARIF{}, nil
+		return SARIF{Base: style.SARIFBase}, nil
 	case "asff":
 		return ASFF{}, nil
 	case "ocsf":

@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
@@ -20,7 +23,18 @@ import (
 // than the resource's first line, with the resource as a logical
 // location; account results have a logical location (the account). MUTED
 // results are reported suppressed, with the reason.
-type SARIF struct{}
+//
+// Code scanning maps a result to a file of the repository only by a URI
+// relative to the repository root: Base, when set, is that root, and every
+// IaC file under it is written relative to it with the uriBaseId
+// %SRCROOT% (given in originalUriBaseIds). A file outside Base keeps an
+// absolute file:// URI. Without Base, paths are written as given.
+type SARIF struct {
+	Base string
+}
+
+// srcRoot is the uriBaseId of URIs relative to SARIF.Base.
+const srcRoot = "%SRCROOT%"
 
 // SARIFRuleID is the rule id in SARIF and the id a source comment names to
 // mute a finding (trailguard:ignore cis-aws-3.1 <reason>).
@@ -31,7 +45,7 @@ const SARIFRuleID = "cis-aws-3.1"
 const securitySeverity = "7.5"
 
 // Write implements Writer.
-func (SARIF) Write(w io.Writer, r *Report) error {
+func (s SARIF) Write(w io.Writer, r *Report) error {
 	doc, err := sarif.New(sarif.Version210, true)
 	if err != nil {
 		return err
@@ -50,6 +64,15 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 			"precision":         "very-high",
 		})
 	rule.WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel("error"))
+	base := ""
+	if s.Base != "" {
+		abs, err := filepath.Abs(s.Base)
+		if err != nil {
+			return fmt.Errorf("SARIF base %s: %w", s.Base, err)
+		}
+		base = abs
+		run.OriginalUriBaseIDs = map[string]*sarif.ArtifactLocation{srcRoot: sarif.NewSimpleArtifactLocation(fileURI(base) + "/")}
+	}
 	for _, res := range r.Results {
 		if res.Status == trailguard.StatusPass {
 			continue
@@ -65,7 +88,7 @@ func (SARIF) Write(w io.Writer, r *Report) error {
 		loc := sarif.NewLocation()
 		if res.File != "" {
 			loc.WithPhysicalLocation(sarif.NewPhysicalLocation().
-				WithArtifactLocation(sarif.NewSimpleArtifactLocation(filepath.ToSlash(sarifPlace(res).File))).
+				WithArtifactLocation(artifactLocation(base, sarifPlace(res).File)).
 				WithRegion(sarifRegion(res)))
 			if res.Resource != "" {
 				loc.WithLogicalLocations([]*sarif.LogicalLocation{sarif.NewLogicalLocation().WithFullyQualifiedName(res.Resource).WithKind("resource")})
@@ -109,6 +132,35 @@ func sarifPlace(r trailguard.Result) trailguard.Position {
 		return *d
 	}
 	return trailguard.Position{File: r.File, Line: r.Line}
+}
+
+// artifactLocation is where file is, for code scanning: relative to base
+// (with the %SRCROOT% base id) when base is set and holds the file, else
+// an absolute file:// URI when base is set, else the path as given.
+func artifactLocation(base, file string) *sarif.ArtifactLocation {
+	if base == "" {
+		return sarif.NewSimpleArtifactLocation(filepath.ToSlash(file))
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return sarif.NewSimpleArtifactLocation(filepath.ToSlash(file))
+	}
+	rel, err := filepath.Rel(base, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return sarif.NewSimpleArtifactLocation(fileURI(abs))
+	}
+	// A relative reference whose first segment holds a colon would read
+	// as a scheme: url.URL writes it with a leading "./".
+	return sarif.NewSimpleArtifactLocation((&url.URL{Path: filepath.ToSlash(rel)}).String()).WithUriBaseId(srcRoot)
+}
+
+// fileURI is the file:// URI of an absolute path, percent-encoded.
+func fileURI(abs string) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive: file:///C:/...
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // sarifRegion is the region of sarifPlace: its line, and its column when

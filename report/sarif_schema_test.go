@@ -38,14 +38,18 @@ func TestSARIF_validates_against_the_schema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// With a base (URIs relative to it, %SRCROOT%, originalUriBaseIds)
+	// and without.
+	for _, w := range []SARIF{{Base: t.TempDir()}, {}} {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(render(t, w, mixedReport(t))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(doc); err != nil {
+			t.Errorf("SARIF output (base %q) does not validate: %v", w.Base, err)
+		}
+	}
 	out := render(t, SARIF{}, mixedReport(t))
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := schema.Validate(doc); err != nil {
-		t.Errorf("SARIF output does not validate: %v", err)
-	}
 	// The check can fail: a result without its required message does not
 	// validate.
 	var broken map[string]any

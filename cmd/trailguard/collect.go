@@ -16,7 +16,12 @@ read-only credentials, it writes the evidence directory that
 
   trailguard collect-script > collect.sh
   AWS_PROFILE=audit bash collect.sh ./evidence
-  trailguard scan --evidence ./evidence`,
+  trailguard scan --evidence ./evidence
+
+Each account directory ends with manifest.json: the caller ARN, start and
+end time, command line and the SHA-256 of every file written (sha256sum or
+shasum -a 256). scan --evidence warns about every file changed, added or
+removed after collection.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return evidence.CollectScript(cmd.OutOrStdout())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,24 @@ func TestCollectScript_with_real_aws_cli_matches_save_evidence(t *testing.T) {
 	_, handOut, handErr := cli(t, "scan", "--evidence", byHand, "--format", "json")
 	_, savedOut, savedErr := cli(t, "scan", "--evidence", saved, "--format", "json")
 	hand, sav := parseReport(t, handOut), parseReport(t, savedOut)
+	// Both collections carry a manifest per account, and both verify.
+	for _, out := range []string{handOut, savedOut} {
+		for _, r := range integrityOf(t, out).Results {
+			if len(r.Warnings) > 0 {
+				t.Errorf("%s: warnings on untouched evidence: %q", r.Account, r.Warnings)
+			}
+		}
+		if n := integrityOf(t, out).Notices; len(n) > 0 {
+			t.Errorf("notices on evidence with manifests: %q", n)
+		}
+	}
+	for _, a := range accounts {
+		for _, d := range []string{byHand, saved} {
+			if _, err := os.Stat(filepath.Join(d, a.ID, "manifest.json")); err != nil {
+				t.Errorf("no manifest: %v", err)
+			}
+		}
+	}
 	if len(hand.Results) != len(accounts) || len(sav.Results) != len(accounts) {
 		t.Fatalf("results: by hand %d (%s), saved %d (%s), want %d", len(hand.Results), handErr, len(sav.Results), savedErr, len(accounts))
 	}
@@ -98,4 +117,109 @@ func envWithoutAWS() []string {
 		}
 	}
 	return out
+}
+
+// integrityReport is the part of the JSON report that says whether the
+// evidence read is what was collected.
+type integrityReport struct {
+	Results []struct {
+		Account  string   `json:"account"`
+		Status   string   `json:"status"`
+		Warnings []string `json:"warnings"`
+	} `json:"results"`
+	Notices []string `json:"notices"`
+}
+
+func integrityOf(t *testing.T, out string) integrityReport {
+	t.Helper()
+	var r integrityReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("JSON report does not parse: %v\n%s", err, out)
+	}
+	return r
+}
+
+// Evidence saved by scan --save-evidence, then changed: each file changed,
+// added or removed after collection is a warning on that account's result
+// in the JSON report, naming the file; the account is still judged, and
+// the other accounts are untouched. Evidence without a manifest is read
+// with one notice.
+func TestScan_evidence_changed_after_collection_is_marked(t *testing.T) {
+	srv, accounts := seededEmulator(t)
+	pass := ""
+	for _, a := range accounts {
+		if a.Want == "PASS" && pass == "" {
+			pass = a.ID
+		}
+	}
+	if pass == "" || len(accounts) < 2 {
+		t.Fatal("the demo needs a passing account and another")
+	}
+	tests := []struct {
+		name       string
+		change     func(t *testing.T, adir string) string // returns the file named
+		want       string
+		wantNotice bool
+	}{
+		{"untouched", func(*testing.T, string) string { return "" }, "", false},
+		{"file_changed", func(t *testing.T, adir string) string {
+			p := filepath.Join(adir, "describe-trails.json")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(p, append(data, ' '), 0o644)
+			return p
+		}, "changed after collection", false},
+		{"file_added", func(t *testing.T, adir string) string {
+			p := filepath.Join(adir, "notes.json")
+			os.WriteFile(p, []byte("{}"), 0o644)
+			return p
+		}, "added after collection", false},
+		{"file_deleted", func(t *testing.T, adir string) string {
+			p := filepath.Join(adir, "regions.json")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "removed after collection", false},
+		{"manifest_removed", func(t *testing.T, adir string) string {
+			os.Remove(filepath.Join(adir, "manifest.json"))
+			return ""
+		}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, a := range accounts {
+				isolateAWS(t, a.Credentials)
+				cli(t, "scan", "--endpoint-url", srv.URL, "--save-evidence", dir, "--format", "json")
+			}
+			file := tt.change(t, filepath.Join(dir, pass))
+			_, out, errOut := cli(t, "scan", "--evidence", dir, "--format", "json")
+			r := integrityOf(t, out)
+			if len(r.Results) != len(accounts) {
+				t.Fatalf("%d results, want %d: %s", len(r.Results), len(accounts), errOut)
+			}
+			for _, res := range r.Results {
+				all := strings.Join(res.Warnings, "\n")
+				marked := strings.Contains(all, "after collection")
+				switch {
+				case res.Account != pass && marked:
+					t.Errorf("%s was not changed but is marked: %q", res.Account, res.Warnings)
+				case res.Account == pass && tt.want == "" && marked:
+					t.Errorf("marked without a change: %q", res.Warnings)
+				case res.Account == pass && tt.want != "" && !strings.Contains(all, tt.want+": "+file):
+					t.Errorf("warnings %q lack %q naming %s", res.Warnings, tt.want, file)
+				}
+				if res.Account == pass && res.Status == "" {
+					t.Error("the changed account was not judged")
+				}
+			}
+			notices := strings.Join(r.Notices, "\n")
+			if got := strings.Count(notices, "no manifest.json"); got != map[bool]int{true: 1}[tt.wantNotice] {
+				t.Errorf("notices %q: %d about a missing manifest, want it only when removed, once", r.Notices, got)
+			}
+		})
+	}
 }

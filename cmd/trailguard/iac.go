@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -81,6 +82,7 @@ a usage error.`,
 	fl.StringArrayVar(&f.varFiles, "var-file", nil, "Terraform variable definitions `FILE` for root modules (repeatable)")
 	fl.StringVar(&f.workspace, "workspace", "", "Terraform workspace `NAME` for terraform.workspace (unknown without it)")
 	fl.StringArrayVar(&f.cfnParams, "cfn-param", nil, "CloudFormation parameter `KEY=VALUE`, over the template's default (repeatable)")
+	fl.StringVar(&f.out.sarifBase, "sarif-base", "", "directory SARIF file URIs are relative to (`DIR`; default: the git repository root of the first path, else the working directory)")
 	fl.BoolVar(&f.requireTrail, "require-trail", false, "fail (exit 1) when the paths declare no CloudTrail trail at all")
 	return cmd
 }
@@ -114,6 +116,16 @@ func runIaC(ctx context.Context, stdout, stderr io.Writer, paths []string, f iac
 			return usageErr("--cfn-param %q: want KEY=VALUE", p)
 		}
 		o.CloudFormation.Params[k] = val
+	}
+	if f.out.sarifBase == "" {
+		// Code scanning maps only URIs relative to the repository root.
+		root, err := iac.RepositoryRoot(paths[0])
+		if err != nil {
+			return usageErr("SARIF base: %v", err)
+		}
+		f.out.sarifBase = root
+	} else if info, err := os.Stat(f.out.sarifBase); err != nil || !info.IsDir() {
+		return usageErr("--sarif-base %s: not a directory", f.out.sarifBase)
 	}
 	started := time.Now()
 	out, err := iac.Check(ctx, paths, o)

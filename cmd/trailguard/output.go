@@ -17,6 +17,8 @@ import (
 
 // outputFlags are shared by every command that prints results.
 type outputFlags struct {
+	// sarifBase is the directory SARIF URIs are relative to (set by iac).
+	sarifBase string
 	format    string
 	output    string
 	outputDir string
@@ -159,7 +161,7 @@ func (o *outputFlags) writeFile(path, format string, rep *report.Report) error {
 }
 
 func (o *outputFlags) render(w io.Writer, format string, colour bool, rep *report.Report) error {
-	wr, err := report.ForFormat(format, report.Style{Color: colour, Verbose: o.verbose})
+	wr, err := report.ForFormat(format, report.Style{Color: colour, Verbose: o.verbose, SARIFBase: o.sarifBase})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/evidence"
 	"github.com/trailguard/trailguard/report"
 )
 
@@ -147,6 +148,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		Org:          sf.org.options(),
 		Timeout:      sf.timeout,
 		SaveEvidence: sf.saveEvidence,
+		Provenance:   evidence.Provenance{ToolVersion: toolVersion(), CommandLine: os.Args},
 		Evaluate:     trailguard.Options{Strict: sf.out.strict},
 	}
 	source, scanRegion := "aws", ""
@@ -228,6 +230,7 @@ func scanReport(source, region string, strict bool, sc tgaws.Outcome) *report.Re
 	}
 	rep.Skipped = sc.Skipped
 	rep.Notices = append(rep.Notices, excludedNotFound(sc.ExcludedNotFound)...)
+	rep.Notices = append(rep.Notices, sc.EvidenceNotices...)
 	return rep
 }
 
