@@ -134,6 +134,9 @@ type Target struct {
 	// Org says the trail is an organization trail (a new one made with
 	// --organization-trail, or an existing one that is).
 	Org bool
+	// EnableTrustedAccess says CloudTrail's trusted access to the
+	// organization was read as off and the plan enables it first.
+	EnableTrustedAccess bool
 	// LogFileValidation is on for a new trail; an existing trail keeps
 	// what it has.
 	LogFileValidation bool

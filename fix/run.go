@@ -2,6 +2,7 @@ package fix
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/trailguard/trailguard"
 )
@@ -55,6 +56,9 @@ func Run(ctx context.Context, ops Operations, acct trailguard.Account, res trail
 	if creates(plan) {
 		plan = planWithReads(ctx, ops, acct, res, o)
 	}
+	if o.OrganizationTrail && len(plan.Unreadable) == 0 {
+		plan = withTrustedAccess(ctx, ops, plan, o)
+	}
 	out := Report{Plan: plan}
 	switch {
 	case len(plan.Unreadable) > 0:
@@ -71,6 +75,43 @@ func Run(ctx context.Context, ops Operations, acct trailguard.Account, res trail
 		out.code = trailguard.ExitCode([]trailguard.Result{res})
 	}
 	return out
+}
+
+// CloudTrailPrincipal is CloudTrail's service principal, whose trusted
+// access to the organization an organization trail needs.
+const CloudTrailPrincipal = "cloudtrail.amazonaws.com"
+
+// withTrustedAccess reads whether CloudTrail has trusted access to the
+// organization and, when it has not, puts the step that enables it first:
+// without it CloudTrail refuses to create an organization trail
+// (CloudTrailAccessNotEnabledException), and an existing one does not
+// record the members. A read that does not answer stops the plan, as any
+// read a write depends on.
+func withTrustedAccess(ctx context.Context, ops Operations, plan Plan, o Options) Plan {
+	on, err := ops.ReadTrustedAccess(ctx)
+	if err != nil {
+		return Stopped(plan.Account, err)
+	}
+	if on {
+		return plan
+	}
+	org := o.OrgID
+	if org == "" {
+		org = "the organization"
+	}
+	st := Step{Action: ActionEnableTrustedAccess, Region: o.Region,
+		Why:  fmt.Sprintf("CloudTrail has no trusted access to %s: without it no organization trail can be created, and an existing one does not record the member accounts", org),
+		API:  "organizations:EnableAWSServiceAccess",
+		CLI:  "aws organizations enable-aws-service-access --service-principal " + CloudTrailPrincipal,
+		Undo: "aws organizations disable-aws-service-access --service-principal " + CloudTrailPrincipal + "  # only once no organization trail is needed; it stops organization trails",
+	}
+	plan.Steps = append([]Step{st}, plan.Steps...)
+	if plan.Target != nil {
+		t := *plan.Target
+		t.EnableTrustedAccess = true
+		plan.Target = &t
+	}
+	return plan
 }
 
 // planWithReads reads the bucket and the key a new trail would use and

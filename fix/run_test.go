@@ -18,6 +18,10 @@ type fakeOps struct {
 	bucketErr error
 	key       KeyFacts
 	keyErr    error
+	// trustedOff says CloudTrail has no trusted access to the
+	// organization; trustedErr fails that read.
+	trustedOff bool
+	trustedErr error
 	// failWrite makes the write of a step fail, the first n times (-1:
 	// always).
 	failWrite map[Action]error
@@ -41,6 +45,11 @@ func (f *fakeOps) ReadBucket(_ context.Context, name string, lifecycle bool) (Bu
 func (f *fakeOps) ReadKey(_ context.Context, id string) (KeyFacts, error) {
 	f.calls = append(f.calls, "read-key "+id)
 	return f.key, f.keyErr
+}
+
+func (f *fakeOps) ReadTrustedAccess(context.Context) (bool, error) {
+	f.calls = append(f.calls, "read-trusted-access")
+	return !f.trustedOff, f.trustedErr
 }
 
 func (f *fakeOps) Rescan(context.Context) trailguard.Account {
@@ -90,6 +99,7 @@ var (
 	keyDenied  = &ReadError{Action: "kms:DescribeKey", Resource: "KMS key k", Err: errors.New("AccessDeniedException")}
 	newTrail   = []Action{ActionCreateBucket, ActionBlockPublicAccess, ActionEncryptBucket, ActionAllowCloudTrailDelivery, ActionCreateTrail, ActionStartLogging}
 	bucketRead = "read-bucket " + BucketName(runAcct)
+	orgOpts    = Options{OrganizationTrail: true, OrgID: "o-1"}
 )
 
 // TestRun proves the fix use case against a fake of its operations: what
@@ -99,6 +109,8 @@ func TestRun(t *testing.T) {
 	PolicyRetryDelay = time.Millisecond
 	unreadable := runTrail("blind", true, true)
 	unreadable.Status, unreadable.StatusError = nil, "AccessDeniedException"
+	orgTrail := runTrail("org", true, true)
+	orgTrail.IsOrganizationTrail = true
 	policyRefused := errors.New("api error InsufficientS3BucketPolicyException: Incorrect S3 bucket policy")
 
 	cases := []struct {
@@ -143,6 +155,17 @@ func TestRun(t *testing.T) {
 			calls: []string{bucketRead, "read-key " + KMSAlias}, code: 1},
 		{name: "unknown_account_gets_no_plan", acct: account(unreadable), apply: true, ops: fakeOps{after: passing},
 			calls: nil, code: 2, unreadable: true},
+		{name: "organization_trail_with_trusted_access_reads_it_and_plans_no_enable", acct: noTrail, opts: orgOpts, ops: fakeOps{bucket: BucketFacts{Read: true}},
+			calls: []string{bucketRead, "read-trusted-access"}, code: 1},
+		{name: "organization_trail_without_trusted_access_enables_it_first", acct: noTrail, apply: true, opts: orgOpts, ops: fakeOps{bucket: BucketFacts{Read: true}, trustedOff: true, after: passing},
+			calls: append(append([]string{bucketRead, "read-trusted-access"}, prefixed("write ", append([]Action{ActionEnableTrustedAccess}, newTrail...))...), "rescan"),
+			wrote: append([]Action{ActionEnableTrustedAccess}, newTrail...), code: 0,
+			applied: &Applied{Done: append([]Action{ActionEnableTrustedAccess}, newTrail...), Undo: make([]string, 5), StatusAfter: "PASS"}},
+		{name: "organization_trail_trusted_access_read_denied_stops_even_with_apply", acct: noTrail, apply: true, opts: orgOpts,
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, trustedErr: &ReadError{Action: "organizations:ListAWSServiceAccessForOrganization", Resource: "trusted access", Err: errors.New("AccessDeniedException")}, after: passing},
+			calls: []string{bucketRead, "read-trusted-access"}, code: 2, unreadable: true},
+		{name: "organization_trail_already_passing_still_checks_trusted_access", acct: account(orgTrail), opts: orgOpts, ops: fakeOps{trustedOff: true},
+			calls: []string{"read-trusted-access"}, code: 0},
 		{name: "failure_midway_stops_and_rescans", acct: noTrail, apply: true,
 			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateTrail: errors.New("AccessDenied")}, failTimes: map[Action]int{ActionCreateTrail: -1}},
 			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:5])...), "rescan"), wrote: newTrail[:4], code: 2,
@@ -296,6 +319,11 @@ func TestActions_lists_every_kind_planned(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Trusted access is read, and its step planned, by Run.
+	ops := fakeOps{bucket: BucketFacts{Read: true}, trustedOff: true}
+	for _, st := range Run(context.Background(), &ops, noTrail, trailguard.Evaluate(noTrail, trailguard.Options{}), orgOpts, false).Steps {
+		seen[st.Action] = true
 	}
 	for a := range known {
 		if !seen[a] {
