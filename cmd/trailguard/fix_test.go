@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -481,6 +482,11 @@ func TestFix_organization_trail(t *testing.T) {
 	code, r, errOut := runFixCLI(t, srv.URL, "--organization-trail", "--apply")
 	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
 		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	// A new organization has no trusted access for CloudTrail: it is
+	// enabled first, or CreateTrail is refused.
+	if steps := r.Accounts[0].Steps; len(steps) == 0 || steps[0].Action != string(fix.ActionEnableTrustedAccess) || steps[0].API != "organizations:EnableAWSServiceAccess" {
+		t.Errorf("first step %+v, want %s", steps, fix.ActionEnableTrustedAccess)
 	}
 	for _, st := range r.Accounts[0].Steps {
 		if st.Action == "create-trail" && !strings.Contains(st.CLI, "--is-organization-trail") {
@@ -1046,7 +1052,15 @@ func TestFix_organization_trail_with_exactly_the_documented_permissions(t *testi
 	if code, _, errOut := cli(t, "fix", "--endpoint-url", srv.URL, "--organization-trail"); code != 2 || !strings.Contains(errOut, "DescribeOrganization") {
 		t.Errorf("without the organization statement: exit %d %q, want 2 naming DescribeOrganization", code, errOut)
 	}
-	emu.AllowOnly(org.Management.AccountID, policy("--fix", "--org")...)
+	// Trusted access is read before anything is written: without the
+	// permission to read it, the plan stops and names it.
+	all := policy("--fix", "--org")
+	emu.AllowOnly(org.Management.AccountID, slices.DeleteFunc(slices.Clone(all), func(a string) bool { return a == "organizations:ListAWSServiceAccessForOrganization" })...)
+	if code, r, _ := runFixCLI(t, srv.URL, "--organization-trail", "--apply"); code != 2 || len(r.Accounts) != 1 || len(r.Accounts[0].Unreadable) != 1 ||
+		r.Accounts[0].Unreadable[0].Permission != "organizations:ListAWSServiceAccessForOrganization" || r.Accounts[0].Applied != nil {
+		t.Errorf("without organizations:ListAWSServiceAccessForOrganization: exit %d %+v, want 2, stopped, naming it", code, r)
+	}
+	emu.AllowOnly(org.Management.AccountID, all...)
 	code, r, errOut := runFixCLI(t, srv.URL, "--organization-trail", "--apply")
 	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
 		t.Fatalf("apply with iam-policy --fix --org: exit %d %+v %s", code, r, errOut)
