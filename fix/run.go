@@ -19,12 +19,21 @@ type Report struct {
 
 // Applied is what applying a plan did, as people and scripts read it.
 type Applied struct {
-	Done []Action `json:"done"`
-	// Failed is the step that failed, with Error; NotDone the steps after
-	// it, which were not tried.
-	Failed  Action   `json:"failed,omitempty"`
-	Error   string   `json:"error,omitempty"`
-	NotDone []Action `json:"not_done,omitempty"`
+	// Summary says in one sentence what was done and what failed.
+	Summary string   `json:"summary"`
+	Done    []Action `json:"done"`
+	// Failed is the step that failed, FailedAPI its call; Error says why
+	// in words, ErrorCode is the error code AWS answered with (e.g.
+	// AccessDenied; "" when no answer came: a network failure, the
+	// timeout) and ErrorDetail the error as the SDK gave it (with the
+	// request id AWS Support asks for). NotDone lists the steps after
+	// the failed one, which were not tried.
+	Failed      Action   `json:"failed,omitempty"`
+	FailedAPI   string   `json:"failed_api,omitempty"`
+	ErrorCode   string   `json:"error_code,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	ErrorDetail string   `json:"error_detail,omitempty"`
+	NotDone     []Action `json:"not_done,omitempty"`
 	// Undo says how to reverse, by hand, each step that was done.
 	Undo []string `json:"undo,omitempty"`
 	// StatusAfter and ReasonsAfter are the verdict of the scan made once
@@ -154,15 +163,17 @@ func applyAndRescan(ctx context.Context, ops Operations, plan Plan, o Options) (
 		}
 	}
 	if r.Err != nil {
-		a.Error = r.Err.Error()
+		a.ErrorDetail = r.Err.Error()
+		a.ErrorCode, a.Error = explain(r.Err)
 		if r.Failed != nil {
-			a.Failed = r.Failed.Action
+			a.Failed, a.FailedAPI = r.Failed.Action, r.Failed.API
 		}
 		for _, st := range r.NotDone {
 			a.NotDone = append(a.NotDone, st.Action)
 		}
 		code = 2
 	}
+	a.Summary = summarize(a, len(plan.Steps))
 	after := trailguard.EvaluateAll([]trailguard.Account{ops.Rescan(ctx)}, trailguard.Options{Strict: o.Strict})[0]
 	a.StatusAfter, a.ReasonsAfter = string(after.Status), after.Reasons
 	if code == 0 && after.Status != trailguard.StatusPass {

@@ -3,6 +3,7 @@ package fix
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -167,9 +168,26 @@ func TestRun(t *testing.T) {
 		{name: "organization_trail_already_passing_still_checks_trusted_access", acct: account(orgTrail), opts: orgOpts, ops: fakeOps{trustedOff: true},
 			calls: []string{"read-trusted-access"}, code: 0},
 		{name: "failure_midway_stops_and_rescans", acct: noTrail, apply: true,
-			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateTrail: errors.New("AccessDenied")}, failTimes: map[Action]int{ActionCreateTrail: -1}},
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateTrail: awsErr{"AccessDenied", "User is not authorized"}}, failTimes: map[Action]int{ActionCreateTrail: -1}},
 			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:5])...), "rescan"), wrote: newTrail[:4], code: 2,
-			applied: &Applied{Done: newTrail[:4], Failed: ActionCreateTrail, Error: "cloudtrail:CreateTrail: AccessDenied", NotDone: []Action{ActionStartLogging}, Undo: make([]string, 2), StatusAfter: "FAIL"}},
+			applied: &Applied{Done: newTrail[:4], Failed: ActionCreateTrail, FailedAPI: "cloudtrail:CreateTrail", ErrorCode: "AccessDenied",
+				Error:   "AWS refused it with AccessDenied: User is not authorized (the credentials lack this permission",
+				Summary: "4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with AccessDenied",
+				NotDone: []Action{ActionStartLogging}, Undo: make([]string, 2), StatusAfter: "FAIL"}},
+		{name: "first_step_without_an_answer_says_nothing_was_changed", acct: noTrail, apply: true,
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateBucket: errors.New("dial tcp: connection refused")}, failTimes: map[Action]int{ActionCreateBucket: -1}},
+			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:1])...), "rescan"), code: 2,
+			applied: &Applied{Done: []Action{}, Failed: ActionCreateBucket, FailedAPI: "s3:CreateBucket",
+				Error:   "no answer from AWS (network or endpoint): s3:CreateBucket: dial tcp: connection refused",
+				Summary: "nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: no answer from AWS",
+				NotDone: newTrail[1:], StatusAfter: "FAIL"}},
+		{name: "timeout_names_the_flag", acct: noTrail, apply: true,
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateBucket: fmt.Errorf("operation error S3: CreateBucket: %w", context.DeadlineExceeded)}, failTimes: map[Action]int{ActionCreateBucket: -1}},
+			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:1])...), "rescan"), code: 2,
+			applied: &Applied{Done: []Action{}, Failed: ActionCreateBucket, FailedAPI: "s3:CreateBucket",
+				Error:   "no answer before the time ran out (raise --timeout)",
+				Summary: "nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: no answer before the time ran out",
+				NotDone: newTrail[1:], StatusAfter: "FAIL"}},
 		{name: "fresh_bucket_policy_refused_then_accepted", acct: noTrail, apply: true,
 			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: passing, failWrite: map[Action]error{ActionCreateTrail: policyRefused}, failTimes: map[Action]int{ActionCreateTrail: 2}},
 			calls: append(append([]string{bucketRead}, prefixed("write ", append(slices.Clone(newTrail[:5]), ActionCreateTrail, ActionCreateTrail, ActionStartLogging))...), "rescan"), wrote: newTrail, code: 0,
@@ -218,11 +236,25 @@ func checkApplied(t *testing.T, got, want *Applied) {
 	if got == nil {
 		return
 	}
-	if !slices.Equal(got.Done, want.Done) || got.Failed != want.Failed || !slices.Equal(got.NotDone, want.NotDone) ||
-		got.Error != want.Error || got.StatusAfter != want.StatusAfter || len(got.Undo) != len(want.Undo) {
+	// Error and Summary are words: the test names the part they must
+	// begin with.
+	if !slices.Equal(got.Done, want.Done) || got.Failed != want.Failed || got.FailedAPI != want.FailedAPI || got.ErrorCode != want.ErrorCode ||
+		!slices.Equal(got.NotDone, want.NotDone) || !strings.HasPrefix(got.Error, want.Error) || (want.Error == "") != (got.Error == "") ||
+		got.StatusAfter != want.StatusAfter || len(got.Undo) != len(want.Undo) || !strings.HasPrefix(got.Summary, want.Summary) {
 		t.Errorf("applied\n got %+v\nwant %+v", *got, *want)
 	}
+	if want.Error != "" && got.ErrorDetail == "" {
+		t.Errorf("applied %+v: the error as the SDK gave it is lost", *got)
+	}
 }
+
+// awsErr is an error AWS answered with, as the SDK's smithy.APIError
+// carries it.
+type awsErr struct{ code, msg string }
+
+func (e awsErr) Error() string        { return "api error " + e.code + ": " + e.msg }
+func (e awsErr) ErrorCode() string    { return e.code }
+func (e awsErr) ErrorMessage() string { return e.msg }
 
 func prefixed(p string, as []Action) []string {
 	var out []string

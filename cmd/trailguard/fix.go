@@ -273,9 +273,18 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 		return
 	}
 	ap := a.Applied
-	fmt.Fprintf(w, "\nApplied: %s\n", joinActions(ap.Done))
-	if ap.Error != "" {
-		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, termSafe(ap.Error), joinActions(ap.NotDone))
+	if ap.Error == "" {
+		fmt.Fprintf(w, "\nApplied: %s\n", termSafe(ap.Summary))
+	} else {
+		fmt.Fprintf(w, "\nFAILED: %s\n", termSafe(ap.Summary))
+		fmt.Fprintf(w, "  done:     %s\n", orNothing(joinActions(ap.Done), "nothing, the account is as it was"))
+		code := ""
+		if ap.ErrorCode != "" {
+			code = " [AWS error code " + ap.ErrorCode + "]"
+		}
+		fmt.Fprintf(w, "  failed:   %s (%s)%s: %s\n", ap.Failed, termSafe(ap.FailedAPI), termSafe(code), termSafe(ap.Error))
+		fmt.Fprintf(w, "  not done: %s\n", orNothing(joinActions(ap.NotDone), "nothing"))
+		fmt.Fprintf(w, "  detail:   %s\n", termSafe(ap.ErrorDetail))
 		if len(ap.Undo) > 0 {
 			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", strings.Join(escapeAll(ap.Undo), "\n  "))
 		}
@@ -297,6 +306,14 @@ func escapeAll(in []string) []string {
 		out[i] = report.Escape(s)
 	}
 	return out
+}
+
+// orNothing is s, or what to say instead when it is empty.
+func orNothing(s, instead string) string {
+	if s == "" {
+		return instead
+	}
+	return s
 }
 
 func joinActions(as []fix.Action) string {

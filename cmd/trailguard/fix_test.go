@@ -39,8 +39,12 @@ type fixOut struct {
 		} `json:"steps"`
 		Applied *struct {
 			Done        []string `json:"done"`
+			Summary     string   `json:"summary"`
 			Failed      string   `json:"failed"`
+			FailedAPI   string   `json:"failed_api"`
+			ErrorCode   string   `json:"error_code"`
 			Error       string   `json:"error"`
+			ErrorDetail string   `json:"error_detail"`
 			NotDone     []string `json:"not_done"`
 			Undo        []string `json:"undo"`
 			StatusAfter string   `json:"status_after"`
@@ -191,6 +195,59 @@ func TestFix_keeps_an_existing_bucket_policy(t *testing.T) {
 		if !strings.Contains(policy, sid) {
 			t.Errorf("policy lacks %s: %s", sid, policy)
 		}
+	}
+}
+
+// A failed --apply says, in text and JSON, what was done, which step
+// failed, why in words and with the AWS error code, and what was not
+// tried; the first step failing says nothing was changed.
+func TestFix_failed_apply_says_what_was_done_and_the_AWS_error_code(t *testing.T) {
+	cases := []struct {
+		name             string
+		fault            awsemu.Fault
+		failed, api      string
+		code             string
+		done             int
+		text, jsonPrefix []string
+	}{
+		{name: "first_step_denied", fault: awsemu.Fault{Service: "s3", Operation: "CreateBucket", Code: "AccessDenied", Message: "Access Denied", HTTPStatus: 403},
+			failed: "create-bucket", api: "s3:CreateBucket", code: "AccessDenied", done: 0,
+			text: []string{"FAILED: nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: AWS refused it with AccessDenied: Access Denied",
+				"done:     nothing, the account is as it was", "[AWS error code AccessDenied]", "iam-policy --fix", "not done: block-public-access, "}},
+		{name: "trail_refused_midway", fault: awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "TrailAlreadyExistsException", Message: "Trail exists"},
+			failed: "create-trail", api: "cloudtrail:CreateTrail", code: "TrailAlreadyExistsException", done: 4,
+			text: []string{"FAILED: 4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with TrailAlreadyExistsException",
+				"[AWS error code TrailAlreadyExistsException]", "not done: start-logging", "To undo what was done"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, format := range []string{"json", "text"} {
+				emu, url := fixEnv(t)
+				c.fault.Times = -1
+				emu.InjectFault(c.fault)
+				if format == "json" {
+					code, r, _ := runFixCLI(t, url, "--apply")
+					a := r.Accounts[0].Applied
+					if code != 2 || a == nil || a.Failed != c.failed || a.FailedAPI != c.api || a.ErrorCode != c.code || len(a.Done) != c.done ||
+						!strings.Contains(a.Error, "AWS refused it with "+c.code) || !strings.Contains(a.ErrorDetail, "RequestID") || !strings.HasPrefix(c.text[0], "FAILED: "+a.Summary[:20]) {
+						t.Errorf("json: exit %d %+v", code, a)
+					}
+					continue
+				}
+				code, out, _ := cli(t, "fix", "--endpoint-url", url, "--apply")
+				if code != 2 {
+					t.Errorf("text: exit %d", code)
+				}
+				for _, want := range c.text {
+					if !strings.Contains(out, want) {
+						t.Errorf("text lacks %q:\n%s", want, out)
+					}
+				}
+				if strings.Contains(out, "Applied: \n") {
+					t.Errorf("text has an empty Applied:\n%s", out)
+				}
+			}
+		})
 	}
 }
 
