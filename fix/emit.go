@@ -119,11 +119,14 @@ func jsonQuote(s string) string {
 // say why. Notes hold names read from the account, so each is escaped to
 // stay one comment line (a line break in it could otherwise start code).
 func nothingEmitted(p Plan) string {
-	if len(p.Notes) == 0 && len(p.Unreadable) == 0 {
+	if p.Status == trailguard.StatusPass && len(p.Notes) == 0 && len(p.Unreadable) == 0 {
 		return "# nothing to do: account " + commentSafe(p.Account) + " passes CIS 3.1\n"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# nothing emitted for account %s:\n", commentSafe(p.Account))
+	if p.Status == trailguard.StatusUnknown || p.Status == trailguard.StatusError {
+		fmt.Fprintf(&b, "#   the verdict is %s: no end state can be written without the facts that could not be read\n", p.Status)
+	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "#   %s\n", commentSafe(n))
 	}

@@ -106,8 +106,13 @@ type Step struct {
 
 // Plan is the steps for one account.
 type Plan struct {
-	Account string   `json:"account"`
-	Steps   []Step   `json:"steps"`
+	Account string `json:"account"`
+	// Status is the account's verdict before the fix: with no steps, it
+	// tells an account that passes from one that cannot be planned
+	// (UNKNOWN, ERROR: Unreadable names the facts missing) or cannot be
+	// fixed from here (FAIL: Notes say why).
+	Status trailguard.Status `json:"status"`
+	Steps  []Step            `json:"steps"`
 	Notes   []string `json:"notes,omitempty"`
 	// Unreadable lists the reads that stopped the plan: while it is not
 	// empty there are no steps, and the account does not pass.
@@ -168,6 +173,12 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 // key facts that were not read (Read false) never lead to a step that
 // touches them: the plan stops and says so.
 func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
+	p := makeWithKey(acct, res, bucket, key, o)
+	p.Status = res.Status
+	return p
+}
+
+func makeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
 	p := Plan{Account: acct.ID, Steps: []Step{}}
 	if o.Region == "" {
 		o.Region = "us-east-1"

@@ -68,6 +68,7 @@ func Run(ctx context.Context, ops Operations, acct trailguard.Account, res trail
 	if o.OrganizationTrail && len(plan.Unreadable) == 0 {
 		plan = withTrustedAccess(ctx, ops, plan, o)
 	}
+	plan.Status = res.Status // a plan stopped by a read says the verdict too
 	out := Report{Plan: plan}
 	switch {
 	case len(plan.Unreadable) > 0:

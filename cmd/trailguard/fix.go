@@ -249,7 +249,11 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 		fmt.Fprintf(w, "  note: %s\n", termSafe(n))
 	}
 	if len(a.Unreadable) > 0 {
-		fmt.Fprintln(w, "  stopped: a change to what could not be read could replace it, so nothing is planned for this account")
+		if a.Status == trailguard.StatusUnknown || a.Status == trailguard.StatusError {
+			fmt.Fprintf(w, "  cannot plan: the verdict is %s, and no plan can be made without the facts that could not be read:\n", a.Status)
+		} else {
+			fmt.Fprintln(w, "  stopped: a change to what could not be read could replace it, so nothing is planned for this account")
+		}
 		for _, u := range a.Unreadable {
 			perm := ""
 			if u.Permission != "" {
@@ -260,7 +264,11 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 		return
 	}
 	if len(a.Steps) == 0 {
-		fmt.Fprintln(w, "  nothing to do: the account passes CIS 3.1 (or cannot be changed from here, see the notes)")
+		if a.Status == trailguard.StatusPass {
+			fmt.Fprintln(w, "  nothing to do: the account passes CIS 3.1")
+		} else {
+			fmt.Fprintf(w, "  nothing planned: the account is %s and cannot be fixed from here (the notes say why)\n", a.Status)
+		}
 		return
 	}
 	for i, st := range a.Steps {

@@ -30,6 +30,7 @@ const fixAcct = "123456789012"
 type fixOut struct {
 	Accounts []struct {
 		Account    string   `json:"account"`
+		Status     string   `json:"status"`
 		Notes      []string `json:"notes"`
 		Unreadable []struct {
 			Resource, Permission, Error string
@@ -767,6 +768,72 @@ func TestFix_member_with_unreadable_organization_trail_plans_nothing(t *testing.
 	}
 	if emu.State() != before {
 		t.Error("the emulator's state changed")
+	}
+}
+
+// With no steps, fix says why in every output: an account that passes has
+// nothing to do; an UNKNOWN or ERROR account cannot be planned without
+// the facts that could not be read, which are named with the permission.
+func TestFix_says_why_nothing_is_planned(t *testing.T) {
+	const mgmt = "111111111111"
+	cases := []struct {
+		name   string
+		setup  func(emu *awsemu.Emulator)
+		status string
+		code   int
+		text   []string
+		emit   string
+	}{
+		{name: "passing_account", status: "PASS", code: 0,
+			setup: func(emu *awsemu.Emulator) {
+				if _, err := emu.PutTrail(fixAcct, awsemu.TrailSpec{Name: "main", S3BucketName: "logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			text: []string{"nothing to do: the account passes CIS 3.1"}, emit: "# nothing to do: account " + fixAcct + " passes CIS 3.1"},
+		{name: "unknown_account_unreadable_organization_trail", status: "UNKNOWN", code: 2,
+			setup: func(emu *awsemu.Emulator) {
+				emu.AddAccount(mgmt)
+				emu.SetOrganization(mgmt, fixAcct)
+				if _, err := emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-audit", S3BucketName: "org-logs", IsMultiRegion: true, IsOrganizationTrail: true,
+					IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+					t.Fatal(err)
+				}
+				emu.SetMemberOrgTrailAccess(true)
+			},
+			text: []string{"cannot plan: the verdict is UNKNOWN", "needs cloudtrail:GetTrailStatus", "needs cloudtrail:GetEventSelectors"},
+			emit: "the verdict is UNKNOWN: no end state can be written"},
+		{name: "error_account_trails_not_listed", status: "ERROR", code: 2,
+			setup: func(emu *awsemu.Emulator) {
+				emu.InjectFault(awsemu.Fault{Service: "cloudtrail", Operation: "DescribeTrails", Code: "AccessDeniedException", Message: "not authorized", Times: -1})
+			},
+			text: []string{"cannot plan: the verdict is ERROR", "needs cloudtrail:DescribeTrails"},
+			emit: "the verdict is ERROR: no end state can be written"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			emu, url := fixEnv(t)
+			c.setup(emu)
+			code, r, _ := runFixCLI(t, url)
+			if code != c.code || len(r.Accounts) != 1 || r.Accounts[0].Status != c.status || len(r.Accounts[0].Steps) != 0 {
+				t.Errorf("json: exit %d %+v, want %d and status %s", code, r, c.code, c.status)
+			}
+			code, out, _ := cli(t, "fix", "--endpoint-url", url)
+			for _, want := range c.text {
+				if !strings.Contains(out, want) {
+					t.Errorf("text lacks %q:\n%s", want, out)
+				}
+			}
+			if c.status != "PASS" && strings.Contains(out, "nothing to do") {
+				t.Errorf("a %s account is said to have nothing to do:\n%s", c.status, out)
+			}
+			for _, emit := range []string{"terraform", "cloudformation"} {
+				_, out, _ := cli(t, "fix", "--endpoint-url", url, "--emit", emit)
+				if !strings.Contains(out, c.emit) {
+					t.Errorf("--emit %s lacks %q:\n%s", emit, c.emit, out)
+				}
+			}
+		})
 	}
 }
 
