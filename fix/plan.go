@@ -113,7 +113,7 @@ type Plan struct {
 	// fixed from here (FAIL: Notes say why).
 	Status trailguard.Status `json:"status"`
 	Steps  []Step            `json:"steps"`
-	Notes   []string `json:"notes,omitempty"`
+	Notes  []string          `json:"notes,omitempty"`
 	// Unreadable lists the reads that stopped the plan: while it is not
 	// empty there are no steps, and the account does not pass.
 	Unreadable []Unread `json:"unreadable,omitempty"`
