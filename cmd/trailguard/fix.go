@@ -91,6 +91,9 @@ what existed before.`,
 
 // fixReport is the JSON the command prints.
 type fixReport struct {
+	// Summary comes first: over an organization the totals are what is
+	// read first.
+	Summary  fix.Summary  `json:"summary"`
 	Accounts []fix.Report `json:"accounts"`
 	// NotInOrganization lists accounts asked for with --accounts that the
 	// organization does not list: asked for, not found, so reported.
@@ -178,6 +181,7 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		}
 		return nil
 	}
+	report.Summary = fix.Summarize(report.Accounts)
 	if f.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -185,6 +189,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 			return &exitError{code: 2, err: err}
 		}
 	} else {
+		if f.org.org || len(report.Accounts) > 1 {
+			printFixSummary(stdout, report.Summary)
+		}
 		for i, a := range report.Accounts {
 			if i > 0 {
 				fmt.Fprintln(stdout)
@@ -301,6 +308,54 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 	for _, r := range ap.ReasonsAfter {
 		fmt.Fprintf(w, "  ✗ %s\n", termSafe(r))
 	}
+}
+
+// maxListed is how many account ids a line of the summary names before
+// it says how many more there are.
+const maxListed = 5
+
+// printFixSummary prints the totals of a fix over many accounts, before
+// the plans: accounts with steps, steps by kind, accounts not planned,
+// grouped by why, and with --apply what was applied.
+func printFixSummary(w io.Writer, s fix.Summary) {
+	fmt.Fprintf(w, "Summary: %d accounts: %d pass with nothing to do, %d with steps (%d steps), %d not planned\n",
+		s.Accounts, s.Passing, s.WithSteps, s.Steps, len(s.NotPlanned))
+	if s.Steps > 0 {
+		var kinds []string
+		for _, a := range fix.Actions() {
+			if n := s.StepsByKind[a]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%s %d", a, n))
+			}
+		}
+		fmt.Fprintf(w, "  steps by kind: %s\n", strings.Join(kinds, ", "))
+	}
+	if len(s.NotPlanned) > 0 {
+		fmt.Fprintln(w, "  not planned:")
+		groups := map[string][]fix.NotPlanned{}
+		var whys []string
+		for _, n := range s.NotPlanned {
+			if groups[n.Why] == nil {
+				whys = append(whys, n.Why)
+			}
+			groups[n.Why] = append(groups[n.Why], n)
+		}
+		for _, why := range whys {
+			g := groups[why]
+			ids := make([]string, 0, maxListed)
+			for _, n := range g[:min(len(g), maxListed)] {
+				ids = append(ids, n.Account+" "+string(n.Status))
+			}
+			more := ""
+			if len(g) > maxListed {
+				more = fmt.Sprintf(" and %d more", len(g)-maxListed)
+			}
+			fmt.Fprintf(w, "    %d: %s (%s%s)\n", len(g), termSafe(why), termSafe(strings.Join(ids, ", ")), more)
+		}
+	}
+	if s.Applied > 0 || s.Failed > 0 {
+		fmt.Fprintf(w, "  applied: %d accounts fully, %d with a failed step; %d pass after\n", s.Applied, s.Failed, s.PassingAfter)
+	}
+	fmt.Fprintln(w)
 }
 
 // termSafe shows what would act on a terminal rather than print (names and

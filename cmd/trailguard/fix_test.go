@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -28,6 +29,7 @@ import (
 const fixAcct = "123456789012"
 
 type fixOut struct {
+	Summary  fix.Summary `json:"summary"`
 	Accounts []struct {
 		Account    string   `json:"account"`
 		Status     string   `json:"status"`
@@ -459,14 +461,41 @@ func TestFix_org(t *testing.T) {
 	for _, a := range org.Accounts {
 		want[a.ID] = a.Want
 	}
+	count := map[string]int{}
+	steps, kinds := 0, map[fix.Action]int{}
 	for _, p := range dry.Accounts {
+		count[want[p.Account]]++
 		if (want[p.Account] == "FAIL") != (len(p.Steps) > 0) {
 			t.Errorf("%s (%s): %d steps", p.Account, want[p.Account], len(p.Steps))
 		}
+		for _, st := range p.Steps {
+			steps++
+			kinds[fix.Action(st.Action)]++
+		}
 	}
-	code, _, errOut = runFixCLI(t, url, "--org", "--apply")
+	// The summary totals the plans: accounts with steps, steps by kind,
+	// accounts not planned and why.
+	sum := dry.Summary
+	if sum.Accounts != len(org.Accounts) || sum.WithSteps != count["FAIL"] || sum.Passing != count["PASS"] ||
+		len(sum.NotPlanned) != count["UNKNOWN"]+count["ERROR"] || sum.Steps != steps || !maps.Equal(sum.StepsByKind, kinds) {
+		t.Errorf("summary %+v; want %d accounts, %v by verdict, %d steps %v", sum, len(org.Accounts), count, steps, kinds)
+	}
+	for _, n := range sum.NotPlanned {
+		if n.Why == "" || string(n.Status) != want[n.Account] {
+			t.Errorf("not planned %+v, want why and the verdict %s", n, want[n.Account])
+		}
+	}
+	_, text, _ := cli(t, "fix", "--org", "--endpoint-url", url)
+	if !strings.HasPrefix(text, fmt.Sprintf("Summary: %d accounts: %d pass with nothing to do, %d with steps (%d steps), %d not planned\n  steps by kind: ",
+		len(org.Accounts), count["PASS"], count["FAIL"], steps, count["UNKNOWN"]+count["ERROR"])) || !strings.Contains(text, "  not planned:\n") {
+		t.Errorf("text does not begin with the summary:\n%s", text[:min(len(text), 600)])
+	}
+	code, applied, errOut := runFixCLI(t, url, "--org", "--apply")
 	if code != 2 { // the account without a role and the unreadable one stay as they are
 		t.Errorf("apply: exit %d %s", code, errOut)
+	}
+	if a := applied.Summary; a.Applied != count["FAIL"] || a.Failed != 0 || a.PassingAfter != count["FAIL"] {
+		t.Errorf("applied summary %+v, want %d applied and passing after", a, count["FAIL"])
 	}
 	code, out, _ := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json")
 	got := statuses(parseReport(t, out))
