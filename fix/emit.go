@@ -43,7 +43,7 @@ func CloudFormation(p Plan) string {
 	}
 	if t.BucketPolicy != "" && !t.Existing {
 		b.WriteString("  TrailBucketPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n")
-		fmt.Fprintf(&b, "      Bucket: %s\n      PolicyDocument: %s\n", bucketRef, t.BucketPolicy)
+		fmt.Fprintf(&b, "      Bucket: %s\n      PolicyDocument: %s\n", bucketRef, cfnPolicy(t.BucketPolicy, cfnRefs(p.Account, t)))
 	}
 	keyRef := ""
 	switch {
@@ -82,6 +82,71 @@ func CloudFormation(p Plan) string {
 		fmt.Fprintf(&b, "      EventSelectors: %s\n", cfnSelectors(t.Selectors))
 	}
 	return b.String()
+}
+
+// cfnRefs are the literals of a new trail's bucket policy that the
+// template writes as references, in Fn::Sub: the bucket's ARN from the
+// bucket the template creates (${TrailBucket.Arn}), and the partition,
+// region and account as pseudo parameters, so that the template fits the
+// account and region its stack is created in. The trail's ARN is built
+// the same way rather than taken with Fn::GetAtt: the trail depends on
+// the policy (CloudTrail checks it on creation), and the reverse
+// reference would be a circular dependency. As for Terraform, a literal
+// is replaced only when it is exactly what the planner wrote.
+func cfnRefs(account string, t *Target) tfRefs {
+	var refs tfRefs
+	if trailARN := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", t.Region, account, t.Name); t.ARN == trailARN && accountID(account) {
+		refs = append(refs, tfRef{trailARN, "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/" + subText(t.Name)})
+	}
+	bucketARN := "arn:${AWS::Partition}:s3:::" + subText(t.Bucket)
+	if t.NewBucket {
+		bucketARN = "${TrailBucket.Arn}"
+	}
+	refs = append(refs, tfRef{"arn:aws:s3:::" + t.Bucket, bucketARN})
+	if accountID(account) {
+		refs = append(refs, tfRef{"/AWSLogs/" + account + "/", "/AWSLogs/${AWS::AccountId}/"})
+	}
+	return refs
+}
+
+// subText escapes text for Fn::Sub, where "${" starts a variable and
+// "${!" writes a literal "${".
+func subText(s string) string { return strings.ReplaceAll(s, "${", "${!") }
+
+// cfnPolicy writes a policy document as JSON (which YAML reads as flow
+// style), each string that holds a literal of refs as {"Fn::Sub": ...}.
+// A document that is not JSON is written as it is (never the case for
+// the policies the planner writes).
+func cfnPolicy(doc string, refs tfRefs) string {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return doc
+	}
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, e := range t {
+				t[k] = walk(e)
+			}
+		case []any:
+			for i, e := range t {
+				t[i] = walk(e)
+			}
+		case string:
+			if sub, ok := refs.substitute(t, subText); ok {
+				return map[string]any{"Fn::Sub": sub}
+			}
+		}
+		return v
+	}
+	out, err := json.Marshal(walk(v))
+	if err != nil {
+		return doc
+	}
+	return string(out)
 }
 
 // cfnSelectors writes selectors as JSON flow YAML: CloudFormation's

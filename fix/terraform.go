@@ -236,10 +236,14 @@ func accountID(s string) bool {
 // of refs (the first that matches at a position wins; a bucket ARN only
 // where it ends or a path follows) becomes its template, and the text
 // between is escaped as HCL escapes it.
-func (r tfRefs) template(s string) (string, bool) {
+func (r tfRefs) template(s string) (string, bool) { return r.substitute(s, hclQuoted) }
+
+// substitute writes s with each literal of refs replaced by its template
+// and the text between written by lit.
+func (r tfRefs) substitute(s string, lit func(string) string) (string, bool) {
 	var b strings.Builder
 	used := false
-	lit := 0
+	from := 0
 	for i := 0; i < len(s); {
 		matched := false
 		for _, ref := range r {
@@ -250,16 +254,16 @@ func (r tfRefs) template(s string) (string, bool) {
 			if strings.HasPrefix(ref.literal, "arn:aws:s3:::") && end < len(s) && s[end] != '/' {
 				continue // another bucket whose name begins with this one's
 			}
-			b.WriteString(hclQuoted(s[lit:i]))
+			b.WriteString(lit(s[from:i]))
 			b.WriteString(ref.template)
-			i, lit, matched, used = end, end, true, true
+			i, from, matched, used = end, end, true, true
 			break
 		}
 		if !matched {
 			i++
 		}
 	}
-	b.WriteString(hclQuoted(s[lit:]))
+	b.WriteString(lit(s[from:]))
 	return b.String(), used
 }
 
