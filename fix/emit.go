@@ -20,6 +20,9 @@ func CloudFormation(p Plan) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# CIS AWS 3.1 for account %s, written by trailguard fix --emit cloudformation\n", commentSafe(p.Account))
+	if t.EnableTrustedAccess {
+		fmt.Fprintf(&b, "# %s\n#   aws organizations enable-aws-service-access --service-principal %s\n", trustedAccessWarning, CloudTrailPrincipal)
+	}
 	if t.Existing {
 		fmt.Fprintf(&b, "# The trail exists (%s): bring it into a stack with a resource import.\n", commentSafe(t.ARN))
 	}

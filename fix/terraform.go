@@ -29,6 +29,10 @@ func Terraform(p Plan) string {
 	root := f.Body()
 	id := tfIdent(t.Name)
 	comment(root, fmt.Sprintf("CIS AWS 3.1 for account %s, written by trailguard fix --emit terraform", p.Account))
+	if t.EnableTrustedAccess {
+		comment(root, trustedAccessWarning)
+		comment(root, "  aws organizations enable-aws-service-access --service-principal "+CloudTrailPrincipal)
+	}
 	if t.Existing {
 		comment(root, "The trail exists: bring it under Terraform first with")
 		comment(root, fmt.Sprintf("  terraform import aws_cloudtrail.%s %s", id, t.ARN))
@@ -278,6 +282,13 @@ func hclQuoted(s string) string {
 	}
 	return b.String()
 }
+
+// trustedAccessWarning is written at the top of code for an organization
+// trail when CloudTrail was read to have no trusted access to the
+// organization. The code does not manage it: the organization's resource
+// (aws_organizations_organization) holds every service's access, and code
+// that declared only CloudTrail's would remove the others.
+const trustedAccessWarning = "CloudTrail has no trusted access to the organization, and the trail cannot be created without it: enable it first with"
 
 // insightWarning is written above an existing trail that has insight
 // selectors: the scan does not read them, so the code cannot keep them.

@@ -42,6 +42,11 @@ func emitPlans() map[string]Plan {
 			KeyFacts{Read: true, Exists: true, ARN: "arn:aws:kms:us-east-1:" + acct + ":key/k", Policy: `{"Statement":[]}`},
 			Options{KMSKey: "arn:aws:kms:us-east-1:" + acct + ":key/k"}),
 		"organization_trail": MakeWithKey(none, noneRes, BucketFacts{Read: true}, KeyFacts{}, Options{OrganizationTrail: true, OrgID: "o-abc"}),
+		"organization_trail_without_trusted_access": func() Plan {
+			p := MakeWithKey(none, noneRes, BucketFacts{Read: true}, KeyFacts{}, Options{OrganizationTrail: true, OrgID: "o-abc"})
+			p.Target.EnableTrustedAccess = true
+			return p
+		}(),
 		// A policy whose strings hold the bucket's ARN beside template
 		// characters, and the ARN of another bucket whose name begins
 		// with this one's: only this bucket's ARN becomes a reference.
@@ -231,6 +236,9 @@ func TestTerraform(t *testing.T) {
 				}
 			} else if tg.NewBucket && (tg.TransitionDays > 0 || tg.ExpireDays > 0) {
 				t.Errorf("no lifecycle rule")
+			}
+			if tg.EnableTrustedAccess != strings.Contains(src, "# "+trustedAccessWarning+"\n#   aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com\n") {
+				t.Errorf("trusted access off: %v, said: %v\n%s", tg.EnableTrustedAccess, !tg.EnableTrustedAccess, src)
 			}
 			if tg.Existing && !strings.Contains(src, "#   terraform import aws_cloudtrail."+tfIdent(tg.Name)+" "+tg.ARN+"\n") {
 				t.Errorf("no import command for the existing trail:\n%s", src)
@@ -484,8 +492,9 @@ func TestCloudFormation_keeps_what_the_fix_does_not_change(t *testing.T) {
 		"existing_organization_trail_keeps_its_settings": {"IsOrganizationTrail: true", "EnableLogFileValidation: true", `S3KeyPrefix: "audit/${x}"`,
 			`SnsTopicName: "arn:aws:sns:us-east-1:` + acct + `:trail-delivery"`, `CloudWatchLogsLogGroupArn: "arn:aws:logs:us-east-1:` + acct + `:log-group:trail:*"`,
 			`CloudWatchLogsRoleArn: "arn:aws:iam::` + acct + `:role/trail-to-logs"`, `KMSKeyId: "arn:aws:kms:us-east-1:` + acct + `:key/1234"`, "# " + insightWarning},
-		"organization_trail":                {"IsOrganizationTrail: true", "EnableLogFileValidation: true"},
-		"existing_trail_advanced_selectors": {"EnableLogFileValidation: false"},
+		"organization_trail":                        {"IsOrganizationTrail: true", "EnableLogFileValidation: true"},
+		"organization_trail_without_trusted_access": {"# " + trustedAccessWarning + "\n#   aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com\n"},
+		"existing_trail_advanced_selectors":         {"EnableLogFileValidation: false"},
 	}
 	for name, wants := range cases {
 		t.Run(name, func(t *testing.T) {
