@@ -112,7 +112,11 @@ func explain(err error) (code, words string) {
 		if msg != "" {
 			words += ": " + msg
 		}
-		if hint := codeHints[code]; hint != "" {
+		switch hint := codeHints[code]; {
+		case strings.Contains(msg, "service control policy"):
+			// No IAM policy of the account lifts it.
+			words += " (a service control policy of the organization denies it, which no IAM policy of the account can lift: ask the organization's administrators)"
+		case hint != "":
 			words += " (" + hint + ")"
 		}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -151,7 +155,12 @@ func summarize(a *Applied, total int) string {
 	if a.FailedAPI != "" {
 		s += " (" + a.FailedAPI + ")"
 	}
-	s += ", failed: " + a.Error
+	// The error code says it in short; the words are in Error.
+	if a.ErrorCode != "" {
+		s += ", failed: AWS refused it with " + a.ErrorCode
+	} else {
+		s += ", failed: " + a.Error
+	}
 	if n := len(a.NotDone); n > 0 {
 		s += fmt.Sprintf("; %d not tried (%s)", n, joinActions(a.NotDone))
 	}

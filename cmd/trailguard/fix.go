@@ -318,8 +318,8 @@ const maxListed = 5
 // the plans: accounts with steps, steps by kind, accounts not planned,
 // grouped by why, and with --apply what was applied.
 func printFixSummary(w io.Writer, s fix.Summary) {
-	fmt.Fprintf(w, "Summary: %d accounts: %d pass with nothing to do, %d with steps (%d steps), %d not planned\n",
-		s.Accounts, s.Passing, s.WithSteps, s.Steps, len(s.NotPlanned))
+	fmt.Fprintf(w, "Summary: %d accounts: %d pass with nothing to do, %d with steps (%s), %d not planned\n",
+		s.Accounts, s.Passing, s.WithSteps, plural(s.Steps, "step"), len(s.NotPlanned))
 	if s.Steps > 0 {
 		var kinds []string
 		for _, a := range fix.Actions() {
@@ -369,6 +369,14 @@ func escapeAll(in []string) []string {
 		out[i] = report.Escape(s)
 	}
 	return out
+}
+
+// plural is n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // orNothing is s, or what to say instead when it is empty.

@@ -215,11 +215,16 @@ func TestFix_failed_apply_says_what_was_done_and_the_AWS_error_code(t *testing.T
 	}{
 		{name: "first_step_denied", fault: awsemu.Fault{Service: "s3", Operation: "CreateBucket", Code: "AccessDenied", Message: "Access Denied", HTTPStatus: 403},
 			failed: "create-bucket", api: "s3:CreateBucket", code: "AccessDenied", done: 0,
-			text: []string{"FAILED: nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: AWS refused it with AccessDenied: Access Denied",
+			text: []string{"FAILED: nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: AWS refused it with AccessDenied; 5 not tried",
+				"failed:   create-bucket (s3:CreateBucket) [AWS error code AccessDenied]: AWS refused it with AccessDenied: Access Denied (",
 				"done:     nothing, the account is as it was", "[AWS error code AccessDenied]", "iam-policy --fix", "not done: block-public-access, "}},
+		{name: "service_control_policy_deny", fault: awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "AccessDeniedException",
+			Message: "User: arn:aws:iam::" + fixAcct + ":user/ops is not authorized to perform: cloudtrail:CreateTrail with an explicit deny in a service control policy"},
+			failed: "create-trail", api: "cloudtrail:CreateTrail", code: "AccessDeniedException", done: 4,
+			text: []string{"FAILED: 4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with AccessDeniedException; 1 not tried", "a service control policy of the organization denies it, which no IAM policy of the account can lift"}},
 		{name: "trail_refused_midway", fault: awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "TrailAlreadyExistsException", Message: "Trail exists"},
 			failed: "create-trail", api: "cloudtrail:CreateTrail", code: "TrailAlreadyExistsException", done: 4,
-			text: []string{"FAILED: 4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with TrailAlreadyExistsException",
+			text: []string{"FAILED: 4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with TrailAlreadyExistsException; 1 not tried (start-logging)\n",
 				"[AWS error code TrailAlreadyExistsException]", "not done: start-logging", "To undo what was done"}},
 	}
 	for _, c := range cases {
@@ -486,8 +491,12 @@ func TestFix_org(t *testing.T) {
 		}
 	}
 	_, text, _ := cli(t, "fix", "--org", "--endpoint-url", url)
-	if !strings.HasPrefix(text, fmt.Sprintf("Summary: %d accounts: %d pass with nothing to do, %d with steps (%d steps), %d not planned\n  steps by kind: ",
-		len(org.Accounts), count["PASS"], count["FAIL"], steps, count["UNKNOWN"]+count["ERROR"])) || !strings.Contains(text, "  not planned:\n") {
+	stepWord := "steps"
+	if steps == 1 {
+		stepWord = "step"
+	}
+	if !strings.HasPrefix(text, fmt.Sprintf("Summary: %d accounts: %d pass with nothing to do, %d with steps (%d %s), %d not planned\n  steps by kind: ",
+		len(org.Accounts), count["PASS"], count["FAIL"], steps, stepWord, count["UNKNOWN"]+count["ERROR"])) || !strings.Contains(text, "  not planned:\n") {
 		t.Errorf("text does not begin with the summary:\n%s", text[:min(len(text), 600)])
 	}
 	code, applied, errOut := runFixCLI(t, url, "--org", "--apply")
