@@ -47,8 +47,15 @@ Only with no usable trail does it create a bucket (public access blocked,
 encrypted, a policy that lets only this trail write, merged into any existing
 policy) and a multi-region trail with log file validation, then start it.
 
+With --organization-trail, from the management account, it plans one
+organization trail instead; CloudTrail's trusted access to the organization is
+read first and enabled when it is off (CloudTrail refuses an organization
+trail without it).
+
 With --apply the steps run in order; the first that fails stops the run, and
-the report says what was done, what was not, and how to undo it by hand.
+the report says what was done, which step failed and why, with the AWS error
+code, what was not tried, and how to undo it by hand. Over many accounts (--org)
+the totals come first.
 Nothing is ever deleted. Afterwards the account is scanned again and the
 verdict shown; a second 'fix' plans nothing.
 
@@ -57,7 +64,8 @@ public access block, encryption, lifecycle, key policy or trail that could
 not be read in this run. A read that is denied, throttled beyond the
 retries or fails on the server stops the plan for that account (exit 2),
 in a dry run as with --apply, and the plan names the permission that would
-let it read. An account whose verdict is UNKNOWN gets no plan. Undo hints
+let it read. An account whose verdict is UNKNOWN or ERROR gets no plan: the
+facts that could not be read are named. Undo hints
 put back what was read (the previous policy document); they never delete
 what existed before.`,
 		Example: `  trailguard fix
