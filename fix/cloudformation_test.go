@@ -69,12 +69,41 @@ func TestCloudFormation_bucket_policy_references(t *testing.T) {
 
 var subVar = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// resolveSub evaluates the Fn::Sub of a policy as CloudFormation does:
-// ${Name} from vars (any other is an error), ${!x} is the text ${x}.
+// resolveSub evaluates the Fn::Sub and Fn::Join of a policy as
+// CloudFormation does: ${Name}, Ref and Fn::GetAtt from vars (any other is
+// an error), ${!x} is the text ${x}.
 func resolveSub(t *testing.T, v any, vars map[string]string) any {
 	t.Helper()
 	switch x := v.(type) {
 	case map[string]any:
+		lookup := func(name string) string {
+			val, ok := vars[name]
+			if !ok {
+				t.Errorf("the policy names %s, which the template does not define", name)
+			}
+			return val
+		}
+		if j, ok := x["Fn::Join"].([]any); ok && len(x) == 1 {
+			if len(j) != 2 || j[0] != "" {
+				t.Fatalf("Fn::Join %v", j)
+			}
+			var b strings.Builder
+			for _, part := range j[1].([]any) {
+				switch p := part.(type) {
+				case string:
+					b.WriteString(p)
+				case map[string]any:
+					if r, ok := p["Ref"].(string); ok {
+						b.WriteString(lookup(r))
+					} else if g, ok := p["Fn::GetAtt"].([]any); ok && len(g) == 2 {
+						b.WriteString(lookup(g[0].(string) + "." + g[1].(string)))
+					} else {
+						t.Fatalf("Fn::Join part %v", p)
+					}
+				}
+			}
+			return b.String()
+		}
 		if s, ok := x["Fn::Sub"].(string); ok && len(x) == 1 {
 			return subVar.ReplaceAllStringFunc(s, func(m string) string {
 				name := m[2 : len(m)-1]
@@ -101,4 +130,35 @@ func resolveSub(t *testing.T, v any, vars map[string]string) any {
 		return out
 	}
 	return v
+}
+
+// FuzzCloudFormationPolicy: whatever a bucket policy says and whatever the
+// bucket is named, the policy written for CloudFormation, its Fn::Sub
+// resolved as CloudFormation would, is the policy: "${" in the account's
+// own text stays text.
+func FuzzCloudFormationPolicy(f *testing.F) {
+	f.Add("team-logs", `{"Statement":[{"Resource":["arn:aws:s3:::team-logs/${x}/${!y}","arn:aws:s3:::team-logs","arn:aws:s3:::team-logs2"]}]}`)
+	f.Add("b", `{"Statement":[{"Resource":"arn:aws:s3:::b/AWSLogs/123456789012/*","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:123456789012:trail/t"}}}]}`)
+	f.Fuzz(func(t *testing.T, bucket, policy string) {
+		var want any
+		if json.Unmarshal([]byte(policy), &want) != nil {
+			t.Skip()
+		}
+		const account = "123456789012"
+		tg := &Target{Name: "t", ARN: "arn:aws:cloudtrail:us-east-1:" + account + ":trail/t", Region: "us-east-1", Bucket: bucket}
+		out := cfnPolicy(policy, cfnRefs(account, tg))
+		var doc any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("written policy is not JSON: %v\n%s", err, out)
+		}
+		got := resolveSub(t, doc, map[string]string{"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": account})
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		var g, w any
+		json.Unmarshal(gb, &g)
+		json.Unmarshal(wb, &w)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("resolved\n got %s\nwant %s", gb, wb)
+		}
+	})
 }

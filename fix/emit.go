@@ -87,39 +87,79 @@ func CloudFormation(p Plan) string {
 	return b.String()
 }
 
+// cfnVar names a pseudo parameter (AWS::Region) or an attribute of a
+// resource of the template (TrailBucket.Arn).
+type cfnVar string
+
 // cfnRefs are the literals of a new trail's bucket policy that the
-// template writes as references, in Fn::Sub: the bucket's ARN from the
-// bucket the template creates (${TrailBucket.Arn}), and the partition,
-// region and account as pseudo parameters, so that the template fits the
-// account and region its stack is created in. The trail's ARN is built
-// the same way rather than taken with Fn::GetAtt: the trail depends on
-// the policy (CloudTrail checks it on creation), and the reverse
-// reference would be a circular dependency. As for Terraform, a literal
-// is replaced only when it is exactly what the planner wrote.
+// template writes as references: the bucket's ARN from the bucket the
+// template creates (TrailBucket.Arn), and the partition, region and
+// account as pseudo parameters, so that the template fits the account and
+// region its stack is created in. The trail's ARN is built the same way
+// rather than taken with Fn::GetAtt: the trail depends on the policy
+// (CloudTrail checks it on creation), and the reverse reference would be
+// a circular dependency. As for Terraform, a literal is replaced only
+// when it is exactly what the planner wrote.
 func cfnRefs(account string, t *Target) tfRefs {
 	var refs tfRefs
 	if trailARN := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", t.Region, account, t.Name); t.ARN == trailARN && accountID(account) {
-		refs = append(refs, tfRef{trailARN, "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/" + subText(t.Name)})
+		refs = append(refs, tfRef{literal: trailARN, parts: []any{"arn:", cfnVar("AWS::Partition"), ":cloudtrail:", cfnVar("AWS::Region"), ":", cfnVar("AWS::AccountId"), ":trail/" + t.Name}})
 	}
-	bucketARN := "arn:${AWS::Partition}:s3:::" + subText(t.Bucket)
+	bucketARN := []any{"arn:", cfnVar("AWS::Partition"), ":s3:::" + t.Bucket}
 	if t.NewBucket {
-		bucketARN = "${TrailBucket.Arn}"
+		bucketARN = []any{cfnVar("TrailBucket.Arn")}
 	}
-	refs = append(refs, tfRef{"arn:aws:s3:::" + t.Bucket, bucketARN})
+	refs = append(refs, tfRef{literal: "arn:aws:s3:::" + t.Bucket, parts: bucketARN})
 	if accountID(account) {
-		refs = append(refs, tfRef{"/AWSLogs/" + account + "/", "/AWSLogs/${AWS::AccountId}/"})
+		refs = append(refs, tfRef{literal: "/AWSLogs/" + account + "/", parts: []any{"/AWSLogs/", cfnVar("AWS::AccountId"), "/"}})
 	}
 	return refs
 }
 
-// subText escapes text for Fn::Sub, where "${" starts a variable and
-// "${!" writes a literal "${".
-func subText(s string) string { return strings.ReplaceAll(s, "${", "${!") }
+// cfnString writes a string that holds literals of refs as an intrinsic
+// function: Fn::Sub, which reads best, unless a text part holds "${",
+// which Fn::Sub would take for a variable (its "${!" escape has no rule
+// for an unclosed one); then Fn::Join, where text is only text.
+func cfnString(s string, refs tfRefs) (any, bool) {
+	segs, used := refs.split(s)
+	if !used {
+		return nil, false
+	}
+	var parts []any
+	for _, seg := range segs {
+		if seg.ref != nil {
+			parts = append(parts, seg.ref.parts...)
+		} else {
+			parts = append(parts, seg.text)
+		}
+	}
+	join, sub := make([]any, 0, len(parts)), ""
+	plain := true
+	for _, p := range parts {
+		switch v := p.(type) {
+		case string:
+			plain = plain && !strings.Contains(v, "${")
+			join, sub = append(join, v), sub+v
+		case cfnVar:
+			name, attr, ok := strings.Cut(string(v), ".")
+			if ok {
+				join = append(join, map[string]any{"Fn::GetAtt": []any{name, attr}})
+			} else {
+				join = append(join, map[string]any{"Ref": string(v)})
+			}
+			sub += "${" + string(v) + "}"
+		}
+	}
+	if plain {
+		return map[string]any{"Fn::Sub": sub}, true
+	}
+	return map[string]any{"Fn::Join": []any{"", join}}, true
+}
 
 // cfnPolicy writes a policy document as JSON (which YAML reads as flow
-// style), each string that holds a literal of refs as {"Fn::Sub": ...}.
-// A document that is not JSON is written as it is (never the case for
-// the policies the planner writes).
+// style), each string that holds a literal of refs as an intrinsic
+// function (cfnString). A document that is not JSON is written as it is
+// (never the case for the policies the planner writes).
 func cfnPolicy(doc string, refs tfRefs) string {
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.UseNumber()
@@ -139,8 +179,8 @@ func cfnPolicy(doc string, refs tfRefs) string {
 				t[i] = walk(e)
 			}
 		case string:
-			if sub, ok := refs.substitute(t, subText); ok {
-				return map[string]any{"Fn::Sub": sub}
+			if fn, ok := cfnString(t, refs); ok {
+				return fn
 			}
 		}
 		return v

@@ -171,7 +171,12 @@ func Terraform(p Plan) string {
 
 // tfRef is a literal of the bucket policy and the HCL template text that
 // stands for it.
-type tfRef struct{ literal, template string }
+type tfRef struct {
+	literal, template string
+	// parts are the template for CloudFormation: text, and cfnVar for a
+	// pseudo parameter or an attribute of a resource of the template.
+	parts []any
+}
 
 // tfRefs are the literals of the bucket policy written as references:
 // the bucket's ARN as aws_s3_bucket.<name>.arn when the code creates the
@@ -210,15 +215,15 @@ func (r tfRefs) data() []string {
 func policyRefs(account string, t *Target, bid string) tfRefs {
 	var refs tfRefs
 	if trailARN := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", t.Region, account, t.Name); t.ARN == trailARN && accountID(account) {
-		refs = append(refs, tfRef{trailARN, "arn:" + tfPartition + ":cloudtrail:" + tfRegion + ":" + tfAccount + ":trail/" + hclQuoted(t.Name)})
+		refs = append(refs, tfRef{literal: trailARN, template: "arn:" + tfPartition + ":cloudtrail:" + tfRegion + ":" + tfAccount + ":trail/" + hclQuoted(t.Name)})
 	}
 	bucketARN := "arn:" + tfPartition + ":s3:::" + hclQuoted(t.Bucket)
 	if t.NewBucket {
 		bucketARN = "${aws_s3_bucket." + bid + ".arn}"
 	}
-	refs = append(refs, tfRef{"arn:aws:s3:::" + t.Bucket, bucketARN})
+	refs = append(refs, tfRef{literal: "arn:aws:s3:::" + t.Bucket, template: bucketARN})
 	if accountID(account) {
-		refs = append(refs, tfRef{"/AWSLogs/" + account + "/", "/AWSLogs/" + tfAccount + "/"})
+		refs = append(refs, tfRef{literal: "/AWSLogs/" + account + "/", template: "/AWSLogs/" + tfAccount + "/"})
 	}
 	return refs
 }
@@ -237,20 +242,38 @@ func accountID(s string) bool {
 }
 
 // template writes s as the text of an HCL quoted template: each literal
-// of refs (the first that matches at a position wins; a bucket ARN only
-// where it ends or a path follows) becomes its template, and the text
-// between is escaped as HCL escapes it.
-func (r tfRefs) template(s string) (string, bool) { return r.substitute(s, hclQuoted) }
-
-// substitute writes s with each literal of refs replaced by its template
-// and the text between written by lit.
-func (r tfRefs) substitute(s string, lit func(string) string) (string, bool) {
+// of refs becomes its template, and the text between is escaped as HCL
+// escapes it.
+func (r tfRefs) template(s string) (string, bool) {
+	segs, used := r.split(s)
 	var b strings.Builder
+	for _, seg := range segs {
+		if seg.ref != nil {
+			b.WriteString(seg.ref.template)
+		} else {
+			b.WriteString(hclQuoted(seg.text))
+		}
+	}
+	return b.String(), used
+}
+
+// segment is a piece of a string: text, or a literal of a ref.
+type segment struct {
+	text string
+	ref  *tfRef
+}
+
+// split cuts s at each literal of refs (the first that matches at a
+// position wins; a bucket ARN only where it ends or a path follows) and
+// reports whether any matched.
+func (r tfRefs) split(s string) ([]segment, bool) {
+	var segs []segment
 	used := false
 	from := 0
 	for i := 0; i < len(s); {
 		matched := false
-		for _, ref := range r {
+		for k := range r {
+			ref := &r[k]
 			if !strings.HasPrefix(s[i:], ref.literal) {
 				continue
 			}
@@ -258,8 +281,10 @@ func (r tfRefs) substitute(s string, lit func(string) string) (string, bool) {
 			if strings.HasPrefix(ref.literal, "arn:aws:s3:::") && end < len(s) && s[end] != '/' {
 				continue // another bucket whose name begins with this one's
 			}
-			b.WriteString(lit(s[from:i]))
-			b.WriteString(ref.template)
+			if from < i {
+				segs = append(segs, segment{text: s[from:i]})
+			}
+			segs = append(segs, segment{ref: ref})
 			i, from, matched, used = end, end, true, true
 			break
 		}
@@ -267,8 +292,10 @@ func (r tfRefs) substitute(s string, lit func(string) string) (string, bool) {
 			i++
 		}
 	}
-	b.WriteString(lit(s[from:]))
-	return b.String(), used
+	if from < len(s) {
+		segs = append(segs, segment{text: s[from:]})
+	}
+	return segs, used
 }
 
 // hclQuoted is s escaped as the inside of an HCL quoted string (with

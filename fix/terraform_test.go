@@ -422,6 +422,9 @@ func FuzzTerraform(f *testing.F) {
 		p, _ := os.ReadFile(policies[i%len(policies)])
 		f.Add(string(b), string(p))
 	}
+	// A policy that names the bucket, beside template characters and a
+	// bucket whose name begins with this one's.
+	f.Add("team-logs", `{"Statement":[{"Resource":["arn:aws:s3:::team-logs/${x}/%{y}","arn:aws:s3:::team-logs","arn:aws:s3:::team-logs2"]}]}`)
 	f.Fuzz(func(t *testing.T, s, policy string) {
 		// Strings from AWS come through JSON, so they are UTF-8; HCL reads
 		// every string as NFC, as Terraform would read what it is given. An
@@ -433,6 +436,9 @@ func FuzzTerraform(f *testing.F) {
 			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.ARN", StartsWith: []string{s, "x"}}}}}}
 		p := Plan{Account: s, Target: &Target{Name: s, ARN: s, Region: "us-east-1", Bucket: s, Selectors: sel, BucketPolicy: policy, KMSKey: s}}
 		src := Terraform(p)
+		// A policy naming the bucket references it: evaluated as applied.
+		evalCtx = applied(p)
+		defer func() { evalCtx = funcs }()
 		file, diags := hclsyntax.ParseConfig([]byte(src), "main.tf", hcl.InitialPos)
 		if diags.HasErrors() {
 			t.Fatalf("%s\n%s", diags, src)

@@ -809,6 +809,48 @@ func TestFix_member_with_unreadable_organization_trail_plans_nothing(t *testing.
 	}
 }
 
+// --emit over an existing bucket whose policy holds template characters
+// beside the bucket's ARN writes code that the iac check still passes, and
+// that hard-codes no account: the references are written around the text.
+func TestFix_emit_existing_bucket_policy_passes_the_iac_check(t *testing.T) {
+	for _, emit := range []string{"terraform", "cloudformation"} {
+		t.Run(emit, func(t *testing.T) {
+			_, url := fixEnv(t)
+			client := s3Client(t, url)
+			ctx := context.Background()
+			const bucket = "team-logs"
+			if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
+				t.Fatal(err)
+			}
+			pol := `{"Version":"2012-10-17","Statement":[{"Sid":"U","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + fixAcct + `:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/${aws:username}/*"}]}`
+			if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String(bucket), Policy: sdkaws.String(pol)}); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--emit", emit, "--bucket", bucket)
+			if code != 0 || out == "" {
+				t.Fatalf("exit %d %s", code, errOut)
+			}
+			if strings.Contains(out, "/AWSLogs/"+fixAcct+"/") || strings.Contains(out, "cloudtrail:us-east-1:"+fixAcct) {
+				t.Errorf("the account or region is hard-coded:\n%s", out)
+			}
+			if !strings.Contains(out, "${aws:username}") {
+				t.Errorf("the policy's own variable is lost:\n%s", out)
+			}
+			dir := t.TempDir()
+			file := filepath.Join(dir, "main.tf")
+			if emit == "cloudformation" {
+				file = filepath.Join(dir, "template.yaml")
+			}
+			if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, rep, errOut := cli(t, "iac", dir); code != 0 || !strings.Contains(rep, "PASS") {
+				t.Errorf("iac on the emitted code: exit %d %s %s\n%s", code, rep, errOut, out)
+			}
+		})
+	}
+}
+
 // With no steps, fix says why in every output: an account that passes has
 // nothing to do; an UNKNOWN or ERROR account cannot be planned without
 // the facts that could not be read, which are named with the permission.
