@@ -43,18 +43,13 @@ func TestCloudFormation_bucket_policy_references(t *testing.T) {
 					t.Fatalf("no TrailBucket beside a reference to it:\n%s", src)
 				}
 			}
-			got := resolveSub(t, doc, vars)
-			var want any
-			if err := json.Unmarshal([]byte(tg.BucketPolicy), &want); err != nil {
-				t.Fatal(err)
-			}
-			gb, _ := json.Marshal(got)
-			wb, _ := json.Marshal(want)
-			var g, w any
-			json.Unmarshal(gb, &g)
-			json.Unmarshal(wb, &w)
-			if !reflect.DeepEqual(g, w) {
-				t.Errorf("policy resolved\n got %s\nwant %s", gb, wb)
+			samePolicyDoc(t, resolveSub(t, doc, vars), tg.BucketPolicy)
+			if tg.NewKey {
+				key := tmpl.Resources["TrailKey"].Properties["KeyPolicy"]
+				samePolicyDoc(t, resolveSub(t, key, vars), tg.KeyPolicy)
+				if line := src[strings.Index(src, "KeyPolicy:"):]; strings.Contains(line[:strings.IndexByte(line, '\n')], p.Account) {
+					t.Errorf("the key policy hard-codes the account:\n%s", line)
+				}
 			}
 			line := src[strings.Index(src, "PolicyDocument:"):]
 			line = line[:strings.IndexByte(line, '\n')]
@@ -64,6 +59,23 @@ func TestCloudFormation_bucket_policy_references(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// samePolicyDoc says whether a resolved policy is the document.
+func samePolicyDoc(t *testing.T, got any, doc string) {
+	t.Helper()
+	var want any
+	if err := json.Unmarshal([]byte(doc), &want); err != nil {
+		t.Fatal(err)
+	}
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(want)
+	var g, w any
+	json.Unmarshal(gb, &g)
+	json.Unmarshal(wb, &w)
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("policy resolved\n got %s\nwant %s", gb, wb)
 	}
 }
 

@@ -52,7 +52,7 @@ func CloudFormation(p Plan) string {
 	switch {
 	case t.NewKey:
 		b.WriteString("  TrailKey:\n    Type: AWS::KMS::Key\n    DeletionPolicy: Retain\n    Properties:\n      Description: \"trailguard: CloudTrail log files\"\n      EnableKeyRotation: true\n")
-		fmt.Fprintf(&b, "      KeyPolicy: %s\n", t.KeyPolicy)
+		fmt.Fprintf(&b, "      KeyPolicy: %s\n", cfnPolicy(t.KeyPolicy, cfnRefs(p.Account, t)))
 		fmt.Fprintf(&b, "  TrailKeyAlias:\n    Type: AWS::KMS::Alias\n    Properties:\n      AliasName: %s\n      TargetKeyId: !Ref TrailKey\n", jsonQuote(t.KMSKey))
 		keyRef = "!GetAtt TrailKey.Arn"
 	case t.KMSKey != "":
@@ -111,7 +111,11 @@ func cfnRefs(account string, t *Target) tfRefs {
 	}
 	refs = append(refs, tfRef{literal: "arn:aws:s3:::" + t.Bucket, parts: bucketARN})
 	if accountID(account) {
-		refs = append(refs, tfRef{literal: "/AWSLogs/" + account + "/", parts: []any{"/AWSLogs/", cfnVar("AWS::AccountId"), "/"}})
+		refs = append(refs, tfRef{literal: "/AWSLogs/" + account + "/", parts: []any{"/AWSLogs/", cfnVar("AWS::AccountId"), "/"}},
+			// The key policy's: the account that administers the key, and
+			// the trails that may use it.
+			tfRef{literal: "arn:aws:iam::" + account + ":root", parts: []any{"arn:", cfnVar("AWS::Partition"), ":iam::", cfnVar("AWS::AccountId"), ":root"}},
+			tfRef{literal: "arn:aws:cloudtrail:*:" + account + ":trail/*", parts: []any{"arn:", cfnVar("AWS::Partition"), ":cloudtrail:*:", cfnVar("AWS::AccountId"), ":trail/*"}})
 	}
 	return refs
 }

@@ -72,10 +72,14 @@ func Terraform(p Plan) string {
 			}
 		}
 	}
-	refs := tfRefs{}
+	// References are written only in code that creates what they name.
+	refs, used := tfRefs{}, tfRefs{}
+	if !t.Existing {
+		refs = policyRefs(p.Account, t, bid)
+	}
 	if t.BucketPolicy != "" && !t.Existing {
 		b := resource(root, "aws_s3_bucket_policy", bid)
-		refs = policyRefs(p.Account, t, bid)
+		used = refs
 		if t.NewBucket {
 			b.SetAttributeTraversal("bucket", bucketID)
 		} else {
@@ -87,7 +91,8 @@ func Terraform(p Plan) string {
 		b := resource(root, "aws_kms_key", "cloudtrail")
 		b.SetAttributeValue("description", cty.StringVal("trailguard: CloudTrail log files"))
 		b.SetAttributeValue("enable_key_rotation", cty.True)
-		b.SetAttributeRaw("policy", jsonencode(t.KeyPolicy))
+		b.SetAttributeRaw("policy", jsonencodeWith(t.KeyPolicy, refs))
+		used = refs
 
 		b = resource(root, "aws_kms_alias", "cloudtrail")
 		b.SetAttributeValue("name", cty.StringVal(t.KMSKey))
@@ -162,7 +167,7 @@ func Terraform(p Plan) string {
 			}
 		}
 	}
-	for _, d := range refs.data() {
+	for _, d := range used.data() {
 		root.AppendNewline()
 		root.AppendNewBlock("data", []string{d, "current"})
 	}
@@ -223,7 +228,11 @@ func policyRefs(account string, t *Target, bid string) tfRefs {
 	}
 	refs = append(refs, tfRef{literal: "arn:aws:s3:::" + t.Bucket, template: bucketARN})
 	if accountID(account) {
-		refs = append(refs, tfRef{literal: "/AWSLogs/" + account + "/", template: "/AWSLogs/" + tfAccount + "/"})
+		refs = append(refs, tfRef{literal: "/AWSLogs/" + account + "/", template: "/AWSLogs/" + tfAccount + "/"},
+			// The key policy's: the account that administers the key, and
+			// the trails that may use it.
+			tfRef{literal: "arn:aws:iam::" + account + ":root", template: "arn:" + tfPartition + ":iam::" + tfAccount + ":root"},
+			tfRef{literal: "arn:aws:cloudtrail:*:" + account + ":trail/*", template: "arn:" + tfPartition + ":cloudtrail:*:" + tfAccount + ":trail/*"})
 	}
 	return refs
 }

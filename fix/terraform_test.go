@@ -204,6 +204,9 @@ func TestTerraform(t *testing.T) {
 			}
 			if tg.NewKey {
 				samePolicy(t, value(t, res["aws_kms_key"], "policy"), tg.KeyPolicy)
+				if keySrc := string(res["aws_kms_key"].Attributes["policy"].Expr.Range().SliceBytes([]byte(src))); strings.Contains(keySrc, p.Account) {
+					t.Errorf("the key policy hard-codes the account:\n%s", keySrc)
+				}
 				if got := value(t, res["aws_kms_alias"], "name").AsString(); got != tg.KMSKey {
 					t.Errorf("alias %q, want %q", got, tg.KMSKey)
 				}
