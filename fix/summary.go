@@ -12,6 +12,8 @@ import (
 // accounts have steps, the steps by kind, and which accounts cannot be
 // planned or fixed, and why.
 type Summary struct {
+	// Accounts is every account asked for: Passing, WithSteps and
+	// NotPlanned add up to it.
 	Accounts int `json:"accounts"`
 	// Passing have nothing to do; WithSteps have a plan.
 	Passing   int `json:"passing"`
@@ -34,10 +36,19 @@ type Summary struct {
 // NotPlanned is an account with no plan, and why.
 type NotPlanned struct {
 	Account string            `json:"account"`
-	Status  trailguard.Status `json:"status"`
+	Status  trailguard.Status `json:"status,omitempty"`
 	// Why is the same text for accounts stopped for the same reason
 	// (the permissions a read needed), so that they can be grouped.
 	Why string `json:"why"`
+}
+
+// AddNotPlanned counts an account that got no plan because it was not
+// scanned at all (the scan was cut short, the account is not ACTIVE, or
+// not in the organization), with why; status is "" when there is no
+// verdict.
+func (s *Summary) AddNotPlanned(account string, status trailguard.Status, why string) {
+	s.Accounts++
+	s.NotPlanned = append(s.NotPlanned, NotPlanned{Account: account, Status: status, Why: why})
 }
 
 // Summarize totals the reports of a fix.

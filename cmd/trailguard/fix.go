@@ -190,6 +190,17 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		return nil
 	}
 	report.Summary = fix.Summarize(report.Accounts)
+	// Accounts the scan did not reach have no plan either: counted, with
+	// why, so that the totals cover every account asked for.
+	for _, id := range sc.NotScanned {
+		report.Summary.AddNotPlanned(id, "", "not scanned: "+sc.Partial)
+	}
+	for _, id := range sortedKeys(sc.Skipped) {
+		report.Summary.AddNotPlanned(id, "", "not fixed: it is "+sc.Skipped[id]+", not ACTIVE")
+	}
+	for _, id := range notInOrg {
+		report.Summary.AddNotPlanned(id, "", "not in the organization")
+	}
 	if f.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -351,7 +362,7 @@ func printFixSummary(w io.Writer, s fix.Summary) {
 			g := groups[why]
 			ids := make([]string, 0, maxListed)
 			for _, n := range g[:min(len(g), maxListed)] {
-				ids = append(ids, n.Account+" "+string(n.Status))
+				ids = append(ids, strings.TrimSpace(n.Account+" "+string(n.Status)))
 			}
 			more := ""
 			if len(g) > maxListed {
