@@ -231,6 +231,16 @@ func jsonQuote(s string) string {
 // say why. Notes hold names read from the account, so each is escaped to
 // stay one comment line (a line break in it could otherwise start code).
 func nothingEmitted(p Plan) string {
+	if len(p.Steps) > 0 {
+		// Steps with no resource to write (enabling trusted access for a
+		// trail that already passes): said as the commands they are.
+		var b strings.Builder
+		fmt.Fprintf(&b, "# no trail to write for account %s; what is left to do is not a resource of this code:\n", commentSafe(p.Account))
+		for _, st := range p.Steps {
+			fmt.Fprintf(&b, "#   %s  # %s\n", commentSafe(st.CLI), commentSafe(st.Why))
+		}
+		return b.String()
+	}
 	if p.Status == trailguard.StatusPass && len(p.Notes) == 0 && len(p.Unreadable) == 0 {
 		return "# nothing to do: account " + commentSafe(p.Account) + " passes CIS 3.1\n"
 	}

@@ -126,6 +126,8 @@ func TestRun(t *testing.T) {
 		code       int
 		unreadable bool
 		applied    *Applied // nil: not applied; of Undo only the length is checked (steps on a new bucket need none)
+		// emitted is a line --emit writes in both languages ("": not checked).
+		emitted string
 	}{
 		{name: "passing_account_reads_and_writes_nothing", acct: passing, apply: true,
 			calls: nil, code: 0},
@@ -166,7 +168,7 @@ func TestRun(t *testing.T) {
 			ops:   fakeOps{bucket: BucketFacts{Read: true}, trustedErr: &ReadError{Action: "organizations:ListAWSServiceAccessForOrganization", Resource: "trusted access", Err: errors.New("AccessDeniedException")}, after: passing},
 			calls: []string{bucketRead, "read-trusted-access"}, code: 2, unreadable: true},
 		{name: "organization_trail_already_passing_still_checks_trusted_access", acct: account(orgTrail), opts: orgOpts, ops: fakeOps{trustedOff: true},
-			calls: []string{"read-trusted-access"}, code: 0},
+			calls: []string{"read-trusted-access"}, code: 0, emitted: "aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com"},
 		{name: "failure_midway_stops_and_rescans", acct: noTrail, apply: true,
 			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateTrail: awsErr{"AccessDenied", "User is not authorized"}}, failTimes: map[Action]int{ActionCreateTrail: -1}},
 			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:5])...), "rescan"), wrote: newTrail[:4], code: 2,
@@ -224,6 +226,13 @@ func TestRun(t *testing.T) {
 				}
 			}
 			checkApplied(t, r.Applied, c.applied)
+			if c.emitted != "" {
+				for _, code := range []string{Terraform(r.Plan), CloudFormation(r.Plan)} {
+					if !strings.Contains(code, c.emitted) {
+						t.Errorf("emitted code lacks %q:\n%s", c.emitted, code)
+					}
+				}
+			}
 		})
 	}
 }
