@@ -10,6 +10,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -134,6 +135,25 @@ func (f *Fixer) ReadKey(ctx context.Context, id string) (fix.KeyFacts, error) {
 	return facts, nil
 }
 
+// ReadTrustedAccess reads whether CloudTrail has trusted access to the
+// caller's organization (ListAWSServiceAccessForOrganization, every
+// page). Any failure is a *fix.ReadError naming the permission it needs.
+func (f *Fixer) ReadTrustedAccess(ctx context.Context) (bool, error) {
+	p := organizations.NewListAWSServiceAccessForOrganizationPaginator(organizations.NewFromConfig(f.cfg), &organizations.ListAWSServiceAccessForOrganizationInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, &fix.ReadError{Action: "organizations:ListAWSServiceAccessForOrganization", Resource: "CloudTrail's trusted access to the organization", Err: err}
+		}
+		for _, s := range page.EnabledServicePrincipals {
+			if sdkaws.ToString(s.ServicePrincipal) == fix.CloudTrailPrincipal {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // The IAM actions the Fixer calls beyond a scan, beside the calls so that
 // `iam-policy --fix` prints exactly them. None deletes anything.
 var (
@@ -157,6 +177,18 @@ var (
 		"s3:PutBucketPublicAccessBlock",
 		"s3:PutEncryptionConfiguration",
 		"s3:PutLifecycleConfiguration",
+	}
+	// FixOrganizationTrailActions are what --organization-trail needs in
+	// the management account beyond DescribeOrganization: reading and
+	// enabling CloudTrail's trusted access to the organization, and the
+	// service-linked role CloudTrail creates with an organization trail
+	// (CloudTrail User Guide, "Prepare for creating a trail for your
+	// organization").
+	FixOrganizationTrailActions = []string{
+		"iam:CreateServiceLinkedRole",
+		"iam:GetRole",
+		"organizations:EnableAWSServiceAccess",
+		"organizations:ListAWSServiceAccessForOrganization",
 	}
 	// FixKeyActions are what --kms-key and --create-kms-key call.
 	FixKeyActions = []string{
@@ -189,6 +221,8 @@ func (f *Fixer) Write(ctx context.Context, st fix.Step) (string, error) {
 	s3c := s3Client(cfg)
 	var err error
 	switch st.Action {
+	case fix.ActionEnableTrustedAccess:
+		_, err = organizations.NewFromConfig(cfg).EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: sdkaws.String(fix.CloudTrailPrincipal)})
 	case fix.ActionStartLogging:
 		_, err = ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &st.Trail})
 	case fix.ActionMakeMultiRegion:

@@ -165,6 +165,54 @@ func TestFixer_ReadKey(t *testing.T) {
 	}
 }
 
+// TestFixer_ReadTrustedAccess: over HTTP against the emulator, CloudTrail's
+// trusted access is read as off in a new organization and on once
+// enabled; a denied read, or a caller outside any organization, is a
+// *fix.ReadError naming organizations:ListAWSServiceAccessForOrganization,
+// never a silent "off" that would plan a write.
+func TestFixer_ReadTrustedAccess(t *testing.T) {
+	cases := []struct {
+		name    string
+		enable  bool
+		deny    bool
+		noOrg   bool
+		want    bool
+		wantErr bool
+	}{
+		{name: "new_organization_has_it_off"},
+		{name: "enabled", enable: true, want: true},
+		{name: "read_denied", deny: true, wantErr: true},
+		{name: "not_in_an_organization", noOrg: true, wantErr: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			cfg := e.config(mgmt, nil)
+			cfg.RetryMaxAttempts = 1
+			if !c.noOrg {
+				e.emu.SetOrganization(mgmt, member)
+			}
+			if c.enable {
+				e.emu.SetTrustedAccess(mgmt, fix.CloudTrailPrincipal, true)
+			}
+			if c.deny {
+				e.emu.Deny("organizations:ListAWSServiceAccessForOrganization")
+			}
+			got, err := tgaws.NewFixer(cfg).ReadTrustedAccess(context.Background())
+			if c.wantErr {
+				var re *fix.ReadError
+				if !errors.As(err, &re) || re.Action != "organizations:ListAWSServiceAccessForOrganization" {
+					t.Fatalf("err %v, want a read error naming the permission", err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Errorf("trusted access %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
+}
+
 // TestFixer_Run: fix.Run through the SDK fixer, over HTTP, makes each
 // failing account pass, and a second run plans nothing.
 func TestFixer_Run(t *testing.T) {

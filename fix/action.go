@@ -8,6 +8,10 @@ type Action string
 // The kinds of step a plan is made of. Each one is a single AWS write
 // (Step.API names it); none deletes.
 const (
+	// ActionEnableTrustedAccess gives CloudTrail trusted access to the
+	// organization, without which no organization trail can be made
+	// (organizations:EnableAWSServiceAccess).
+	ActionEnableTrustedAccess Action = "enable-organization-trusted-access"
 	// ActionStartLogging starts a trail (cloudtrail:StartLogging).
 	ActionStartLogging Action = "start-logging"
 	// ActionMakeMultiRegion makes a single-region trail multi-region, with
@@ -51,6 +55,7 @@ const (
 // make each one.
 func Actions() []Action {
 	return []Action{
+		ActionEnableTrustedAccess,
 		ActionRecordAllManagementEvents, ActionMakeMultiRegion,
 		ActionCreateBucket, ActionBlockPublicAccess, ActionEncryptBucket, ActionSetLifecycle, ActionAllowCloudTrailDelivery,
 		ActionCreateKMSKey, ActionAliasKMSKey, ActionEnableKeyRotation, ActionAllowCloudTrailEncryption,

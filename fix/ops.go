@@ -23,6 +23,11 @@ type Operations interface {
 	// account's region, its ARN and its policy, with the same rule for
 	// reads that do not answer.
 	ReadKey(ctx context.Context, id string) (KeyFacts, error)
+	// ReadTrustedAccess reads, in this run, whether CloudTrail
+	// (CloudTrailPrincipal) has trusted access to the caller's
+	// organization, which an organization trail needs; a read that does
+	// not answer returns a *ReadError.
+	ReadTrustedAccess(ctx context.Context) (bool, error)
 	// Rescan reads the account again after the changes, as a scan does.
 	Rescan(ctx context.Context) trailguard.Account
 	Writer

@@ -106,9 +106,14 @@ type Step struct {
 
 // Plan is the steps for one account.
 type Plan struct {
-	Account string   `json:"account"`
-	Steps   []Step   `json:"steps"`
-	Notes   []string `json:"notes,omitempty"`
+	Account string `json:"account"`
+	// Status is the account's verdict before the fix: with no steps, it
+	// tells an account that passes from one that cannot be planned
+	// (UNKNOWN, ERROR: Unreadable names the facts missing) or cannot be
+	// fixed from here (FAIL: Notes say why).
+	Status trailguard.Status `json:"status"`
+	Steps  []Step            `json:"steps"`
+	Notes  []string          `json:"notes,omitempty"`
 	// Unreadable lists the reads that stopped the plan: while it is not
 	// empty there are no steps, and the account does not pass.
 	Unreadable []Unread `json:"unreadable,omitempty"`
@@ -134,6 +139,9 @@ type Target struct {
 	// Org says the trail is an organization trail (a new one made with
 	// --organization-trail, or an existing one that is).
 	Org bool
+	// EnableTrustedAccess says CloudTrail's trusted access to the
+	// organization was read as off and the plan enables it first.
+	EnableTrustedAccess bool
 	// LogFileValidation is on for a new trail; an existing trail keeps
 	// what it has.
 	LogFileValidation bool
@@ -165,6 +173,12 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 // key facts that were not read (Read false) never lead to a step that
 // touches them: the plan stops and says so.
 func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
+	p := makeWithKey(acct, res, bucket, key, o)
+	p.Status = res.Status
+	return p
+}
+
+func makeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
 	p := Plan{Account: acct.ID, Steps: []Step{}}
 	if o.Region == "" {
 		o.Region = "us-east-1"

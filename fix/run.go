@@ -2,6 +2,7 @@ package fix
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/trailguard/trailguard"
 )
@@ -18,12 +19,21 @@ type Report struct {
 
 // Applied is what applying a plan did, as people and scripts read it.
 type Applied struct {
-	Done []Action `json:"done"`
-	// Failed is the step that failed, with Error; NotDone the steps after
-	// it, which were not tried.
-	Failed  Action   `json:"failed,omitempty"`
-	Error   string   `json:"error,omitempty"`
-	NotDone []Action `json:"not_done,omitempty"`
+	// Summary says in one sentence what was done and what failed.
+	Summary string   `json:"summary"`
+	Done    []Action `json:"done"`
+	// Failed is the step that failed, FailedAPI its call; Error says why
+	// in words, ErrorCode is the error code AWS answered with (e.g.
+	// AccessDenied; "" when no answer came: a network failure, the
+	// timeout) and ErrorDetail the error as the SDK gave it (with the
+	// request id AWS Support asks for). NotDone lists the steps after
+	// the failed one, which were not tried.
+	Failed      Action   `json:"failed,omitempty"`
+	FailedAPI   string   `json:"failed_api,omitempty"`
+	ErrorCode   string   `json:"error_code,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	ErrorDetail string   `json:"error_detail,omitempty"`
+	NotDone     []Action `json:"not_done,omitempty"`
 	// Undo says how to reverse, by hand, each step that was done.
 	Undo []string `json:"undo,omitempty"`
 	// StatusAfter and ReasonsAfter are the verdict of the scan made once
@@ -55,6 +65,10 @@ func Run(ctx context.Context, ops Operations, acct trailguard.Account, res trail
 	if creates(plan) {
 		plan = planWithReads(ctx, ops, acct, res, o)
 	}
+	if o.OrganizationTrail && len(plan.Unreadable) == 0 {
+		plan = withTrustedAccess(ctx, ops, plan, o)
+	}
+	plan.Status = res.Status // a plan stopped by a read says the verdict too
 	out := Report{Plan: plan}
 	switch {
 	case len(plan.Unreadable) > 0:
@@ -71,6 +85,43 @@ func Run(ctx context.Context, ops Operations, acct trailguard.Account, res trail
 		out.code = trailguard.ExitCode([]trailguard.Result{res})
 	}
 	return out
+}
+
+// CloudTrailPrincipal is CloudTrail's service principal, whose trusted
+// access to the organization an organization trail needs.
+const CloudTrailPrincipal = "cloudtrail.amazonaws.com"
+
+// withTrustedAccess reads whether CloudTrail has trusted access to the
+// organization and, when it has not, puts the step that enables it first:
+// without it CloudTrail refuses to create an organization trail
+// (CloudTrailAccessNotEnabledException), and an existing one does not
+// record the members. A read that does not answer stops the plan, as any
+// read a write depends on.
+func withTrustedAccess(ctx context.Context, ops Operations, plan Plan, o Options) Plan {
+	on, err := ops.ReadTrustedAccess(ctx)
+	if err != nil {
+		return Stopped(plan.Account, err)
+	}
+	if on {
+		return plan
+	}
+	org := o.OrgID
+	if org == "" {
+		org = "the organization"
+	}
+	st := Step{Action: ActionEnableTrustedAccess, Region: o.Region,
+		Why:  fmt.Sprintf("CloudTrail has no trusted access to %s: without it no organization trail can be created, and an existing one does not record the member accounts", org),
+		API:  "organizations:EnableAWSServiceAccess",
+		CLI:  "aws organizations enable-aws-service-access --service-principal " + CloudTrailPrincipal,
+		Undo: "aws organizations disable-aws-service-access --service-principal " + CloudTrailPrincipal + "  # only once no organization trail is needed; it stops organization trails",
+	}
+	plan.Steps = append([]Step{st}, plan.Steps...)
+	if plan.Target != nil {
+		t := *plan.Target
+		t.EnableTrustedAccess = true
+		plan.Target = &t
+	}
+	return plan
 }
 
 // planWithReads reads the bucket and the key a new trail would use and
@@ -113,15 +164,17 @@ func applyAndRescan(ctx context.Context, ops Operations, plan Plan, o Options) (
 		}
 	}
 	if r.Err != nil {
-		a.Error = r.Err.Error()
+		a.ErrorDetail = r.Err.Error()
+		a.ErrorCode, a.Error = explain(r.Err)
 		if r.Failed != nil {
-			a.Failed = r.Failed.Action
+			a.Failed, a.FailedAPI = r.Failed.Action, r.Failed.API
 		}
 		for _, st := range r.NotDone {
 			a.NotDone = append(a.NotDone, st.Action)
 		}
 		code = 2
 	}
+	a.Summary = summarize(a, len(plan.Steps))
 	after := trailguard.EvaluateAll([]trailguard.Account{ops.Rescan(ctx)}, trailguard.Options{Strict: o.Strict})[0]
 	a.StatusAfter, a.ReasonsAfter = string(after.Status), after.Reasons
 	if code == 0 && after.Status != trailguard.StatusPass {

@@ -3,6 +3,7 @@ package fix
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +19,10 @@ type fakeOps struct {
 	bucketErr error
 	key       KeyFacts
 	keyErr    error
+	// trustedOff says CloudTrail has no trusted access to the
+	// organization; trustedErr fails that read.
+	trustedOff bool
+	trustedErr error
 	// failWrite makes the write of a step fail, the first n times (-1:
 	// always).
 	failWrite map[Action]error
@@ -41,6 +46,11 @@ func (f *fakeOps) ReadBucket(_ context.Context, name string, lifecycle bool) (Bu
 func (f *fakeOps) ReadKey(_ context.Context, id string) (KeyFacts, error) {
 	f.calls = append(f.calls, "read-key "+id)
 	return f.key, f.keyErr
+}
+
+func (f *fakeOps) ReadTrustedAccess(context.Context) (bool, error) {
+	f.calls = append(f.calls, "read-trusted-access")
+	return !f.trustedOff, f.trustedErr
 }
 
 func (f *fakeOps) Rescan(context.Context) trailguard.Account {
@@ -90,6 +100,7 @@ var (
 	keyDenied  = &ReadError{Action: "kms:DescribeKey", Resource: "KMS key k", Err: errors.New("AccessDeniedException")}
 	newTrail   = []Action{ActionCreateBucket, ActionBlockPublicAccess, ActionEncryptBucket, ActionAllowCloudTrailDelivery, ActionCreateTrail, ActionStartLogging}
 	bucketRead = "read-bucket " + BucketName(runAcct)
+	orgOpts    = Options{OrganizationTrail: true, OrgID: "o-1"}
 )
 
 // TestRun proves the fix use case against a fake of its operations: what
@@ -99,6 +110,8 @@ func TestRun(t *testing.T) {
 	PolicyRetryDelay = time.Millisecond
 	unreadable := runTrail("blind", true, true)
 	unreadable.Status, unreadable.StatusError = nil, "AccessDeniedException"
+	orgTrail := runTrail("org", true, true)
+	orgTrail.IsOrganizationTrail = true
 	policyRefused := errors.New("api error InsufficientS3BucketPolicyException: Incorrect S3 bucket policy")
 
 	cases := []struct {
@@ -113,6 +126,8 @@ func TestRun(t *testing.T) {
 		code       int
 		unreadable bool
 		applied    *Applied // nil: not applied; of Undo only the length is checked (steps on a new bucket need none)
+		// emitted is a line --emit writes in both languages ("": not checked).
+		emitted string
 	}{
 		{name: "passing_account_reads_and_writes_nothing", acct: passing, apply: true,
 			calls: nil, code: 0},
@@ -143,10 +158,38 @@ func TestRun(t *testing.T) {
 			calls: []string{bucketRead, "read-key " + KMSAlias}, code: 1},
 		{name: "unknown_account_gets_no_plan", acct: account(unreadable), apply: true, ops: fakeOps{after: passing},
 			calls: nil, code: 2, unreadable: true},
+		{name: "organization_trail_with_trusted_access_reads_it_and_plans_no_enable", acct: noTrail, opts: orgOpts, ops: fakeOps{bucket: BucketFacts{Read: true}},
+			calls: []string{bucketRead, "read-trusted-access"}, code: 1},
+		{name: "organization_trail_without_trusted_access_enables_it_first", acct: noTrail, apply: true, opts: orgOpts, ops: fakeOps{bucket: BucketFacts{Read: true}, trustedOff: true, after: passing},
+			calls: append(append([]string{bucketRead, "read-trusted-access"}, prefixed("write ", append([]Action{ActionEnableTrustedAccess}, newTrail...))...), "rescan"),
+			wrote: append([]Action{ActionEnableTrustedAccess}, newTrail...), code: 0,
+			applied: &Applied{Done: append([]Action{ActionEnableTrustedAccess}, newTrail...), Undo: make([]string, 5), StatusAfter: "PASS"}},
+		{name: "organization_trail_trusted_access_read_denied_stops_even_with_apply", acct: noTrail, apply: true, opts: orgOpts,
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, trustedErr: &ReadError{Action: "organizations:ListAWSServiceAccessForOrganization", Resource: "trusted access", Err: errors.New("AccessDeniedException")}, after: passing},
+			calls: []string{bucketRead, "read-trusted-access"}, code: 2, unreadable: true},
+		{name: "organization_trail_already_passing_still_checks_trusted_access", acct: account(orgTrail), opts: orgOpts, ops: fakeOps{trustedOff: true},
+			calls: []string{"read-trusted-access"}, code: 0, emitted: "aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com"},
 		{name: "failure_midway_stops_and_rescans", acct: noTrail, apply: true,
-			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateTrail: errors.New("AccessDenied")}, failTimes: map[Action]int{ActionCreateTrail: -1}},
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateTrail: awsErr{"AccessDenied", "User is not authorized"}}, failTimes: map[Action]int{ActionCreateTrail: -1}},
 			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:5])...), "rescan"), wrote: newTrail[:4], code: 2,
-			applied: &Applied{Done: newTrail[:4], Failed: ActionCreateTrail, Error: "cloudtrail:CreateTrail: AccessDenied", NotDone: []Action{ActionStartLogging}, Undo: make([]string, 2), StatusAfter: "FAIL"}},
+			applied: &Applied{Done: newTrail[:4], Failed: ActionCreateTrail, FailedAPI: "cloudtrail:CreateTrail", ErrorCode: "AccessDenied",
+				Error:   "AWS refused it with AccessDenied: User is not authorized (the credentials lack this permission",
+				Summary: "4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with AccessDenied",
+				NotDone: []Action{ActionStartLogging}, Undo: make([]string, 2), StatusAfter: "FAIL"}},
+		{name: "first_step_without_an_answer_says_nothing_was_changed", acct: noTrail, apply: true,
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateBucket: errors.New("dial tcp: connection refused")}, failTimes: map[Action]int{ActionCreateBucket: -1}},
+			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:1])...), "rescan"), code: 2,
+			applied: &Applied{Done: []Action{}, Failed: ActionCreateBucket, FailedAPI: "s3:CreateBucket",
+				Error:   "no answer from AWS (network or endpoint): s3:CreateBucket: dial tcp: connection refused",
+				Summary: "nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: no answer from AWS",
+				NotDone: newTrail[1:], StatusAfter: "FAIL"}},
+		{name: "timeout_names_the_flag", acct: noTrail, apply: true,
+			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: noTrail, failWrite: map[Action]error{ActionCreateBucket: fmt.Errorf("operation error S3: CreateBucket: %w", context.DeadlineExceeded)}, failTimes: map[Action]int{ActionCreateBucket: -1}},
+			calls: append(append([]string{bucketRead}, prefixed("write ", newTrail[:1])...), "rescan"), code: 2,
+			applied: &Applied{Done: []Action{}, Failed: ActionCreateBucket, FailedAPI: "s3:CreateBucket",
+				Error:   "no answer before the time ran out (raise --timeout)",
+				Summary: "nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: no answer before the time ran out",
+				NotDone: newTrail[1:], StatusAfter: "FAIL"}},
 		{name: "fresh_bucket_policy_refused_then_accepted", acct: noTrail, apply: true,
 			ops:   fakeOps{bucket: BucketFacts{Read: true}, after: passing, failWrite: map[Action]error{ActionCreateTrail: policyRefused}, failTimes: map[Action]int{ActionCreateTrail: 2}},
 			calls: append(append([]string{bucketRead}, prefixed("write ", append(slices.Clone(newTrail[:5]), ActionCreateTrail, ActionCreateTrail, ActionStartLogging))...), "rescan"), wrote: newTrail, code: 0,
@@ -183,6 +226,13 @@ func TestRun(t *testing.T) {
 				}
 			}
 			checkApplied(t, r.Applied, c.applied)
+			if c.emitted != "" {
+				for _, code := range []string{Terraform(r.Plan), CloudFormation(r.Plan)} {
+					if !strings.Contains(code, c.emitted) {
+						t.Errorf("emitted code lacks %q:\n%s", c.emitted, code)
+					}
+				}
+			}
 		})
 	}
 }
@@ -195,11 +245,25 @@ func checkApplied(t *testing.T, got, want *Applied) {
 	if got == nil {
 		return
 	}
-	if !slices.Equal(got.Done, want.Done) || got.Failed != want.Failed || !slices.Equal(got.NotDone, want.NotDone) ||
-		got.Error != want.Error || got.StatusAfter != want.StatusAfter || len(got.Undo) != len(want.Undo) {
+	// Error and Summary are words: the test names the part they must
+	// begin with.
+	if !slices.Equal(got.Done, want.Done) || got.Failed != want.Failed || got.FailedAPI != want.FailedAPI || got.ErrorCode != want.ErrorCode ||
+		!slices.Equal(got.NotDone, want.NotDone) || !strings.HasPrefix(got.Error, want.Error) || (want.Error == "") != (got.Error == "") ||
+		got.StatusAfter != want.StatusAfter || len(got.Undo) != len(want.Undo) || !strings.HasPrefix(got.Summary, want.Summary) {
 		t.Errorf("applied\n got %+v\nwant %+v", *got, *want)
 	}
+	if want.Error != "" && got.ErrorDetail == "" {
+		t.Errorf("applied %+v: the error as the SDK gave it is lost", *got)
+	}
 }
+
+// awsErr is an error AWS answered with, as the SDK's smithy.APIError
+// carries it.
+type awsErr struct{ code, msg string }
+
+func (e awsErr) Error() string        { return "api error " + e.code + ": " + e.msg }
+func (e awsErr) ErrorCode() string    { return e.code }
+func (e awsErr) ErrorMessage() string { return e.msg }
 
 func prefixed(p string, as []Action) []string {
 	var out []string
@@ -296,6 +360,11 @@ func TestActions_lists_every_kind_planned(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Trusted access is read, and its step planned, by Run.
+	ops := fakeOps{bucket: BucketFacts{Read: true}, trustedOff: true}
+	for _, st := range Run(context.Background(), &ops, noTrail, trailguard.Evaluate(noTrail, trailguard.Options{}), orgOpts, false).Steps {
+		seen[st.Action] = true
 	}
 	for a := range known {
 		if !seen[a] {

@@ -42,6 +42,19 @@ func emitPlans() map[string]Plan {
 			KeyFacts{Read: true, Exists: true, ARN: "arn:aws:kms:us-east-1:" + acct + ":key/k", Policy: `{"Statement":[]}`},
 			Options{KMSKey: "arn:aws:kms:us-east-1:" + acct + ":key/k"}),
 		"organization_trail": MakeWithKey(none, noneRes, BucketFacts{Read: true}, KeyFacts{}, Options{OrganizationTrail: true, OrgID: "o-abc"}),
+		"organization_trail_without_trusted_access": func() Plan {
+			p := MakeWithKey(none, noneRes, BucketFacts{Read: true}, KeyFacts{}, Options{OrganizationTrail: true, OrgID: "o-abc"})
+			p.Target.EnableTrustedAccess = true
+			return p
+		}(),
+		// A policy whose strings hold the bucket's ARN beside template
+		// characters, and the ARN of another bucket whose name begins
+		// with this one's: only this bucket's ARN becomes a reference.
+		"existing_named_bucket_policy_with_templates_beside_references": MakeWithKey(none, noneRes,
+			BucketFacts{Read: true, Exists: true, Encryption: "AES256", PublicAccessBlock: &PublicAccessBlock{true, true, true, true},
+				Policy: `{"Version":"2012-10-17","Statement":[{"Sid":"U","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"s3:GetObject",` +
+					`"Resource":["arn:aws:s3:::team-logs/${aws:username}/*","arn:aws:s3:::team-logs2/%{x}","arn:aws:s3:::team-logs"]}]}`},
+			KeyFacts{}, Options{Bucket: "team-logs", Region: "eu-west-1"}),
 		"existing_trail_basic_data_selector_with_template_chars": existing(&trailguard.EventSelectors{Basic: []trailguard.EventSelector{
 			{ReadWriteType: "All", DataResources: []trailguard.DataResource{{Type: "AWS::S3::Object", Values: []string{"arn:aws:s3:::pay${x}/", "arn:aws:s3:::%{if}/"}}}}}}),
 		"existing_trail_advanced_selectors": existing(&trailguard.EventSelectors{Advanced: []trailguard.AdvancedEventSelector{{Name: "s3 ${x}", FieldSelectors: []trailguard.FieldSelector{
@@ -87,13 +100,36 @@ func TestTerraform(t *testing.T) {
 				t.Fatalf("emitted code does not parse: %s\n%s", diags, src)
 			}
 			res := map[string]*hclsyntax.Body{}
+			data := map[string]bool{}
 			for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+				if b.Type == "data" && len(b.Labels) == 2 && b.Labels[1] == "current" && len(b.Body.Attributes)+len(b.Body.Blocks) == 0 {
+					data[b.Labels[0]] = true
+					continue
+				}
 				if b.Type != "resource" || len(b.Labels) != 2 {
 					t.Fatalf("unexpected block %s %v", b.Type, b.Labels)
 				}
 				res[b.Labels[0]] = b.Body
 			}
 			tg := p.Target
+			// Every reference the code makes resolves to a resource or data
+			// source it declares; evaluated with the values those have once
+			// applied in the plan's account and region, the code gives the
+			// plan's values.
+			for _, v := range variables(f.Body.(*hclsyntax.Body)) {
+				switch root := v.RootName(); root {
+				case "data":
+					if name := v[1].(hcl.TraverseAttr).Name; !data[name] {
+						t.Errorf("data.%s is used but not declared:\n%s", name, src)
+					}
+				default:
+					if res[root] == nil {
+						t.Errorf("%s is used but not declared:\n%s", root, src)
+					}
+				}
+			}
+			evalCtx = applied(p)
+			defer func() { evalCtx = funcs }()
 			trail := res["aws_cloudtrail"]
 			if trail == nil {
 				t.Fatalf("no aws_cloudtrail:\n%s", src)
@@ -141,6 +177,25 @@ func TestTerraform(t *testing.T) {
 				if got := value(t, pol, "bucket").AsString(); got != tg.Bucket {
 					t.Errorf("policy of bucket %q, want %q", got, tg.Bucket)
 				}
+				// A bucket the code creates is referenced, so that Terraform
+				// orders the policy after it; so is the trail's, in the
+				// same way.
+				if tg.NewBucket {
+					if got := traversal(t, pol, "bucket"); got != "aws_s3_bucket."+tfIdent(tg.Bucket)+".id" {
+						t.Errorf("policy of %s, want a reference to the bucket", got)
+					}
+					if got := traversal(t, trail, "s3_bucket_name"); got != "aws_s3_bucket."+tfIdent(tg.Bucket)+".id" {
+						t.Errorf("trail writes to %s, want a reference to the bucket", got)
+					}
+				}
+				// No literal account, region or bucket ARN is left in the
+				// policy of code that creates the trail.
+				polSrc := string(pol.Attributes["policy"].Expr.Range().SliceBytes([]byte(src)))
+				for _, lit := range []string{"arn:aws:cloudtrail:" + tg.Region + ":" + p.Account, "/AWSLogs/" + p.Account + "/", `"arn:aws:s3:::` + tg.Bucket + `"`, `"arn:aws:s3:::` + tg.Bucket + `/`} {
+					if !tg.Existing && strings.Contains(polSrc, lit) {
+						t.Errorf("the policy hard-codes %q:\n%s", lit, polSrc)
+					}
+				}
 				if deps := trail.Attributes["depends_on"]; deps == nil || !strings.Contains(string(deps.Expr.Range().SliceBytes([]byte(src))), "aws_s3_bucket_policy."+tfIdent(tg.Bucket)) {
 					t.Errorf("the trail does not depend on the bucket policy")
 				}
@@ -149,6 +204,9 @@ func TestTerraform(t *testing.T) {
 			}
 			if tg.NewKey {
 				samePolicy(t, value(t, res["aws_kms_key"], "policy"), tg.KeyPolicy)
+				if keySrc := string(res["aws_kms_key"].Attributes["policy"].Expr.Range().SliceBytes([]byte(src))); strings.Contains(keySrc, p.Account) {
+					t.Errorf("the key policy hard-codes the account:\n%s", keySrc)
+				}
 				if got := value(t, res["aws_kms_alias"], "name").AsString(); got != tg.KMSKey {
 					t.Errorf("alias %q, want %q", got, tg.KMSKey)
 				}
@@ -181,6 +239,9 @@ func TestTerraform(t *testing.T) {
 				}
 			} else if tg.NewBucket && (tg.TransitionDays > 0 || tg.ExpireDays > 0) {
 				t.Errorf("no lifecycle rule")
+			}
+			if tg.EnableTrustedAccess != strings.Contains(src, "# "+trustedAccessWarning+"\n#   aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com\n") {
+				t.Errorf("trusted access off: %v, said: %v\n%s", tg.EnableTrustedAccess, !tg.EnableTrustedAccess, src)
 			}
 			if tg.Existing && !strings.Contains(src, "#   terraform import aws_cloudtrail."+tfIdent(tg.Name)+" "+tg.ARN+"\n") {
 				t.Errorf("no import command for the existing trail:\n%s", src)
@@ -225,6 +286,43 @@ func TestTerraform_fmt(t *testing.T) {
 
 var funcs = &hcl.EvalContext{Functions: map[string]function.Function{"jsonencode": stdlib.JSONEncodeFunc}}
 
+// variables are the references made anywhere in a body.
+func variables(b *hclsyntax.Body) []hcl.Traversal {
+	var out []hcl.Traversal
+	for _, a := range b.Attributes {
+		out = append(out, a.Expr.Variables()...)
+	}
+	for _, blk := range b.Blocks {
+		out = append(out, variables(blk.Body)...)
+	}
+	return out
+}
+
+// evalCtx is what value evaluates in: funcs, or applied(plan).
+var evalCtx = funcs
+
+// applied is the context in which the emitted code of a plan is
+// evaluated as Terraform would once applied in the plan's account and
+// region: the data sources and the bucket's attributes.
+func applied(p Plan) *hcl.EvalContext {
+	obj := func(kv map[string]string) cty.Value {
+		m := map[string]cty.Value{}
+		for k, v := range kv {
+			m[k] = cty.StringVal(v)
+		}
+		return cty.ObjectVal(m)
+	}
+	t := p.Target
+	return &hcl.EvalContext{Functions: funcs.Functions, Variables: map[string]cty.Value{
+		"data": cty.ObjectVal(map[string]cty.Value{
+			"aws_partition":       cty.ObjectVal(map[string]cty.Value{"current": obj(map[string]string{"partition": "aws"})}),
+			"aws_region":          cty.ObjectVal(map[string]cty.Value{"current": obj(map[string]string{"name": t.Region})}),
+			"aws_caller_identity": cty.ObjectVal(map[string]cty.Value{"current": obj(map[string]string{"account_id": p.Account})}),
+		}),
+		"aws_s3_bucket": cty.ObjectVal(map[string]cty.Value{tfIdent(t.Bucket): obj(map[string]string{"id": t.Bucket, "arn": "arn:aws:s3:::" + t.Bucket})}),
+	}}
+}
+
 func value(t *testing.T, b *hclsyntax.Body, name string) cty.Value {
 	t.Helper()
 	if b == nil {
@@ -234,7 +332,7 @@ func value(t *testing.T, b *hclsyntax.Body, name string) cty.Value {
 	if a == nil {
 		t.Fatalf("no attribute %s", name)
 	}
-	v, diags := a.Expr.Value(funcs)
+	v, diags := a.Expr.Value(evalCtx)
 	if diags.HasErrors() {
 		t.Fatalf("%s: %s", name, diags)
 	}
@@ -327,6 +425,9 @@ func FuzzTerraform(f *testing.F) {
 		p, _ := os.ReadFile(policies[i%len(policies)])
 		f.Add(string(b), string(p))
 	}
+	// A policy that names the bucket, beside template characters and a
+	// bucket whose name begins with this one's.
+	f.Add("team-logs", `{"Statement":[{"Resource":["arn:aws:s3:::team-logs/${x}/%{y}","arn:aws:s3:::team-logs","arn:aws:s3:::team-logs2"]}]}`)
 	f.Fuzz(func(t *testing.T, s, policy string) {
 		// Strings from AWS come through JSON, so they are UTF-8; HCL reads
 		// every string as NFC, as Terraform would read what it is given. An
@@ -338,6 +439,9 @@ func FuzzTerraform(f *testing.F) {
 			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.ARN", StartsWith: []string{s, "x"}}}}}}
 		p := Plan{Account: s, Target: &Target{Name: s, ARN: s, Region: "us-east-1", Bucket: s, Selectors: sel, BucketPolicy: policy, KMSKey: s}}
 		src := Terraform(p)
+		// A policy naming the bucket references it: evaluated as applied.
+		evalCtx = applied(p)
+		defer func() { evalCtx = funcs }()
 		file, diags := hclsyntax.ParseConfig([]byte(src), "main.tf", hcl.InitialPos)
 		if diags.HasErrors() {
 			t.Fatalf("%s\n%s", diags, src)
@@ -397,8 +501,9 @@ func TestCloudFormation_keeps_what_the_fix_does_not_change(t *testing.T) {
 		"existing_organization_trail_keeps_its_settings": {"IsOrganizationTrail: true", "EnableLogFileValidation: true", `S3KeyPrefix: "audit/${x}"`,
 			`SnsTopicName: "arn:aws:sns:us-east-1:` + acct + `:trail-delivery"`, `CloudWatchLogsLogGroupArn: "arn:aws:logs:us-east-1:` + acct + `:log-group:trail:*"`,
 			`CloudWatchLogsRoleArn: "arn:aws:iam::` + acct + `:role/trail-to-logs"`, `KMSKeyId: "arn:aws:kms:us-east-1:` + acct + `:key/1234"`, "# " + insightWarning},
-		"organization_trail":                {"IsOrganizationTrail: true", "EnableLogFileValidation: true"},
-		"existing_trail_advanced_selectors": {"EnableLogFileValidation: false"},
+		"organization_trail":                        {"IsOrganizationTrail: true", "EnableLogFileValidation: true"},
+		"organization_trail_without_trusted_access": {"# " + trustedAccessWarning + "\n#   aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com\n"},
+		"existing_trail_advanced_selectors":         {"EnableLogFileValidation: false"},
 	}
 	for name, wants := range cases {
 		t.Run(name, func(t *testing.T) {

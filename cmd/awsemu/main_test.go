@@ -187,6 +187,8 @@ func TestServe_empty_then_the_aws_cli_builds_an_organization_trail(t *testing.T)
 	aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", `{"Version":"2012-10-17","Statement":[`+
 		`{"Sid":"AclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::`+bucket+`"},`+
 		`{"Sid":"Write","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::`+bucket+`/AWSLogs/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}`)
+	// An organization trail needs CloudTrail's trusted access first, as in AWS.
+	aws("organizations", "enable-aws-service-access", "--service-principal", "cloudtrail.amazonaws.com")
 	aws("cloudtrail", "create-trail", "--name", "org-audit", "--s3-bucket-name", bucket, "--is-multi-region-trail", "--is-organization-trail", "--enable-log-file-validation")
 	aws("cloudtrail", "start-logging", "--name", "org-audit")
 	got := s.scanOrg(t)

@@ -47,8 +47,15 @@ Only with no usable trail does it create a bucket (public access blocked,
 encrypted, a policy that lets only this trail write, merged into any existing
 policy) and a multi-region trail with log file validation, then start it.
 
+With --organization-trail, from the management account, it plans one
+organization trail instead; CloudTrail's trusted access to the organization is
+read first and enabled when it is off (CloudTrail refuses an organization
+trail without it).
+
 With --apply the steps run in order; the first that fails stops the run, and
-the report says what was done, what was not, and how to undo it by hand.
+the report says what was done, which step failed and why, with the AWS error
+code, what was not tried, and how to undo it by hand. Over many accounts (--org)
+the totals come first.
 Nothing is ever deleted. Afterwards the account is scanned again and the
 verdict shown; a second 'fix' plans nothing.
 
@@ -57,7 +64,8 @@ public access block, encryption, lifecycle, key policy or trail that could
 not be read in this run. A read that is denied, throttled beyond the
 retries or fails on the server stops the plan for that account (exit 2),
 in a dry run as with --apply, and the plan names the permission that would
-let it read. An account whose verdict is UNKNOWN gets no plan. Undo hints
+let it read. An account whose verdict is UNKNOWN or ERROR gets no plan: the
+facts that could not be read are named. Undo hints
 put back what was read (the previous policy document); they never delete
 what existed before.`,
 		Example: `  trailguard fix
@@ -91,6 +99,9 @@ what existed before.`,
 
 // fixReport is the JSON the command prints.
 type fixReport struct {
+	// Summary comes first: over an organization the totals are what is
+	// read first.
+	Summary  fix.Summary  `json:"summary"`
 	Accounts []fix.Report `json:"accounts"`
 	// NotInOrganization lists accounts asked for with --accounts that the
 	// organization does not list: asked for, not found, so reported.
@@ -178,6 +189,18 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 		}
 		return nil
 	}
+	report.Summary = fix.Summarize(report.Accounts)
+	// Accounts the scan did not reach have no plan either: counted, with
+	// why, so that the totals cover every account asked for.
+	for _, id := range sc.NotScanned {
+		report.Summary.AddNotPlanned(id, "", "not scanned: "+sc.Partial)
+	}
+	for _, id := range sortedKeys(sc.Skipped) {
+		report.Summary.AddNotPlanned(id, "", "not fixed: it is "+sc.Skipped[id]+", not ACTIVE")
+	}
+	for _, id := range notInOrg {
+		report.Summary.AddNotPlanned(id, "", "not in the organization")
+	}
 	if f.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -185,6 +208,9 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 			return &exitError{code: 2, err: err}
 		}
 	} else {
+		if f.org.org || len(report.Accounts) > 1 {
+			printFixSummary(stdout, report.Summary)
+		}
 		for i, a := range report.Accounts {
 			if i > 0 {
 				fmt.Fprintln(stdout)
@@ -249,7 +275,11 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 		fmt.Fprintf(w, "  note: %s\n", termSafe(n))
 	}
 	if len(a.Unreadable) > 0 {
-		fmt.Fprintln(w, "  stopped: a change to what could not be read could replace it, so nothing is planned for this account")
+		if a.Status == trailguard.StatusUnknown || a.Status == trailguard.StatusError {
+			fmt.Fprintf(w, "  cannot plan: the verdict is %s, and no plan can be made without the facts that could not be read:\n", a.Status)
+		} else {
+			fmt.Fprintln(w, "  stopped: a change to what could not be read could replace it, so nothing is planned for this account")
+		}
 		for _, u := range a.Unreadable {
 			perm := ""
 			if u.Permission != "" {
@@ -260,7 +290,11 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 		return
 	}
 	if len(a.Steps) == 0 {
-		fmt.Fprintln(w, "  nothing to do: the account passes CIS 3.1 (or cannot be changed from here, see the notes)")
+		if a.Status == trailguard.StatusPass {
+			fmt.Fprintln(w, "  nothing to do: the account passes CIS 3.1")
+		} else {
+			fmt.Fprintf(w, "  nothing planned: the account is %s and cannot be fixed from here (the notes say why)\n", a.Status)
+		}
 		return
 	}
 	for i, st := range a.Steps {
@@ -273,9 +307,18 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 		return
 	}
 	ap := a.Applied
-	fmt.Fprintf(w, "\nApplied: %s\n", joinActions(ap.Done))
-	if ap.Error != "" {
-		fmt.Fprintf(w, "FAILED at %s: %s\nNot done: %s\n", ap.Failed, termSafe(ap.Error), joinActions(ap.NotDone))
+	if ap.Error == "" {
+		fmt.Fprintf(w, "\nApplied: %s\n", termSafe(ap.Summary))
+	} else {
+		fmt.Fprintf(w, "\nFAILED: %s\n", termSafe(ap.Summary))
+		fmt.Fprintf(w, "  done:     %s\n", orNothing(joinActions(ap.Done), "nothing, the account is as it was"))
+		code := ""
+		if ap.ErrorCode != "" {
+			code = " [AWS error code " + ap.ErrorCode + "]"
+		}
+		fmt.Fprintf(w, "  failed:   %s (%s)%s: %s\n", ap.Failed, termSafe(ap.FailedAPI), termSafe(code), termSafe(ap.Error))
+		fmt.Fprintf(w, "  not done: %s\n", orNothing(joinActions(ap.NotDone), "nothing"))
+		fmt.Fprintf(w, "  detail:   %s\n", termSafe(ap.ErrorDetail))
 		if len(ap.Undo) > 0 {
 			fmt.Fprintf(w, "To undo what was done, by hand (nothing is deleted by this tool):\n  %s\n", strings.Join(escapeAll(ap.Undo), "\n  "))
 		}
@@ -284,6 +327,54 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 	for _, r := range ap.ReasonsAfter {
 		fmt.Fprintf(w, "  ✗ %s\n", termSafe(r))
 	}
+}
+
+// maxListed is how many account ids a line of the summary names before
+// it says how many more there are.
+const maxListed = 5
+
+// printFixSummary prints the totals of a fix over many accounts, before
+// the plans: accounts with steps, steps by kind, accounts not planned,
+// grouped by why, and with --apply what was applied.
+func printFixSummary(w io.Writer, s fix.Summary) {
+	fmt.Fprintf(w, "Summary: %d accounts: %d pass with nothing to do, %d with steps (%s), %d not planned\n",
+		s.Accounts, s.Passing, s.WithSteps, plural(s.Steps, "step"), len(s.NotPlanned))
+	if s.Steps > 0 {
+		var kinds []string
+		for _, a := range fix.Actions() {
+			if n := s.StepsByKind[a]; n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%s %d", a, n))
+			}
+		}
+		fmt.Fprintf(w, "  steps by kind: %s\n", strings.Join(kinds, ", "))
+	}
+	if len(s.NotPlanned) > 0 {
+		fmt.Fprintln(w, "  not planned:")
+		groups := map[string][]fix.NotPlanned{}
+		var whys []string
+		for _, n := range s.NotPlanned {
+			if groups[n.Why] == nil {
+				whys = append(whys, n.Why)
+			}
+			groups[n.Why] = append(groups[n.Why], n)
+		}
+		for _, why := range whys {
+			g := groups[why]
+			ids := make([]string, 0, maxListed)
+			for _, n := range g[:min(len(g), maxListed)] {
+				ids = append(ids, strings.TrimSpace(n.Account+" "+string(n.Status)))
+			}
+			more := ""
+			if len(g) > maxListed {
+				more = fmt.Sprintf(" and %d more", len(g)-maxListed)
+			}
+			fmt.Fprintf(w, "    %d: %s (%s%s)\n", len(g), termSafe(why), termSafe(strings.Join(ids, ", ")), more)
+		}
+	}
+	if s.Applied > 0 || s.Failed > 0 {
+		fmt.Fprintf(w, "  applied: %d accounts fully, %d with a failed step; %d pass after\n", s.Applied, s.Failed, s.PassingAfter)
+	}
+	fmt.Fprintln(w)
 }
 
 // termSafe shows what would act on a terminal rather than print (names and
@@ -297,6 +388,22 @@ func escapeAll(in []string) []string {
 		out[i] = report.Escape(s)
 	}
 	return out
+}
+
+// plural is n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// orNothing is s, or what to say instead when it is empty.
+func orNothing(s, instead string) string {
+	if s == "" {
+		return instead
+	}
+	return s
 }
 
 func joinActions(as []fix.Action) string {

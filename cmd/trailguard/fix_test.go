@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +29,10 @@ import (
 const fixAcct = "123456789012"
 
 type fixOut struct {
+	Summary  fix.Summary `json:"summary"`
 	Accounts []struct {
 		Account    string   `json:"account"`
+		Status     string   `json:"status"`
 		Notes      []string `json:"notes"`
 		Unreadable []struct {
 			Resource, Permission, Error string
@@ -38,8 +42,12 @@ type fixOut struct {
 		} `json:"steps"`
 		Applied *struct {
 			Done        []string `json:"done"`
+			Summary     string   `json:"summary"`
 			Failed      string   `json:"failed"`
+			FailedAPI   string   `json:"failed_api"`
+			ErrorCode   string   `json:"error_code"`
 			Error       string   `json:"error"`
+			ErrorDetail string   `json:"error_detail"`
 			NotDone     []string `json:"not_done"`
 			Undo        []string `json:"undo"`
 			StatusAfter string   `json:"status_after"`
@@ -190,6 +198,64 @@ func TestFix_keeps_an_existing_bucket_policy(t *testing.T) {
 		if !strings.Contains(policy, sid) {
 			t.Errorf("policy lacks %s: %s", sid, policy)
 		}
+	}
+}
+
+// A failed --apply says, in text and JSON, what was done, which step
+// failed, why in words and with the AWS error code, and what was not
+// tried; the first step failing says nothing was changed.
+func TestFix_failed_apply_says_what_was_done_and_the_AWS_error_code(t *testing.T) {
+	cases := []struct {
+		name             string
+		fault            awsemu.Fault
+		failed, api      string
+		code             string
+		done             int
+		text, jsonPrefix []string
+	}{
+		{name: "first_step_denied", fault: awsemu.Fault{Service: "s3", Operation: "CreateBucket", Code: "AccessDenied", Message: "Access Denied", HTTPStatus: 403},
+			failed: "create-bucket", api: "s3:CreateBucket", code: "AccessDenied", done: 0,
+			text: []string{"FAILED: nothing was changed; step 1, create-bucket (s3:CreateBucket), failed: AWS refused it with AccessDenied; 5 not tried",
+				"failed:   create-bucket (s3:CreateBucket) [AWS error code AccessDenied]: AWS refused it with AccessDenied: Access Denied (",
+				"done:     nothing, the account is as it was", "[AWS error code AccessDenied]", "iam-policy --fix", "not done: block-public-access, "}},
+		{name: "service_control_policy_deny", fault: awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "AccessDeniedException",
+			Message: "User: arn:aws:iam::" + fixAcct + ":user/ops is not authorized to perform: cloudtrail:CreateTrail with an explicit deny in a service control policy"},
+			failed: "create-trail", api: "cloudtrail:CreateTrail", code: "AccessDeniedException", done: 4,
+			text: []string{"FAILED: 4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with AccessDeniedException; 1 not tried", "a service control policy of the organization denies it, which no IAM policy of the account can lift"}},
+		{name: "trail_refused_midway", fault: awsemu.Fault{Service: "cloudtrail", Operation: "CreateTrail", Code: "TrailAlreadyExistsException", Message: "Trail exists"},
+			failed: "create-trail", api: "cloudtrail:CreateTrail", code: "TrailAlreadyExistsException", done: 4,
+			text: []string{"FAILED: 4 of 6 steps were done (create-bucket, block-public-access, encrypt-bucket, allow-cloudtrail-delivery); step 5, create-trail (cloudtrail:CreateTrail), failed: AWS refused it with TrailAlreadyExistsException; 1 not tried (start-logging)\n",
+				"[AWS error code TrailAlreadyExistsException]", "not done: start-logging", "To undo what was done"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, format := range []string{"json", "text"} {
+				emu, url := fixEnv(t)
+				c.fault.Times = -1
+				emu.InjectFault(c.fault)
+				if format == "json" {
+					code, r, _ := runFixCLI(t, url, "--apply")
+					a := r.Accounts[0].Applied
+					if code != 2 || a == nil || a.Failed != c.failed || a.FailedAPI != c.api || a.ErrorCode != c.code || len(a.Done) != c.done ||
+						!strings.Contains(a.Error, "AWS refused it with "+c.code) || !strings.Contains(a.ErrorDetail, "RequestID") || !strings.HasPrefix(c.text[0], "FAILED: "+a.Summary[:20]) {
+						t.Errorf("json: exit %d %+v", code, a)
+					}
+					continue
+				}
+				code, out, _ := cli(t, "fix", "--endpoint-url", url, "--apply")
+				if code != 2 {
+					t.Errorf("text: exit %d", code)
+				}
+				for _, want := range c.text {
+					if !strings.Contains(out, want) {
+						t.Errorf("text lacks %q:\n%s", want, out)
+					}
+				}
+				if strings.Contains(out, "Applied: \n") {
+					t.Errorf("text has an empty Applied:\n%s", out)
+				}
+			}
+		})
 	}
 }
 
@@ -400,14 +466,45 @@ func TestFix_org(t *testing.T) {
 	for _, a := range org.Accounts {
 		want[a.ID] = a.Want
 	}
+	count := map[string]int{}
+	steps, kinds := 0, map[fix.Action]int{}
 	for _, p := range dry.Accounts {
+		count[want[p.Account]]++
 		if (want[p.Account] == "FAIL") != (len(p.Steps) > 0) {
 			t.Errorf("%s (%s): %d steps", p.Account, want[p.Account], len(p.Steps))
 		}
+		for _, st := range p.Steps {
+			steps++
+			kinds[fix.Action(st.Action)]++
+		}
 	}
-	code, _, errOut = runFixCLI(t, url, "--org", "--apply")
+	// The summary totals the plans: accounts with steps, steps by kind,
+	// accounts not planned and why.
+	sum := dry.Summary
+	if sum.Accounts != len(org.Accounts) || sum.WithSteps != count["FAIL"] || sum.Passing != count["PASS"] ||
+		len(sum.NotPlanned) != count["UNKNOWN"]+count["ERROR"] || sum.Steps != steps || !maps.Equal(sum.StepsByKind, kinds) {
+		t.Errorf("summary %+v; want %d accounts, %v by verdict, %d steps %v", sum, len(org.Accounts), count, steps, kinds)
+	}
+	for _, n := range sum.NotPlanned {
+		if n.Why == "" || string(n.Status) != want[n.Account] {
+			t.Errorf("not planned %+v, want why and the verdict %s", n, want[n.Account])
+		}
+	}
+	_, text, _ := cli(t, "fix", "--org", "--endpoint-url", url)
+	stepWord := "steps"
+	if steps == 1 {
+		stepWord = "step"
+	}
+	if !strings.HasPrefix(text, fmt.Sprintf("Summary: %d accounts: %d pass with nothing to do, %d with steps (%d %s), %d not planned\n  steps by kind: ",
+		len(org.Accounts), count["PASS"], count["FAIL"], steps, stepWord, count["UNKNOWN"]+count["ERROR"])) || !strings.Contains(text, "  not planned:\n") {
+		t.Errorf("text does not begin with the summary:\n%s", text[:min(len(text), 600)])
+	}
+	code, applied, errOut := runFixCLI(t, url, "--org", "--apply")
 	if code != 2 { // the account without a role and the unreadable one stay as they are
 		t.Errorf("apply: exit %d %s", code, errOut)
+	}
+	if a := applied.Summary; a.Applied != count["FAIL"] || a.Failed != 0 || a.PassingAfter != count["FAIL"] {
+		t.Errorf("applied summary %+v, want %d applied and passing after", a, count["FAIL"])
 	}
 	code, out, _ := cli(t, "scan", "--org", "--endpoint-url", url, "--format", "json")
 	got := statuses(parseReport(t, out))
@@ -481,6 +578,11 @@ func TestFix_organization_trail(t *testing.T) {
 	code, r, errOut := runFixCLI(t, srv.URL, "--organization-trail", "--apply")
 	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
 		t.Fatalf("exit %d %+v %s", code, r, errOut)
+	}
+	// A new organization has no trusted access for CloudTrail: it is
+	// enabled first, or CreateTrail is refused.
+	if steps := r.Accounts[0].Steps; len(steps) == 0 || steps[0].Action != string(fix.ActionEnableTrustedAccess) || steps[0].API != "organizations:EnableAWSServiceAccess" {
+		t.Errorf("first step %+v, want %s", steps, fix.ActionEnableTrustedAccess)
 	}
 	for _, st := range r.Accounts[0].Steps {
 		if st.Action == "create-trail" && !strings.Contains(st.CLI, "--is-organization-trail") {
@@ -704,6 +806,114 @@ func TestFix_member_with_unreadable_organization_trail_plans_nothing(t *testing.
 	}
 	if emu.State() != before {
 		t.Error("the emulator's state changed")
+	}
+}
+
+// --emit over an existing bucket whose policy holds template characters
+// beside the bucket's ARN writes code that the iac check still passes, and
+// that hard-codes no account: the references are written around the text.
+func TestFix_emit_existing_bucket_policy_passes_the_iac_check(t *testing.T) {
+	for _, emit := range []string{"terraform", "cloudformation"} {
+		t.Run(emit, func(t *testing.T) {
+			_, url := fixEnv(t)
+			client := s3Client(t, url)
+			ctx := context.Background()
+			const bucket = "team-logs"
+			if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdkaws.String(bucket)}); err != nil {
+				t.Fatal(err)
+			}
+			pol := `{"Version":"2012-10-17","Statement":[{"Sid":"U","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + fixAcct + `:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::` + bucket + `/${aws:username}/*"}]}`
+			if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: sdkaws.String(bucket), Policy: sdkaws.String(pol)}); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := cli(t, "fix", "--endpoint-url", url, "--emit", emit, "--bucket", bucket)
+			if code != 0 || out == "" {
+				t.Fatalf("exit %d %s", code, errOut)
+			}
+			if strings.Contains(out, "/AWSLogs/"+fixAcct+"/") || strings.Contains(out, "cloudtrail:us-east-1:"+fixAcct) {
+				t.Errorf("the account or region is hard-coded:\n%s", out)
+			}
+			if !strings.Contains(out, "${aws:username}") {
+				t.Errorf("the policy's own variable is lost:\n%s", out)
+			}
+			dir := t.TempDir()
+			file := filepath.Join(dir, "main.tf")
+			if emit == "cloudformation" {
+				file = filepath.Join(dir, "template.yaml")
+			}
+			if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, rep, errOut := cli(t, "iac", dir); code != 0 || !strings.Contains(rep, "PASS") {
+				t.Errorf("iac on the emitted code: exit %d %s %s\n%s", code, rep, errOut, out)
+			}
+		})
+	}
+}
+
+// With no steps, fix says why in every output: an account that passes has
+// nothing to do; an UNKNOWN or ERROR account cannot be planned without
+// the facts that could not be read, which are named with the permission.
+func TestFix_says_why_nothing_is_planned(t *testing.T) {
+	const mgmt = "111111111111"
+	cases := []struct {
+		name   string
+		setup  func(emu *awsemu.Emulator)
+		status string
+		code   int
+		text   []string
+		emit   string
+	}{
+		{name: "passing_account", status: "PASS", code: 0,
+			setup: func(emu *awsemu.Emulator) {
+				if _, err := emu.PutTrail(fixAcct, awsemu.TrailSpec{Name: "main", S3BucketName: "logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			text: []string{"nothing to do: the account passes CIS 3.1"}, emit: "# nothing to do: account " + fixAcct + " passes CIS 3.1"},
+		{name: "unknown_account_unreadable_organization_trail", status: "UNKNOWN", code: 2,
+			setup: func(emu *awsemu.Emulator) {
+				emu.AddAccount(mgmt)
+				emu.SetOrganization(mgmt, fixAcct)
+				if _, err := emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-audit", S3BucketName: "org-logs", IsMultiRegion: true, IsOrganizationTrail: true,
+					IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+					t.Fatal(err)
+				}
+				emu.SetMemberOrgTrailAccess(true)
+			},
+			text: []string{"cannot plan: the verdict is UNKNOWN", "needs cloudtrail:GetTrailStatus", "needs cloudtrail:GetEventSelectors"},
+			emit: "the verdict is UNKNOWN: no end state can be written"},
+		{name: "error_account_trails_not_listed", status: "ERROR", code: 2,
+			setup: func(emu *awsemu.Emulator) {
+				emu.InjectFault(awsemu.Fault{Service: "cloudtrail", Operation: "DescribeTrails", Code: "AccessDeniedException", Message: "not authorized", Times: -1})
+			},
+			text: []string{"cannot plan: the verdict is ERROR", "needs cloudtrail:DescribeTrails"},
+			emit: "the verdict is ERROR: no end state can be written"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			emu, url := fixEnv(t)
+			c.setup(emu)
+			code, r, _ := runFixCLI(t, url)
+			if code != c.code || len(r.Accounts) != 1 || r.Accounts[0].Status != c.status || len(r.Accounts[0].Steps) != 0 {
+				t.Errorf("json: exit %d %+v, want %d and status %s", code, r, c.code, c.status)
+			}
+			code, out, _ := cli(t, "fix", "--endpoint-url", url)
+			for _, want := range c.text {
+				if !strings.Contains(out, want) {
+					t.Errorf("text lacks %q:\n%s", want, out)
+				}
+			}
+			if c.status != "PASS" && strings.Contains(out, "nothing to do") {
+				t.Errorf("a %s account is said to have nothing to do:\n%s", c.status, out)
+			}
+			for _, emit := range []string{"terraform", "cloudformation"} {
+				_, out, _ := cli(t, "fix", "--endpoint-url", url, "--emit", emit)
+				if !strings.Contains(out, c.emit) {
+					t.Errorf("--emit %s lacks %q:\n%s", emit, c.emit, out)
+				}
+			}
+		})
 	}
 }
 
@@ -1046,7 +1256,15 @@ func TestFix_organization_trail_with_exactly_the_documented_permissions(t *testi
 	if code, _, errOut := cli(t, "fix", "--endpoint-url", srv.URL, "--organization-trail"); code != 2 || !strings.Contains(errOut, "DescribeOrganization") {
 		t.Errorf("without the organization statement: exit %d %q, want 2 naming DescribeOrganization", code, errOut)
 	}
-	emu.AllowOnly(org.Management.AccountID, policy("--fix", "--org")...)
+	// Trusted access is read before anything is written: without the
+	// permission to read it, the plan stops and names it.
+	all := policy("--fix", "--org")
+	emu.AllowOnly(org.Management.AccountID, slices.DeleteFunc(slices.Clone(all), func(a string) bool { return a == "organizations:ListAWSServiceAccessForOrganization" })...)
+	if code, r, _ := runFixCLI(t, srv.URL, "--organization-trail", "--apply"); code != 2 || len(r.Accounts) != 1 || len(r.Accounts[0].Unreadable) != 1 ||
+		r.Accounts[0].Unreadable[0].Permission != "organizations:ListAWSServiceAccessForOrganization" || r.Accounts[0].Applied != nil {
+		t.Errorf("without organizations:ListAWSServiceAccessForOrganization: exit %d %+v, want 2, stopped, naming it", code, r)
+	}
+	emu.AllowOnly(org.Management.AccountID, all...)
 	code, r, errOut := runFixCLI(t, srv.URL, "--organization-trail", "--apply")
 	if code != 0 || r.Accounts[0].Applied == nil || r.Accounts[0].Applied.StatusAfter != "PASS" {
 		t.Fatalf("apply with iam-policy --fix --org: exit %d %+v %s", code, r, errOut)

@@ -125,6 +125,17 @@ func TestFix_org_timeout_is_partial(t *testing.T) {
 	if len(r.Accounts) >= len(org.Accounts) {
 		t.Errorf("%d plans for %d accounts: the timeout left some unscanned", len(r.Accounts), len(org.Accounts))
 	}
+	// The summary counts the accounts not reached as not planned, with
+	// why, so its totals cover every account listed.
+	notScanned := 0
+	for _, n := range r.Summary.NotPlanned {
+		if strings.HasPrefix(n.Why, "not scanned: ") {
+			notScanned++
+		}
+	}
+	if notScanned == 0 || r.Summary.Passing+r.Summary.WithSteps+len(r.Summary.NotPlanned) != r.Summary.Accounts {
+		t.Errorf("summary %+v: want the accounts not scanned counted, and totals that add up", r.Summary)
+	}
 }
 
 // TestFix_org_names_what_it_leaves_out: a suspended account and a
@@ -145,5 +156,13 @@ func TestFix_org_names_what_it_leaves_out(t *testing.T) {
 		if a.Account == suspended {
 			t.Errorf("a plan for the suspended account %s", suspended)
 		}
+	}
+	// The summary counts it among the accounts not planned, with why.
+	found := false
+	for _, n := range r.Summary.NotPlanned {
+		found = found || (n.Account == suspended && strings.Contains(n.Why, "SUSPENDED"))
+	}
+	if !found || r.Summary.Accounts != len(org.Accounts) {
+		t.Errorf("summary %+v: want %d accounts, the suspended one not planned and why", r.Summary, len(org.Accounts))
 	}
 }

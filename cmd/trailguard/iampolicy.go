@@ -92,7 +92,7 @@ func fixStatements(org bool) []iamStatement {
 		{Sid: "TrailguardFixTrailKey", Effect: "Allow", Action: slices.Clone(tgaws.FixKeyActions), Resource: "*"},
 	}
 	if org {
-		st = append(st, iamStatement{Sid: "TrailguardFixOrganizationTrail", Effect: "Allow", Action: slices.Clone(tgaws.DescribeOrganizationActions), Resource: "*"})
+		st = append(st, iamStatement{Sid: "TrailguardFixOrganizationTrail", Effect: "Allow", Action: append(slices.Clone(tgaws.DescribeOrganizationActions), tgaws.FixOrganizationTrailActions...), Resource: "*"})
 	}
 	return st
 }

@@ -51,6 +51,9 @@ type organization struct {
 	id         string
 	management string
 	members    []string // management first, then in order of joining
+	// trusted holds the service principals with trusted access to the
+	// organization and when it was enabled (EnableAWSServiceAccess).
+	trusted map[string]time.Time
 }
 
 // AddAccount creates an account (idempotently) and returns its long-term

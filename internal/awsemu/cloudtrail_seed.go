@@ -59,6 +59,11 @@ func (e *Emulator) PutTrail(account string, s TrailSpec) (string, error) {
 	if err := e.checkNewTrail(t); err != nil {
 		return "", err
 	}
+	if org := e.orgs[account]; org != nil && t.org {
+		// An organization trail exists only once CloudTrail has trusted
+		// access to the organization.
+		org.enableService(cloudTrailSP, e.now())
+	}
 	if s.Logging {
 		t.logging = true
 		t.startLogging = e.now()

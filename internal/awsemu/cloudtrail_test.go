@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/trailguard/trailguard/internal/awsemu"
@@ -134,6 +136,14 @@ func TestCreateTrail(t *testing.T) {
 		}
 		wantErr[*cttypes.NotOrganizationMasterAccountException](t, create(e, mem, "us-east-1", in(mem)))
 		wantErr[*cttypes.OrganizationsNotInUseException](t, create(e, alone, "us-east-1", in(alone)))
+		// Trusted access is off in a new organization, as in AWS, and
+		// only the management account may turn it on.
+		wantErr[*cttypes.CloudTrailAccessNotEnabledException](t, create(e, m, "us-east-1", in(m)))
+		enable := &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("cloudtrail.amazonaws.com")}
+		_, err := e.org(mem).EnableAWSServiceAccess(ctx, enable)
+		wantErr[*orgtypes.AccessDeniedException](t, err)
+		_, err = e.org(m).EnableAWSServiceAccess(ctx, enable)
+		must(t, err)
 		must(t, create(e, m, "us-east-1", in(m)))
 	})
 	t.Run("missing_required_member", func(t *testing.T) {

@@ -221,6 +221,12 @@ func (e *Emulator) checkOrgTrailOwner(c *call) *apiError {
 	case "":
 		return errorf(http.StatusBadRequest, "OrganizationsNotInUseException", "Account %s is not a member of an organization in AWS Organizations.", c.account())
 	case c.account():
+		// An organization trail needs CloudTrail's trusted access to the
+		// organization (CreateTrail reference:
+		// CloudTrailAccessNotEnabledException).
+		if _, ok := e.orgs[c.account()].trusted[cloudTrailSP]; !ok {
+			return errorf(http.StatusBadRequest, "CloudTrailAccessNotEnabledException", "Trusted access has not been enabled between CloudTrail and AWS Organizations for organization %s.", e.orgs[c.account()].id)
+		}
 		return nil
 	default:
 		return errorf(http.StatusBadRequest, "NotOrganizationMasterAccountException", "Account %s is not the management account of its organization; only the management account can create or update an organization trail.", c.account())

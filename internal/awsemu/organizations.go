@@ -2,7 +2,9 @@ package awsemu
 
 import (
 	"net/http"
+	"sort"
 	"strings"
+	"time"
 )
 
 // organizationsTargetPrefix is the JSON 1.1 target prefix of the
@@ -11,7 +13,9 @@ const organizationsTargetPrefix = "AWSOrganizationsV20161128."
 
 // Organizations serves what an organization-wide scan needs: who the
 // management account is (DescribeOrganization) and which accounts to scan
-// (ListAccounts, DescribeAccount).
+// (ListAccounts, DescribeAccount); and what an organization trail needs:
+// CloudTrail's trusted access (ListAWSServiceAccessForOrganization,
+// EnableAWSServiceAccess), off until enabled, as in a new organization.
 var organizationsService = &service{
 	operation: func(r *http.Request, _ []byte) string {
 		t := r.Header.Get("X-Amz-Target")
@@ -52,6 +56,10 @@ func (e *Emulator) serveOrganizations(w http.ResponseWriter, r *http.Request, c 
 		out, err = e.listAccounts(c, body)
 	case "DescribeAccount":
 		out, err = e.describeAccount(c, body)
+	case "ListAWSServiceAccessForOrganization":
+		out, err = e.listServiceAccess(c, body)
+	case "EnableAWSServiceAccess":
+		out, err = e.enableServiceAccess(c, body)
 	default:
 		err = errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))
 	}
@@ -232,4 +240,116 @@ func isAccountID(s string) bool {
 		}
 	}
 	return true
+}
+
+// cloudTrailSP is CloudTrail's service principal, whose trusted
+// access an organization trail needs.
+const cloudTrailSP = "cloudtrail.amazonaws.com"
+
+// enableService records trusted access for a service principal (kept
+// from the first time it was enabled, as EnableAWSServiceAccess is
+// idempotent). Called with e.mu held.
+func (o *organization) enableService(principal string, at time.Time) {
+	if o.trusted == nil {
+		o.trusted = map[string]time.Time{}
+	}
+	if _, ok := o.trusted[principal]; !ok {
+		o.trusted[principal] = at.UTC().Truncate(time.Second)
+	}
+}
+
+// SetTrustedAccess enables or disables a service principal's trusted
+// access to the organization whose management account is management
+// (no effect when there is none).
+func (e *Emulator) SetTrustedAccess(management, principal string, enabled bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org := e.orgs[management]
+	switch {
+	case org == nil:
+	case enabled:
+		org.enableService(principal, e.now())
+	default:
+		delete(org.trusted, principal)
+	}
+}
+
+// maxServiceAccess is the largest MaxResults
+// ListAWSServiceAccessForOrganization accepts.
+const maxServiceAccess = 20
+
+func (e *Emulator) listServiceAccess(c *call, body []byte) (any, *apiError) {
+	var in struct {
+		NextToken  *string
+		MaxResults *int
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org, err := e.callerOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.requireManagement(c, org); err != nil {
+		return nil, err
+	}
+	size := maxServiceAccess
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > maxServiceAccess {
+			return nil, errorf(http.StatusBadRequest, "InvalidInputException", "MaxResults must be between 1 and %d.", maxServiceAccess)
+		}
+		size = *in.MaxResults
+	}
+	names := make([]string, 0, len(org.trusted))
+	for p := range org.trusted {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	start, terr := decodeToken(in.NextToken, len(names))
+	if terr != nil {
+		return nil, errorf(http.StatusBadRequest, "InvalidInputException", "%s", terr.Message)
+	}
+	end := min(start+size, len(names))
+	type principalOut struct {
+		ServicePrincipal string   `json:"ServicePrincipal"`
+		DateEnabled      *float64 `json:"DateEnabled"`
+	}
+	out := struct {
+		EnabledServicePrincipals []principalOut `json:"EnabledServicePrincipals"`
+		NextToken                *string        `json:"NextToken,omitempty"`
+	}{EnabledServicePrincipals: []principalOut{}}
+	for _, p := range names[start:end] {
+		out.EnabledServicePrincipals = append(out.EnabledServicePrincipals, principalOut{ServicePrincipal: p, DateEnabled: epoch(org.trusted[p])})
+	}
+	if end < len(names) {
+		tok := encodeToken(end)
+		out.NextToken = &tok
+	}
+	return out, nil
+}
+
+func (e *Emulator) enableServiceAccess(c *call, body []byte) (any, *apiError) {
+	var in struct{ ServicePrincipal *string }
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if in.ServicePrincipal == nil {
+		return nil, required("servicePrincipal")
+	}
+	if p := *in.ServicePrincipal; p == "" || len(p) > 128 || !strings.HasSuffix(p, ".amazonaws.com") {
+		return nil, errorf(http.StatusBadRequest, "InvalidInputException", "You provided a value that does not match the required pattern for ServicePrincipal.")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	org, err := e.callerOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.requireManagement(c, org); err != nil {
+		return nil, err
+	}
+	org.enableService(*in.ServicePrincipal, e.now())
+	return struct{}{}, nil
 }
