@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,7 +115,7 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	}
 	ident, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return OrgScan{}, fmt.Errorf("%s", describeErr("sts:GetCallerIdentity", err))
+		return OrgScan{}, fmt.Errorf("%s", describeErr(ctx, "sts:GetCallerIdentity", caller(""), err))
 	}
 	self := sdkaws.ToString(ident.Account)
 	keep := accountFilter(o.Include, o.Exclude)
@@ -143,10 +144,10 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 		st.mu.Lock()
 		st.self = 1
 		st.mu.Unlock()
-		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
-		acct := s.scanAccount(actx, cfg, self, nil)
+		actx, cancel := WithFlagTimeout(ctx, "--account-timeout", o.AccountTimeout)
+		acct := s.scanAccount(actx, cfg, self, caller(self), nil)
 		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			acct.Error = timedOut(actx, o, acct.Error)
+			acct.Error = timedOut(actx, acct.Error)
 		}
 		cancel()
 		acct.CallerARN = sdkaws.ToString(ident.Arn)
@@ -239,6 +240,10 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 }
 
 func stopReason(ctx context.Context) string {
+	var de *DeadlineError
+	if errors.As(context.Cause(ctx), &de) {
+		return de.Error()
+	}
 	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		return "the overall timeout was reached (raise --timeout)"
 	}
@@ -308,20 +313,20 @@ func (st *orgState) doneIDs() map[string]bool {
 // scanMember scans one member account through the assumed role, within
 // the per-account timeout.
 func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer *sts.Client, id string, o OrgOptions, lazy []trailguard.Region) trailguard.Account {
-	ctx, cancel := context.WithTimeout(parent, o.AccountTimeout)
+	ctx, cancel := WithFlagTimeout(parent, "--account-timeout", o.AccountTimeout)
 	defer cancel()
 	roleARN := memberRoleARN(id, o.RoleName)
 	creds := assumeRole(assumer, roleARN, o.ExternalID)
 	// Assume up front, so that a denied role is one clear reason rather
 	// than a failure in every call.
 	if _, err := creds.Retrieve(ctx); err != nil {
-		return trailguard.Account{ID: id, Error: timedOut(ctx, o, describeErr("sts:AssumeRole "+roleARN, err))}
+		return trailguard.Account{ID: id, Error: timedOut(ctx, describeErr(ctx, "sts:AssumeRole "+roleARN, memberRole(id, roleARN), err))}
 	}
 	cfg := base.Copy()
 	cfg.Credentials = creds
-	acct := s.scanAccount(ctx, cfg, id, lazy)
+	acct := s.scanAccount(ctx, cfg, id, memberRole(id, roleARN), lazy)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
-		acct.Error = timedOut(ctx, o, acct.Error)
+		acct.Error = timedOut(ctx, acct.Error)
 	}
 	return acct
 }
@@ -335,16 +340,21 @@ func MemberConfig(cfg sdkaws.Config, id string, o OrgOptions) sdkaws.Config {
 	return out
 }
 
-// timedOut says so when the account's own deadline ended its scan.
-func timedOut(ctx context.Context, o OrgOptions, msg string) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		out := fmt.Sprintf("account scan timed out after %s (raise --account-timeout)", o.AccountTimeout)
-		if msg != "" {
-			out += ": " + msg
-		}
-		return out
+// timedOut says so when the account's own deadline (--account-timeout)
+// ended its scan, and not the whole scan's.
+func timedOut(ctx context.Context, msg string) string {
+	var de *DeadlineError
+	if !errors.As(context.Cause(ctx), &de) || de.Flag != "--account-timeout" {
+		return msg
 	}
-	return msg
+	if strings.Contains(msg, de.Error()) {
+		return "account scan stopped: " + msg
+	}
+	out := "account scan " + de.Error()
+	if msg != "" {
+		out += ": " + msg
+	}
+	return out
 }
 
 type orgAccount struct{ id, name string }
@@ -359,7 +369,7 @@ func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount,
 			if ctx.Err() != nil {
 				return nil // the scan was stopped; the caller says so
 			}
-			return fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:ListAccounts", err))
+			return fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr(ctx, "organizations:ListAccounts", caller(""), err))
 		}
 		for _, a := range page.Accounts {
 			state := string(a.State)
@@ -394,7 +404,7 @@ var DescribeOrganizationActions = []string{"organizations:DescribeOrganization"}
 func Organization(ctx context.Context, cfg sdkaws.Config) (id, management string, err error) {
 	out, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		return "", "", fmt.Errorf("%s", describeErr("organizations:DescribeOrganization", err))
+		return "", "", fmt.Errorf("%s", describeErr(ctx, "organizations:DescribeOrganization", caller(""), err))
 	}
 	return sdkaws.ToString(out.Organization.Id), sdkaws.ToString(out.Organization.MasterAccountId), nil
 }

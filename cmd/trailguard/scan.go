@@ -152,7 +152,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		// --timeout bounds the whole run, the Security Hub import
 		// included; the scan itself stops at the same moment.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, sf.timeout)
+		ctx, cancel = tgaws.WithFlagTimeout(ctx, "--timeout", sf.timeout)
 		defer cancel()
 	}
 	progress := newProgress(stderr)
