@@ -128,18 +128,25 @@ func deniedHint(op string, who principal, message string) string {
 	if who.account != "" {
 		account = "account " + who.account
 	}
+	// An SCP limits the principal's account; assuming a member's role is
+	// the caller's call, made from the caller's account. An RCP limits
+	// the resource's account: for AssumeRole, the member's role.
+	scpAccount, subject := account, grantee(who, account)
+	if action == "sts:AssumeRole" {
+		scpAccount, subject = "the caller's account", "the caller's identity"
+	}
 	lower := strings.ToLower(message)
 	switch {
 	case strings.Contains(lower, "service control policy"):
-		return fmt.Sprintf("denied by a service control policy of AWS Organizations: no IAM policy lifts it; the SCP that applies to %s (attached to it, its OU or the root) must allow %s, changed from the organization's management account", account, action)
+		return fmt.Sprintf("denied by a service control policy of AWS Organizations: no IAM policy lifts it; the SCP that applies to %s (attached to it, its OU or the root) must allow %s, changed in AWS Organizations from the management account", scpAccount, action)
 	case strings.Contains(lower, "resource control policy"):
-		return fmt.Sprintf("denied by a resource control policy of AWS Organizations: no IAM policy lifts it; the RCP that applies to %s must allow %s, changed from the organization's management account", account, action)
+		return fmt.Sprintf("denied by a resource control policy of AWS Organizations: no IAM policy lifts it; the RCP that applies to %s must allow %s, changed in AWS Organizations from the management account", account, action)
 	case strings.Contains(lower, "permissions boundary"):
-		return fmt.Sprintf("denied by the permissions boundary of %s: the boundary must allow %s as well as its policy; see %s", grantee(who, account), action, policyCommand(action, who))
+		return fmt.Sprintf("denied by the permissions boundary of %s: the boundary must allow %s as well as its policy; see %s", subject, action, policyCommand(action, who))
 	case strings.Contains(lower, "session policy"):
-		return fmt.Sprintf("denied by the session policy of %s: the credentials were issued with a narrower policy than the role's; request them without it or with %s allowed", grantee(who, account), action)
+		return fmt.Sprintf("denied by the session policy of %s: the credentials were issued with a narrower policy than the role's; request them without it or with %s allowed", subject, action)
 	case strings.Contains(lower, "explicit deny"):
-		return fmt.Sprintf("an explicit Deny refuses %s to %s: remove it, since no Allow overrides it; see %s", action, grantee(who, account), policyCommand(action, who))
+		return fmt.Sprintf("an explicit Deny refuses %s to %s: remove it, since no Allow overrides it; see %s", action, subject, policyCommand(action, who))
 	}
 	if action == "sts:AssumeRole" {
 		role := "the member role"
