@@ -66,7 +66,7 @@ func describeErr(ctx context.Context, op string, who principal, err error) strin
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		if region, ok := unknownRegionInHost(dnsErr.Name); ok {
-			return fmt.Sprintf("%s: %s is not a known AWS region: %s (check --region, AWS_REGION and the profile's region%s)", op, region, unwrapAll(err), didYouMean(region))
+			return fmt.Sprintf("%s: %s is not a known AWS region%s: %v (check --region, AWS_REGION and the profile's region)", op, region, didYouMean(region), unwrapAll(err))
 		}
 	}
 	var opErr *net.OpError
@@ -138,9 +138,9 @@ func deniedHint(op string, who principal, message string) string {
 	lower := strings.ToLower(message)
 	switch {
 	case strings.Contains(lower, "service control policy"):
-		return fmt.Sprintf("denied by a service control policy of AWS Organizations: no IAM policy lifts it; the SCP that applies to %s (attached to it, its OU or the root) must allow %s, changed in AWS Organizations from the management account", scpAccount, action)
+		return fmt.Sprintf("denied by a service control policy of AWS Organizations: no IAM policy lifts it; the service control policies over %s, attached to it, to its OUs or to the root, must allow %s: a change made in AWS Organizations from the management account", scpAccount, action)
 	case strings.Contains(lower, "resource control policy"):
-		return fmt.Sprintf("denied by a resource control policy of AWS Organizations: no IAM policy lifts it; the RCP that applies to %s must allow %s, changed in AWS Organizations from the management account", account, action)
+		return fmt.Sprintf("denied by a resource control policy of AWS Organizations: no IAM policy lifts it; the resource control policies over %s must allow %s: a change made in AWS Organizations from the management account", account, action)
 	case strings.Contains(lower, "permissions boundary"):
 		return fmt.Sprintf("denied by the permissions boundary of %s: the boundary must allow %s as well as its policy; see %s", subject, action, policyCommand(action, who))
 	case strings.Contains(lower, "session policy"):

@@ -59,7 +59,7 @@ func TestAccessDeniedPointsTheWay(t *testing.T) {
 				e.emu.InjectFault(awsemu.Fault{Service: "ec2", Operation: "DescribeRegions", Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."})
 			},
 			account: acct,
-			want:    []string{"grant ec2:DescribeRegions to the caller's identity", "'trailguard iam-policy --audit'"},
+			want:    []string{"grant ec2:DescribeRegions to the caller's identity in account " + acct, "'trailguard iam-policy --audit'"},
 		},
 		{
 			name: "service_control_policy_deny",
@@ -122,7 +122,7 @@ func TestAccessDeniedPointsTheWay(t *testing.T) {
 				e.emu.SetOrganization(mgmt)
 				e.emu.InjectFault(awsemu.Fault{Service: "organizations", Operation: "ListAccounts", Code: "AccessDeniedException", Message: noIdentityPolicy("organizations:ListAccounts")})
 			},
-			want: []string{"grant organizations:ListAccounts to the caller's identity", "'trailguard iam-policy --org'"},
+			want: []string{"grant organizations:ListAccounts to the caller's identity in account " + mgmt, "'trailguard iam-policy --org'"},
 		},
 		{
 			name: "list_accounts_denied_by_a_service_control_policy",

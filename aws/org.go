@@ -125,7 +125,7 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	listErr := make(chan error, 1)
 	go func() {
 		defer close(listed)
-		err := listAccounts(ctx, cfg, func(a orgAccount, state string) {
+		err := listAccounts(ctx, cfg, caller(self), func(a orgAccount, state string) {
 			if st.add(a, state, a.id != self && keep(a.id)) {
 				listed <- a
 			}
@@ -361,7 +361,7 @@ type orgAccount struct{ id, name string }
 
 // listAccounts pages through ListAccounts, handing each account and its
 // state to add as its page arrives.
-func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount, state string)) error {
+func listAccounts(ctx context.Context, cfg sdkaws.Config, who principal, add func(a orgAccount, state string)) error {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -369,7 +369,7 @@ func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount,
 			if ctx.Err() != nil {
 				return nil // the scan was stopped; the caller says so
 			}
-			return fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr(ctx, "organizations:ListAccounts", caller(""), err))
+			return fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr(ctx, "organizations:ListAccounts", who, err))
 		}
 		for _, a := range page.Accounts {
 			state := string(a.State)

@@ -64,7 +64,7 @@ func CheckRegion(region string) (warning string, err error) {
 	case shaped:
 		return fmt.Sprintf("region %q is not a known AWS region%s; asking it anyway, in case it is newer than this build", region, didYouMean(region)), nil
 	}
-	return "", fmt.Errorf("region %q is not a known AWS region and not the shape of one (like us-east-1)%s", region, didYouMean(region))
+	return "", fmt.Errorf("region %q is not a known AWS region%s, nor of a region's shape (like us-east-1)", region, didYouMean(region))
 }
 
 // unknownRegionInHost finds, in an endpoint host name that did not

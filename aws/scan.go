@@ -62,7 +62,7 @@ func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard
 func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID string, who principal, lazyRegions []trailguard.Region) trailguard.Account {
 	acct := trailguard.Account{ID: knownID}
 	var trails []cttypes.Trail
-	var trailsErr error
+	var trailsErr, regionsErr error
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
@@ -81,7 +81,7 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 	go func() {
 		defer wg.Done()
 		if lazyRegions == nil {
-			acct.Regions, acct.RegionsError = describeRegions(ctx, cfg, who)
+			acct.Regions, regionsErr = DescribeRegions(ctx, cfg)
 		}
 	}()
 	go func() {
@@ -94,12 +94,17 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 		trails = out.TrailList
 	}()
 	wg.Wait()
+	// Errors are worded once the account id is known, to name the account
+	// a permission is missing in.
+	if who.account == "" {
+		who.account = acct.ID
+	}
+	if regionsErr != nil {
+		acct.Regions, acct.RegionsError = nil, regionsFailed(ctx, cfg, who, regionsErr)
+	}
 	if trailsErr != nil {
 		// DescribeTrails decides; a caller-identity failure beside it almost
 		// always has the same cause and would only repeat it.
-		if who.account == "" {
-			who.account = acct.ID
-		}
 		acct.Error = describeErr(ctx, fmt.Sprintf("cloudtrail:DescribeTrails in %s", cfg.Region), who, trailsErr)
 		return acct
 	}

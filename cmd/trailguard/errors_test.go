@@ -50,11 +50,15 @@ func TestScanChecksOutputPathsFirst(t *testing.T) {
 			want: []string{"--output", "is a directory"}},
 		{name: "output_under_a_file", args: func(d string) []string { return []string{"-o", filepath.Join(d, "file", "report.json")} },
 			want: []string{"--output", "not a directory"}},
-		{name: "output_dir_under_a_file", args: func(d string) []string { return []string{"--output-dir", filepath.Join(d, "file", "out"), "--format", "json,csv"} },
+		{name: "output_dir_under_a_file", args: func(d string) []string {
+			return []string{"--output-dir", filepath.Join(d, "file", "out"), "--format", "json,csv"}
+		},
 			want: []string{"--output-dir", "not a directory"}},
 		{name: "save_evidence_under_a_file", args: func(d string) []string { return []string{"--save-evidence", filepath.Join(d, "file", "ev")} },
 			want: []string{"--save-evidence", "not a directory"}},
-		{name: "output_dir_to_be_created", args: func(d string) []string { return []string{"--output-dir", filepath.Join(d, "new", "out"), "--format", "json"} }},
+		{name: "output_dir_to_be_created", args: func(d string) []string {
+			return []string{"--output-dir", filepath.Join(d, "new", "out"), "--format", "json"}
+		}},
 		{name: "output_file_in_an_existing_directory", args: func(d string) []string { return []string{"-o", filepath.Join(d, "report.json")} }},
 	}
 	for _, tc := range cases {
