@@ -129,3 +129,41 @@ func TestUnknownRegionInHost(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCheckRegion: any name is refused, warned about or known, never
+// accepted silently unless the table lists it; the host reader never
+// calls a known region unknown.
+func FuzzCheckRegion(f *testing.F) {
+	for _, s := range []string{"us-east-1", "us-est-1", "useast1", "eusc-de-east-1", "us-gov-west-1", "", "\x1b[31m", "ap-southeast-7"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, region string) {
+		warn, err := CheckRegion(region)
+		known, shaped := regionKnown(region)
+		switch {
+		case known && (warn != "" || err != nil):
+			t.Fatalf("known region %q: warn %q, err %v", region, warn, err)
+		case !known && shaped && (warn == "" || err != nil):
+			t.Fatalf("plausible region %q: warn %q, err %v", region, warn, err)
+		case !shaped && err == nil:
+			t.Fatalf("region %q of no region's shape accepted", region)
+		}
+		if got, ok := unknownRegionInHost("cloudtrail." + region + ".amazonaws.com"); ok && known {
+			t.Fatalf("known region %q reported unknown as %q", region, got)
+		}
+	})
+}
+
+// FuzzDeniedHint: whatever AWS's message says, the hint names a remedy:
+// a grant with its iam-policy command, or a policy no IAM policy lifts.
+func FuzzDeniedHint(f *testing.F) {
+	f.Add("cloudtrail:DescribeTrails", "User: x is not authorized to perform: cloudtrail:DescribeTrails because no identity-based policy allows the cloudtrail:DescribeTrails action", "")
+	f.Add("sts:AssumeRole arn:aws:iam::1:role/r", "User: x is not authorized to perform: sts:AssumeRole with an explicit deny in a service control policy", "arn:aws:iam::1:role/r")
+	f.Add("ec2:DescribeRegions", "You are not authorized to perform this operation.", "")
+	f.Fuzz(func(t *testing.T, op, message, role string) {
+		got := deniedHint(op, principal{account: "111111111111", role: role}, message)
+		if !strings.Contains(got, "'trailguard iam-policy ") && !strings.Contains(got, "no IAM policy lifts it") && !strings.Contains(got, "session policy") {
+			t.Fatalf("hint names no remedy: %q", got)
+		}
+	})
+}

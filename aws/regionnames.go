@@ -79,9 +79,16 @@ func unknownRegionInHost(host string) (string, bool) {
 	return "", false
 }
 
+// maxRegionName bounds the names compared by edit distance; the longest
+// region name is 15 bytes.
+const maxRegionName = 64
+
 // didYouMean suggests the known region nearest to region by edit
 // distance, when one is near enough to be a typo of it.
 func didYouMean(region string) string {
+	if len(region) > maxRegionName {
+		return "" // no region name is that long: nothing near it
+	}
 	best, bestD := "", 3 // more than two edits away is not a typo
 	for _, p := range partitions {
 		for _, r := range p.regions {
