@@ -43,6 +43,8 @@ func TestScanChecksOutputPathsFirst(t *testing.T) {
 		name string
 		args func(dir string) []string
 		want []string // in stderr; none: the scan runs
+		// wrote is the report file a scan that runs writes, under dir.
+		wrote string
 	}{
 		{name: "output_in_a_missing_directory", args: func(d string) []string { return []string{"-o", filepath.Join(d, "missing", "report.json")} },
 			want: []string{"--output", "does not exist"}},
@@ -59,7 +61,14 @@ func TestScanChecksOutputPathsFirst(t *testing.T) {
 		{name: "output_dir_to_be_created", args: func(d string) []string {
 			return []string{"--output-dir", filepath.Join(d, "new", "out"), "--format", "json"}
 		}},
-		{name: "output_file_in_an_existing_directory", args: func(d string) []string { return []string{"-o", filepath.Join(d, "report.json")} }},
+		{name: "output_file_in_an_existing_directory", args: func(d string) []string { return []string{"-o", filepath.Join(d, "report.json")} }, wrote: "report.json"},
+		{name: "output_to_a_device", args: func(d string) []string { return []string{"-o", os.DevNull} }},
+		{name: "existing_output_file_is_overwritten", args: func(d string) []string {
+			if err := os.WriteFile(filepath.Join(d, "old.json"), []byte("old"), 0o644); err != nil {
+				panic(err)
+			}
+			return []string{"-o", filepath.Join(d, "old.json")}
+		}, wrote: "old.json"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +82,12 @@ func TestScanChecksOutputPathsFirst(t *testing.T) {
 			if len(tc.want) == 0 {
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr)
+				}
+				if tc.wrote != "" {
+					b, err := os.ReadFile(filepath.Join(dir, tc.wrote))
+					if err != nil || !strings.Contains(string(b), errAccount) {
+						t.Errorf("report %s: %v %q", tc.wrote, err, b)
+					}
 				}
 				return
 			}

@@ -250,6 +250,10 @@ func checkWritableFile(path string) error {
 	switch {
 	case err == nil && st.IsDir():
 		return fmt.Errorf("%s is a directory", path)
+	case err == nil && !st.Mode().IsRegular():
+		// A pipe (-o >(jq .)) or a device: opening it to check would
+		// hand the reader an end of file, or block until one comes.
+		return nil
 	case err == nil:
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
