@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +32,9 @@ type ConfigOptions struct {
 	// MaxAttempts bounds the attempts per call, retries included
 	// (DefaultMaxAttempts if 0).
 	MaxAttempts int
+	// Warn, when set, hears what is doubtful but not refused: a region
+	// name of a partition's shape that the SDK's table does not list.
+	Warn func(msg string)
 }
 
 // LoadConfig builds an SDK configuration from the default credential chain
@@ -59,11 +64,35 @@ func LoadConfig(ctx context.Context, o ConfigOptions, calls *CallCounter) (sdkaw
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// A region typo would otherwise surface, after the scan started, as
+	// "no such host". With a custom endpoint any region name may be what
+	// that endpoint expects, so none is checked.
+	if cfg.BaseEndpoint == nil && !serviceEndpointSet() {
+		warning, err := CheckRegion(cfg.Region)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: check --region, AWS_REGION and the profile's region", err)
+		}
+		if warning != "" && o.Warn != nil {
+			o.Warn(warning)
+		}
+	}
 	shareHTTP(&cfg)
 	if calls != nil {
 		calls.Attach(&cfg)
 	}
 	return cfg, nil
+}
+
+// serviceEndpointSet reports whether a service-specific endpoint
+// (AWS_ENDPOINT_URL_<SERVICE>, an SDK convention) is set in the
+// environment.
+func serviceEndpointSet() bool {
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_ENDPOINT_URL_") {
+			return true
+		}
+	}
+	return false
 }
 
 // StaticConfig builds an SDK configuration from explicit keys and an

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,7 +129,7 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	}
 	ident, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return OrgScan{}, fmt.Errorf("%s", describeErr("sts:GetCallerIdentity", err))
+		return OrgScan{}, fmt.Errorf("%s", describeErr(ctx, "sts:GetCallerIdentity", caller(""), err))
 	}
 	self := sdkaws.ToString(ident.Account)
 	keep := accountFilter(o.Include, o.Exclude)
@@ -152,9 +153,9 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 			// The excluded ids are asked too (not scanned): one the
 			// organization does not hold is likely mistyped.
 			ids := append(slices.Clone(o.Include), o.Exclude...)
-			complete, err = describeAccounts(ctx, cfg, ids, func(id string) bool { return id != self }, add, st.notFound)
+			complete, err = describeAccounts(ctx, cfg, caller(self), ids, func(id string) bool { return id != self }, add, st.notFound)
 		} else {
-			complete, err = listAccounts(ctx, cfg, add)
+			complete, err = listAccounts(ctx, cfg, caller(self), add)
 		}
 		st.mu.Lock()
 		st.listingDone = true
@@ -171,10 +172,10 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 		st.mu.Lock()
 		st.self = 1
 		st.mu.Unlock()
-		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
-		acct := s.scanAccount(actx, cfg, self, nil)
+		actx, cancel := WithFlagTimeout(ctx, "--account-timeout", o.AccountTimeout)
+		acct := s.scanAccount(actx, cfg, self, caller(self), nil)
 		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-			acct.Error = timedOut(actx, o, acct.Error)
+			acct.Error = timedOut(actx, acct.Error)
 		}
 		cancel()
 		acct.CallerARN = sdkaws.ToString(ident.Arn)
@@ -273,6 +274,10 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 }
 
 func stopReason(ctx context.Context) string {
+	var de *DeadlineError
+	if errors.As(context.Cause(ctx), &de) {
+		return de.Error()
+	}
 	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		return "the overall timeout was reached (raise --timeout)"
 	}
@@ -353,20 +358,20 @@ func (st *orgState) doneIDs() map[string]bool {
 // scanMember scans one member account through the assumed role, within
 // the per-account timeout.
 func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer *sts.Client, id string, o OrgOptions, lazy []trailguard.Region) trailguard.Account {
-	ctx, cancel := context.WithTimeout(parent, o.AccountTimeout)
+	ctx, cancel := WithFlagTimeout(parent, "--account-timeout", o.AccountTimeout)
 	defer cancel()
 	roleARN := memberRoleARN(id, o.RoleName)
 	creds := assumeRole(assumer, roleARN, o.ExternalID)
 	// Assume up front, so that a denied role is one clear reason rather
 	// than a failure in every call.
 	if _, err := creds.Retrieve(ctx); err != nil {
-		return trailguard.Account{ID: id, Error: timedOut(ctx, o, describeErr("sts:AssumeRole "+roleARN, err))}
+		return trailguard.Account{ID: id, Error: timedOut(ctx, describeErr(ctx, "sts:AssumeRole "+roleARN, memberRole(id, roleARN), err))}
 	}
 	cfg := base.Copy()
 	cfg.Credentials = creds
-	acct := s.scanAccount(ctx, cfg, id, lazy)
+	acct := s.scanAccount(ctx, cfg, id, memberRole(id, roleARN), lazy)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
-		acct.Error = timedOut(ctx, o, acct.Error)
+		acct.Error = timedOut(ctx, acct.Error)
 	}
 	return acct
 }
@@ -380,16 +385,21 @@ func MemberConfig(cfg sdkaws.Config, id string, o OrgOptions) sdkaws.Config {
 	return out
 }
 
-// timedOut says so when the account's own deadline ended its scan.
-func timedOut(ctx context.Context, o OrgOptions, msg string) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		out := fmt.Sprintf("account scan timed out after %s (raise --account-timeout)", o.AccountTimeout)
-		if msg != "" {
-			out += ": " + msg
-		}
-		return out
+// timedOut says so when the account's own deadline (--account-timeout)
+// ended its scan, and not the whole scan's.
+func timedOut(ctx context.Context, msg string) string {
+	var de *DeadlineError
+	if !errors.As(context.Cause(ctx), &de) || de.Flag != "--account-timeout" {
+		return msg
 	}
-	return msg
+	if strings.Contains(msg, de.Error()) {
+		return "account scan stopped: " + msg
+	}
+	out := "account scan " + de.Error()
+	if msg != "" {
+		out += ": " + msg
+	}
+	return out
 }
 
 type orgAccount struct{ id, name string }
@@ -406,7 +416,7 @@ func accountState(a orgtypes.Account) string {
 // listAccounts pages through ListAccounts, handing each account and its
 // state to add as its page arrives. complete is true when the last page
 // was read.
-func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount, state string)) (complete bool, err error) {
+func listAccounts(ctx context.Context, cfg sdkaws.Config, who principal, add func(a orgAccount, state string)) (complete bool, err error) {
 	p := organizations.NewListAccountsPaginator(organizations.NewFromConfig(cfg), &organizations.ListAccountsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -414,7 +424,7 @@ func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount,
 			if ctx.Err() != nil {
 				return false, nil // the scan was stopped; the caller says so
 			}
-			return false, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:ListAccounts", err))
+			return false, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr(ctx, "organizations:ListAccounts", who, err))
 		}
 		for _, a := range page.Accounts {
 			add(orgAccount{id: sdkaws.ToString(a.Id), name: sdkaws.ToString(a.Name)}, accountState(a))
@@ -429,7 +439,7 @@ func listAccounts(ctx context.Context, cfg sdkaws.Config, add func(a orgAccount,
 // (AccountNotFoundException) goes to notFound. Any other error stops the
 // describing, as a failed listing does. complete is true when every id
 // was asked.
-func describeAccounts(ctx context.Context, cfg sdkaws.Config, ids []string, want func(id string) bool, add func(a orgAccount, state string), notFound func(id string)) (complete bool, err error) {
+func describeAccounts(ctx context.Context, cfg sdkaws.Config, who principal, ids []string, want func(id string) bool, add func(a orgAccount, state string), notFound func(id string)) (complete bool, err error) {
 	client := organizations.NewFromConfig(cfg)
 	asked := map[string]bool{}
 	for _, id := range ids {
@@ -446,7 +456,7 @@ func describeAccounts(ctx context.Context, cfg sdkaws.Config, ids []string, want
 		case err != nil && ctx.Err() != nil:
 			return false, nil // the scan was stopped; the caller says so
 		case err != nil:
-			return false, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr("organizations:DescribeAccount "+id, err))
+			return false, fmt.Errorf("%s (run the organization scan from the management account or a delegated administrator)", describeErr(ctx, "organizations:DescribeAccount "+id, who, err))
 		case out.Account == nil:
 			return false, fmt.Errorf("organizations:DescribeAccount %s: the response holds no account", id)
 		}
@@ -477,7 +487,7 @@ var DescribeOrganizationActions = []string{"organizations:DescribeOrganization"}
 func Organization(ctx context.Context, cfg sdkaws.Config) (id, management string, err error) {
 	out, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		return "", "", fmt.Errorf("%s", describeErr("organizations:DescribeOrganization", err))
+		return "", "", fmt.Errorf("%s", describeErr(ctx, "organizations:DescribeOrganization", caller(""), err))
 	}
 	return sdkaws.ToString(out.Organization.Id), sdkaws.ToString(out.Organization.MasterAccountId), nil
 }

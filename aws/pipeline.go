@@ -104,7 +104,7 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 	} else {
 		if o.Timeout > 0 {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+			ctx, cancel = WithFlagTimeout(ctx, "--timeout", o.Timeout)
 			defer cancel()
 		}
 		counter := NewCallCounter()
@@ -118,7 +118,7 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 		}
 		scanner := NewScanner()
 		one := func(c sdkaws.Config) trailguard.Account {
-			actx, cancel := context.WithTimeout(ctx, accountTimeout)
+			actx, cancel := WithFlagTimeout(ctx, "--account-timeout", accountTimeout)
 			defer cancel()
 			return scanner.ScanAccount(actx, counted(c))
 		}

@@ -46,12 +46,17 @@ const (
 
 // describeRegions lists every region of the account (AllRegions), with its
 // opt-in status, sorted by name. The string is the reason when it failed.
-func describeRegions(ctx context.Context, cfg sdkaws.Config) ([]trailguard.Region, string) {
+func describeRegions(ctx context.Context, cfg sdkaws.Config, who principal) ([]trailguard.Region, string) {
 	regions, err := DescribeRegions(ctx, cfg)
 	if err != nil {
-		return nil, describeErr(fmt.Sprintf("ec2:DescribeRegions in %s", cfg.Region), err)
+		return nil, regionsFailed(ctx, cfg, who, err)
 	}
 	return regions, ""
+}
+
+// regionsFailed words a DescribeRegions error.
+func regionsFailed(ctx context.Context, cfg sdkaws.Config, who principal, err error) string {
+	return describeErr(ctx, fmt.Sprintf("ec2:DescribeRegions in %s", cfg.Region), who, err)
 }
 
 // DescribeRegions calls EC2 DescribeRegions with AllRegions=true in

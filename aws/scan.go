@@ -51,7 +51,7 @@ func NewScanner() *Scanner {
 // multi-region trail satisfies the control, to show which regions they still
 // cover.
 func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard.Account {
-	return s.scanAccount(ctx, cfg, "", nil)
+	return s.scanAccount(ctx, cfg, "", caller(""), nil)
 }
 
 // scanAccount is ScanAccount; a known account id (an organization member
@@ -59,10 +59,10 @@ func (s *Scanner) ScanAccount(ctx context.Context, cfg sdkaws.Config) trailguard
 // set (the regions every account has enabled), DescribeRegions is asked
 // only when the account does not pass: a passing account's table lists
 // lazyRegions, its opt-in regions marked OptInNotRead.
-func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID string, lazyRegions []trailguard.Region) trailguard.Account {
+func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID string, who principal, lazyRegions []trailguard.Region) trailguard.Account {
 	acct := trailguard.Account{ID: knownID}
 	var trails []cttypes.Trail
-	var trailsErr error
+	var trailsErr, regionsErr error
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
@@ -72,7 +72,7 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 		}
 		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
-			acct.Error = describeErr("sts:GetCallerIdentity", err)
+			acct.Error = describeErr(ctx, "sts:GetCallerIdentity", who, err)
 			return
 		}
 		acct.ID = sdkaws.ToString(out.Account)
@@ -81,7 +81,7 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 	go func() {
 		defer wg.Done()
 		if lazyRegions == nil {
-			acct.Regions, acct.RegionsError = describeRegions(ctx, cfg)
+			acct.Regions, regionsErr = DescribeRegions(ctx, cfg)
 		}
 	}()
 	go func() {
@@ -94,10 +94,18 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 		trails = out.TrailList
 	}()
 	wg.Wait()
+	// Errors are worded once the account id is known, to name the account
+	// a permission is missing in.
+	if who.account == "" {
+		who.account = acct.ID
+	}
+	if regionsErr != nil {
+		acct.Regions, acct.RegionsError = nil, regionsFailed(ctx, cfg, who, regionsErr)
+	}
 	if trailsErr != nil {
 		// DescribeTrails decides; a caller-identity failure beside it almost
 		// always has the same cause and would only repeat it.
-		acct.Error = describeErr(fmt.Sprintf("cloudtrail:DescribeTrails in %s", cfg.Region), trailsErr)
+		acct.Error = describeErr(ctx, fmt.Sprintf("cloudtrail:DescribeTrails in %s", cfg.Region), who, trailsErr)
 		return acct
 	}
 	acct.Trails = foldTrails(trails)
@@ -115,16 +123,16 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 		}
 	}
 
-	s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return t.IsMultiRegion })
+	s.readFacts(ctx, cfg, acct.ID, who, acct.Trails, func(t trailguard.Trail) bool { return t.IsMultiRegion })
 	if !trailguard.Passes(acct, trailguard.Options{}) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if lazyRegions != nil {
-				acct.Regions, acct.RegionsError = describeRegions(ctx, cfg)
+				acct.Regions, acct.RegionsError = describeRegions(ctx, cfg, who)
 			}
 		}()
-		s.readFacts(ctx, cfg, acct.ID, acct.Trails, func(t trailguard.Trail) bool { return !t.IsMultiRegion })
+		s.readFacts(ctx, cfg, acct.ID, who, acct.Trails, func(t trailguard.Trail) bool { return !t.IsMultiRegion })
 		wg.Wait()
 	} else if lazyRegions != nil {
 		acct.Regions = lazyRegions
@@ -168,7 +176,7 @@ func foldTrails(in []cttypes.Trail) []trailguard.Trail {
 // reading account — its own, or an organization trail. Another account's
 // ordinary trail records nothing of this account, and facts read through
 // this account about it are not lent to its owner.
-func (s *Scanner) readFacts(ctx context.Context, cfg sdkaws.Config, reader string, trails []trailguard.Trail, want func(trailguard.Trail) bool) {
+func (s *Scanner) readFacts(ctx context.Context, cfg sdkaws.Config, reader string, who principal, trails []trailguard.Trail, want func(trailguard.Trail) bool) {
 	clients := regionClients{cfg: cfg, m: map[string]*cloudtrail.Client{}}
 	var wg sync.WaitGroup
 	for i := range trails {
@@ -184,7 +192,7 @@ func (s *Scanner) readFacts(ctx context.Context, cfg sdkaws.Config, reader strin
 		go func() {
 			defer wg.Done()
 			f := s.facts.get(t.ARN, reader, func() factEntry {
-				return readTrailFacts(ctx, clients.get(homeRegion(*t, cfg.Region)), t.ARN, reader)
+				return readTrailFacts(ctx, clients.get(homeRegion(*t, cfg.Region)), t.ARN, reader, who)
 			})
 			t.Status, t.Selectors = f.status, f.selectors
 			t.StatusError, t.SelectorsError = f.statusErr, f.selectorsErr
@@ -219,7 +227,10 @@ func homeRegion(t trailguard.Trail, fallback string) string {
 // readTrailFacts asks the trail's home region for its status and
 // selectors, by full ARN (a member account asking by name for an
 // organization trail gets TrailNotFoundException).
-func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader string) factEntry {
+func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader string, who principal) factEntry {
+	if who.account == "" {
+		who.account = reader
+	}
 	var f factEntry
 	by := ""
 	if reader != "" {
@@ -233,7 +244,7 @@ func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader stri
 		defer wg.Done()
 		out, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: sdkaws.String(arn)})
 		if err != nil {
-			f.statusErr = describeErr("cloudtrail:GetTrailStatus", err)
+			f.statusErr = describeErr(ctx, "cloudtrail:GetTrailStatus", who, err)
 			return
 		}
 		if out.IsLogging == nil {
@@ -248,7 +259,7 @@ func readTrailFacts(ctx context.Context, ct *cloudtrail.Client, arn, reader stri
 		defer wg.Done()
 		out, err := ct.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: sdkaws.String(arn)})
 		if err != nil {
-			f.selectorsErr = describeErr("cloudtrail:GetEventSelectors", err)
+			f.selectorsErr = describeErr(ctx, "cloudtrail:GetEventSelectors", who, err)
 			return
 		}
 		for i, sel := range out.EventSelectors {

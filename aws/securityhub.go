@@ -38,7 +38,7 @@ func ImportFindings(ctx context.Context, cfg sdkaws.Config, findings []shtypes.A
 	}
 	ident, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return sum, fmt.Errorf("%s", describeErr("sts:GetCallerIdentity", err))
+		return sum, fmt.Errorf("%s", describeErr(ctx, "sts:GetCallerIdentity", caller(""), err))
 	}
 	self := sdkaws.ToString(ident.Account)
 	if o.RoleName == "" {
@@ -55,8 +55,9 @@ func ImportFindings(ctx context.Context, cfg sdkaws.Config, findings []shtypes.A
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
-		acfg := cfg
+		acfg, who := cfg, caller(self)
 		if id != self {
+			who = memberRole(id, memberRoleARN(id, o.RoleName))
 			acfg = cfg.Copy()
 			acfg.Credentials = assumeRole(sts.NewFromConfig(cfg), memberRoleARN(id, o.RoleName), o.ExternalID)
 		}
@@ -66,7 +67,7 @@ func ImportFindings(ctx context.Context, cfg sdkaws.Config, findings []shtypes.A
 			part := batch[start:min(start+maxImportBatch, len(batch))]
 			out, err := client.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: part})
 			if err != nil {
-				sum.Failed = append(sum.Failed, fmt.Sprintf("account %s: %s", id, describeErr("securityhub:BatchImportFindings", err)))
+				sum.Failed = append(sum.Failed, fmt.Sprintf("account %s: %s", id, describeErr(ctx, "securityhub:BatchImportFindings", who, err)))
 				continue
 			}
 			sum.Imported += int(sdkaws.ToInt32(out.SuccessCount))

@@ -129,7 +129,7 @@ func runFix(ctx context.Context, stdout, stderr io.Writer, f fixFlags) error {
 	if err := validateAll(&f.aws, &f.org); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := tgaws.WithFlagTimeout(ctx, "--timeout", f.timeout)
 	defer cancel()
 	cfg, err := tgaws.LoadConfig(ctx, f.aws.opts, nil)
 	if err != nil {

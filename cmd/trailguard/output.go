@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +79,9 @@ func (o *outputFlags) validate() error {
 	default:
 		return usageErr("--color must be auto, always or never, not %q", o.color)
 	}
+	if err := o.checkPaths(); err != nil {
+		return err
+	}
 	if o.mutelist != "" {
 		l, err := mutelist.Load(o.mutelist)
 		if err != nil {
@@ -107,27 +112,36 @@ var extensions = map[string]string{
 }
 
 // write renders the report and returns the exit code the results call for.
+// A report file that cannot be written at the end (the paths were checked
+// before the scan, but a disk fills, a directory goes away) is not lost:
+// it is written to a fallback directory in the temp dir, or else to
+// stdout, and the error says where.
 func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
-	if o.outputDir != "" {
-		if err := os.MkdirAll(o.outputDir, 0o755); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--output-dir: %w", err)}
-		}
-		for _, f := range o.formats() {
-			ext := extensions[f]
-			if ext == "" {
-				ext = f
-			}
-			path := filepath.Join(o.outputDir, "trailguard."+ext)
-			if err := o.writeFile(path, f, rep); err != nil {
-				return err
-			}
-			if o.stderr != nil {
-				fmt.Fprintf(o.stderr, "wrote %s (%s)\n", path, f)
+	if o.outputDir != "" || o.output != "" {
+		var failed []outputFile
+		var errs []string
+		var dirErr error
+		if o.outputDir != "" {
+			if err := os.MkdirAll(o.outputDir, 0o755); err != nil {
+				dirErr = fmt.Errorf("--output-dir: %w", err)
+				errs = append(errs, dirErr.Error())
 			}
 		}
-	} else if o.output != "" {
-		if err := o.writeFile(o.output, o.formats()[0], rep); err != nil {
-			return err
+		for _, f := range o.files() {
+			if dirErr != nil {
+				failed = append(failed, f)
+				continue
+			}
+			if err := o.writeFile(f.path, f.format, rep); err != nil {
+				failed = append(failed, f)
+				errs = append(errs, err.Error())
+			} else if o.outputDir != "" && o.stderr != nil {
+				// --output-dir writes several files: say which.
+				fmt.Fprintf(o.stderr, "wrote %s (%s)\n", report.Escape(f.path), f.format)
+			}
+		}
+		if len(failed) > 0 {
+			return o.rescue(stdout, rep, failed, errs)
 		}
 	} else {
 		colour := o.color == "always" || (o.color == "auto" && isTerminal(stdout) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb")
@@ -135,6 +149,11 @@ func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
 			return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
 		}
 	}
+	return resultsExit(rep)
+}
+
+// resultsExit is the exit the report's results call for.
+func resultsExit(rep *report.Report) error {
 	if rep.Partial != nil {
 		// An incomplete scan proves nothing about the accounts it missed.
 		return &exitError{code: 2, err: fmt.Errorf("partial results: %s", rep.Partial.Reason)}
@@ -145,19 +164,165 @@ func (o *outputFlags) write(stdout io.Writer, rep *report.Report) error {
 	return nil
 }
 
+// outputFile is one report file --output or --output-dir asks for.
+type outputFile struct {
+	path, format string
+}
+
+// files lists the report files to write.
+func (o *outputFlags) files() []outputFile {
+	if o.outputDir == "" {
+		return []outputFile{{path: o.output, format: o.formats()[0]}}
+	}
+	var out []outputFile
+	for _, f := range o.formats() {
+		ext := extensions[f]
+		if ext == "" {
+			ext = f
+		}
+		out = append(out, outputFile{path: filepath.Join(o.outputDir, "trailguard."+ext), format: f})
+	}
+	return out
+}
+
+// rescue writes the report files that could not be written to a new
+// directory in the temp dir (else the first to stdout), and returns the
+// error that says what failed and where the report went. The exit code is
+// the results' when they FAIL (a CI gate keeps its meaning), else 2.
+func (o *outputFlags) rescue(stdout io.Writer, rep *report.Report, failed []outputFile, errs []string) error {
+	code := 2
+	if trailguard.ExitCode(rep.Results) == 1 {
+		code = 1
+	}
+	what := strings.Join(errs, "; ")
+	dir, err := os.MkdirTemp("", "trailguard-report-")
+	if err == nil {
+		var written []string
+		for _, f := range failed {
+			path := filepath.Join(dir, filepath.Base(f.path))
+			if werr := o.writeFile(path, f.format, rep); werr != nil {
+				err = werr
+				break
+			}
+			written = append(written, path)
+		}
+		if err == nil {
+			return &exitError{code: code, err: fmt.Errorf("%s; the report was written instead to %s", what, strings.Join(written, ", "))}
+		}
+	}
+	if rerr := o.render(stdout, failed[0].format, false, rep); rerr != nil {
+		return &exitError{code: 2, err: fmt.Errorf("%s; the fallback in the temp dir failed too (%v), and so did standard output: %w", what, err, rerr)}
+	}
+	return &exitError{code: code, err: fmt.Errorf("%s; the fallback in the temp dir failed too (%v): the %s report was written to standard output instead", what, err, failed[0].format)}
+}
+
 func (o *outputFlags) writeFile(path, format string, rep *report.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("write report: %w", err)}
+		return fmt.Errorf("write report: %w", err)
 	}
 	err = o.render(f, format, o.color == "always", rep)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("write report %s: %w", path, err)}
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return nil
+}
+
+// checkPaths checks, before any work, that the report files can be
+// written: a path in a directory that does not exist or cannot be written
+// would otherwise fail only after a scan that may have taken an hour. The
+// check creates nothing that stays: an existing file is opened for writing
+// without truncation, a directory is probed with a temporary file that is
+// removed at once (permission bits alone do not say, with ACLs and
+// read-only mounts).
+func (o *outputFlags) checkPaths() error {
+	if o.output != "" {
+		if err := checkWritableFile(o.output); err != nil {
+			return usageErr("--output: %v", err)
+		}
+	}
+	if o.outputDir != "" {
+		if err := checkWritableDir(o.outputDir); err != nil {
+			return usageErr("--output-dir: %v", err)
+		}
+	}
+	return nil
+}
+
+// checkWritableFile reports why path cannot be written as a file.
+func checkWritableFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return fmt.Errorf("%s is a directory", path)
+	case err == nil && !st.Mode().IsRegular():
+		// A pipe (-o >(jq .)) or a device: opening it to check would
+		// hand the reader an end of file, or block until one comes.
+		return nil
+	case err == nil:
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("cannot write %s: %w", path, err)
+		}
+		return f.Close()
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	dst, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot write %s: directory %s does not exist", path, dir)
+		}
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if !dst.IsDir() {
+		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
+	}
+	if err := probeDir(dir); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkWritableDir reports why dir cannot be written to, or, when it does
+// not exist yet, created in its nearest existing parent.
+func checkWritableDir(dir string) error {
+	at := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(at)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("cannot write to %s: %s is not a directory", dir, at)
+			}
+			if err := probeDir(at); err != nil {
+				return fmt.Errorf("cannot write to %s: %w", dir, err)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot write to %s: %w", dir, err)
+		}
+		parent := filepath.Dir(at)
+		if parent == at {
+			return fmt.Errorf("cannot write to %s: no part of it exists", dir)
+		}
+		at = parent
+	}
+}
+
+// probeDir creates and removes a file in dir.
+func probeDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".trailguard-probe-*")
+	if err != nil {
+		return fmt.Errorf("directory %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func (o *outputFlags) render(w io.Writer, format string, colour bool, rep *report.Report) error {

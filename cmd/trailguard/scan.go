@@ -129,6 +129,13 @@ func (sf *scanFlags) validate() error {
 	if sf.timeout < 0 {
 		return usageErr("--timeout must not be negative")
 	}
+	if sf.saveEvidence != "" {
+		// Checked now, like the report's paths: the evidence is written
+		// only after the whole scan.
+		if err := checkWritableDir(sf.saveEvidence); err != nil {
+			return usageErr("--save-evidence: %v", err)
+		}
+	}
 	if sf.securityHub && sf.evidenceDir != "" {
 		return usageErr("--securityhub imports from a live scan; it cannot be combined with --evidence")
 	}
@@ -158,6 +165,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		source = "evidence:" + sf.evidenceDir
 	} else {
 		var err error
+		sf.aws.opts.Warn = func(msg string) { fmt.Fprintln(stderr, "trailguard: warning:", msg) }
 		if cfg, err = tgaws.LoadConfig(ctx, sf.aws.opts, nil); err != nil {
 			return &exitError{code: 2, err: err}
 		}
@@ -168,7 +176,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		// --timeout bounds the whole run, the Security Hub import
 		// included; the scan itself stops at the same moment.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, sf.timeout)
+		ctx, cancel = tgaws.WithFlagTimeout(ctx, "--timeout", sf.timeout)
 		defer cancel()
 	}
 	progress := newProgress(stderr)
