@@ -2,13 +2,22 @@
 // generated organization, so that a person or a script can point the
 // trailguard CLI (or the AWS CLI) at it:
 //
-//	eval "$(go run ./cmd/awsemu --accounts 1000 --latency 50ms --seed 1 &)"
+//	./awsemu --accounts 1000 --latency 50ms --seed 1 > emu.env & pid=$!
+//	while kill -0 $pid 2>/dev/null && ! grep -q '^# expected' emu.env; do sleep 0.2; done
+//	grep -q '^# expected' emu.env && . ./emu.env && trailguard scan --org
 //
-// Before serving it prints shell lines to eval: AWS_ENDPOINT_URL, the
-// management account's keys, AWS_REGION and AWS_DEFAULT_REGION (the AWS
-// CLI v1 reads only the latter), and a comment with the verdicts the
-// organization is built to give when no fault is injected. It stops
-// cleanly on SIGTERM or SIGINT (exit code 0).
+// It listens first, on a free port unless --listen names one (4566, the
+// port LocalStack and many local tools take, is left alone), so that a
+// taken or invalid address fails at once, with the address in the message
+// and exit code 1, before the organization is built and before anything is
+// printed on standard output: a script waiting for the lines below sees
+// the process end instead of waiting forever.
+//
+// Once listening it prints shell lines to source: AWS_ENDPOINT_URL with
+// the address actually bound, the management account's keys, AWS_REGION
+// and AWS_DEFAULT_REGION (the AWS CLI v1 reads only the latter), and a
+// comment with the verdicts the organization is built to give when no
+// fault is injected. It stops cleanly on SIGTERM or SIGINT (exit code 0).
 //
 // Two flags reproduce what a least-privilege or failing account looks
 // like to a client, for every caller:
@@ -35,6 +44,7 @@ import (
 
 	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
+	"github.com/trailguard/trailguard/report"
 )
 
 func main() {
@@ -42,6 +52,11 @@ func main() {
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// defaultListen lets the system pick a free port on the loopback
+// interface: a fixed default (LocalStack's 4566, say) is often taken, and
+// the address bound is printed in AWS_ENDPOINT_URL anyway.
+const defaultListen = "127.0.0.1:0"
 
 type options struct {
 	deny     listFlag
@@ -57,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("awsemu", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:4566", "`address` to serve on (port 0 picks a free one)")
+	fs.StringVar(&o.listen, "listen", defaultListen, "`address` to serve on (port 0 picks a free one; the one bound is printed in AWS_ENDPOINT_URL)")
 	fs.IntVar(&o.accounts, "accounts", 10, "accounts in the organization, the management account included")
 	o.net.RegisterFlags(fs)
 	fs.BoolVar(&o.empty, "empty", false, "build the accounts, organization and member roles, but no trails")
@@ -103,9 +118,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	// Listen before the organization is built (seconds for thousands of
+	// accounts): a taken port fails at once, and nothing is printed on
+	// standard output that a waiting script could take for a server.
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		// net.OpError repeats the address; say it once, quoted, as given.
+		reason := err
+		var op *net.OpError
+		if errors.As(err, &op) && op.Err != nil {
+			reason = op.Err
+		}
+		hint := "give --listen as host:port; port 0 picks a free one"
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = "another process holds that port; choose another --listen address, or port 0 for a free one"
+		}
+		// The reason may repeat what was typed: escaped, as every line on
+		// standard error is.
+		fmt.Fprintf(stderr, "awsemu: cannot listen on %q: %s (%s)\n", o.listen, report.Escape(reason.Error()), hint)
+		return 1
+	}
 	emu := awsemu.New()
 	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.net.Seed, Empty: o.empty, RoleName: o.roleName})
 	if err != nil {
+		ln.Close()
 		fmt.Fprintf(stderr, "awsemu: %v\n", err)
 		return 1
 	}
@@ -117,11 +153,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		emu.InjectFault(f)
 	}
 
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "awsemu: listen: %v (choose another --listen address)\n", err)
-		return 1
-	}
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	m := org.Management
 	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=http://%s\n", ln.Addr())

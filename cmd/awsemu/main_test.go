@@ -3,9 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,7 +42,8 @@ type served struct {
 
 func start(t *testing.T, args ...string) *served {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	// No --listen: the default address is what the tests serve on.
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "AWSEMU_AS_MAIN=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -285,3 +290,187 @@ func withoutAWS(env []string) []string {
 	}
 	return out
 }
+
+// The default address is a free port, never LocalStack's 4566, and the
+// address bound is the one printed: a client reaches the server there.
+func TestServe_default_address_is_a_free_port_printed_in_the_exports(t *testing.T) {
+	s := start(t, "--accounts", "1")
+	u, err := url.Parse(s.env["AWS_ENDPOINT_URL"])
+	if err != nil {
+		t.Fatalf("AWS_ENDPOINT_URL %q: %v", s.env["AWS_ENDPOINT_URL"], err)
+	}
+	if u.Scheme != "http" || u.Hostname() != "127.0.0.1" {
+		t.Errorf("AWS_ENDPOINT_URL %q, want http on the loopback address", u)
+	}
+	if p := u.Port(); p == "" || p == "0" || p == "4566" {
+		t.Errorf("AWS_ENDPOINT_URL %q: port %q, want the free port bound (not 0, not 4566)", u, p)
+	}
+	if got := s.scanOrg(t); got["PASS"] != 1 {
+		t.Errorf("scan at the printed address: %v", got)
+	}
+	s.terminate(t)
+}
+
+// An address that cannot be listened on ends the run at once with exit
+// code 1, a message naming the address and why, and nothing on standard
+// output: no export line a waiting script could take for a server.
+func TestRun_cannot_listen(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, c := range []struct {
+		name, listen string
+		want         []string // in the message
+	}{
+		{"port_taken", taken.Addr().String(), []string{strconv.Quote(taken.Addr().String()), "address already in use", "another process holds that port", "port 0"}},
+		{"no_port", "127.0.0.1", []string{`"127.0.0.1"`, "missing port", "host:port"}},
+		{"port_out_of_range", "127.0.0.1:70000", []string{`"127.0.0.1:70000"`, "invalid port"}},
+		{"hostile_address_escaped", "\x1b[2J:1", []string{`"\x1b[2J:1"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb strings.Builder
+			code := run(context.Background(), []string{"--listen", c.listen, "--accounts", "50"}, &out, &errb)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout %q, want nothing", out.String())
+			}
+			msg := errb.String()
+			if strings.ContainsRune(msg, '\x1b') {
+				t.Errorf("message holds an unescaped control character: %q", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not say %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// The process itself, given a taken port, exits non-zero with the
+// message instead of serving or waiting.
+func TestMain_port_taken_exits_non_zero(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cmd := exec.Command(os.Args[0], "--listen", taken.Addr().String())
+	cmd.Env = append(os.Environ(), "AWSEMU_AS_MAIN=1")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+			t.Errorf("exit: %v, want exit status 1", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("still running 30s later with its port taken")
+	}
+	if stdout.Len() != 0 || !strings.Contains(stderr.String(), "address already in use") {
+		t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+// TestREADME_wait_loop runs the README's emulator snippet as written, in
+// bash, with `go` replaced by a stand-in that records what it is asked to
+// run and ./awsemu by this command: when the emulator serves, the scan
+// runs against the address it printed; when it cannot listen, the wait
+// loop ends and the scan never runs (it would otherwise reach real AWS).
+func TestREADME_wait_loop(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash is not on PATH, and the README's snippet is shell")
+	}
+	snippet := readmeEmulatorSnippet(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, c := range []struct {
+		name    string
+		extra   string // flags the stand-in ./awsemu adds
+		scanned bool
+	}{
+		{"served_then_scanned", "", true},
+		{"port_taken_loop_ends_without_scanning", "--listen " + taken.Addr().String(), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bin := filepath.Join(dir, "bin")
+			os.Mkdir(bin, 0o755)
+			// The stand-in go: "build" leaves the ./awsemu below in place,
+			// "run" records its arguments and the endpoint it was given.
+			writeExec(t, filepath.Join(bin, "go"), "#!/bin/sh\n"+
+				"case \"$1\" in\nrun) echo \"go $* endpoint=$AWS_ENDPOINT_URL\" >> go.log ;;\nesac\n")
+			writeExec(t, filepath.Join(dir, "awsemu"), fmt.Sprintf("#!/bin/sh\nAWSEMU_AS_MAIN=1 exec %s %s \"$@\"\n", shellQuote(os.Args[0]), c.extra))
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bash, "-c", snippet)
+			cmd.Dir = dir
+			cmd.Env = append(withoutAWS(os.Environ()), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			// One process group, so that nothing the snippet started
+			// outlives the test.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+			out, _ := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("the README's snippet still runs after 60s:\n%s", out)
+			}
+			log, _ := os.ReadFile(filepath.Join(dir, "go.log"))
+			if !c.scanned {
+				if len(log) != 0 {
+					t.Errorf("the scan ran without an emulator: %s", log)
+				}
+				if !strings.Contains(string(out), "cannot listen") {
+					t.Errorf("output does not say why the emulator stopped:\n%s", out)
+				}
+				return
+			}
+			m := regexp.MustCompile(`^go run ./cmd/trailguard scan --org endpoint=http://127\.0\.0\.1:(\d+)\n$`).FindSubmatch(log)
+			if m == nil || string(m[1]) == "4566" {
+				t.Errorf("go.log %q, want one scan against the emulator's printed address\n%s", log, out)
+			}
+		})
+	}
+}
+
+// readmeEmulatorSnippet is the README's shell block that starts ./awsemu.
+func readmeEmulatorSnippet(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		if strings.Contains(block[1], "./awsemu ") {
+			return block[1]
+		}
+	}
+	t.Fatal("README.md has no sh block that starts ./awsemu")
+	return ""
+}
+
+func writeExec(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shellQuote quotes s for sh as one word.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
