@@ -184,6 +184,7 @@ func TestREADME_states_every_IAM_permission(t *testing.T) {
 		"ScanActions": tgaws.ScanActions, "OrganizationActions": tgaws.OrganizationActions, "AssumeRoleActions": tgaws.AssumeRoleActions,
 		"ImportActions": tgaws.ImportActions, "FixTrailActions": tgaws.FixTrailActions, "FixBucketActions": tgaws.FixBucketActions,
 		"FixKeyActions": tgaws.FixKeyActions, "DescribeOrganizationActions": tgaws.DescribeOrganizationActions,
+		"FixOrganizationTrailActions": tgaws.FixOrganizationTrailActions,
 	} {
 		if len(actions) == 0 {
 			t.Errorf("aws.%s is empty", name)
