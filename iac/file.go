@@ -5,17 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/trailguard/trailguard"
 	"github.com/trailguard/trailguard/cloudformation"
+	"github.com/trailguard/trailguard/internal/safefile"
 	"github.com/trailguard/trailguard/terraform"
 )
 
@@ -191,52 +190,24 @@ func checkFile(ctx context.Context, file string, explicit bool, cfnOpts cloudfor
 // open and again on the open file (non-blocking, in case it was swapped),
 // and the read itself is bounded by an io.LimitReader.
 func readRegular(file string, limit int64) (b []byte, note string, err error) {
-	info, err := os.Stat(file)
-	if err != nil {
-		return nil, "", err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, skippedNote(file, info.Mode()), nil
-	}
-	if info.Size() > limit {
-		return nil, "", trailguard.ErrorAt(file, 0, "%d bytes, more than the %d-byte limit of this kind of file", info.Size(), limit)
-	}
-	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	if info, err = f.Stat(); err != nil {
-		return nil, "", trailguard.ErrorAt(file, 0, "%w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, skippedNote(file, info.Mode()), nil
-	}
-	b, err = io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, "", trailguard.ErrorAt(file, 0, "%w", err)
-	}
-	if int64(len(b)) > limit {
+	b, err = safefile.Read(file, limit)
+	var notRegular *safefile.NotRegularError
+	var tooLarge *safefile.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, skippedNote(file, notRegular.Mode), nil
+	case errors.As(err, &tooLarge) && tooLarge.Size >= 0:
+		return nil, "", trailguard.ErrorAt(file, 0, "%d bytes, more than the %d-byte limit of this kind of file", tooLarge.Size, limit)
+	case errors.As(err, &tooLarge):
 		return nil, "", trailguard.ErrorAt(file, 0, "more than the %d-byte limit of this kind of file", limit)
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission):
+		return nil, "", trailguard.ErrorAt(file, 0, "%w", err)
 	}
-	return b, "", nil
+	return b, "", err
 }
 
 func skippedNote(file string, mode fs.FileMode) string {
-	kind := "not a regular file"
-	switch {
-	case mode&fs.ModeNamedPipe != 0:
-		kind = "a named pipe (FIFO)"
-	case mode&fs.ModeCharDevice != 0:
-		kind = "a character device"
-	case mode&fs.ModeDevice != 0:
-		kind = "a device"
-	case mode&fs.ModeSocket != 0:
-		kind = "a socket"
-	case mode.IsDir():
-		kind = "a directory"
-	}
-	return fmt.Sprintf("skipped %s: %s, not read", Safe(file), kind)
+	return fmt.Sprintf("skipped %s: %s, not read", Safe(file), safefile.Kind(mode))
 }
 
 // fileError is the ERROR result of a file that could not be read, placed

@@ -18,14 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/internal/safefile"
 	"github.com/trailguard/trailguard/internal/wildcard"
 )
 
@@ -85,31 +84,16 @@ const (
 // Load reads and checks the mutelist at path. Only a regular file (or a
 // symlink to one) is read, and at most MaxFileSize bytes of it.
 func Load(file string) (*List, error) {
-	// Stat first: opening a FIFO would block until someone writes to it.
-	fi, err := os.Stat(file)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &Error{File: file, Msg: "not a regular file (" + fileKind(fi.Mode()) + "): a mutelist is a YAML file"}
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() { // replaced between the two looks
-		return nil, &Error{File: file, Msg: "not a regular file (" + fileKind(fi.Mode()) + "): a mutelist is a YAML file"}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", file, err)
-	}
-	if len(b) > MaxFileSize {
+	b, err := safefile.Read(file, MaxFileSize)
+	var notRegular *safefile.NotRegularError
+	var tooLarge *safefile.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, &Error{File: file, Msg: "not a regular file (" + safefile.Kind(notRegular.Mode) + "): a mutelist is a YAML file"}
+	case errors.As(err, &tooLarge):
 		return nil, &Error{File: file, Msg: fmt.Sprintf("larger than %d bytes: not read", MaxFileSize)}
+	case err != nil:
+		return nil, err
 	}
 	return Parse(file, b)
 }
@@ -304,19 +288,4 @@ func anyMatch(patterns []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// fileKind names what a file that is not a regular one is, for an error.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
 }

@@ -2,15 +2,13 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/evidence"
+	"github.com/trailguard/trailguard/internal/safefile"
 )
 
 // A flag group is a set of flags several commands take. Each command
@@ -129,24 +127,9 @@ const maxAccountsFile = 1 << 20
 // after # are ignored. Only a regular file is read (a FIFO would block, a
 // device never end), and at most maxAccountsFile bytes.
 func readAccountsFile(path string) ([]string, error) {
-	fi, err := os.Stat(path)
+	b, err := safefile.Read(path, maxAccountsFile)
 	if err != nil {
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxAccountsFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(b) > maxAccountsFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxAccountsFile)
 	}
 	var ids []string
 	for i, line := range strings.Split(string(b), "\n") {
@@ -166,19 +149,4 @@ func readAccountsFile(path string) ([]string, error) {
 		return nil, fmt.Errorf("%s: no account ids", path)
 	}
 	return ids, nil
-}
-
-// fileKind names what a file that is not a regular one is, for an error.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
 }
