@@ -271,8 +271,12 @@ func fixTargets(ctx context.Context, cfg sdkaws.Config, f *fixFlags) ([]fixTarge
 
 func printFix(w io.Writer, a fix.Report, applying bool) {
 	fmt.Fprintf(w, "Account %s\n", termSafe(a.Account))
-	for _, n := range a.Notes {
-		fmt.Fprintf(w, "  note: %s\n", termSafe(n))
+	if len(a.Unreadable) == 0 {
+		// A stopped plan's notes restate its unreadable facts, which are
+		// printed below, once each (the JSON keeps both).
+		for _, n := range a.Notes {
+			fmt.Fprintf(w, "  note: %s\n", termSafe(n))
+		}
 	}
 	if len(a.Unreadable) > 0 {
 		if a.Status == trailguard.StatusUnknown || a.Status == trailguard.StatusError {
@@ -287,6 +291,10 @@ func printFix(w io.Writer, a fix.Report, applying bool) {
 			}
 			fmt.Fprintf(w, "  cannot read: %s%s: %s\n", termSafe(u.Resource), termSafe(perm), termSafe(u.Error))
 		}
+		if a.Status == trailguard.StatusUnknown {
+			fmt.Fprintln(w, "  why not create a trail anyway: one that could not be read may already record every region, and a second would be a paid duplicate")
+		}
+		fmt.Fprintln(w, "  next: allow what is named where the error says (an IAM policy: trailguard iam-policy --fix prints it; a service control policy: in AWS Organizations) and run fix again")
 		return
 	}
 	if len(a.Steps) == 0 {
