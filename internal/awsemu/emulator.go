@@ -50,6 +50,10 @@ type Emulator struct {
 	keySeq               int
 
 	now func() time.Time
+
+	// ev holds the CloudTrail event record, EventBridge and SNS
+	// (ctevents.go, eventbridge.go, sns.go).
+	ev *eventsState
 }
 
 // New returns an emulator with the default regions and no accounts.
@@ -117,6 +121,8 @@ var services = map[string]*service{
 	"organizations": organizationsService,
 	"securityhub":   securityHubService,
 	"kms":           kmsService,
+	"events":        eventBridgeService,
+	"sns":           snsService,
 }
 
 // ServeHTTP routes one request: credential scope → service and region,
@@ -156,9 +162,13 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.op = svc.operation(r, body)
-	sw := &statusWriter{ResponseWriter: w}
+	ew := &eventWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: ew}
 	w = sw
-	defer func() { e.record(c, r, body, sw.status, sw.errorCode()) }()
+	defer func() {
+		e.record(c, r, body, sw.status, sw.errorCode())
+		e.recordEvent(c, r, body, ew, sw.errorCode())
+	}()
 	if len(body) > maxBody {
 		svc.writeError(w, r, c, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body larger than %d bytes", maxBody))
 		return
@@ -290,6 +300,8 @@ func guessService(r *http.Request, body []byte) string {
 		return "organizations"
 	case strings.HasPrefix(target, kmsTargetPrefix):
 		return "kms"
+	case strings.HasPrefix(target, eventBridgeTargetPrefix):
+		return "events"
 	}
 	action := r.URL.Query().Get("Action")
 	if action == "" && r.Method == http.MethodPost {
