@@ -66,6 +66,7 @@ type options struct {
 	net      demo.Conditions
 	empty    bool
 	roleName string
+	lambdas  listFlag
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -79,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.roleName, "role-name", demo.DefaultRoleName, "role `name` created in member accounts")
 	fs.Var(&o.deny, "deny", "IAM `ACTIONS` (comma separated, repeatable; wildcards * and ?) that get AccessDenied for every caller,\ne.g. s3:GetBucketPolicy,kms:GetKeyPolicy")
 	fs.Var(&o.fail, "fail", "`OPERATION=CODE` (comma separated, repeatable): that operation answers with that error code\nand the HTTP status AWS gives it, e.g. GetBucketPolicy=ServiceUnavailable; SERVICE:OPERATION=CODE narrows it to one service")
+	fs.Var(&o.lambdas, "lambda-endpoint", "`URL` or FUNCTION_ARN=URL (repeatable): where EventBridge rules deliver events for Lambda targets,\nthe invoke URL of a Lambda runtime interface emulator (http://HOST:PORT/2015-03-31/functions/function/invocations);\na bare URL serves every function without one of its own")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -118,6 +120,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	lambdas, err := parseLambdaEndpoints(o.lambdas)
+	if err != nil {
+		fmt.Fprintf(stderr, "awsemu: --lambda-endpoint %s\n", report.Escape(err.Error()))
+		return 2
+	}
+
 	// Listen before the organization is built (seconds for thousands of
 	// accounts): a taken port fails at once, and nothing is printed on
 	// standard output that a waiting script could take for a server.
@@ -149,6 +157,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The organization is built; from here on the denials and faults
 	// apply to every client.
 	emu.Deny(o.deny...)
+	for arn, u := range lambdas {
+		emu.SetLambdaEndpoint(arn, u)
+	}
 	for _, f := range faults {
 		emu.InjectFault(f)
 	}
