@@ -334,8 +334,8 @@ func (e *Emulator) putTargets(c *call, body []byte) (any, *apiError) {
 	if in.Targets == nil {
 		return nil, required("targets")
 	}
-	if len(in.Targets) < 1 || len(in.Targets) > 10 {
-		return nil, validationError("Value at 'targets' failed to satisfy constraint: Member must have length between 1 and 10")
+	if len(in.Targets) < 1 || len(in.Targets) > 100 {
+		return nil, validationError("Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 100")
 	}
 	r, err := e.findRule(c, in.Rule, in.EventBusName)
 	if err != nil {
@@ -348,6 +348,9 @@ func (e *Emulator) putTargets(c *call, body []byte) (any, *apiError) {
 		}
 		if t.Arn == "" {
 			return nil, required("targets.member.arn")
+		}
+		if len(t.Input) > 8192 {
+			return nil, validationError("Value at 'targets.member.input' failed to satisfy constraint: Member must have length less than or equal to 8192")
 		}
 		if t.Input != "" && !json.Valid([]byte(t.Input)) {
 			return nil, errorf(http.StatusBadRequest, "ValidationException", "Input is not valid JSON.")
