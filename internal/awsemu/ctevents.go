@@ -143,7 +143,8 @@ func (e *Emulator) Events(account, region string) []CloudTrailEvent {
 // record keeps only the others, the calls that change something.
 var readOnlyPrefixes = []string{"Get", "Describe", "List", "Lookup", "Head", "Search"}
 
-var readOnlyOps = map[string]bool{"AssumeRole": true, "GetCallerIdentity": true}
+// readOnlyOps are read-only calls whose names do not say so.
+var readOnlyOps = map[string]bool{"AssumeRole": true, "Decrypt": true, "Encrypt": true, "GenerateDataKey": true}
 
 func mutating(op string) bool {
 	if op == "" || readOnlyOps[op] {
@@ -199,11 +200,9 @@ func (e *Emulator) recordEvent(c *call, r *http.Request, body []byte, w *eventWr
 	if c.cred == nil || w.status == 0 || !mutating(c.op) {
 		return
 	}
-	now := e.nowUTC()
 	ev := CloudTrailEvent{
 		EventVersion:       "1.09",
 		UserIdentity:       userIdentity(c.cred),
-		EventTime:          now.Format(time.RFC3339),
 		EventSource:        c.service + ".amazonaws.com",
 		EventName:          c.op,
 		AWSRegion:          c.region,
@@ -223,7 +222,11 @@ func (e *Emulator) recordEvent(c *call, r *http.Request, body []byte, w *eventWr
 	} else {
 		ev.ResponseElements = responseElements(c, w.buf.Bytes())
 	}
+	// The time is read under the lock that appends, so that each
+	// account/region list is in time order even for concurrent calls.
 	e.mu.Lock()
+	now := e.now().UTC()
+	ev.EventTime = now.Format(time.RFC3339)
 	s := e.evState()
 	k := c.cred.account + "/" + c.region
 	evs := append(s.log.events[k], ev)
@@ -234,12 +237,6 @@ func (e *Emulator) recordEvent(c *call, r *http.Request, body []byte, w *eventWr
 	jobs := e.matchRules(ev, now)
 	e.mu.Unlock()
 	e.deliver(jobs)
-}
-
-func (e *Emulator) nowUTC() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now().UTC()
 }
 
 // userIdentity is the userIdentity element of the caller's credentials:
