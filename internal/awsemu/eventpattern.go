@@ -13,7 +13,7 @@ import (
 // object mirroring the event; each leaf is an array of alternatives (OR)
 // and every field named must match (AND). Alternatives are exact values
 // (strings, numbers, booleans, null) or the content filters prefix,
-// suffix, anything-but, exists and equals-ignore-case. Written here rather
+// suffix, anything-but, exists, equals-ignore-case and numeric. Written here rather
 // than taken from a library: no maintained Go implementation of the
 // EventBridge pattern language exists outside AWS's own event ruler, whose
 // model the emulator must not share with what it tests.
@@ -42,6 +42,13 @@ type matcher struct {
 	butValues []any
 	butPrefix string
 	butSuffix string
+	// numeric: comparisons that must all hold
+	numeric []numericCmp
+}
+
+type numericCmp struct {
+	op  string
+	val float64
 }
 
 // parseEventPattern reads and validates a pattern, with the reasons
@@ -130,6 +137,8 @@ func parseMatcher(a any) (matcher, error) {
 				return matcher{}, fmt.Errorf("exists match pattern must be either true or false")
 			}
 			return matcher{kind: k, value: b}, nil
+		case "numeric":
+			return parseNumeric(v)
 		case "anything-but":
 			m := matcher{kind: k}
 			switch x := v.(type) {
@@ -257,6 +266,21 @@ func (m matcher) matchValue(v any) bool {
 	case "equals-ignore-case":
 		s, ok := v.(string)
 		return ok && strings.EqualFold(s, m.value.(string))
+	case "numeric":
+		n, ok := v.(json.Number)
+		if !ok {
+			return false
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return false
+		}
+		for _, c := range m.numeric {
+			if !c.holds(f) {
+				return false
+			}
+		}
+		return true
 	case "anything-but":
 		if m.butPrefix != "" {
 			s, ok := v.(string)
@@ -304,6 +328,59 @@ func sameJSONValue(a, b any) bool {
 		return ok && x == y
 	case nil:
 		return b == nil
+	}
+	return false
+}
+
+// parseNumeric reads a numeric filter: one comparison ["<", 10] or a
+// range of a lower and an upper bound [">", 0, "<=", 5].
+func parseNumeric(v any) (matcher, error) {
+	arr, ok := v.([]any)
+	if !ok || (len(arr) != 2 && len(arr) != 4) {
+		return matcher{}, fmt.Errorf("Value of numeric must be an array of one or two comparisons")
+	}
+	m := matcher{kind: "numeric"}
+	for i := 0; i < len(arr); i += 2 {
+		op, ok := arr[i].(string)
+		if !ok {
+			return matcher{}, fmt.Errorf("Unrecognized numeric range operator")
+		}
+		switch op {
+		case "<", "<=", "=", ">", ">=":
+		default:
+			return matcher{}, fmt.Errorf("Unrecognized numeric range operator: %s", op)
+		}
+		n, ok := arr[i+1].(json.Number)
+		if !ok {
+			return matcher{}, fmt.Errorf("Value of %s must be numeric", op)
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return matcher{}, fmt.Errorf("Value of %s must be numeric", op)
+		}
+		m.numeric = append(m.numeric, numericCmp{op, f})
+	}
+	if len(m.numeric) == 2 {
+		lo, hi := m.numeric[0], m.numeric[1]
+		if (lo.op != ">" && lo.op != ">=") || (hi.op != "<" && hi.op != "<=") || lo.val >= hi.val {
+			return matcher{}, fmt.Errorf("Bad numeric range operator: a range is a lower bound (> or >=) then a higher upper bound (< or <=)")
+		}
+	}
+	return m, nil
+}
+
+func (c numericCmp) holds(f float64) bool {
+	switch c.op {
+	case "<":
+		return f < c.val
+	case "<=":
+		return f <= c.val
+	case "=":
+		return f == c.val
+	case ">":
+		return f > c.val
+	case ">=":
+		return f >= c.val
 	}
 	return false
 }

@@ -52,6 +52,10 @@ func TestEventPatternMatch(t *testing.T) {
 		{"number_not_string", `{"detail":{"count":["5"]}}`, false},
 		{"array_value_any_element", `{"detail":{"tags":["b"]}}`, true},
 		{"array_value_no_element", `{"detail":{"tags":["c"]}}`, false},
+		{"numeric_greater", `{"detail":{"count":[{"numeric":[">",4]}]}}`, true},
+		{"numeric_range_inside", `{"detail":{"count":[{"numeric":[">",0,"<=",5]}]}}`, true},
+		{"numeric_range_outside", `{"detail":{"count":[{"numeric":[">=",6,"<",9]}]}}`, false},
+		{"numeric_not_on_string", `{"detail":{"eventName":[{"numeric":[">",0]}]}}`, false},
 		{"or_of_filters", `{"detail":{"eventName":[{"prefix":"Delete"},"StopLogging"]}}`, true},
 	}
 	for _, tc := range cases {
@@ -84,6 +88,10 @@ func TestEventPatternInvalid(t *testing.T) {
 		{"exists_not_bool", `{"source":[{"exists":"yes"}]}`},
 		{"anything_but_empty_list", `{"source":[{"anything-but":[]}]}`},
 		{"anything_but_bool", `{"source":[{"anything-but":true}]}`},
+		{"numeric_bad_operator", `{"source":[{"numeric":["!=",1]}]}`},
+		{"numeric_not_number", `{"source":[{"numeric":[">","1"]}]}`},
+		{"numeric_range_reversed", `{"source":[{"numeric":["<",5,">",1]}]}`},
+		{"numeric_range_empty", `{"source":[{"numeric":[">",5,"<",1]}]}`},
 		{"trailing_content", `{"source":["a"]} {}`},
 		{"too_long", `{"source":["` + strings.Repeat("a", maxPatternLen) + `"]}`},
 		{"too_deep", strings.Repeat(`{"a":`, maxPatternDepth+2) + `["x"]` + strings.Repeat(`}`, maxPatternDepth+2)},
