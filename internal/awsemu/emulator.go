@@ -117,6 +117,7 @@ var services = map[string]*service{
 	"organizations": organizationsService,
 	"securityhub":   securityHubService,
 	"kms":           kmsService,
+	"config":        configService,
 }
 
 // ServeHTTP routes one request: credential scope → service and region,
@@ -290,6 +291,8 @@ func guessService(r *http.Request, body []byte) string {
 		return "organizations"
 	case strings.HasPrefix(target, kmsTargetPrefix):
 		return "kms"
+	case strings.HasPrefix(target, configTargetPrefix):
+		return "config"
 	}
 	action := r.URL.Query().Get("Action")
 	if action == "" && r.Method == http.MethodPost {
