@@ -26,6 +26,11 @@
 //	--fail GetBucketPolicy=ServiceUnavailable    that operation answers that error code
 //
 // (both repeatable or comma-separated).
+//
+// AWS Config custom rules invoke their function over HTTP:
+//
+//	--lambda-endpoint URL     where every rule's function is invoked (an HTTP POST of AWS Config's event)
+//	--config-period DURATION  periodic rules run once each DURATION (default: only on StartConfigRulesEvaluation)
 package main
 
 import (
@@ -66,6 +71,10 @@ type options struct {
 	net      demo.Conditions
 	empty    bool
 	roleName string
+	// AWS Config: where rules' functions are invoked, and how often
+	// periodic rules run.
+	lambdaEndpoint string
+	configPeriod   time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -79,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.roleName, "role-name", demo.DefaultRoleName, "role `name` created in member accounts")
 	fs.Var(&o.deny, "deny", "IAM `ACTIONS` (comma separated, repeatable; wildcards * and ?) that get AccessDenied for every caller,\ne.g. s3:GetBucketPolicy,kms:GetKeyPolicy")
 	fs.Var(&o.fail, "fail", "`OPERATION=CODE` (comma separated, repeatable): that operation answers with that error code\nand the HTTP status AWS gives it, e.g. GetBucketPolicy=ServiceUnavailable; SERVICE:OPERATION=CODE narrows it to one service")
+	fs.StringVar(&o.lambdaEndpoint, "lambda-endpoint", "", "`URL` AWS Config rules invoke their Lambda function at (an HTTP POST of the event)")
+	fs.DurationVar(&o.configPeriod, "config-period", 0, "run every periodic AWS Config rule once each `DURATION` (0: only when StartConfigRulesEvaluation asks)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -100,6 +111,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.net.FaultRate < 0 || o.net.FaultRate > 1 {
 		fmt.Fprintf(stderr, "awsemu: --fault-rate must be between 0 and 1\n")
 		return 2
+	}
+
+	if o.configPeriod < 0 {
+		fmt.Fprintf(stderr, "awsemu: --config-period must not be negative\n")
+		return 2
+	}
+	if o.lambdaEndpoint != "" {
+		if err := checkLambdaEndpoint(o.lambdaEndpoint); err != nil {
+			fmt.Fprintf(stderr, "awsemu: --lambda-endpoint %s\n", report.Escape(err.Error()))
+			return 2
+		}
 	}
 
 	var faults []awsemu.Fault
@@ -152,6 +174,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, f := range faults {
 		emu.InjectFault(f)
 	}
+	if o.lambdaEndpoint != "" {
+		emu.SetLambdaEndpoint("*", o.lambdaEndpoint)
+	}
+	go runConfigSchedule(ctx, emu, o.configPeriod)
 
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	m := org.Management
