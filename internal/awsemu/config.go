@@ -60,11 +60,26 @@ var (
 type configState struct {
 	mu     sync.Mutex
 	rules  map[string]*configRule // account/region/name
-	tokens map[string]string      // result token → rule key
+	tokens map[string]issuedToken // by result token
 	seq    int
 	// invocations: what each function invocation answered, for tests.
 	invocations []ConfigInvocation
 }
+
+// issuedToken is what a result token stands for: the rule it was issued
+// for and when that rule's function was invoked with it.
+type issuedToken struct {
+	rule    string // account/region/name
+	invoked time.Time
+}
+
+// Bounds on what the emulator keeps, so that a long-running schedule or a
+// hostile client cannot grow it without end.
+const (
+	maxConfigRules     = 1000 // AWS Config's default quota per account and region
+	maxTokensPerRule   = 64   // older tokens of a rule stop being accepted
+	maxInvocationsKept = 1000 // ConfigInvocations keeps the latest
+)
 
 type configSourceDetail struct {
 	EventSource               string `json:",omitempty"`
@@ -103,7 +118,7 @@ type configRule struct {
 	spec            configRuleJSON
 	account, region string
 	evaluations     map[string]*configEvaluation // resourceType/resourceID
-	lastInvoked     time.Time
+	tokens          []string                     // issued, oldest first
 }
 
 func (r *configRule) key() string { return r.account + "/" + r.region + "/" + r.spec.ConfigRuleName }
@@ -139,7 +154,7 @@ func (e *Emulator) configState() *configState {
 	defer configStates.Unlock()
 	s := configStates.m[e]
 	if s == nil {
-		s = &configState{rules: map[string]*configRule{}, tokens: map[string]string{}}
+		s = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}}
 		configStates.m[e] = s
 	}
 	return s
@@ -271,6 +286,15 @@ func (e *Emulator) putConfigRule(s *configState, c *call, in *configRuleJSON) (a
 	if in.ConfigRuleArn != "" || in.ConfigRuleId != "" {
 		return nil, invalidParameter("ConfigRuleArn and ConfigRuleId are set by AWS Config; leave them out when creating a rule.")
 	}
+	n := 0
+	for _, r := range s.rules {
+		if r.account == c.account() && r.region == c.region {
+			n++
+		}
+	}
+	if n >= maxConfigRules {
+		return nil, errorf(http.StatusBadRequest, "MaxNumberOfConfigRulesExceededException", "Failed to put config rule because the maximum number of config rules: %d is reached.", maxConfigRules)
+	}
 	id := "config-rule-" + strings.ToLower(randomID(6))
 	spec.ConfigRuleId = id
 	spec.ConfigRuleArn = fmt.Sprintf("arn:aws:config:%s:%s:config-rule/%s", c.region, c.account(), id)
@@ -346,10 +370,8 @@ func (s *configState) deleteConfigRule(c *call, name *string) (any, *apiError) {
 		return nil, noSuchRule(*name)
 	}
 	delete(s.rules, r.key())
-	for tok, k := range s.tokens {
-		if k == r.key() {
-			delete(s.tokens, tok)
-		}
+	for _, tok := range r.tokens {
+		delete(s.tokens, tok)
 	}
 	return struct{}{}, nil
 }
@@ -519,10 +541,14 @@ func (e *Emulator) configEvent(s *configState, r *configRule, messageType string
 // members (the configuration item of a change notification).
 func (e *Emulator) configEventWith(s *configState, r *configRule, messageType string, extra map[string]any) configInvocation {
 	now := e.now().UTC()
-	r.lastInvoked = now
 	s.seq++
 	token := fmt.Sprintf("%s%d", randomID(40), s.seq)
-	s.tokens[token] = r.key()
+	s.tokens[token] = issuedToken{rule: r.key(), invoked: now}
+	r.tokens = append(r.tokens, token)
+	if len(r.tokens) > maxTokensPerRule {
+		delete(s.tokens, r.tokens[0])
+		r.tokens = r.tokens[1:]
+	}
 	ie := map[string]any{
 		"awsAccountId":             r.account,
 		"notificationCreationTime": now.Format("2006-01-02T15:04:05.000Z"),
@@ -570,6 +596,9 @@ func (e *Emulator) invokeConfig(s *configState, invs []configInvocation) {
 		}
 		s.mu.Lock()
 		s.invocations = append(s.invocations, rec)
+		if len(s.invocations) > maxInvocationsKept {
+			s.invocations = s.invocations[len(s.invocations)-maxInvocationsKept:]
+		}
 		s.mu.Unlock()
 	}
 }
@@ -587,9 +616,15 @@ func postEvent(url string, event []byte) (int, string) {
 		return 0, fmt.Sprintf("invoke %s: %v", url, err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode >= 300 {
 		return resp.StatusCode, fmt.Sprintf("invoke %s: HTTP %d", url, resp.StatusCode)
+	}
+	// A function that failed answers 200 with an error document (the
+	// runtime interface emulator does not always set X-Amz-Function-Error).
+	var fnErr struct{ ErrorType, ErrorMessage string }
+	if resp.Header.Get("X-Amz-Function-Error") != "" || (json.Unmarshal(body, &fnErr) == nil && fnErr.ErrorType != "") {
+		return resp.StatusCode, fmt.Sprintf("function error %s: %s", fnErr.ErrorType, fnErr.ErrorMessage)
 	}
 	return resp.StatusCode, ""
 }
@@ -642,13 +677,15 @@ func (e *Emulator) putEvaluations(s *configState, c *call, in []configEvaluation
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key, ok := s.tokens[*token]
-	rule := s.rules[key]
-	if !ok || rule == nil || rule.account != c.account() {
+	issued, ok := s.tokens[*token]
+	rule := s.rules[issued.rule]
+	// A token is good for the account and region of the rule it was
+	// issued for, as the function's credentials and endpoint are.
+	if !ok || rule == nil || rule.account != c.account() || rule.region != c.region {
 		return nil, errorf(http.StatusBadRequest, "InvalidResultTokenException", "The resultToken provided is invalid")
 	}
 	for _, ev := range evs {
-		ev.invoked = rule.lastInvoked
+		ev.invoked = issued.invoked
 		k := ev.resourceType + "/" + ev.resourceID
 		// A later ordering timestamp replaces an earlier one; an older
 		// report arriving late does not overwrite a newer result.

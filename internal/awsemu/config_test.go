@@ -181,6 +181,7 @@ func TestConfigPutEvaluations(t *testing.T) {
 		name     string
 		token    string // "" = the token the rule's invocation got
 		other    bool   // sent with another account's credentials
+		region   string // sent to another region
 		testMode bool
 		evs      []cstypes.Evaluation
 		wantCode string
@@ -192,6 +193,8 @@ func TestConfigPutEvaluations(t *testing.T) {
 		{name: "unknown_token", token: "not-a-token", evs: many(1), wantCode: "InvalidResultTokenException"},
 		{name: "token_used_by_another_account", other: true, evs: many(1), wantCode: "InvalidResultTokenException"},
 		{name: "testmode_token_in_test_mode_stores_nothing", token: "TESTMODE", testMode: true, evs: many(1)},
+		{name: "any_token_in_test_mode_stores_nothing", token: "not-a-token", testMode: true, evs: many(1)},
+		{name: "issued_token_used_in_another_region", region: "eu-west-1", evs: many(1), wantCode: "InvalidResultTokenException"},
 		{name: "testmode_token_without_test_mode", token: "TESTMODE", evs: many(1), wantCode: "InvalidResultTokenException"},
 		{name: "test_mode_still_checks_evaluations", token: "TESTMODE", testMode: true,
 			evs: with(func(e *cstypes.Evaluation) { e.ComplianceType = cstypes.ComplianceTypeInsufficientData }), wantCode: "InvalidParameterValueException"},
@@ -225,6 +228,9 @@ func TestConfigPutEvaluations(t *testing.T) {
 			sender := client
 			if tc.other {
 				sender = e.config(other, "us-east-1")
+			}
+			if tc.region != "" {
+				sender = e.config(creds, tc.region)
 			}
 			_, err = sender.PutEvaluations(ctx, &configservice.PutEvaluationsInput{ResultToken: aws.String(token), Evaluations: tc.evs, TestMode: tc.testMode})
 			if tc.wantCode != "" {
@@ -358,25 +364,83 @@ func TestConfigEvaluationEvents(t *testing.T) {
 	wantCode(t, err, "NoSuchConfigRuleException")
 }
 
-// A rule whose function has no endpoint is noted as not invoked, and the
-// rule reads INSUFFICIENT_DATA: nothing reported is never compliant.
-func TestConfigFunctionUnreachable(t *testing.T) {
+// A function that could not be invoked or failed is noted as such, and
+// the rule reads INSUFFICIENT_DATA: nothing reported is never compliant.
+func TestConfigFunctionFailed(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		handler http.HandlerFunc // nil: no endpoint set
+		wantErr string
+	}{
+		{name: "no_endpoint", wantErr: "no invoke endpoint"},
+		{name: "function_error_document", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(`{"errorType":"Runtime.ExitError","errorMessage":"boom"}`))
+		}, wantErr: "Runtime.ExitError"},
+		{name: "function_error_header", handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Amz-Function-Error", "Unhandled")
+			w.Write([]byte(`{}`))
+		}, wantErr: "function error"},
+		{name: "http_500", handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, wantErr: "HTTP 500"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.handler != nil {
+				srv := httptest.NewServer(tc.handler)
+				t.Cleanup(srv.Close)
+				e.emu.SetLambdaEndpoint(ruleFunction, srv.URL)
+			}
+			client := e.config(e.emu.AddAccount("111111111111"), "us-east-1")
+			_, err := client.PutConfigRule(ctx, &configservice.PutConfigRuleInput{ConfigRule: periodicRule("cis-3-1", "")})
+			must(t, err)
+			_, err = client.StartConfigRulesEvaluation(ctx, &configservice.StartConfigRulesEvaluationInput{ConfigRuleNames: []string{"cis-3-1"}})
+			must(t, err)
+			inv := e.emu.ConfigInvocations()
+			if len(inv) != 1 || !strings.Contains(inv[0].Err, tc.wantErr) {
+				t.Fatalf("invocations = %+v, want one noted with %q", inv, tc.wantErr)
+			}
+			out, err := client.DescribeComplianceByConfigRule(ctx, &configservice.DescribeComplianceByConfigRuleInput{})
+			must(t, err)
+			if len(out.ComplianceByConfigRules) != 1 || out.ComplianceByConfigRules[0].Compliance.ComplianceType != cstypes.ComplianceTypeInsufficientData {
+				t.Errorf("compliance = %+v, want INSUFFICIENT_DATA", out.ComplianceByConfigRules)
+			}
+		})
+	}
+}
+
+// Tokens are bounded: after many runs of a rule its oldest token is no
+// longer accepted, its latest is; deleting the rule voids its tokens.
+func TestConfigResultTokensBounded(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	client := e.config(e.emu.AddAccount("111111111111"), "us-east-1")
+	creds := e.emu.AddAccount("111111111111")
+	var mu sync.Mutex
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev configEvent
+		json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		tokens = append(tokens, ev.ResultToken)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	e.emu.SetLambdaEndpoint("*", srv.URL)
+	client := e.config(creds, "us-east-1")
 	_, err := client.PutConfigRule(ctx, &configservice.PutConfigRuleInput{ConfigRule: periodicRule("cis-3-1", "")})
 	must(t, err)
-	_, err = client.StartConfigRulesEvaluation(ctx, &configservice.StartConfigRulesEvaluationInput{ConfigRuleNames: []string{"cis-3-1"}})
-	must(t, err)
-	inv := e.emu.ConfigInvocations()
-	if len(inv) != 1 || inv[0].Err == "" {
-		t.Fatalf("invocations = %+v, want one noted as not delivered", inv)
+	for range 100 {
+		e.emu.RunConfigSchedule()
 	}
-	out, err := client.DescribeComplianceByConfigRule(ctx, &configservice.DescribeComplianceByConfigRuleInput{})
-	must(t, err)
-	if len(out.ComplianceByConfigRules) != 1 || out.ComplianceByConfigRules[0].Compliance.ComplianceType != cstypes.ComplianceTypeInsufficientData {
-		t.Errorf("compliance = %+v, want INSUFFICIENT_DATA", out.ComplianceByConfigRules)
+	put := func(tok string) error {
+		_, err := client.PutEvaluations(ctx, &configservice.PutEvaluationsInput{ResultToken: aws.String(tok), Evaluations: accountEvaluation("111111111111", "COMPLIANT", "")})
+		return err
 	}
+	wantCode(t, put(tokens[0]), "InvalidResultTokenException")
+	must(t, put(tokens[len(tokens)-1]))
+	_, err = client.DeleteConfigRule(ctx, &configservice.DeleteConfigRuleInput{ConfigRuleName: aws.String("cis-3-1")})
+	must(t, err)
+	wantCode(t, put(tokens[len(tokens)-1]), "InvalidResultTokenException")
 }
 
 // rawConfig sends one signed AWS Config request with a body the SDK would
