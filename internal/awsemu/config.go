@@ -64,6 +64,10 @@ type configState struct {
 	seq    int
 	// invocations: what each function invocation answered, for tests.
 	invocations []ConfigInvocation
+	// pending counts the invocations in flight by rule key; settled is
+	// signalled (on mu) whenever one ends.
+	pending map[string]int
+	settled *sync.Cond
 }
 
 // issuedToken is what a result token stands for: the rule it was issued
@@ -154,7 +158,8 @@ func (e *Emulator) configState() *configState {
 	defer configStates.Unlock()
 	s := configStates.m[e]
 	if s == nil {
-		s = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}}
+		s = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}, pending: map[string]int{}}
+		s.settled = sync.NewCond(&s.mu)
 		configStates.m[e] = s
 	}
 	return s
@@ -417,10 +422,12 @@ func (e *Emulator) startConfigRulesEvaluation(s *configState, c *call, names []s
 	if err != nil {
 		return nil, err
 	}
-	// The function runs before the call returns, so that a client reading
-	// compliance right after this call sees what the function reported; AWS
-	// runs it shortly after, asynchronously.
-	e.invokeConfig(s, invs)
+	// As on AWS, the call returns before the function runs: a function
+	// that asks for a re-evaluation from inside an invocation (its
+	// real-time path) must not wait for itself, and a runtime that serves
+	// one invocation at a time could not answer. The compliance reads wait
+	// for invocations in flight instead (see settle).
+	go e.invokeConfig(s, invs)
 	return struct{}{}, nil
 }
 
@@ -445,12 +452,35 @@ func (e *Emulator) RunConfigSchedule() {
 	e.invokeConfig(s, invs)
 }
 
-// ConfigInvocations are the function invocations made so far.
+// ConfigInvocations are the function invocations made so far, once those
+// in flight have ended.
 func (e *Emulator) ConfigInvocations() []ConfigInvocation {
 	s := e.configState()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle(func(string) bool { return true })
 	return append([]ConfigInvocation(nil), s.invocations...)
+}
+
+// settle waits until no invocation of a rule that match selects is in
+// flight, so that a read right after StartConfigRulesEvaluation sees what
+// the function reported. AWS gives no such promise, but its evaluations
+// take minutes; here they take milliseconds, and tests (the AWS CLI ones
+// included) read at once. Each invocation is bounded by
+// configInvokeTimeout, so the wait is too. Called with s.mu held.
+func (s *configState) settle(match func(rule string) bool) {
+	for {
+		busy := false
+		for k, n := range s.pending {
+			if n > 0 && match(k) {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		s.settled.Wait()
+	}
 }
 
 // ruleEvents are the events one evaluation of a rule sends: the scheduled
@@ -579,6 +609,7 @@ func (e *Emulator) configEventWith(s *configState, r *configRule, messageType st
 		// AWS sends "{}" when the rule has no parameters.
 		event = bytes.Replace(event, []byte(`"ruleParameters":""`), []byte(`"ruleParameters":"{}"`), 1)
 	}
+	s.pending[r.key()]++
 	return configInvocation{rule: r.key(), function: r.spec.Source.SourceIdentifier, event: event}
 }
 
@@ -595,6 +626,10 @@ func (e *Emulator) invokeConfig(s *configState, invs []configInvocation) {
 			rec.Status, rec.Err = postEvent(url, inv.event)
 		}
 		s.mu.Lock()
+		if s.pending[inv.rule]--; s.pending[inv.rule] <= 0 {
+			delete(s.pending, inv.rule)
+		}
+		s.settled.Broadcast()
 		s.invocations = append(s.invocations, rec)
 		if len(s.invocations) > maxInvocationsKept {
 			s.invocations = s.invocations[len(s.invocations)-maxInvocationsKept:]
@@ -736,6 +771,8 @@ func (s *configState) complianceDetails(c *call, name *string, types []string, l
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	key := c.account() + "/" + c.region + "/" + *name
+	s.settle(func(k string) bool { return k == key })
 	r := s.findRule(c, *name, "", "")
 	if r == nil {
 		return nil, noSuchRule(*name)
@@ -781,6 +818,8 @@ func (s *configState) complianceByRule(c *call, names, types []string, next *str
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	prefix := c.account() + "/" + c.region + "/"
+	s.settle(func(k string) bool { return strings.HasPrefix(k, prefix) })
 	rules, err := s.callerRules(c, names)
 	if err != nil {
 		return nil, err

@@ -120,6 +120,7 @@ func TestConfigRuleEvaluatedThroughAWSCLI(t *testing.T) {
 	}
 	aws.json("us-east-1", "configservice", "start-config-rules-evaluation", "--config-rule-names", "cis-3-1")
 
+	e.emu.ConfigInvocations() // the evaluation runs after the call returns, as on AWS
 	events, errs := fn.got()
 	if len(events) != 1 || len(errs) != 0 {
 		t.Fatalf("function got %d events, PutEvaluations errors %v; want 1 event, no error", len(events), errs)
@@ -343,6 +344,7 @@ func TestConfigEvaluationEvents(t *testing.T) {
 
 	_, err = client.StartConfigRulesEvaluation(ctx, &configservice.StartConfigRulesEvaluationInput{ConfigRuleNames: []string{"on-change", "other-types"}})
 	must(t, err)
+	e.emu.ConfigInvocations()
 	events, errs = fn.got()
 	if len(events) != 2 || events[1].ConfigRuleName != "on-change" || len(errs) != 0 {
 		t.Fatalf("evaluation invoked %d events (errors %v), want one for the trail of the change-triggered rule in scope", len(events), errs)
@@ -441,6 +443,50 @@ func TestConfigResultTokensBounded(t *testing.T) {
 	_, err = client.DeleteConfigRule(ctx, &configservice.DeleteConfigRuleInput{ConfigRuleName: aws.String("cis-3-1")})
 	must(t, err)
 	wantCode(t, put(tokens[len(tokens)-1]), "InvalidResultTokenException")
+}
+
+// A function that serves one invocation at a time (as the Lambda runtime
+// does) and asks for a re-evaluation from inside an invocation gets its
+// answer at once; the re-run follows, and a read afterwards sees what the
+// re-run reported.
+func TestConfigReevaluationFromInsideTheFunction(t *testing.T) {
+	e := newEnv(t)
+	creds := e.emu.AddAccount("111111111111")
+	client := e.config(creds, "us-east-1")
+	var one sync.Mutex // one invocation at a time
+	runs := 0
+	startErr := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		one.Lock()
+		defer one.Unlock()
+		var ev configEvent
+		json.NewDecoder(r.Body).Decode(&ev)
+		runs++
+		compliance := "NON_COMPLIANT"
+		if runs == 1 {
+			// Bounded: without it a runtime waiting on itself would hang the test.
+			ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+			_, err := client.StartConfigRulesEvaluation(ctx, &configservice.StartConfigRulesEvaluationInput{ConfigRuleNames: []string{"cis-3-1"}})
+			cancel()
+			startErr <- err
+			compliance = "COMPLIANT"
+		}
+		client.PutEvaluations(r.Context(), &configservice.PutEvaluationsInput{ResultToken: aws.String(ev.ResultToken), Evaluations: accountEvaluation("111111111111", compliance, "")})
+	}))
+	t.Cleanup(srv.Close)
+	e.emu.SetLambdaEndpoint(ruleFunction, srv.URL)
+	_, err := client.PutConfigRule(context.Background(), &configservice.PutConfigRuleInput{ConfigRule: periodicRule("cis-3-1", "")})
+	must(t, err)
+	e.emu.RunConfigSchedule()
+	must(t, <-startErr)
+	out, err := client.GetComplianceDetailsByConfigRule(context.Background(), &configservice.GetComplianceDetailsByConfigRuleInput{ConfigRuleName: aws.String("cis-3-1")})
+	must(t, err)
+	if len(out.EvaluationResults) != 1 || out.EvaluationResults[0].ComplianceType != cstypes.ComplianceTypeNonCompliant {
+		t.Errorf("results %+v, want the re-run's NON_COMPLIANT", out.EvaluationResults)
+	}
+	if inv := e.emu.ConfigInvocations(); len(inv) != 2 {
+		t.Errorf("%d invocations, want the scheduled run and the re-run", len(inv))
+	}
 }
 
 // rawConfig sends one signed AWS Config request with a body the SDK would
