@@ -150,6 +150,18 @@ func TestConfigRuleEvaluatedThroughAWSCLI(t *testing.T) {
 		res["Annotation"] != "multi-region trail logs all management events" {
 		t.Errorf("result = %v, want the account COMPLIANT with the function's annotation", res)
 	}
+	// The AWS CLI reads the refusals as AWS Config's errors.
+	evaluation := `[{"ComplianceResourceType":"AWS::::Account","ComplianceResourceId":"111111111111","ComplianceType":"%s","OrderingTimestamp":"2026-01-01T00:00:00Z"}]`
+	for _, tc := range []struct{ token, compliance, wantCode string }{
+		{"forged-token", "NON_COMPLIANT", "InvalidResultTokenException"},
+		{ev.ResultToken, "INSUFFICIENT_DATA", "InvalidParameterValueException"},
+	} {
+		code, _, stderr := aws.run("us-east-1", "configservice", "put-evaluations", "--result-token", tc.token, "--evaluations", fmt.Sprintf(evaluation, tc.compliance))
+		if code == 0 || !strings.Contains(stderr, tc.wantCode) {
+			t.Errorf("put-evaluations %s with token %q: exit %d, stderr %q; want %s", tc.compliance, tc.token, code, stderr, tc.wantCode)
+		}
+	}
+
 	byRule := aws.json("us-east-1", "configservice", "describe-compliance-by-config-rule", "--config-rule-names", "cis-3-1")
 	list, _ := byRule["ComplianceByConfigRules"].([]any)
 	if len(list) != 1 || list[0].(map[string]any)["Compliance"].(map[string]any)["ComplianceType"] != "COMPLIANT" {
