@@ -593,10 +593,14 @@ func (e *Emulator) configEventWith(s *configState, r *configRule, messageType st
 		}
 	}
 	invoking, _ := json.Marshal(ie)
+	params := r.spec.InputParameters
+	if params == "" {
+		params = "{}" // what AWS sends for a rule without parameters
+	}
 	event, _ := json.Marshal(map[string]any{
 		"version":          "1.0",
 		"invokingEvent":    string(invoking),
-		"ruleParameters":   r.spec.InputParameters,
+		"ruleParameters":   params,
 		"resultToken":      token,
 		"eventLeftScope":   false,
 		"executionRoleArn": fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig", r.account),
@@ -605,10 +609,6 @@ func (e *Emulator) configEventWith(s *configState, r *configRule, messageType st
 		"configRuleId":     r.spec.ConfigRuleId,
 		"accountId":        r.account,
 	})
-	if r.spec.InputParameters == "" {
-		// AWS sends "{}" when the rule has no parameters.
-		event = bytes.Replace(event, []byte(`"ruleParameters":""`), []byte(`"ruleParameters":"{}"`), 1)
-	}
 	s.pending[r.key()]++
 	return configInvocation{rule: r.key(), function: r.spec.Source.SourceIdentifier, event: event}
 }

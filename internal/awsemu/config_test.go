@@ -353,6 +353,9 @@ func TestConfigEvaluationEvents(t *testing.T) {
 	if len(events) != 1 || events[0].ConfigRuleName != "periodic" || len(errs) != 0 {
 		t.Fatalf("schedule invoked %+v (errors %v), want the periodic rule only", events, errs)
 	}
+	if events[0].RuleParameters != "{}" {
+		t.Errorf("ruleParameters = %q, want {} for a rule without parameters, as AWS sends", events[0].RuleParameters)
+	}
 
 	_, err = client.StartConfigRulesEvaluation(ctx, &configservice.StartConfigRulesEvaluationInput{ConfigRuleNames: []string{"on-change", "other-types"}})
 	must(t, err)
