@@ -26,6 +26,11 @@
 //	--fail GetBucketPolicy=ServiceUnavailable    that operation answers that error code
 //
 // (both repeatable or comma-separated).
+//
+// AWS Config custom rules invoke their function over HTTP:
+//
+//	--lambda-endpoint URL     where every rule's function is invoked (an HTTP POST of AWS Config's event)
+//	--config-period DURATION  periodic rules run once each DURATION (default: only on StartConfigRulesEvaluation)
 package main
 
 import (
@@ -67,6 +72,8 @@ type options struct {
 	empty    bool
 	roleName string
 	lambdas  listFlag
+	// configPeriod: how often periodic AWS Config rules run.
+	configPeriod time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -81,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.deny, "deny", "IAM `ACTIONS` (comma separated, repeatable; wildcards * and ?) that get AccessDenied for every caller,\ne.g. s3:GetBucketPolicy,kms:GetKeyPolicy")
 	fs.Var(&o.fail, "fail", "`OPERATION=CODE` (comma separated, repeatable): that operation answers with that error code\nand the HTTP status AWS gives it, e.g. GetBucketPolicy=ServiceUnavailable; SERVICE:OPERATION=CODE narrows it to one service")
 	fs.Var(&o.lambdas, "lambda-endpoint", "`URL` or FUNCTION_ARN=URL (repeatable): where EventBridge rules deliver events for Lambda targets,\nthe invoke URL of a Lambda runtime interface emulator (http://HOST:PORT/2015-03-31/functions/function/invocations);\na bare URL serves every function without one of its own")
+	fs.DurationVar(&o.configPeriod, "config-period", 0, "run every periodic AWS Config rule once each `DURATION` (0: only when StartConfigRulesEvaluation asks);\nthe rules' functions are invoked at --lambda-endpoint")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -101,6 +109,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.net.FaultRate < 0 || o.net.FaultRate > 1 {
 		fmt.Fprintf(stderr, "awsemu: --fault-rate must be between 0 and 1\n")
+		return 2
+	}
+
+	if o.configPeriod < 0 {
+		fmt.Fprintf(stderr, "awsemu: --config-period must not be negative\n")
 		return 2
 	}
 
@@ -163,6 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, f := range faults {
 		emu.InjectFault(f)
 	}
+	go runConfigSchedule(ctx, emu, o.configPeriod)
 
 	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
 	m := org.Management

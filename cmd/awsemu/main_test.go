@@ -268,7 +268,8 @@ func TestServe_deny_and_fail_with_the_aws_cli(t *testing.T) {
 func TestRun_bad_flags(t *testing.T) {
 	for _, args := range [][]string{{"--accounts", "0"}, {"--fault-rate", "2"}, {"--nope"}, {"extra"},
 		{"--fail", "GetBucketPolicy"}, {"--fail", "GetBucketPolicy="}, {"--fail", "=AccessDenied"}, {"--fail", "nosuch:GetBucketPolicy=AccessDenied"},
-		{"--fail", "Get Bucket=X"}, {"--deny", "GetBucketPolicy"}, {"--deny", "s3:Get Bucket"}} {
+		{"--fail", "Get Bucket=X"}, {"--deny", "GetBucketPolicy"}, {"--deny", "s3:Get Bucket"},
+		{"--config-period", "-1s"}, {"--config-period", "soon"}, {"--lambda-endpoint", "ftp://host/invoke"}, {"--lambda-endpoint", "localhost:9000"}} {
 		var out, errb strings.Builder
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())

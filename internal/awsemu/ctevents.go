@@ -94,10 +94,9 @@ type eventLog struct {
 func (e *Emulator) evState() *eventsState {
 	if e.ev == nil {
 		e.ev = &eventsState{
-			log:     eventLog{cap: DefaultEventCap, events: map[string][]CloudTrailEvent{}},
-			rules:   map[string]*ebRule{},
-			lambdas: map[string]string{},
-			topics:  map[string]*snsTopic{},
+			log:    eventLog{cap: DefaultEventCap, events: map[string][]CloudTrailEvent{}},
+			rules:  map[string]*ebRule{},
+			topics: map[string]*snsTopic{},
 		}
 	}
 	return e.ev

@@ -3,11 +3,18 @@
 // endpoint override (BaseEndpoint, --endpoint-url, AWS_ENDPOINT_URL).
 //
 // It speaks the protocols of the services trailguard reads and fixes —
-// CloudTrail, Organizations and KMS (JSON 1.1), STS and EC2 (query), S3
-// (REST-XML), Security Hub (REST-JSON) — and holds many accounts and regions at once, so that a test
+// CloudTrail, Organizations, KMS, AWS Config and EventBridge (JSON 1.1),
+// STS, EC2 and SNS (query), S3 (REST-XML), Security Hub (REST-JSON) — and
+// holds many accounts and regions at once, so that a test
 // can build an organization with shadow trails, organization trails,
 // opted-out regions, expired keys and failing deliveries, and watch the real
 // client libraries deal with them.
+//
+// Every mutating call is recorded as the CloudTrail event AWS would write
+// (Events); EventBridge rules deliver matching events to Lambda targets
+// over HTTP, and AWS Config custom rules invoke their function there too
+// (SetLambdaEndpoint: an httptest server or the Lambda runtime interface
+// emulator), so the continuous control runs end to end on one machine.
 //
 // Requests are routed by the SigV4 credential scope in the Authorization
 // header (Credential=AKID/DATE/REGION/SERVICE/aws4_request): SERVICE picks

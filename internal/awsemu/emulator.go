@@ -123,6 +123,7 @@ var services = map[string]*service{
 	"kms":           kmsService,
 	"events":        eventBridgeService,
 	"sns":           snsService,
+	"config":        configService,
 }
 
 // ServeHTTP routes one request: credential scope → service and region,
@@ -302,6 +303,8 @@ func guessService(r *http.Request, body []byte) string {
 		return "kms"
 	case strings.HasPrefix(target, eventBridgeTargetPrefix):
 		return "events"
+	case strings.HasPrefix(target, configTargetPrefix):
+		return "config"
 	}
 	action := r.URL.Query().Get("Action")
 	if action == "" && r.Method == http.MethodPost {

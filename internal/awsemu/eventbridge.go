@@ -33,10 +33,9 @@ var eventBridgeService = &service{
 
 // eventsState is what the event record, EventBridge and SNS keep.
 type eventsState struct {
-	log     eventLog
-	rules   map[string]*ebRule // by rule ARN
-	lambdas map[string]string  // function ARN or "*" → invoke URL
-	topics  map[string]*snsTopic
+	log    eventLog
+	rules  map[string]*ebRule // by rule ARN
+	topics map[string]*snsTopic
 
 	deliveries []Delivery
 	pending    int // deliveries under way
@@ -74,16 +73,6 @@ type Delivery struct {
 	// made); Err says why a delivery failed, "" on success.
 	Status int
 	Err    string
-}
-
-// SetLambdaEndpoint sets where events for a Lambda function target are
-// POSTed: the invoke URL of a Lambda runtime interface emulator
-// (…/2015-03-31/functions/function/invocations). functionARN "*" applies
-// to every function without an endpoint of its own.
-func (e *Emulator) SetLambdaEndpoint(functionARN, url string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.evState().lambdas[functionARN] = url
 }
 
 // Deliveries returns the delivery outcomes so far, after waiting for the
@@ -154,10 +143,7 @@ func (e *Emulator) matchRules(ev CloudTrailEvent, now time.Time) []deliveryJob {
 				j.event = []byte(t.Input)
 			}
 			if strings.HasPrefix(t.Arn, "arn:aws:lambda:") {
-				j.url = s.lambdas[t.Arn]
-				if j.url == "" {
-					j.url = s.lambdas["*"]
-				}
+				j.url, _ = e.lambdaEndpoint(t.Arn) // lambda_endpoint.go
 			}
 			jobs = append(jobs, j)
 		}
