@@ -106,6 +106,7 @@ func (h *Handler) handleAPICall(ctx context.Context, raw []byte) (Response, erro
 		resp.Account = ev.Detail.Recipient
 	}
 	trailARN := ev.trail()
+	resp.Event, resp.Trail = ev.Detail.EventName, trailARN
 	res, acct, cfg := h.scan(ctx, resp.Account, h.Settings.ExecutionRoleName, h.Settings.Strict)
 
 	if res.Status != trailguard.StatusPass && h.Settings.AutoRemediate {

@@ -405,7 +405,7 @@ func TestTrailChange(t *testing.T) {
 			}
 			var first *control.Response
 			for i := range resps {
-				if resps[i].Kind == "cloudtrail-event" {
+				if resps[i].Event == "StopLogging" {
 					first = &resps[i]
 					break
 				}

@@ -110,6 +110,10 @@ type Response struct {
 	Account string            `json:"account,omitempty"`
 	Status  trailguard.Status `json:"status,omitempty"`
 	Reasons []string          `json:"reasons,omitempty"`
+	// Event and Trail are the API call a change event reports and the
+	// trail it names (as an ARN), as the event says them.
+	Event string `json:"event,omitempty"`
+	Trail string `json:"trail,omitempty"`
 	// Ignored says why an event was not acted on (an API call that cannot
 	// change the control).
 	Ignored     string       `json:"ignored,omitempty"`
