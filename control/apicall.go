@@ -125,17 +125,11 @@ func (h *Handler) handleAPICall(ctx context.Context, raw []byte) (Response, erro
 		if h.Settings.AlertTopicARN == "" {
 			resp.Errors = append(resp.Errors, "no alert topic: "+EnvAlertTopic+" is not set")
 		} else {
-			msg := h.alert(&ev, trailARN, res, resp.Remediation)
-			out, err := sns.NewFromConfig(h.Config).Publish(ctx, &sns.PublishInput{
-				TopicArn: aws.String(h.Settings.AlertTopicARN),
-				Subject:  aws.String(subject(res, resp.Account)),
-				Message:  aws.String(msg),
-			})
+			id, err := h.publish(ctx, h.Settings.AlertTopicARN, subject(res, resp.Account), h.alert(&ev, trailARN, res, resp.Remediation))
 			if err != nil {
-				resp.Errors = append(resp.Errors, fmt.Sprintf("sns:Publish to %s: %v", h.Settings.AlertTopicARN, err))
-			} else {
-				resp.AlertMessageID = aws.ToString(out.MessageId)
+				resp.Errors = append(resp.Errors, err.Error())
 			}
+			resp.AlertMessageID = id
 		}
 	}
 	if h.Settings.ConfigRuleName != "" {
@@ -249,4 +243,27 @@ func (h *Handler) fixCommand(account string) string {
 		cmd = fmt.Sprintf("echo %s > accounts.txt && %s --org --accounts-file accounts.txt --role-name %s", account, cmd, role)
 	}
 	return cmd + " --apply"
+}
+
+// publish sends one alert and returns its message id.
+func (h *Handler) publish(ctx context.Context, topic, subj, msg string) (string, error) {
+	out, err := sns.NewFromConfig(h.Config).Publish(ctx, &sns.PublishInput{
+		TopicArn: aws.String(topic), Subject: aws.String(subj), Message: aws.String(msg)})
+	if err != nil {
+		return "", fmt.Errorf("sns:Publish to %s: %w", topic, err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// verdictMessage is the alert of a Config evaluation that does not pass:
+// no API call is behind it, only the verdict and the fix.
+func (h *Handler) verdictMessage(res trailguard.Result, messageType string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CloudTrail in account %s is %s at an AWS Config evaluation (%s) of CIS AWS Foundations 3.1.\n\nVerdict: %s\n",
+		quote(res.Account, 40), res.Status, quote(messageType, 80), res.Status)
+	for _, r := range res.Reasons {
+		fmt.Fprintf(&b, "  - %s\n", printable(r))
+	}
+	fmt.Fprintf(&b, "\nTo fix, run with credentials of account %s:\n  %s\n", quote(res.Account, 40), h.fixCommand(res.Account))
+	return b.String()
 }

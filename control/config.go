@@ -35,7 +35,8 @@ type RuleParameters struct {
 	// ExecutionRoleName is the role assumed in an account other than the
 	// function's own.
 	ExecutionRoleName string `json:"executionRoleName"`
-	// AlertTopicARN overrides the environment's alert topic.
+	// AlertTopicARN, when set, is told of every evaluation that does not
+	// pass (change events alert to the environment's topic).
 	AlertTopicARN string `json:"alertTopicArn"`
 }
 
@@ -133,9 +134,18 @@ func (h *Handler) handleConfig(ctx context.Context, raw []byte) (Response, error
 		eval = Evaluation{ComplianceType: string(cstypes.ComplianceTypeNotApplicable)}
 		resp.Status = ""
 	default:
-		res := h.configVerdict(ctx, ev.RuleParameters, account)
+		res, topic := h.configVerdict(ctx, ev.RuleParameters, account)
 		resp.Status, resp.Reasons = res.Status, res.Reasons
 		eval = Evaluation{ComplianceType: complianceOf(res.Status), Annotation: Annotation(res)}
+		if topic != "" && res.Status != trailguard.StatusPass && !resp.TestMode {
+			// The rule's own topic hears of a failing evaluation; a test
+			// run writes nothing.
+			id, err := h.publish(ctx, topic, subject(res, account), h.verdictMessage(res, inv.MessageType))
+			if err != nil {
+				resp.Errors = append(resp.Errors, err.Error())
+			}
+			resp.AlertMessageID = id
+		}
 	}
 	eval.ResourceType, eval.ResourceID, eval.OrderingTimestamp = accountResource, account, when
 	resp.Evaluations = []Evaluation{eval}
@@ -154,19 +164,24 @@ func (h *Handler) handleConfig(ctx context.Context, raw []byte) (Response, error
 	if len(out.FailedEvaluations) > 0 {
 		return resp, fmt.Errorf("config:PutEvaluations for account %s: %d evaluation(s) refused", account, len(out.FailedEvaluations))
 	}
+	if len(resp.Errors) > 0 {
+		return resp, fmt.Errorf("account %s: %s", account, strings.Join(resp.Errors, "; "))
+	}
 	return resp, nil
 }
 
 // configVerdict scans the account with the rule's parameters; parameters
 // that do not parse are an ERROR verdict (reported NON_COMPLIANT), never
 // a scan with defaults.
-func (h *Handler) configVerdict(ctx context.Context, params, account string) trailguard.Result {
+func (h *Handler) configVerdict(ctx context.Context, params, account string) (trailguard.Result, string) {
 	p, err := ParseRuleParameters(params)
 	if err != nil {
-		return trailguard.Result{Account: account, Status: trailguard.StatusError, Reasons: []string{err.Error()}}
+		return trailguard.Result{Account: account, Status: trailguard.StatusError, Reasons: []string{err.Error()}}, ""
 	}
 	res, _, _ := h.scan(ctx, account, p.ExecutionRoleName, bool(p.Strict))
-	return res
+	// Only the rule's own alertTopicArn hears of evaluations: the
+	// environment's topic is for change events, which already alert once.
+	return res, p.AlertTopicARN
 }
 
 // complianceOf maps a verdict to Config: only PASS is COMPLIANT; a verdict

@@ -172,6 +172,12 @@ func TestConfigRule(t *testing.T) {
 		}, "NON_COMPLIANT", "ERROR"},
 		{"unknown_rule_parameter", `{"strikt":"true"}`, func(t *testing.T, e *env) { e.trail(t, acct, "main", true, true) }, "NON_COMPLIANT", "ERROR: rule parameters"},
 		{"strict_parameter_as_string", `{"strict":"true","executionRoleName":"Auditor"}`, func(t *testing.T, e *env) { e.trail(t, acct, "main", true, true) }, "COMPLIANT", "PASS"},
+		{"alert_topic_parameter_hears_failure", `{"alertTopicArn":"arn:aws:sns:us-east-1:111111111111:rule-alerts"}`, func(t *testing.T, e *env) {
+			e.trail(t, acct, "main", true, false)
+			if _, err := sns.NewFromConfig(e.cfg(e.creds, "us-east-1")).CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("rule-alerts")}); err != nil {
+				t.Fatal(err)
+			}
+		}, "NON_COMPLIANT", "FAIL"},
 		{"strict_parameter_not_a_bool", `{"strict":"yes"}`, func(t *testing.T, e *env) { e.trail(t, acct, "main", true, true) }, "NON_COMPLIANT", "ERROR: rule parameters"},
 	}
 	for _, tc := range cases {
@@ -189,6 +195,11 @@ func TestConfigRule(t *testing.T) {
 			}
 			if utf8.RuneCountInString(ann) > 256 {
 				t.Errorf("annotation of %d characters", utf8.RuneCountInString(ann))
+			}
+			msgs := e.emu.Published("arn:aws:sns:us-east-1:111111111111:rule-alerts")
+			if wantAlert := strings.Contains(tc.params, "alertTopicArn"); (len(msgs) == 1) != wantAlert ||
+				wantAlert && !strings.Contains(msgs[0].Message, "trailguard fix") {
+				t.Errorf("alerts %+v, want one with the fix command: %v", msgs, wantAlert)
 			}
 		})
 	}
