@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"syscall"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/trailguard/trailguard/awscli"
+	"github.com/trailguard/trailguard/internal/safefile"
 	"github.com/trailguard/trailguard/internal/textpos"
 )
 
@@ -44,35 +43,18 @@ func (e *FileError) Unwrap() error { return e.Err }
 // an error naming the file, and the rest of the directory is still read.
 // What is read is capped at maxFileSize.
 func readFile(path string) ([]byte, bool, error) {
-	info, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
+	data, err := safefile.Read(path, int64(maxFileSize))
+	var notRegular *safefile.NotRegularError
+	var tooLarge *safefile.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, &FileError{Path: path, Err: unwrapPathErr(err)}
-	}
-	if !info.Mode().IsRegular() {
-		return nil, true, &FileError{Path: path, Err: fmt.Errorf("not a regular file (%s): skipped", info.Mode().Type())}
-	}
-	// O_NONBLOCK: should the file be swapped for a FIFO after the check,
-	// opening it does not wait for a writer; the check below then refuses it.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, &FileError{Path: path, Err: unwrapPathErr(err)}
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return nil, true, &FileError{Path: path, Err: errors.New("not a regular file: skipped")}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, int64(maxFileSize)+1))
-	if err != nil {
-		return nil, true, &FileError{Path: path, Err: unwrapPathErr(err)}
-	}
-	if len(data) > maxFileSize {
+	case errors.As(err, &notRegular):
+		return nil, true, &FileError{Path: path, Err: fmt.Errorf("not a regular file (%s): skipped", safefile.Kind(notRegular.Mode))}
+	case errors.As(err, &tooLarge):
 		return nil, true, &FileError{Path: path, Err: fmt.Errorf("larger than %d bytes: not AWS CLI output", maxFileSize)}
+	case err != nil:
+		return nil, true, &FileError{Path: path, Err: unwrapPathErr(err)}
 	}
 	return data, true, nil
 }

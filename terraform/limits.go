@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
-	"os"
+	"io/fs"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/internal/safefile"
 )
 
 // Limits on what one file may cost to read. Input is hostile: the HCL
@@ -39,33 +39,24 @@ const (
 // reading, because reading it may never end.
 var errNotRegular = errors.New("not a regular file")
 
-// readFile reads a regular file of at most MaxFileSize bytes.
+// readFile reads a regular file of at most MaxFileSize bytes (a symbolic
+// link is followed: the target decides), through the one reader of outside
+// files, which also refuses a FIFO swapped in after the check.
 func readFile(name string) ([]byte, error) {
-	info, err := os.Stat(name) // follows symbolic links: the target decides
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, trailguard.ErrorAt(name, 0, "%w (%s)", errNotRegular, info.Mode().Type())
-	}
-	if info.Size() > MaxFileSize {
-		return nil, trailguard.ErrorAt(name, 0, "%d bytes, more than the %d bytes this reader accepts", info.Size(), MaxFileSize)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// The file may have grown since Stat: read one byte past the cap to
-	// tell.
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
+	b, err := safefile.Read(name, MaxFileSize)
+	var notRegular *safefile.NotRegularError
+	var tooLarge *safefile.TooLargeError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, trailguard.ErrorAt(name, 0, "%w (%s)", errNotRegular, safefile.Kind(notRegular.Mode))
+	case errors.As(err, &tooLarge) && tooLarge.Size >= 0:
+		return nil, trailguard.ErrorAt(name, 0, "%d bytes, more than the %d bytes this reader accepts", tooLarge.Size, MaxFileSize)
+	case errors.As(err, &tooLarge):
+		return nil, trailguard.ErrorAt(name, 0, "more than the %d bytes this reader accepts", MaxFileSize)
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission):
 		return nil, trailguard.ErrorAt(name, 0, "%w", err)
 	}
-	if len(b) > MaxFileSize {
-		return nil, trailguard.ErrorAt(name, 0, "more than the %d bytes this reader accepts", MaxFileSize)
-	}
-	return b, nil
+	return b, err
 }
 
 // checkSource refuses HCL native syntax (main mode) that would nest
