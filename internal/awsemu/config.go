@@ -146,23 +146,11 @@ type ConfigInvocation struct {
 	Err               string
 }
 
-var configStates = struct {
-	sync.Mutex
-	m map[*Emulator]*configState
-}{m: map[*Emulator]*configState{}}
-
-// configState is this emulator's AWS Config state; it lives beside the
-// Emulator so that adding the service changes none of the Emulator's fields.
+// configState is this emulator's AWS Config state, with a lock of its
+// own so that invoking a function never holds the emulator's.
 func (e *Emulator) configState() *configState {
-	configStates.Lock()
-	defer configStates.Unlock()
-	s := configStates.m[e]
-	if s == nil {
-		s = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}, pending: map[string]int{}}
-		s.settled = sync.NewCond(&s.mu)
-		configStates.m[e] = s
-	}
-	return s
+	e.sideOnce.Do(e.initSide)
+	return e.config
 }
 
 type configEvaluationIn struct {

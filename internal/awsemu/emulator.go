@@ -22,6 +22,13 @@ const maxBody = 4 << 20
 type Emulator struct {
 	mu sync.Mutex
 
+	// State with locks of its own (AWS Config, where functions are
+	// invoked), set up on first use by sideOnce.
+	sideOnce  sync.Once
+	config    *configState
+	lambdasMu sync.Mutex
+	lambdas   map[string]string // function ARN or "*" → invoke URL
+
 	accounts map[string]*account
 	keys     map[string]*credential // by access key id
 	orgs     map[string]*organization

@@ -1,44 +1,41 @@
 package awsemu
 
-import "sync"
-
 // Where the emulator invokes a Lambda function: AWS Config rules and
 // EventBridge targets name a function by ARN, and tests stand the function
 // up on an HTTP endpoint of their own (an httptest server or the Lambda
-// runtime interface emulator). The table lives beside the Emulator rather
-// than in it so that the services that invoke functions share one lookup
-// without changing the Emulator's own fields.
-var lambdaEndpoints = struct {
-	sync.Mutex
-	m map[*Emulator]map[string]string
-}{m: map[*Emulator]map[string]string{}}
+// runtime interface emulator).
+
+import "sync"
+
+// initSide sets up the state that has locks of its own.
+func (e *Emulator) initSide() {
+	e.config = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}, pending: map[string]int{}}
+	e.config.settled = sync.NewCond(&e.config.mu)
+	e.lambdas = map[string]string{}
+}
 
 // SetLambdaEndpoint says that functionARN is invoked by an HTTP POST of
 // its event to url; "*" stands for every function without an endpoint of
 // its own. An empty url removes the entry.
 func (e *Emulator) SetLambdaEndpoint(functionARN, url string) {
-	lambdaEndpoints.Lock()
-	defer lambdaEndpoints.Unlock()
-	m := lambdaEndpoints.m[e]
-	if m == nil {
-		m = map[string]string{}
-		lambdaEndpoints.m[e] = m
-	}
+	e.sideOnce.Do(e.initSide)
+	e.lambdasMu.Lock()
+	defer e.lambdasMu.Unlock()
 	if url == "" {
-		delete(m, functionARN)
+		delete(e.lambdas, functionARN)
 		return
 	}
-	m[functionARN] = url
+	e.lambdas[functionARN] = url
 }
 
 // lambdaEndpoint is the invoke URL of functionARN, falling back to "*".
 func (e *Emulator) lambdaEndpoint(functionARN string) (string, bool) {
-	lambdaEndpoints.Lock()
-	defer lambdaEndpoints.Unlock()
-	m := lambdaEndpoints.m[e]
-	if u, ok := m[functionARN]; ok {
+	e.sideOnce.Do(e.initSide)
+	e.lambdasMu.Lock()
+	defer e.lambdasMu.Unlock()
+	if u, ok := e.lambdas[functionARN]; ok {
 		return u, true
 	}
-	u, ok := m["*"]
+	u, ok := e.lambdas["*"]
 	return u, ok
 }
