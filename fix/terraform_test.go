@@ -433,7 +433,7 @@ func FuzzTerraform(f *testing.F) {
 		// every string as NFC, as Terraform would read what it is given. An
 		// empty name is not a trail.
 		if s == "" || !utf8.ValidString(s) || !utf8.ValidString(policy) || cty.StringVal(s).AsString() != s || cty.StringVal(policy).AsString() != policy {
-			t.Skip()
+			t.Skip("not a value AWS could return: empty, invalid UTF-8 or not in NFC")
 		}
 		sel := trailguard.EventSelectors{Advanced: []trailguard.AdvancedEventSelector{{Name: s, FieldSelectors: []trailguard.FieldSelector{
 			{Field: "eventCategory", Equals: []string{"Data"}}, {Field: "resources.ARN", StartsWith: []string{s, "x"}}}}}}
