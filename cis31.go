@@ -21,6 +21,7 @@ const (
 // not be read, the verdict is UNKNOWN; when the account itself could not be
 // read, ERROR.
 func Evaluate(acct Account, opts Options) Result {
+	opts = opts.forAccount(acct)
 	res := Result{Account: acct.ID, AccountName: acct.Name}
 	trails := FoldTrails(acct.Trails)
 	for _, t := range trails {
@@ -43,8 +44,20 @@ func Evaluate(acct Account, opts Options) Result {
 		res.Status = StatusPass
 		res.CoveringTrail = covering.ARN
 		res.Warnings = append(res.Warnings, trailWarnings(*covering)...)
+		if covering.delivery != nil {
+			res.Delivery = append(res.Delivery, *covering.delivery)
+		}
 	default:
 		res.Status, res.Reasons = whyNotPass(res.Trails)
+		// Under RequireDelivery, the trails that would cover the account
+		// but for their delivery carry the fix: say it, and give their
+		// delivery health.
+		for _, v := range res.Trails {
+			if v.deliveryBlocked && acct.Error == "" {
+				res.Warnings = append(res.Warnings, v.delivery.Warnings...)
+				res.Delivery = append(res.Delivery, *v.delivery)
+			}
+		}
 	}
 	res.Regions = regionCoverage(acct, res.Trails, covering)
 	if acct.Regions == nil && acct.Error == "" && !acct.static {
@@ -145,9 +158,40 @@ func judgeTrail(account string, t Trail, opts Options) TrailVerdict {
 			v.Problems = append(v.Problems, "excludes management events from "+strings.Join(m.excluded, ", ")+" (not counted with --strict)")
 		}
 	}
+	if !opts.noDelivery {
+		v.delivery, v.deliveryFindings = judgeDelivery(t, opts)
+	}
+	if opts.RequireDelivery {
+		okBefore := ok
+		for _, f := range v.deliveryFindings {
+			switch {
+			case f.unknown:
+				// Delivery is part of the control here: not knowing it
+				// is not knowing the verdict.
+				v.Readable = false
+				ok = false
+				v.Problems = append(v.Problems, f.problem+" (needed with --require-delivery)")
+			case f.blocks:
+				ok = false
+				v.Problems = append(v.Problems, f.problem+" (not counted with --require-delivery)")
+			}
+		}
+		v.deliveryBlocked = okBefore && !ok && t.IsMultiRegion && v.Candidate
+	}
 	v.recordsHome = ok
 	v.Satisfies = ok && t.IsMultiRegion
 	return v
+}
+
+// forAccount adapts the options to the account: a snapshot read from code
+// has no delivery (its status is what the code declares, not what
+// GetTrailStatus reported), so delivery is neither judged nor required.
+func (o Options) forAccount(acct Account) Options {
+	if acct.static {
+		o.RequireDelivery = false
+		o.noDelivery = true
+	}
+	return o
 }
 
 func because(reason string) string {
@@ -356,8 +400,8 @@ func better(a, b TrailVerdict) bool {
 // verdict but that people want to see.
 func trailWarnings(v TrailVerdict) []string {
 	var w []string
-	if v.Status != nil && v.Status.LatestDeliveryError != "" {
-		w = append(w, fmt.Sprintf("trail %s logs but fails to deliver to S3 bucket %q: %s (check the bucket policy and KMS key policy)", v.Name, v.S3BucketName, v.Status.LatestDeliveryError))
+	if v.delivery != nil {
+		w = append(w, v.delivery.Warnings...)
 	}
 	if len(v.Excluded) > 0 {
 		w = append(w, fmt.Sprintf("trail %s excludes management events from %s: passes CIS 3.1 as written, fails with --strict (AWS Config multi-region-cloudtrail-enabled, Security Hub CloudTrail.1)", v.Name, strings.Join(v.Excluded, ", ")))
@@ -424,6 +468,11 @@ func whyNotPass(vs []TrailVerdict) (Status, []string) {
 	}
 	if len(rejected) > 0 {
 		return StatusFail, append(rejected, reasons...)
+	}
+	for _, v := range vs {
+		if v.deliveryBlocked {
+			return StatusFail, append([]string{"no multi-region trail is logging, recording all management events (read and write) and delivering them (--require-delivery)"}, reasons...)
+		}
 	}
 	return StatusFail, append([]string{"no multi-region trail is logging and recording all management events (read and write)"}, reasons...)
 }

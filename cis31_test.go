@@ -18,7 +18,7 @@ func arnOf(account, region, name string) string {
 func trail(name string, opts ...func(*Trail)) Trail {
 	t := Trail{
 		Name: name, ARN: arnOf(acctID, "us-east-1", name), HomeRegion: "us-east-1",
-		IsMultiRegion: true, IncludeGlobalServiceEvents: true,
+		IsMultiRegion: true, IncludeGlobalServiceEvents: true, LogFileValidationEnabled: true,
 		S3BucketName: "logs-" + name,
 		Status:       &TrailStatus{IsLogging: true},
 		Selectors:    &EventSelectors{Basic: []EventSelector{{ReadWriteType: "All", IncludeManagementEvents: true}}},

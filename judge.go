@@ -24,6 +24,7 @@ func Passes(acct Account, opts Options) bool {
 	if acct.Error != "" {
 		return false
 	}
+	opts = opts.forAccount(acct)
 	for _, t := range FoldTrails(acct.Trails) {
 		if v := judgeTrail(acct.ID, t, opts); v.Satisfies && v.Candidate {
 			return true

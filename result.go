@@ -3,6 +3,7 @@ package trailguard
 import (
 	"encoding/json"
 	"sort"
+	"time"
 )
 
 // Status is the verdict of the control for one account (or one IaC
@@ -23,6 +24,23 @@ type Options struct {
 	// (KMS, RDS Data API), as the AWS Config rule
 	// multi-region-cloudtrail-enabled and Security Hub CloudTrail.1 do.
 	Strict bool
+	// RequireDelivery does not count a trail whose records do not arrive:
+	// a delivery error (S3, digest files, CloudWatch Logs), a latest
+	// delivery older than MaxDeliveryAge, or none since logging started
+	// longer ago than that. Without it these are warnings: CIS 3.1 asks
+	// that the trail logs, and a team that counts "logging but nothing
+	// arrives" as not covered turns this on.
+	RequireDelivery bool
+	// MaxDeliveryAge is how old the latest delivery may be before it is
+	// stale; 0 means DefaultMaxDeliveryAge.
+	MaxDeliveryAge time.Duration
+	// Now is the clock delivery ages are measured against; nil means the
+	// wall clock. Tests and replays of old evidence set it.
+	Now func() time.Time
+
+	// noDelivery: the account is read from code, which has no delivery
+	// state (see forAccount).
+	noDelivery bool
 }
 
 // Result is the verdict for one account.
@@ -37,6 +55,10 @@ type Result struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// CoveringTrail is the ARN of the trail that makes the account pass.
 	CoveringTrail string `json:"covering_trail,omitempty"`
+	// Delivery is the delivery health of the covering trail; with
+	// RequireDelivery and no covering trail, of each trail that would
+	// cover the account but for its delivery.
+	Delivery []DeliveryHealth `json:"delivery,omitempty"`
 	// Regions lists every region of the account (enabled or not) and the
 	// trail that records its management events.
 	Regions []RegionCoverage `json:"-"`
@@ -120,6 +142,13 @@ type TrailVerdict struct {
 	// recordsHome: logging and recording all management events, so the
 	// trail covers at least its home region.
 	recordsHome bool
+	// delivery and deliveryFindings are the trail's delivery health (nil
+	// when it is not logging or its status was not read);
+	// deliveryBlocked says RequireDelivery alone keeps it from
+	// satisfying the control.
+	delivery         *DeliveryHealth
+	deliveryFindings []deliveryFinding
+	deliveryBlocked  bool
 }
 
 // MarshalJSON writes the result with `regions` as DESIGN section 4 names

@@ -79,7 +79,7 @@ func goldenLive(t *testing.T) *Report {
 		{ID: "444444444444", Name: "legacy", Error: "sts:AssumeRole arn:aws:iam::444444444444:role/OrganizationAccountAccessRole: AccessDenied"},
 		{ID: "555555555555", Name: "sandbox", Regions: regions},
 		{ID: "666666666666", Name: "data", Trails: []trailguard.Trail{readOnly}, Regions: regions},
-	}, trailguard.Options{})
+	}, trailguard.Options{Now: func() time.Time { return goldenStarted }})
 	results[4].Mute("mutelist: sandbox, closed in Q1 (owner: platform, expires 2027-03-31)")
 	want := []trailguard.Status{"PASS", "FAIL", "UNKNOWN", "ERROR", "MUTED", "FAIL"}
 	checkFixture(t, results, want)
