@@ -99,9 +99,14 @@ type Scan struct {
 	Source string `json:"source"` // "aws" or "evidence:<dir>"
 	// Region is where the scan asked its account-wide questions; Security
 	// Hub findings are filed there.
-	Region    string    `json:"region,omitempty"`
-	Strict    bool      `json:"strict"`
-	StartedAt time.Time `json:"started_at"`
+	Region string `json:"region,omitempty"`
+	Strict bool   `json:"strict"`
+	// RequireDelivery and MaxDeliveryAge are how delivery health was
+	// judged (--require-delivery, --max-delivery-age); absent from code
+	// scans, which have no delivery.
+	RequireDelivery bool      `json:"require_delivery,omitempty"`
+	MaxDeliveryAge  Age       `json:"max_delivery_age,omitempty"`
+	StartedAt       time.Time `json:"started_at"`
 	// DurationMS is the wall time of the scan in milliseconds.
 	DurationMS int64 `json:"duration_ms"`
 }
@@ -174,4 +179,20 @@ func ForFormat(name string, style Style) (Writer, error) {
 		return HTML{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (choose one of: %s)", name, strings.Join(Formats(), ", "))
+}
+
+// Age is a duration that JSON writes as Go writes it ("24h0m0s"), which
+// people read and time.ParseDuration reads back.
+type Age time.Duration
+
+// MarshalText implements encoding.TextMarshaler.
+func (a Age) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(a).String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *Age) UnmarshalText(b []byte) error {
+	d, err := time.ParseDuration(string(b))
+	*a = Age(d)
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/trailguard/trailguard"
 )
@@ -63,6 +64,10 @@ func (t Text) Write(w io.Writer, r *Report) error {
 	ew.printf("%s  %s %s\n", t.paint(ansiBold, "trailguard"), r.Control.Benchmark, "— "+r.Control.Title)
 	if r.Scan.Strict {
 		ew.printf("%s\n", t.paint(ansiDim, "strict mode: trails that exclude management event sources do not count"))
+	}
+	if r.Scan.RequireDelivery {
+		ew.printf("%s\n", t.paint(ansiDim, "require-delivery: trails whose records do not arrive (delivery error, none within "+
+			trailguard.FormatAge(time.Duration(r.Scan.MaxDeliveryAge))+") do not count"))
 	}
 	ew.printf("\n")
 	t.summary(ew, r)

@@ -20,6 +20,7 @@ import (
 func newDemoCmd() *cobra.Command {
 	var out outputFlags
 	var saveEvidence string
+	var delivery deliveryFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Scan a built-in emulated AWS organization: no AWS account or network needed",
@@ -34,10 +35,11 @@ prints the result.
 The demo exits 0 when it ran, whatever the verdicts: they are the point.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := out.validate(); err != nil {
+			if err := validateAll(&out, &delivery); err != nil {
 				return err
 			}
-			rep, err := runDemo(cmd.Context(), cmd.ErrOrStderr(), out.format == "text" && out.output == "", out.strict, saveEvidence)
+			eval := delivery.options(trailguard.Options{Strict: out.strict})
+			rep, err := runDemo(cmd.Context(), cmd.ErrOrStderr(), out.format == "text" && out.output == "", eval, saveEvidence)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -53,6 +55,7 @@ The demo exits 0 when it ran, whatever the verdicts: they are the point.`,
 		},
 	}
 	out.register(cmd.Flags())
+	delivery.register(cmd.Flags())
 	cmd.Flags().StringVar(&saveEvidence, "save-evidence", "", "also write the demo's raw API responses to `DIR` (a sample for 'scan --evidence')")
 	return cmd
 }
@@ -60,7 +63,7 @@ The demo exits 0 when it ran, whatever the verdicts: they are the point.`,
 // runDemo seeds an in-process emulator and scans every demo account with
 // the one scan pipeline, each account through its own keys and one scanner
 // for all, the management account first, as an organization scan would.
-func runDemo(ctx context.Context, stderr io.Writer, intro, strict bool, saveEvidence string) (*report.Report, error) {
+func runDemo(ctx context.Context, stderr io.Writer, intro bool, eval trailguard.Options, saveEvidence string) (*report.Report, error) {
 	emu := awsemu.New()
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
@@ -71,7 +74,7 @@ func runDemo(ctx context.Context, stderr io.Writer, intro, strict bool, saveEvid
 	if intro {
 		fmt.Fprintf(stderr, "demo: an AWS emulator at %s holds %d accounts; scanning each over the real AWS SDK (no AWS account used)\n\n", srv.URL, len(seeded))
 	}
-	opts := tgaws.ScanOptions{SaveEvidence: saveEvidence, Evaluate: trailguard.Options{Strict: strict}}
+	opts := tgaws.ScanOptions{SaveEvidence: saveEvidence, Evaluate: eval}
 	for _, a := range seeded {
 		opts.Targets = append(opts.Targets, tgaws.Target{Name: a.Name,
 			Config: tgaws.StaticConfig(srv.URL, tgaws.DefaultRegion, a.Credentials.AccessKeyID, a.Credentials.SecretAccessKey, a.Credentials.SessionToken, nil)})
@@ -83,5 +86,5 @@ func runDemo(ctx context.Context, stderr io.Writer, intro, strict bool, saveEvid
 	if sc.SaveEvidenceErr != nil {
 		return nil, fmt.Errorf("--save-evidence: %w", sc.SaveEvidenceErr)
 	}
-	return scanReport("demo emulator", tgaws.DefaultRegion, strict, sc), nil
+	return scanReport("demo emulator", tgaws.DefaultRegion, eval, sc), nil
 }

@@ -2,9 +2,14 @@ package main
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/trailguard/trailguard"
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/evidence"
@@ -150,3 +155,60 @@ func readAccountsFile(path string) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// deliveryFlags say how a scan judges whether the covering trail's
+// records arrive (delivery errors, the age of the latest delivery), and
+// whether that decides the verdict.
+type deliveryFlags struct {
+	maxAge  ageValue
+	require bool
+}
+
+func (d *deliveryFlags) register(f *pflag.FlagSet) {
+	d.maxAge = ageValue(trailguard.DefaultMaxDeliveryAge)
+	f.Var(&d.maxAge, "max-delivery-age", "a logging trail whose latest log file delivery is older than this `AGE` (24h, 90m, 2d)\nis stale, as is one that has logged this long without delivering: a warning,\na FAIL with --require-delivery")
+	f.BoolVar(&d.require, "require-delivery", false, "a trail that logs but whose records do not arrive (S3, digest or CloudWatch Logs\ndelivery error, stale or no delivery) does not count: the account FAILs\n(log file validation off stays a warning)")
+}
+
+func (d *deliveryFlags) validate() error {
+	if d.maxAge <= 0 {
+		return usageErr("--max-delivery-age must be positive, not %s", time.Duration(d.maxAge))
+	}
+	return nil
+}
+
+// options adds the delivery flags to the evaluation options.
+func (d *deliveryFlags) options(o trailguard.Options) trailguard.Options {
+	o.RequireDelivery = d.require
+	o.MaxDeliveryAge = time.Duration(d.maxAge)
+	return o
+}
+
+// ageValue is a duration flag that also takes days ("2d", "1d12h"):
+// delivery ages are said in days, which time.ParseDuration does not know.
+type ageValue time.Duration
+
+var daysPrefix = regexp.MustCompile(`^([0-9]{1,4})d(.*)$`)
+
+func (a *ageValue) Set(s string) error {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	rest := s
+	if m := daysPrefix.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1]) // at most four digits: no overflow
+		d, rest = time.Duration(n)*24*time.Hour, m[2]
+	}
+	if rest != "" || d == 0 {
+		r, err := time.ParseDuration(rest)
+		if err != nil {
+			return fmt.Errorf("%q is not an age such as 24h, 90m or 2d", s)
+		}
+		d += r
+	}
+	*a = ageValue(d)
+	return nil
+}
+
+func (a *ageValue) String() string { return time.Duration(*a).String() }
+
+func (a *ageValue) Type() string { return "duration" }

@@ -63,6 +63,7 @@ type scanFlags struct {
 	saveEvidence string
 	timeout      time.Duration
 	securityHub  bool
+	delivery     deliveryFlags
 }
 
 func newScanCmd() *cobra.Command {
@@ -97,6 +98,7 @@ Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR, a partial scan or a usage error.`,
   trailguard scan --profile audit --format json --output report.json
   trailguard scan --save-evidence ./evidence
   trailguard scan --evidence ./evidence --strict
+  trailguard scan --require-delivery --max-delivery-age 6h
   trailguard scan --org --concurrency 32 --exclude-accounts 111111111111
   trailguard scan --org --accounts-file accounts.txt --role-name AuditRole --external-id ...`,
 		Args: cobra.NoArgs,
@@ -111,6 +113,7 @@ Exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN, ERROR, a partial scan or a usage error.`,
 	f.StringVar(&sf.saveEvidence, "save-evidence", "", "also write the raw API responses to `DIR` in the evidence layout")
 	f.DurationVar(&sf.timeout, "timeout", 0, "stop the whole scan after this long and report what finished, marked partial (0: no limit)")
 	sf.org.register(f)
+	sf.delivery.register(f)
 	f.BoolVar(&sf.securityHub, "securityhub", false, "also import the findings into AWS Security Hub (BatchImportFindings, in --region);\nwith --org each member's through its role, which then needs securityhub:BatchImportFindings")
 	return cmd
 }
@@ -123,7 +126,7 @@ func (sf *scanFlags) validate() error {
 	if sf.evidenceDir != "" && (sf.aws.opts.Profile != "" || sf.aws.opts.EndpointURL != "") {
 		return usageErr("--evidence reads a directory offline: it cannot be combined with --profile or --endpoint-url")
 	}
-	if err := validateAll(&sf.aws, &sf.org); err != nil {
+	if err := validateAll(&sf.aws, &sf.org, &sf.delivery); err != nil {
 		return err
 	}
 	if sf.timeout < 0 {
@@ -156,7 +159,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 		Timeout:      sf.timeout,
 		SaveEvidence: sf.saveEvidence,
 		Provenance:   evidence.Provenance{ToolVersion: toolVersion(), CommandLine: os.Args},
-		Evaluate:     trailguard.Options{Strict: sf.out.strict},
+		Evaluate:     sf.delivery.options(trailguard.Options{Strict: sf.out.strict}),
 	}
 	source, scanRegion := "aws", ""
 	var liveCfg *sdkaws.Config
@@ -201,7 +204,7 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 	if sf.saveEvidence != "" && sc.SaveEvidenceErr == nil {
 		fmt.Fprintf(stderr, "evidence written to %s\n", sf.saveEvidence)
 	}
-	rep := scanReport(source, scanRegion, sf.out.strict, sc)
+	rep := scanReport(source, scanRegion, opts.Evaluate, sc)
 	sf.out.applyMutes(stderr, rep)
 	sf.out.stderr = stderr
 	err = sf.out.write(stdout, rep)
@@ -225,9 +228,10 @@ func runScan(ctx context.Context, stdout, stderr io.Writer, sf scanFlags) error 
 }
 
 // scanReport turns a scan's outcome into the report every format prints.
-func scanReport(source, region string, strict bool, sc tgaws.Outcome) *report.Report {
+func scanReport(source, region string, eval trailguard.Options, sc tgaws.Outcome) *report.Report {
 	rep := report.New(toolVersion(), report.Scan{
-		Source: source, Region: region, Strict: strict, StartedAt: sc.StartedAt.UTC(), DurationMS: time.Since(sc.StartedAt).Milliseconds(),
+		Source: source, Region: region, Strict: eval.Strict, StartedAt: sc.StartedAt.UTC(), DurationMS: time.Since(sc.StartedAt).Milliseconds(),
+		RequireDelivery: eval.RequireDelivery, MaxDeliveryAge: report.Age(eval.MaxDeliveryAge),
 	}, sc.ReportResults(), sc.Calls)
 	if sc.Partial != "" {
 		rep.Partial = &report.Partial{Reason: sc.Partial, NotScanned: sc.NotScanned,
