@@ -48,6 +48,9 @@ type trail struct {
 	startLogging, stopLogging time.Time
 	deliveryError             string
 	lastAttempt, lastSuccess  time.Time
+	// delivery is the delivery state SetDeliveryState pinned (digest and
+	// CloudWatch Logs errors, deliveries stopped); nil: deliveries work.
+	delivery *deliveryState
 	// bucketChecked is set when the bucket existed at creation: deleting it
 	// later then shows in GetTrailStatus as a delivery error, as it does on
 	// AWS. Seeded trails skip the check and so never report it.

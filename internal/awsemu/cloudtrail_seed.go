@@ -22,6 +22,13 @@ type TrailSpec struct {
 	// management events, HasCustomEventSelectors false).
 	EventSelectorsJSON  string
 	LatestDeliveryError string
+	// Delivery, when set, pins the trail's delivery state (see
+	// SetDeliveryState); its DeliveryError then stands for
+	// LatestDeliveryError.
+	Delivery *DeliveryState
+	// CloudWatchLogsLogGroupARN and CloudWatchLogsRoleARN send the trail's
+	// events to CloudWatch Logs.
+	CloudWatchLogsLogGroupARN, CloudWatchLogsRoleARN string
 }
 
 // PutTrail creates a trail in account (creating the account) and returns
@@ -41,6 +48,7 @@ func (e *Emulator) PutTrail(account string, s TrailSpec) (string, error) {
 		bucket: s.S3BucketName, multiRegion: s.IsMultiRegion, org: s.IsOrganizationTrail,
 		globalEvents: s.IncludeGlobalServiceEvents, validation: s.LogFileValidation,
 		kmsKey: kmsKeyARN(s.KMSKeyID, home, account), deliveryError: s.LatestDeliveryError,
+		cwLogGroup: s.CloudWatchLogsLogGroupARN, cwRole: s.CloudWatchLogsRoleARN,
 	}
 	if s.EventSelectorsJSON != "" {
 		var in selectorsIn
@@ -70,6 +78,11 @@ func (e *Emulator) PutTrail(account string, s TrailSpec) (string, error) {
 	}
 	if s.LatestDeliveryError != "" {
 		t.lastAttempt = e.now() // the failed attempt the error comes from
+	}
+	if s.Delivery != nil {
+		if err := e.setDeliveryState(t, *s.Delivery); err != nil {
+			return "", err
+		}
 	}
 	e.trails[t.arn] = t
 	return t.arn, nil

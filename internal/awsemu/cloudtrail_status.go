@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -65,10 +66,14 @@ func (e *Emulator) getTrailStatus(c *call, body []byte) (any, *apiError) {
 		}
 		now := e.now()
 		delivErr := e.deliveryError(t)
+		ds := t.delivery
 		if t.logging {
 			t.lastAttempt = now
-			if delivErr == "" {
+			if delivErr == "" && !ds.stopped() {
 				t.lastSuccess = now
+			}
+			if ds != nil {
+				ds.advance(t, now)
 			}
 		}
 		out := trailStatusOut{
@@ -90,6 +95,16 @@ func (e *Emulator) getTrailStatus(c *call, body []byte) (any, *apiError) {
 		}
 		if t.cwLogGroup != "" {
 			out.LatestCloudWatchLogsDeliveryTime = epoch(t.lastSuccess)
+		}
+		if ds != nil {
+			if t.validation {
+				out.LatestDigestDeliveryTime = epoch(ds.lastDigest)
+				out.LatestDigestDeliveryError = ds.DigestDeliveryError
+			}
+			if t.cwLogGroup != "" {
+				out.LatestCloudWatchLogsDeliveryTime = epoch(ds.lastCloudWatch)
+				out.LatestCloudWatchLogsDeliveryError = ds.CloudWatchLogsDeliveryError
+			}
 		}
 		return out, nil
 	})
@@ -124,4 +139,111 @@ func (e *Emulator) startLogging(c *call, body []byte) (any, *apiError) {
 
 func (e *Emulator) stopLogging(c *call, body []byte) (any, *apiError) {
 	return e.setLogging(c, body, false)
+}
+
+// DeliveryState is what GetTrailStatus reports about a trail's deliveries
+// beyond LatestDeliveryError, to reach the states delivery health tells
+// apart: digest files or CloudWatch Logs failing, deliveries that stopped
+// some time ago, a trail that never delivered.
+type DeliveryState struct {
+	// DeliveryError is LatestDeliveryError ("AccessDenied", "NoSuchBucket",
+	// "KMS.AccessDeniedException"); "" for none.
+	DeliveryError string
+	// DigestDeliveryError is LatestDigestDeliveryError; CloudTrail writes
+	// digest files only with log file validation on, so the trail must
+	// have it.
+	DigestDeliveryError string
+	// CloudWatchLogsDeliveryError is LatestCloudWatchLogsDeliveryError; the
+	// trail must send to a CloudWatch Logs log group.
+	CloudWatchLogsDeliveryError string
+	// LastDelivery, when set, is when the last log file arrived: deliveries
+	// stopped then, and LatestDeliveryTime stays there.
+	LastDelivery time.Time
+	// NeverDelivered: no log file ever arrived, so GetTrailStatus has no
+	// LatestDeliveryTime.
+	NeverDelivered bool
+	// LoggingSince, when set, is StartLoggingTime (and TimeLoggingStarted).
+	LoggingSince time.Time
+}
+
+// deliveryState is a DeliveryState with the digest and CloudWatch Logs
+// delivery times it moves on.
+type deliveryState struct {
+	DeliveryState
+	lastDigest, lastCloudWatch time.Time
+}
+
+// stopped reports whether log file deliveries are pinned as stopped.
+func (d *deliveryState) stopped() bool {
+	return d != nil && (!d.LastDelivery.IsZero() || d.NeverDelivered)
+}
+
+// advance moves the digest and CloudWatch Logs delivery times on at a
+// status read of a logging trail, as lastSuccess is: a channel delivers
+// unless it has an error or deliveries stopped. Called with e.mu held.
+func (d *deliveryState) advance(t *trail, now time.Time) {
+	if d.stopped() {
+		return
+	}
+	if d.DigestDeliveryError == "" {
+		d.lastDigest = now
+	}
+	if d.CloudWatchLogsDeliveryError == "" {
+		d.lastCloudWatch = now
+	}
+}
+
+// SetDeliveryState pins what GetTrailStatus reports about the deliveries
+// of the trail with this ARN. It refuses a state AWS could not report:
+// a digest error without log file validation, a CloudWatch Logs error
+// without a log group, a last delivery in the future, or both a last
+// delivery and none.
+func (e *Emulator) SetDeliveryState(trailARN string, s DeliveryState) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := e.trails[trailARN]
+	if t == nil {
+		return fmt.Errorf("no trail %s", trailARN)
+	}
+	return e.setDeliveryState(t, s)
+}
+
+// setDeliveryState applies s to t. Called with e.mu held.
+func (e *Emulator) setDeliveryState(t *trail, s DeliveryState) error {
+	now := e.now()
+	switch {
+	case s.DigestDeliveryError != "" && !t.validation:
+		return fmt.Errorf("trail %s: a digest delivery error needs log file validation on", t.arn)
+	case s.CloudWatchLogsDeliveryError != "" && t.cwLogGroup == "":
+		return fmt.Errorf("trail %s: a CloudWatch Logs delivery error needs a CloudWatch Logs log group", t.arn)
+	case s.NeverDelivered && !s.LastDelivery.IsZero():
+		return fmt.Errorf("trail %s: a last delivery and never delivered contradict each other", t.arn)
+	case s.LastDelivery.After(now) || s.LoggingSince.After(now):
+		return fmt.Errorf("trail %s: delivery and logging times must not be in the future", t.arn)
+	}
+	d := &deliveryState{DeliveryState: s}
+	t.deliveryError = s.DeliveryError
+	if !s.LoggingSince.IsZero() {
+		t.startLogging = s.LoggingSince
+	}
+	switch {
+	case s.NeverDelivered:
+		t.lastSuccess = time.Time{}
+	case !s.LastDelivery.IsZero():
+		t.lastSuccess = s.LastDelivery
+		d.lastDigest, d.lastCloudWatch = s.LastDelivery, s.LastDelivery
+	default:
+		d.lastDigest, d.lastCloudWatch = t.lastSuccess, t.lastSuccess
+	}
+	if s.DigestDeliveryError != "" {
+		d.lastDigest = time.Time{}
+	}
+	if s.CloudWatchLogsDeliveryError != "" {
+		d.lastCloudWatch = time.Time{}
+	}
+	if s.DeliveryError != "" || s.DigestDeliveryError != "" || s.CloudWatchLogsDeliveryError != "" {
+		t.lastAttempt = now // the failed attempt the error comes from
+	}
+	t.delivery = d
+	return nil
 }
