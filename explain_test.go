@@ -20,6 +20,7 @@ func TestExplanation(t *testing.T) {
 			"## Risks of not having it",
 			"## Trade-offs and costs",
 			"## What 3.1 does not cover",
+			"## Delivery health",
 			"## How to fix it",
 			"## Gotchas",
 			"## Alternatives",
@@ -79,6 +80,27 @@ func TestExplanation(t *testing.T) {
 		} {
 			if !strings.Contains(flat, want) {
 				t.Errorf("exclusion note lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("explains_delivery_health", func(t *testing.T) {
+		sec := section(text, "## Delivery health")
+		flat := strings.Join(strings.Fields(sec), " ")
+		for _, want := range []string{
+			"LatestDeliveryError",
+			"LatestDigestDeliveryError",
+			"LatestCloudWatchLogsDeliveryError",
+			"LatestDeliveryTime is older than --max-delivery-age",
+			"never delivered",
+			"--enable-log-file-validation",
+			"--require-delivery exists for teams",
+			"UNKNOWN, never PASS",
+			"Validation off stays a warning",
+			"organization trail",
+		} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("delivery health section lacks %q", want)
 			}
 		}
 	})
