@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ControlID names the control trailguard proves.
@@ -186,10 +187,17 @@ func judgeTrail(account string, t Trail, opts Options) TrailVerdict {
 // forAccount adapts the options to the account: a snapshot read from code
 // has no delivery (its status is what the code declares, not what
 // GetTrailStatus reported), so delivery is neither judged nor required.
+//
+// Facts collected earlier (evidence) are judged at their collection: the
+// clock is then the account's ReadAt.
 func (o Options) forAccount(acct Account) Options {
 	if acct.static {
 		o.RequireDelivery = false
 		o.noDelivery = true
+	}
+	if !acct.ReadAt.IsZero() {
+		at := acct.ReadAt
+		o.Now = func() time.Time { return at }
 	}
 	return o
 }

@@ -379,3 +379,25 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// Facts collected earlier are judged at their collection (Account.ReadAt),
+// not at the clock of the evaluation.
+func TestDeliveryJudgedAtReadAt(t *testing.T) {
+	tr := delivering("main", func(t *Trail) { t.Status.LatestDeliveryTime = ago(31 * 24 * time.Hour) })
+	later := Options{Now: func() time.Time { return deliveryNow }, RequireDelivery: true}
+	for _, tc := range []struct {
+		name   string
+		readAt time.Time
+		want   Status
+	}{
+		{"read_now_is_stale", time.Time{}, StatusFail},
+		{"read_an_hour_after_the_delivery_is_fresh", ago(31*24*time.Hour - time.Hour).UTC(), StatusPass},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Evaluate(Account{ID: acctID, Trails: []Trail{tr}, ReadAt: tc.readAt}, later)
+			if got.Status != tc.want {
+				t.Errorf("status %s, want %s; reasons %q", got.Status, tc.want, got.Reasons)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ package trailguard
 
 import (
 	"regexp"
+	"time"
 )
 
 // Account is everything a source collected about one AWS account.
@@ -30,6 +31,11 @@ type Account struct {
 	// damaged evidence rather than a read that was refused (see
 	// ShareTrailFacts): what it would have said cannot be known.
 	ListingLost bool `json:"-"`
+	// ReadAt is when the account's facts were collected, when that is
+	// not now: evidence read later. Delivery ages are measured at it, so
+	// that last month's evidence says how delivery stood last month
+	// rather than that every trail has since gone stale. Zero: now.
+	ReadAt time.Time `json:"-"`
 
 	// static marks a snapshot read from code, not from an account: it has
 	// no regions to list.

@@ -66,7 +66,11 @@ type collection struct {
 	runID    string
 	markErr  string    // why the account's marker could not be read
 	listedAt time.Time // zero when describe-trails.json is missing
-	listErr  string    // why the collect script could not list the trails
+	// startedAt is when the collection began: the run marker's
+	// StartTime, else when describe-trails.json was written; zero when
+	// neither is known.
+	startedAt time.Time
+	listErr   string // why the collect script could not list the trails
 }
 
 func readCollection(adir string) collection {
@@ -80,10 +84,16 @@ func readCollection(adir string) collection {
 			c.markErr = err.Error()
 		} else {
 			c.runID = m.RunID
+			if t, err := time.Parse(time.RFC3339, m.StartTime); err == nil {
+				c.startedAt = t
+			}
 		}
 	}
 	if info, err := os.Stat(filepath.Join(adir, fileDescribeTrails)); err == nil && info.Mode().IsRegular() {
 		c.listedAt = info.ModTime()
+		if c.startedAt.IsZero() {
+			c.startedAt = c.listedAt
+		}
 	}
 	if reason := readErrFile(filepath.Join(adir, fileTrailListErr), "aws cloudtrail describe-trails --query"); reason != "" {
 		c.listErr = "the collect script could not list the trails to read their facts: " + reason

@@ -251,6 +251,7 @@ func readAccount(adir, dirID string, root bool) trailguard.Account {
 		}
 	}
 	coll := readCollection(adir)
+	acct.ReadAt = coll.startedAt // delivery ages are those of the collection
 	for i := range acct.Trails {
 		t := &acct.Trails[i]
 		rel, _ := trailDir(*t)

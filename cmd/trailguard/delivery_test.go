@@ -335,3 +335,44 @@ func TestDemo_require_delivery(t *testing.T) {
 		}
 	}
 }
+
+// Evidence is judged at its collection: a trail that had delivered an hour
+// before the collection is not stale when the evidence is read a month
+// later, and the same files said to be collected now are.
+func TestScanDelivery_evidence_judged_at_collection(t *testing.T) {
+	collected := time.Now().Add(-40 * 24 * time.Hour).UTC().Truncate(time.Second)
+	tc := deliveryCase{validation: true, state: awsemu.DeliveryState{
+		LastDelivery: collected.Add(-time.Hour), LoggingSince: collected.Add(-90 * 24 * time.Hour)}}
+	srv, creds, _ := seedDeliveryTrail(t, tc)
+	isolateAWS(t, creds)
+	dir := filepath.Join(t.TempDir(), "evidence")
+	if code, _, stderr := cli(t, "scan", "--endpoint-url", srv.URL, "--save-evidence", dir, "--format", "json"); code != 0 {
+		t.Fatalf("save evidence: exit %d: %s", code, stderr)
+	}
+	// As collected now, the last delivery is 40 days old.
+	code, out, _ := cli(t, "scan", "--evidence", dir, "--format", "json", "--require-delivery")
+	if r := parseDelivery(t, out); code != 1 || r.Results[0].Status != "FAIL" {
+		t.Fatalf("collected now: exit %d, status %s, want FAIL; reasons %q", code, r.Results[0].Status, r.Results[0].Reasons)
+	}
+	// The run marker says when the collection began.
+	marker := filepath.Join(dir, deliveryAcct, "collect-run.json")
+	b, err := os.ReadFile(marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["StartTime"] = collected.Format(time.RFC3339)
+	b, _ = json.Marshal(m)
+	if err := os.WriteFile(marker, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli(t, "scan", "--evidence", dir, "--format", "json", "--require-delivery")
+	r := parseDelivery(t, out)
+	res := r.Results[0]
+	if res.Status != "PASS" || len(res.Delivery) != 1 || res.Delivery[0].Stale || res.Delivery[0].Age == nil || *res.Delivery[0].Age != 3600 {
+		t.Fatalf("collected 40 days ago: exit %d, status %s, delivery %+v; reasons %q", code, res.Status, res.Delivery, res.Reasons)
+	}
+}
