@@ -401,3 +401,71 @@ func TestDeliveryJudgedAtReadAt(t *testing.T) {
 		})
 	}
 }
+
+// unquoteShell reads one POSIX shell word made of literal characters and
+// single-quoted strings, as ShellQuote writes them; ok is false for
+// anything else (an unquoted metacharacter, an open quote).
+func unquoteShell(s string) (string, bool) {
+	var out strings.Builder
+	for i := 0; i < len(s); {
+		switch {
+		case s[i] == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return "", false
+			}
+			out.WriteString(s[i+1 : i+1+j])
+			i += j + 2
+		case s[i] == '\\' && i+1 < len(s) && s[i+1] == '\'':
+			out.WriteByte('\'')
+			i += 2
+		case shellSafe.MatchString(s[i : i+1]):
+			out.WriteByte(s[i])
+			i++
+		default:
+			return "", false
+		}
+	}
+	return out.String(), true
+}
+
+// Whatever a name holds, its quoted form is one shell word that reads
+// back as the name: a fix command never runs what a bucket or trail name
+// carries.
+func FuzzShellQuote(f *testing.F) {
+	for _, s := range []string{"", "plain-bucket", "a b", "it's", "$(reboot)", "`id`", "x;rm -rf ~", "'", "\n", "\x1b[31m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q := ShellQuote(s)
+		got, ok := unquoteShell(q)
+		if !ok || got != s {
+			t.Fatalf("ShellQuote(%q) = %q reads back as %q (ok %v)", s, q, got, ok)
+		}
+	})
+}
+
+// Any TimeLoggingStarted an evidence file may hold is judged without
+// panic, and a delivery finding never makes a trail pass that would fail.
+func FuzzJudgeDelivery(f *testing.F) {
+	f.Add("2026-06-10T12:00:00Z", "AccessDenied", int64(3600))
+	f.Add("not a time", "", int64(-1))
+	f.Add("", "", int64(0))
+	f.Fuzz(func(t *testing.T, started, deliveryErr string, ageSecs int64) {
+		tr := delivering("main", func(t *Trail) {
+			t.Status.StartLoggingTime = nil
+			t.Status.TimeLoggingStarted = started
+			t.Status.LatestDeliveryError = deliveryErr
+			if ageSecs >= 0 {
+				t.Status.LatestDeliveryTime = ago(time.Duration(ageSecs%(1<<40)) * time.Second)
+			} else {
+				t.Status.LatestDeliveryTime = nil
+			}
+		})
+		opts := Options{Now: func() time.Time { return deliveryNow }, RequireDelivery: true}
+		got := Evaluate(Account{ID: acctID, Trails: []Trail{tr}}, opts)
+		if got.Status == StatusPass && deliveryErr != "" {
+			t.Fatalf("a delivery error passed under RequireDelivery: %+v", got)
+		}
+	})
+}

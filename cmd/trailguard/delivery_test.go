@@ -376,3 +376,26 @@ func TestScanDelivery_evidence_judged_at_collection(t *testing.T) {
 		t.Fatalf("collected 40 days ago: exit %d, status %s, delivery %+v; reasons %q", code, res.Status, res.Delivery, res.Reasons)
 	}
 }
+
+// --max-delivery-age takes any text without panic; what it accepts is a
+// duration that prints and parses back, and validation refuses any age
+// that is not positive.
+func FuzzAgeValue(f *testing.F) {
+	for _, s := range []string{"24h", "2d", "1d12h", "90m", "-1h", "0s", "9999d", "d", "1d-25h", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v ageValue
+		if err := v.Set(s); err != nil {
+			return
+		}
+		d := deliveryFlags{maxAge: v}
+		if err := d.validate(); (err == nil) != (v > 0) {
+			t.Fatalf("%q: age %s, validate %v", s, time.Duration(v), err)
+		}
+		back, err := time.ParseDuration(v.String())
+		if err != nil || ageValue(back) != v {
+			t.Fatalf("%q: %s does not parse back (%v)", s, v.String(), err)
+		}
+	})
+}

@@ -84,6 +84,12 @@ multi-region trail, by ARN, in the trail's home region. With --evidence DIR it
 reads a directory written by --save-evidence or by the script that
 'trailguard collect-script' prints, with no AWS access.
 
+The trail that covers an account is also checked for delivery: a delivery
+error (S3, digest files, CloudWatch Logs), a latest delivery older than
+--max-delivery-age, no delivery at all, or log file validation off is a
+warning with its fix. With --require-delivery a trail whose records do not
+arrive does not count (log file validation stays a warning).
+
 With --org, run from the management account (or a delegated administrator),
 it lists the organization's ACTIVE accounts, assumes --role-name in each and
 scans them concurrently; the management account is scanned with the caller's
