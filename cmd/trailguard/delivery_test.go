@@ -399,3 +399,37 @@ func FuzzAgeValue(f *testing.F) {
 		}
 	})
 }
+
+// An organization trail read from a member account is judged on the status
+// as the member reads it: its delivery error warns there, naming the
+// management account where the fix runs, and fails under
+// --require-delivery; when the member may not read the status, that is
+// UNKNOWN under --require-delivery.
+func TestScanDelivery_organization_trail_from_member(t *testing.T) {
+	const mgmt, member = "111111111111", "222222222222"
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	emu.AddAccount(mgmt)
+	creds := emu.AddAccount(member)
+	emu.SetOrganization(mgmt, member)
+	if _, err := emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-audit", S3BucketName: "org-logs", IsMultiRegion: true,
+		IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, LogFileValidation: true, Logging: true,
+		Delivery: &awsemu.DeliveryState{DeliveryError: "AccessDenied"}}); err != nil {
+		t.Fatal(err)
+	}
+	isolateAWS(t, creds)
+	code, out, _ := cli(t, "scan", "--endpoint-url", srv.URL, "--format", "json")
+	res := parseDelivery(t, out).Results[0]
+	if code != 0 || res.Status != "PASS" || res.Account != member ||
+		!strings.Contains(strings.Join(res.Warnings, "\n"), "organization trail of account "+mgmt+": run the fix there") {
+		t.Fatalf("member: exit %d, %s %s, warnings %q", code, res.Account, res.Status, res.Warnings)
+	}
+	if code, out, _ = cli(t, "scan", "--endpoint-url", srv.URL, "--format", "json", "--require-delivery"); code != 1 {
+		t.Fatalf("member --require-delivery: exit %d, %s", code, out)
+	}
+	emu.SetMemberOrgTrailAccess(true)
+	code, out, _ = cli(t, "scan", "--endpoint-url", srv.URL, "--format", "json", "--require-delivery")
+	if res := parseDelivery(t, out).Results[0]; code != 2 || res.Status != "UNKNOWN" {
+		t.Fatalf("member denied the status: exit %d, status %s, reasons %q", code, res.Status, res.Reasons)
+	}
+}
