@@ -272,7 +272,7 @@ func (h *Handler) configVerdict(ctx context.Context, p RuleParameters, perr erro
 	switch {
 	case lerr != nil:
 		res = trailguard.Result{Account: account, Status: trailguard.StatusError,
-			Reasons: []string{fmt.Sprintf("mutelist not applied: %v (verdict without it: %s)", lerr, res.Status)}}
+			Reasons: []string{fmt.Sprintf("mutelist not applied (verdict without it: %s): %v", res.Status, lerr)}}
 	case list != nil:
 		results := []trailguard.Result{res}
 		notices = list.Apply(results, h.now())

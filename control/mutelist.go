@@ -12,6 +12,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/trailguard/trailguard/mutelist"
 )
@@ -102,6 +103,12 @@ func (h *Handler) loadMutelist(ctx context.Context, m MutelistParam) (*mutelist.
 	})
 	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: sdkaws.String(m.Bucket), Key: sdkaws.String(m.Key)})
 	if err != nil {
+		// The API error's code and message, not the SDK's whole chain:
+		// the annotation that carries it holds 256 characters.
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			return nil, fmt.Errorf("s3:GetObject %s: %s: %s (the function's role needs s3:GetObject on it)", m.Source(), api.ErrorCode(), api.ErrorMessage())
+		}
 		return nil, fmt.Errorf("s3:GetObject %s: %w (the function's role needs s3:GetObject on it)", m.Source(), err)
 	}
 	defer out.Body.Close()
