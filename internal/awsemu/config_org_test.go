@@ -451,3 +451,38 @@ func TestOrgConfigRuleThroughAWSCLI(t *testing.T) {
 		t.Errorf("a member's delete-config-rule of the organization's rule: exit %d, %s", code, stderr)
 	}
 }
+
+// Putting the organization rule again updates it in place: member rules
+// keep their name and ARN and take the new parameters, an account newly
+// excluded loses its member rule, and one no longer excluded gets one.
+func TestOrgConfigRuleUpdate(t *testing.T) {
+	ctx := context.Background()
+	e, creds := newOrg(t)
+	mgmt := e.config(creds[orgMgmt], "us-east-1")
+	_, err := mgmt.PutOrganizationConfigRule(ctx, orgCustomRule("cis-3-1", orgExcluded))
+	must(t, err)
+	before := memberRule(t, e, creds[orgMemberA])
+
+	in := orgCustomRule("cis-3-1", orgMemberB)
+	in.OrganizationCustomRuleMetadata.InputParameters = aws.String(`{"strict":"true"}`)
+	_, err = mgmt.PutOrganizationConfigRule(ctx, in)
+	must(t, err)
+	after := memberRule(t, e, creds[orgMemberA])
+	if aws.ToString(after.ConfigRuleName) != aws.ToString(before.ConfigRuleName) || aws.ToString(after.ConfigRuleArn) != aws.ToString(before.ConfigRuleArn) ||
+		aws.ToString(after.InputParameters) != `{"strict":"true"}` {
+		t.Errorf("member rule after the update %+v, want the same rule with the new parameters (before %+v)", after, before)
+	}
+	if rules, err := e.config(creds[orgMemberB], "us-east-1").DescribeConfigRules(ctx, &configservice.DescribeConfigRulesInput{}); err != nil || len(rules.ConfigRules) != 0 {
+		t.Errorf("newly excluded account keeps %+v (%v)", rules, err)
+	}
+	memberRule(t, e, creds[orgExcluded]) // no longer excluded
+	desc, err := mgmt.DescribeOrganizationConfigRules(ctx, &configservice.DescribeOrganizationConfigRulesInput{OrganizationConfigRuleNames: []string{"cis-3-1"}})
+	must(t, err)
+	if len(desc.OrganizationConfigRules) != 1 || fmt.Sprint(desc.OrganizationConfigRules[0].ExcludedAccounts) != "["+orgMemberB+"]" {
+		t.Errorf("DescribeOrganizationConfigRules %+v", desc.OrganizationConfigRules)
+	}
+	_, err = mgmt.DescribeOrganizationConfigRules(ctx, &configservice.DescribeOrganizationConfigRulesInput{OrganizationConfigRuleNames: []string{"other"}})
+	wantCode(t, err, "NoSuchOrganizationConfigRuleException")
+	_, err = e.config(creds[orgMemberA], "us-east-1").DescribeOrganizationConfigRules(ctx, &configservice.DescribeOrganizationConfigRulesInput{})
+	wantCode(t, err, "OrganizationAccessDeniedException")
+}
