@@ -195,6 +195,9 @@ func (e *Emulator) serveConfig(w http.ResponseWriter, r *http.Request, c *call, 
 		return
 	}
 	s := e.configState()
+	s.mu.Lock()
+	e.syncOrgRules(s)
+	s.mu.Unlock()
 	var out any
 	var err *apiError
 	switch c.op {
@@ -453,6 +456,7 @@ func (e *Emulator) startConfigRulesEvaluation(s *configState, c *call, names []s
 func (e *Emulator) RunConfigSchedule() {
 	s := e.configState()
 	s.mu.Lock()
+	e.syncOrgRules(s)
 	var rules []*configRule
 	for _, r := range s.rules {
 		if r.periodic() {

@@ -40,10 +40,12 @@ import (
 //     custom rule of that account: its own events, its own result tokens,
 //     its own compliance.
 //
-// The emulator deploys at once and to accounts whose state is ACTIVE;
-// accounts that join later get no rule until the organization rule is put
-// again. It does not model configuration recorders, so a member without
-// one still gets the rule (AWS would report CREATE_FAILED).
+// The emulator deploys at once and to accounts whose state is ACTIVE. As
+// AWS does, an account that joins the organization later gets the member
+// rules, and one that leaves loses them (syncOrgRules, before every AWS
+// Config request and schedule). It does not model configuration
+// recorders, so a member without one still gets the rule (AWS would report
+// CREATE_FAILED).
 
 const configOrgSP = "config-multiaccountsetup.amazonaws.com"
 
@@ -190,6 +192,9 @@ func (e *Emulator) serveConfigOrg(w http.ResponseWriter, c *call, body []byte) {
 		return
 	}
 	s := e.configState()
+	s.mu.Lock()
+	e.syncOrgRules(s)
+	s.mu.Unlock()
 	var out any
 	var err *apiError
 	switch c.op {
@@ -566,4 +571,45 @@ func (e *Emulator) deleteOrgConfigRule(s *configState, c *call, name *string) (a
 	}
 	delete(s.orgRules, o.key())
 	return struct{}{}, nil
+}
+
+// syncOrgRules deploys each organization rule to the accounts that joined
+// its organization since, and removes it from those that left, so that
+// membership changes reach AWS Config as on AWS. Called with s.mu held
+// (configState's lock is taken before the emulator's).
+func (e *Emulator) syncOrgRules(s *configState) {
+	if len(s.orgRules) == 0 {
+		return
+	}
+	active := map[string][]string{} // management → ACTIVE members
+	e.mu.Lock()
+	for _, o := range s.orgRules {
+		if _, done := active[o.org]; done {
+			continue
+		}
+		var ids []string
+		if org := e.orgs[o.org]; org != nil {
+			for _, id := range org.members {
+				if a := e.accounts[id]; a != nil && (a.state == "" || a.state == "ACTIVE") {
+					ids = append(ids, id)
+				}
+			}
+		}
+		active[o.org] = ids
+	}
+	e.mu.Unlock()
+	for _, o := range s.orgRules {
+		ids := active[o.org]
+		for id, rk := range o.members {
+			if !slices.Contains(ids, id) {
+				s.removeRule(rk)
+				delete(o.members, id)
+			}
+		}
+		for _, id := range ids {
+			if _, ok := o.members[id]; !ok && !slices.Contains(o.excluded, id) {
+				s.deployMemberRule(o, id)
+			}
+		}
+	}
 }

@@ -486,3 +486,23 @@ func TestOrgConfigRuleUpdate(t *testing.T) {
 	_, err = e.config(creds[orgMemberA], "us-east-1").DescribeOrganizationConfigRules(ctx, &configservice.DescribeOrganizationConfigRulesInput{})
 	wantCode(t, err, "OrganizationAccessDeniedException")
 }
+
+// Membership changes reach the organization rule as on AWS: an account
+// that joins gets the member rule at once, one that leaves loses it.
+func TestOrgConfigRuleFollowsMembership(t *testing.T) {
+	ctx := context.Background()
+	e, creds := newOrg(t)
+	_, err := e.config(creds[orgMgmt], "us-east-1").PutOrganizationConfigRule(ctx, orgCustomRule("cis-3-1", orgExcluded))
+	must(t, err)
+	const joiner = "555555555555"
+	creds[joiner] = e.emu.AddAccount(joiner)
+	e.emu.SetOrganization(orgMgmt, joiner)
+	memberRule(t, e, creds[joiner])
+	e.emu.SetOrganization(orgMemberB) // orgMemberB leaves for an organization of its own
+	if rules, err := e.config(creds[orgMemberB], "us-east-1").DescribeConfigRules(ctx, &configservice.DescribeConfigRulesInput{}); err != nil || len(rules.ConfigRules) != 0 {
+		t.Errorf("an account that left keeps %+v (%v)", rules, err)
+	}
+	if rules, err := e.config(creds[orgExcluded], "us-east-1").DescribeConfigRules(ctx, &configservice.DescribeConfigRulesInput{}); err != nil || len(rules.ConfigRules) != 0 {
+		t.Errorf("the excluded account got %+v (%v)", rules, err)
+	}
+}
