@@ -222,12 +222,21 @@ func (h *Handler) evaluationConfig(ctx context.Context, ruleAccount, scanned, ro
 	if err != nil {
 		return h.Config, fmt.Errorf("config:PutEvaluations for account %s not written: the function's own account could not be read: %w", ruleAccount, err)
 	}
-	if ruleAccount == self {
+	if ruleAccount == self || !accountID.MatchString(ruleAccount) {
+		// An event that names no valid account is answered (ERROR) where
+		// the function runs: no role can be named for it.
 		return h.Config, nil
 	}
 	cfg := tgaws.MemberConfig(h.Config, ruleAccount, tgaws.OrgOptions{RoleName: role})
-	if scanCfg != nil && scanned == ruleAccount && scanCfg.Credentials != h.Config.Credentials {
-		cfg = *scanCfg // the same role's cached credentials: no second AssumeRole
+	// The scan's member credentials are the same role's, cached: reusing
+	// them saves a second AssumeRole. Pointers are compared, not the
+	// providers (an interface comparison panics on a provider that is not
+	// comparable).
+	if scanCfg != nil && scanned == ruleAccount {
+		own, _ := h.Config.Credentials.(*aws.CredentialsCache)
+		if c, ok := scanCfg.Credentials.(*aws.CredentialsCache); ok && c != own {
+			cfg = *scanCfg
+		}
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
 		arn := MemberRoleARN(ruleAccount, role)

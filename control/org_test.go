@@ -281,3 +281,30 @@ func TestMutelistParameter(t *testing.T) {
 		})
 	}
 }
+
+// A member's verdict and its evaluation go through one AssumeRole: the
+// write reuses the scan's cached credentials of the same role.
+func TestOrganizationRuleAssumesRoleOnce(t *testing.T) {
+	e := newEnv(t, control.Settings{})
+	e.emu.AddAccount(member)
+	e.emu.SetOrganization(acct, member)
+	e.emu.AddRole(member, "TrailguardMember")
+	if _, err := e.emu.PutTrail(acct, awsemu.TrailSpec{Name: "org", S3BucketName: "org-logs", IsMultiRegion: true, IsOrganizationTrail: true,
+		IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.config().PutOrganizationConfigRule(context.Background(), &configservice.PutOrganizationConfigRuleInput{
+		OrganizationConfigRuleName: aws.String(rule), ExcludedAccounts: []string{acct},
+		OrganizationCustomRuleMetadata: &cstypes.OrganizationCustomRuleMetadata{LambdaFunctionArn: aws.String(function),
+			OrganizationConfigRuleTriggerTypes: []cstypes.OrganizationConfigRuleTriggerType{cstypes.OrganizationConfigRuleTriggerTypeScheduledNotification},
+			InputParameters:                    aws.String(`{"executionRoleName":"TrailguardMember"}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.emu.ResetCalls()
+	e.emu.RunConfigSchedule()
+	calls := e.emu.Calls()
+	if _, errs := e.responses(); len(errs) != 0 || calls["config:PutEvaluations"] != 1 || calls["sts:AssumeRole"] != 1 {
+		t.Errorf("calls %v, errors %v: want one PutEvaluations after one AssumeRole", calls, errs)
+	}
+}
