@@ -1,0 +1,225 @@
+package deploy_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// cfnSpec is the part of the published CloudFormation resource
+// specification (@aws-cdk/cfnspec, spec/specification.json) the check
+// reads.
+type cfnSpec struct {
+	Version       string                 `json:"ResourceSpecificationVersion"`
+	ResourceTypes map[string]cfnSpecType `json:"ResourceTypes"`
+	PropertyTypes map[string]cfnSpecType `json:"PropertyTypes"`
+}
+
+type cfnSpecType struct {
+	Properties map[string]cfnSpecProp `json:"Properties"`
+}
+
+type cfnSpecProp struct {
+	Required      bool   `json:"Required"`
+	Type          string `json:"Type"`
+	ItemType      string `json:"ItemType"`
+	PrimitiveType string `json:"PrimitiveType"`
+}
+
+var (
+	specOnce sync.Once
+	spec     *cfnSpec
+	specErr  error
+)
+
+// loadSpec reads the specification .ci/run fetches (TRAILGUARD_CFN_SPEC),
+// or the copy a developer unpacked in /tmp/cfnspec; without it the test
+// skips, unless TRAILGUARD_REQUIRE_CFN_SPEC=1.
+func loadSpec(t *testing.T) *cfnSpec {
+	t.Helper()
+	specOnce.Do(func() {
+		path := os.Getenv("TRAILGUARD_CFN_SPEC")
+		if path == "" {
+			path = "/tmp/cfnspec/package/spec/specification.json"
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			specErr = err
+			return
+		}
+		spec = &cfnSpec{}
+		specErr = json.Unmarshal(b, spec)
+	})
+	if specErr != nil {
+		if os.Getenv("TRAILGUARD_REQUIRE_CFN_SPEC") == "1" {
+			t.Fatalf("CloudFormation resource specification: %v", specErr)
+		}
+		t.Skipf("no CloudFormation resource specification (npm pack @aws-cdk/cfnspec@2.72.1; set TRAILGUARD_CFN_SPEC): %v", specErr)
+	}
+	return spec
+}
+
+// intrinsic says whether v is a CloudFormation function ({"Ref": …},
+// {"Fn::…": …}), whose value is known only at deployment.
+func intrinsic(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false
+	}
+	for k := range m {
+		return k == "Ref" || strings.HasPrefix(k, "Fn::") || k == "Condition"
+	}
+	return false
+}
+
+// checkTemplate returns every way the template departs from the
+// specification: unknown resource types, missing required properties,
+// unknown property names, recursively into the property types the
+// specification names. Nested templates (a StackSet's TemplateBody) are
+// checked too.
+func checkTemplate(s *cfnSpec, tmpl map[string]any, where string) []string {
+	var errs []string
+	res, _ := tmpl["Resources"].(map[string]any)
+	if len(res) == 0 {
+		return []string{where + ": no Resources"}
+	}
+	for id, r := range res {
+		rm, _ := r.(map[string]any)
+		typ, _ := rm["Type"].(string)
+		rt, ok := s.ResourceTypes[typ]
+		if !ok {
+			errs = append(errs, fmt.Sprintf("%s: %s: resource type %q is not in the specification", where, id, typ))
+			continue
+		}
+		props, _ := rm["Properties"].(map[string]any)
+		errs = append(errs, checkProps(s, typ, rt, props, where+": "+id)...)
+		if body, ok := props["TemplateBody"].(string); ok && typ == "AWS::CloudFormation::StackSet" {
+			var nested map[string]any
+			if err := json.Unmarshal([]byte(body), &nested); err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %s: TemplateBody is not JSON: %v", where, id, err))
+			} else {
+				errs = append(errs, checkTemplate(s, nested, where+": "+id+".TemplateBody")...)
+			}
+		}
+	}
+	sort.Strings(errs)
+	return errs
+}
+
+func checkProps(s *cfnSpec, resType string, t cfnSpecType, props map[string]any, where string) []string {
+	var errs []string
+	for name, p := range t.Properties {
+		if _, ok := props[name]; p.Required && !ok {
+			errs = append(errs, fmt.Sprintf("%s: required property %s is missing", where, name))
+		}
+	}
+	for name, v := range props {
+		p, ok := t.Properties[name]
+		if !ok {
+			errs = append(errs, fmt.Sprintf("%s: property %s is not in the specification", where, name))
+			continue
+		}
+		if intrinsic(v) || p.PrimitiveType != "" {
+			continue
+		}
+		sub := func(typeName string, v any, at string) {
+			if intrinsic(v) {
+				return
+			}
+			pt, ok := s.PropertyTypes[resType+"."+typeName]
+			if !ok {
+				pt, ok = s.PropertyTypes[typeName] // Tag
+			}
+			m, isMap := v.(map[string]any)
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Sprintf("%s: property type %s.%s is not in the specification", at, resType, typeName))
+			case !isMap:
+				errs = append(errs, fmt.Sprintf("%s: want a %s structure, got %T", at, typeName, v))
+			default:
+				errs = append(errs, checkProps(s, resType, pt, m, at)...)
+			}
+		}
+		switch p.Type {
+		case "List":
+			items, isList := v.([]any)
+			if !isList {
+				errs = append(errs, fmt.Sprintf("%s.%s: want a list, got %T", where, name, v))
+				continue
+			}
+			if p.ItemType != "" {
+				for i, it := range items {
+					sub(p.ItemType, it, fmt.Sprintf("%s.%s[%d]", where, name, i))
+				}
+			}
+		case "Map":
+			m, isMap := v.(map[string]any)
+			if !isMap {
+				errs = append(errs, fmt.Sprintf("%s.%s: want a map, got %T", where, name, v))
+				continue
+			}
+			if p.ItemType != "" {
+				for k, it := range m {
+					sub(p.ItemType, it, where+"."+name+"."+k)
+				}
+			}
+		default:
+			sub(p.Type, v, where+"."+name)
+		}
+	}
+	return errs
+}
+
+// Every template deploy writes, for every flag combination that changes
+// it, uses only resource types and property names of the published
+// CloudFormation resource specification, with every required property.
+func TestCloudFormation_matches_the_resource_specification(t *testing.T) {
+	s := loadSpec(t)
+	if s.Version != "117.0.0" {
+		t.Logf("specification %s (the check was written against 117.0.0)", s.Version)
+	}
+	for _, tc := range cases() {
+		t.Run(tc.name, func(t *testing.T) {
+			var tmpl map[string]any
+			if err := json.Unmarshal(emit(t, tc.o), &tmpl); err != nil {
+				t.Fatalf("template is not JSON: %v", err)
+			}
+			for _, e := range checkTemplate(s, tmpl, "template") {
+				t.Error(e)
+			}
+		})
+	}
+}
+
+// The check itself finds what it is there to find: an unknown type, a
+// misspelt property (nested too), a missing required one.
+func TestCloudFormation_spec_check_catches_mistakes(t *testing.T) {
+	s := loadSpec(t)
+	cases := []struct {
+		name, template, want string
+	}{
+		{"unknown_resource_type", `{"Resources":{"X":{"Type":"AWS::Lambda::Functions","Properties":{}}}}`, "not in the specification"},
+		{"misspelt_property", `{"Resources":{"X":{"Type":"AWS::SNS::Topic","Properties":{"KmsMasterKeyID":"k"}}}}`, "property KmsMasterKeyID"},
+		{"missing_required_property", `{"Resources":{"X":{"Type":"AWS::Lambda::Permission","Properties":{"Action":"lambda:InvokeFunction","Principal":"config.amazonaws.com"}}}}`, "required property FunctionName"},
+		{"misspelt_nested_property", `{"Resources":{"X":{"Type":"AWS::Config::ConfigRule","Properties":{"Source":{"Owner":"CUSTOM_LAMBDA","SourceIdentifier":"a","SourceDetail":[]}}}}}`, "Source: property SourceDetail"},
+		{"missing_nested_required", `{"Resources":{"X":{"Type":"AWS::Config::ConfigRule","Properties":{"Source":{"SourceIdentifier":"a"}}}}}`, "Source: required property Owner"},
+		{"missing_required_in_list_item", `{"Resources":{"X":{"Type":"AWS::CloudFormation::StackSet","Properties":{"StackSetName":"s","PermissionModel":"SERVICE_MANAGED","StackInstancesGroup":[{"Regions":["us-east-1"]}]}}}}`, "StackInstancesGroup[0]: required property DeploymentTargets"},
+		{"stackset_template_body_checked", `{"Resources":{"X":{"Type":"AWS::CloudFormation::StackSet","Properties":{"StackSetName":"s","PermissionModel":"SERVICE_MANAGED","TemplateBody":"{\"Resources\":{\"R\":{\"Type\":\"AWS::IAM::Rolle\"}}}"}}}}`, "TemplateBody: R: resource type"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var tmpl map[string]any
+			if err := json.Unmarshal([]byte(tc.template), &tmpl); err != nil {
+				t.Fatal(err)
+			}
+			errs := checkTemplate(s, tmpl, "template")
+			if !strings.Contains(strings.Join(errs, "\n"), tc.want) {
+				t.Errorf("errors %q, want one naming %q", errs, tc.want)
+			}
+		})
+	}
+}
