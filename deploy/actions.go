@@ -19,9 +19,13 @@ var (
 	FunctionScanActions = tgaws.ScanActions
 	// FunctionReportActions are what every deployment calls:
 	// config:PutEvaluations (control/config.go, the answer to a Config rule
-	// event) and config:StartConfigRulesEvaluation (control/apicall.go, the
-	// rule re-evaluated at once after a change event).
-	FunctionReportActions = []string{"config:PutEvaluations", "config:StartConfigRulesEvaluation"}
+	// event).
+	FunctionReportActions = []string{"config:PutEvaluations"}
+	// FunctionReevaluateActions ask the account's rule to evaluate again at
+	// once after a change event (control/apicall.go). Only one account's
+	// rule has a name the function knows: an organization rule's name is
+	// generated in every account, so with --org it is not called.
+	FunctionReevaluateActions = []string{"config:StartConfigRulesEvaluation"}
 	// FunctionAlertActions publish the alert (control/apicall.go, publish),
 	// on the deployment's topic only.
 	FunctionAlertActions = []string{"sns:Publish"}
@@ -45,7 +49,11 @@ var (
 // FunctionActions are every action the function's code calls for the
 // given options (LogActions excluded), in the order the role grants them.
 func FunctionActions(autoRemediate, org bool) []string {
-	a := slices.Concat(FunctionScanActions, FunctionReportActions, FunctionAlertActions)
+	a := slices.Concat(FunctionScanActions, FunctionReportActions)
+	if !org {
+		a = append(a, FunctionReevaluateActions...)
+	}
+	a = append(a, FunctionAlertActions...)
 	if autoRemediate {
 		a = append(a, FunctionRemediateActions...)
 	}

@@ -104,9 +104,7 @@ func addFunction(o *Options, res obj) {
 
 	st := []any{
 		statement("TrailguardReadTrails", FunctionScanActions, "*"),
-		// PutEvaluations takes no resource; a rule's ARN ends in a
-		// generated id, so StartConfigRulesEvaluation cannot name it ahead.
-		statement("TrailguardReportToConfig", FunctionReportActions, "*"),
+		statement("TrailguardReportToConfig", reportActions(o), "*"),
 		statement("TrailguardAlert", FunctionAlertActions, ref(cfnTopic)),
 		statement("TrailguardWriteOwnLog", LogActions, sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${LogGroup}:*", obj{"LogGroup": logGroup})),
 	}

@@ -115,3 +115,14 @@ func SCPDocument(breakGlass []string) map[string]any {
 		}},
 	}
 }
+
+// reportActions are the Config actions of the function's role. Neither
+// takes a useful resource: PutEvaluations takes none, and a rule's ARN ends
+// in a generated id that a template cannot name ahead.
+func reportActions(o *Options) []string {
+	a := slices.Clone(FunctionReportActions)
+	if !o.Org {
+		a = append(a, FunctionReevaluateActions...)
+	}
+	return a
+}

@@ -195,7 +195,7 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 
 	st := []any{
 		tfStatement("TrailguardReadTrails", FunctionScanActions, "*"),
-		tfStatement("TrailguardReportToConfig", FunctionReportActions, "*"),
+		tfStatement("TrailguardReportToConfig", reportActions(o), "*"),
 		tfStatement("TrailguardAlert", FunctionAlertActions, tfTopic),
 		tfStatement("TrailguardWriteOwnLog", LogActions, format("%s:*", tfRef("aws_cloudwatch_log_group.function.arn"))),
 	}
