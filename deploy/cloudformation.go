@@ -118,8 +118,7 @@ func addFunction(o *Options, res obj) {
 		"RoleName":    o.FunctionName + "-function",
 		"Description": "trailguard function: exactly the calls it makes (trailguard deploy)",
 		"AssumeRolePolicyDocument": obj{"Version": "2012-10-17", "Statement": []any{obj{
-			"Effect": "Allow", "Principal": obj{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
-			"Condition": obj{"StringEquals": obj{"aws:SourceAccount": ref("AWS::AccountId")}}}}},
+			"Effect": "Allow", "Principal": obj{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}}},
 		"Policies": []any{obj{"PolicyName": "trailguard", "PolicyDocument": obj{"Version": "2012-10-17", "Statement": st}}},
 	}}
 
@@ -178,13 +177,16 @@ func addFunction(o *Options, res obj) {
 			}
 			details = append(details, d)
 		}
-		res["ConfigRule"] = obj{"Type": "AWS::Config::ConfigRule", "DependsOn": []string{cfnConfigOK}, "Properties": obj{
-			"ConfigRuleName":  o.RuleName,
-			"Description":     "CIS AWS Foundations 3.1: CloudTrail records every management API call in every region (trailguard)",
-			"InputParameters": o.ruleParameters(),
-			"Scope":           obj{"ComplianceResourceTypes": []string{"AWS::CloudTrail::Trail"}},
-			"Source":          obj{"Owner": "CUSTOM_LAMBDA", "SourceIdentifier": getAtt(cfnFunction, "Arn"), "SourceDetails": details},
-		}}
+		rule := obj{
+			"ConfigRuleName": o.RuleName,
+			"Description":    "CIS AWS Foundations 3.1: CloudTrail records every management API call in every region (trailguard)",
+			"Scope":          obj{"ComplianceResourceTypes": []string{"AWS::CloudTrail::Trail"}},
+			"Source":         obj{"Owner": "CUSTOM_LAMBDA", "SourceIdentifier": getAtt(cfnFunction, "Arn"), "SourceDetails": details},
+		}
+		if p := o.ruleParameters(); len(p) > 0 {
+			rule["InputParameters"] = p
+		}
+		res["ConfigRule"] = obj{"Type": "AWS::Config::ConfigRule", "DependsOn": []string{cfnConfigOK}, "Properties": rule}
 		return
 	}
 
@@ -202,7 +204,7 @@ func addFunction(o *Options, res obj) {
 	res["OrganizationEventBusPolicy"] = obj{"Type": "AWS::Events::EventBusPolicy", "Properties": obj{
 		"StatementId": o.FunctionName + "-organization-forwards",
 		"Statement": obj{
-			"Sid": o.FunctionName + "-organization-forwards", "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
+			"Effect": "Allow", "Principal": "*", "Action": "events:PutEvents",
 			"Resource":  sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default", nil),
 			"Condition": obj{"StringEquals": obj{"aws:PrincipalOrgID": o.OrgID}},
 		},

@@ -143,8 +143,10 @@ func scenario(t *testing.T, o deploy.Options, fnActions, memberActions []string)
 		}
 		res := tmpl["Resources"].(map[string]any)
 		if r, ok := res["ConfigRule"]; ok {
-			b, _ := json.Marshal(r.(map[string]any)["Properties"].(map[string]any)["InputParameters"])
-			params = string(b)
+			if p, ok := r.(map[string]any)["Properties"].(map[string]any)["InputParameters"]; ok {
+				b, _ := json.Marshal(p)
+				params = string(b)
+			}
 		} else {
 			params = res["OrganizationConfigRule"].(map[string]any)["Properties"].(map[string]any)["OrganizationCustomRuleMetadata"].(map[string]any)["InputParameters"].(string)
 		}

@@ -210,7 +210,7 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 			{"name", o.FunctionName + "-function"},
 			{"description", "trailguard function: exactly the calls it makes (trailguard deploy)"},
 			{"assume_role_policy", policy(map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "lambda.amazonaws.com"},
-				"Action": "sts:AssumeRole", "Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": tfAccount}}})},
+				"Action": "sts:AssumeRole"})},
 		}),
 		resource("aws_iam_role_policy", "function", []tfAttr{
 			{"name", "trailguard"}, {"role", tfRef("aws_iam_role.function.id")}, {"policy", policy(st...)}}),
@@ -264,12 +264,15 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 			}
 			details = append(details, block("source_detail", a))
 		}
-		blocks = append(blocks, resource("aws_config_config_rule", "trailguard", []tfAttr{
+		attrs := []tfAttr{
 			{"name", o.RuleName},
 			{"description", "CIS AWS Foundations 3.1: CloudTrail records every management API call in every region (trailguard)"},
-			{"input_parameters", jsonencode(o.ruleParameters())},
-			{"depends_on", []any{tfRef("aws_lambda_permission.config")}},
-		}, block("source", []tfAttr{{"owner", "CUSTOM_LAMBDA"}, {"source_identifier", tfFunction}}, details...),
+		}
+		if p := o.ruleParameters(); len(p) > 0 {
+			attrs = append(attrs, tfAttr{"input_parameters", jsonencode(p)})
+		}
+		attrs = append(attrs, tfAttr{"depends_on", []any{tfRef("aws_lambda_permission.config")}})
+		blocks = append(blocks, resource("aws_config_config_rule", "trailguard", attrs, block("source", []tfAttr{{"owner", "CUSTOM_LAMBDA"}, {"source_identifier", tfFunction}}, details...),
 			block("scope", []tfAttr{{"compliance_resource_types", []string{"AWS::CloudTrail::Trail"}}})))
 		return blocks
 	}
