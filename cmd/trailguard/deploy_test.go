@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,5 +150,27 @@ func TestDeploy_output_file(t *testing.T) {
 	b, err := os.ReadFile(path)
 	if err != nil || !json.Valid(b) {
 		t.Fatalf("file: %v, valid JSON %v", err, json.Valid(b))
+	}
+}
+
+// The CLI carries deploy but not the function's clients: AWS Config, SNS
+// and the Lambda runtime stay in the function's binary (package control).
+func TestDeploy_binary_carries_no_function_clients(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := string(out)
+	if !strings.Contains(deps, "github.com/trailguard/trailguard/deploy\n") {
+		t.Fatal("go list -deps does not list the deploy package: the check would prove nothing")
+	}
+	for _, dep := range strings.Split(deps, "\n") {
+		if strings.Contains(dep, "service/configservice") || strings.Contains(dep, "service/sns") || strings.Contains(dep, "aws-lambda-go") {
+			t.Errorf("the trailguard CLI depends on %s", dep)
+		}
 	}
 }
