@@ -226,6 +226,7 @@ func addFunction(o *Options, res obj) {
 		"Parameters": []any{
 			obj{"ParameterKey": "FunctionRoleArn", "ParameterValue": getAtt(cfnRole, "Arn")},
 			obj{"ParameterKey": "CentralEventBusArn", "ParameterValue": sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default", nil)},
+			obj{"ParameterKey": "CentralAccountId", "ParameterValue": ref("AWS::AccountId")},
 		},
 		"StackInstancesGroup": []any{obj{
 			"DeploymentTargets": obj{"OrganizationalUnitIds": slices.Clone(o.OrgTargets)},
@@ -243,7 +244,7 @@ func addFunction(o *Options, res obj) {
 func memberTemplate(o *Options, forManagement bool) obj {
 	desc := "trailguard member account (deployed by the StackSet in every member, in the central region): the role the trailguard function assumes to read the trails and report to AWS Config, and the forwarding of CloudTrail API calls to the central event bus."
 	if forManagement {
-		desc = "trailguard for the management account, which service-managed StackSets never reach: the role the trailguard function assumes there and the forwarding of its CloudTrail API calls to the central event bus. Deploy in the management account, in the central region, with the central stack's FunctionRole output and its event bus ARN."
+		desc = "trailguard for the management account, which service-managed StackSets never reach: the role the trailguard function assumes there and the forwarding of its CloudTrail API calls to the central event bus. Deploy in the management account, in the central region, with the central stack's FunctionRole output and its event bus ARN; not needed when the function runs in the management account."
 	}
 	return obj{
 		"AWSTemplateFormatVersion": "2010-09-09",
@@ -251,7 +252,12 @@ func memberTemplate(o *Options, forManagement bool) obj {
 		"Parameters": obj{
 			"FunctionRoleArn":    obj{"Type": "String", "Description": "ARN of the trailguard function's role (the central stack's FunctionRole output)", "AllowedPattern": `^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`},
 			"CentralEventBusArn": obj{"Type": "String", "Description": "ARN of the default event bus of the account that runs the function", "AllowedPattern": `^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/default$`},
+			"CentralAccountId": obj{"Type": "String", "Default": "", "AllowedPattern": `^([0-9]{12})?$`,
+				"Description": "The account that runs the function: it gets no forwarding rule, its own rule already targets the function (empty: forward)"},
 		},
+		// The StackSet reaches the function's own account too when it is in
+		// a target OU: a rule forwarding its bus to itself would loop.
+		"Conditions": obj{"ForwardsEvents": obj{"Fn::Not": []any{obj{"Fn::Equals": []any{ref("AWS::AccountId"), ref("CentralAccountId")}}}}},
 		"Resources": obj{
 			"MemberRole": obj{"Type": "AWS::IAM::Role", "Properties": obj{
 				"RoleName":    o.MemberRoleName,
@@ -261,7 +267,7 @@ func memberTemplate(o *Options, forManagement bool) obj {
 				"Policies": []any{obj{"PolicyName": "trailguard", "PolicyDocument": obj{"Version": "2012-10-17", "Statement": []any{
 					statement("TrailguardReadTrailsAndReport", MemberActions(o.AutoRemediate != ""), "*")}}}},
 			}},
-			"ForwarderRole": obj{"Type": "AWS::IAM::Role", "Properties": obj{
+			"ForwarderRole": obj{"Type": "AWS::IAM::Role", "Condition": "ForwardsEvents", "Properties": obj{
 				"RoleName":    o.FunctionName + "-forward-events",
 				"Description": "EventBridge forwards this account's CloudTrail API calls to the central bus",
 				"AssumeRolePolicyDocument": obj{"Version": "2012-10-17", "Statement": []any{obj{
@@ -269,7 +275,7 @@ func memberTemplate(o *Options, forManagement bool) obj {
 				"Policies": []any{obj{"PolicyName": "trailguard-forward", "PolicyDocument": obj{"Version": "2012-10-17", "Statement": []any{
 					statement("TrailguardForward", []string{"events:PutEvents"}, ref("CentralEventBusArn"))}}}},
 			}},
-			"ForwardRule": obj{"Type": "AWS::Events::Rule", "Properties": obj{
+			"ForwardRule": obj{"Type": "AWS::Events::Rule", "Condition": "ForwardsEvents", "Properties": obj{
 				"Name":         o.FunctionName + "-forward-cloudtrail-changes",
 				"Description":  "trailguard: CloudTrail API calls that can switch logging off, forwarded to the central event bus",
 				"EventPattern": EventPattern(),

@@ -295,7 +295,7 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 			{"permission_model", "SERVICE_MANAGED"},
 			{"call_as", callAs},
 			{"capabilities", []string{"CAPABILITY_NAMED_IAM"}},
-			{"parameters", map[string]any{"FunctionRoleArn": tfRole, "CentralEventBusArn": tfBus}},
+			{"parameters", map[string]any{"FunctionRoleArn": tfRole, "CentralEventBusArn": tfBus, "CentralAccountId": tfAccount}},
 			{"template_body", string(body)},
 			{"depends_on", []any{tfRef("aws_cloudwatch_event_bus_policy.organization")}},
 		}, block("auto_deployment", []tfAttr{{"enabled", true}, {"retain_stacks_on_account_removal", false}}),
