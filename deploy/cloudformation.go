@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 type obj = map[string]any
@@ -289,19 +288,19 @@ func memberTemplate(o *Options, forManagement bool) obj {
 // Describe says in one line what the options write, for the CLI's stderr.
 func Describe(o Options) string {
 	o.Defaults()
-	var parts []string
+	var what string
 	switch {
 	case o.SCPOnly:
-		parts = append(parts, "the service control policy alone")
+		return "the service control policy alone"
 	case o.ManagementAccount:
-		parts = append(parts, "the member role and event forwarding for the management account")
+		what = "the member role and event forwarding for the management account"
 	case o.Org:
-		parts = append(parts, "the function, an organization Config rule and the member StackSet")
+		what = "the function, an organization Config rule and the member StackSet"
 	default:
-		parts = append(parts, "the function and its Config rule for one account")
+		what = "the function and its Config rule for one account"
 	}
 	if o.SCP {
-		parts = append(parts, "the service control policy")
+		what += ", with the service control policy"
 	}
-	return strings.Join(parts, " and ")
+	return what
 }

@@ -44,9 +44,11 @@ in every account), the default event bus's permission for the organization
 puts in every account of --org-target, in that region, the member role the
 function assumes (it trusts only the function's role) and an EventBridge rule
 forwarding the account's CloudTrail calls to the central bus. StackSets never
-reach the management account: write its part with --management-account and
-deploy that there as a plain stack. Watched trails' changes are calls made in
-their home region, which is why one region suffices.
+reach the management account: write its part with --management-account (with
+the same --auto-remediate and --member-role-name) and deploy that there as a
+plain stack, unless the function runs there. CloudTrail takes the calls that
+change a trail only in the trail's home region, which is why one region
+suffices.
 
 --scp adds a service control policy that denies cloudtrail:StopLogging,
 DeleteTrail, UpdateTrail and PutEventSelectors to every principal whose ARN
