@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,25 +52,42 @@ func TestEventPattern_delivers_the_watched_calls(t *testing.T) {
 		name      string
 		call      func(ctx context.Context, ct *cloudtrail.Client) error
 		delivered bool
+		alerts    bool // the change leaves the account failing
 	}{
 		{"stop_logging", func(ctx context.Context, ct *cloudtrail.Client) error {
 			_, err := ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("main")})
 			return err
-		}, true},
+		}, true, true},
 		{"put_event_selectors", func(ctx context.Context, ct *cloudtrail.Client) error {
 			_, err := ct.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: aws.String("main"),
 				EventSelectors: []cttypes.EventSelector{{IncludeManagementEvents: aws.Bool(true), ReadWriteType: cttypes.ReadWriteTypeWriteOnly}}})
 			return err
-		}, true},
+		}, true, true},
 		{"delete_trail", func(ctx context.Context, ct *cloudtrail.Client) error {
 			_, err := ct.DeleteTrail(ctx, &cloudtrail.DeleteTrailInput{Name: aws.String("main")})
 			return err
-		}, true},
+		}, true, true},
+		{"update_trail_to_single_region", func(ctx context.Context, ct *cloudtrail.Client) error {
+			_, err := ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("main"), IsMultiRegionTrail: aws.Bool(false)})
+			return err
+		}, true, true},
+		{"failed_create_trail_keeps_passing", func(ctx context.Context, ct *cloudtrail.Client) error {
+			// The bucket does not exist: the call fails, CloudTrail still
+			// records it (with its error code), and EventBridge delivers it.
+			if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("second"), S3BucketName: aws.String("no-such-bucket")}); err == nil {
+				return errors.New("CreateTrail with a missing bucket succeeded")
+			}
+			return nil
+		}, true, false},
+		{"start_logging_keeps_passing", func(ctx context.Context, ct *cloudtrail.Client) error {
+			_, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("main")})
+			return err
+		}, true, false},
 		{"tags_are_not_watched", func(ctx context.Context, ct *cloudtrail.Client) error {
 			_, err := ct.AddTags(ctx, &cloudtrail.AddTagsInput{ResourceId: aws.String("arn:aws:cloudtrail:us-east-1:" + central + ":trail/main"),
 				TagsList: []cttypes.Tag{{Key: aws.String("team"), Value: aws.String("sec")}}})
 			return err
-		}, false},
+		}, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,6 +140,12 @@ func TestEventPattern_delivers_the_watched_calls(t *testing.T) {
 				return
 			}
 			msgs := emu.Published(topic)
+			if !tc.alerts {
+				if got[0].Status != "PASS" || len(msgs) != 0 {
+					t.Fatalf("response %+v and %d alerts, want PASS and no alert", got[0], len(msgs))
+				}
+				return
+			}
 			if got[0].Status != "FAIL" || len(msgs) != 1 {
 				t.Fatalf("response %+v and %d alerts, want FAIL and one alert", got[0], len(msgs))
 			}
