@@ -158,3 +158,39 @@ func TestEventPattern_delivers_the_watched_calls(t *testing.T) {
 		})
 	}
 }
+
+// The calls the EventBridge pattern names are exactly the calls the
+// function acts on: each of them is answered with a scan, and a CloudTrail
+// call outside the list is ignored by the function too.
+func TestWatchedCalls_are_the_calls_the_function_acts_on(t *testing.T) {
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	creds := emu.AddAccount(central)
+	if _, err := emu.PutTrail(central, awsemu.TrailSpec{Name: "main", S3BucketName: "logs", IsMultiRegion: true, IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+		t.Fatal(err)
+	}
+	h := &control.Handler{Config: sdkConfig(srv.URL, creds)}
+	names := append([]string{"AddTags", "RemoveTags", "CreateEventDataStore", "PutInsightSelectors"}, deploy.WatchedCalls...)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			ev, _ := json.Marshal(map[string]any{"version": "0", "id": "1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail",
+				"account": central, "region": "us-east-1", "detail": map[string]any{"eventSource": "cloudtrail.amazonaws.com", "eventName": name,
+					"awsRegion": "us-east-1", "requestParameters": map[string]any{"name": "main"}, "recipientAccountId": central}})
+			out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var resp control.Response
+			if err := json.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			watched := false
+			for _, w := range deploy.WatchedCalls {
+				watched = watched || w == name
+			}
+			if acted := resp.Ignored == "" && resp.Status != ""; acted != watched {
+				t.Errorf("response %+v: acted on %v, want %v (in the EventBridge pattern: %v)", resp, acted, watched, watched)
+			}
+		})
+	}
+}
