@@ -10,6 +10,11 @@ import (
 	"testing"
 )
 
+// The check is written here: the tools that validate templates against
+// the specification (cfn-lint, the CDK) are Python and TypeScript, and the
+// rules this test needs — types, required and known properties — are a
+// short walk over the specification's JSON.
+
 // cfnSpec is the part of the published CloudFormation resource
 // specification (@aws-cdk/cfnspec, spec/specification.json) the check
 // reads.

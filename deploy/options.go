@@ -3,6 +3,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -70,7 +71,6 @@ var (
 	roleNameRE   = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	bucketRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	keyRE        = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]+$`) // and at most 1024 bytes
-	emailRE      = regexp.MustCompile(`^[^\s@"'<>(),;:\\]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$`)
 	orgIDRE      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	orgTargetRE  = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$`)
 	scpTargetRE  = regexp.MustCompile(`^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[0-9]{12})$`)
@@ -127,8 +127,8 @@ func (o *Options) Validate() error {
 	default:
 		bad("--auto-remediate %q: the only remediation the function makes is %q", o.AutoRemediate, RemediateStartLogging)
 	}
-	if o.AlertEmail != "" && !emailRE.MatchString(o.AlertEmail) {
-		bad("--alert-email %q is not an e-mail address", o.AlertEmail)
+	if o.AlertEmail != "" && !emailAddress(o.AlertEmail) {
+		bad("--alert-email %q is not a plain e-mail address (name@domain, no display name)", o.AlertEmail)
 	}
 	needsCode := !o.SCPOnly && !o.ManagementAccount
 	if needsCode && o.Format == CloudFormation {
@@ -139,7 +139,7 @@ func (o *Options) Validate() error {
 			bad("--code-s3-bucket %q: the S3 bucket holding the zipped bootstrap (3 to 63 lower-case letters, digits, '.', '-')", o.CodeS3Bucket)
 		}
 		if !keyRE.MatchString(o.CodeS3Key) || len(o.CodeS3Key) > 1024 {
-			bad("--code-s3-key %q: the key of the zipped bootstrap in that bucket", o.CodeS3Key)
+			bad("--code-s3-key %q: the key of the zipped bootstrap in that bucket, in S3's safe characters (letters, digits, !-_.*'()/)", o.CodeS3Key)
 		}
 	}
 	if needsCode && o.Format == Terraform {
@@ -192,4 +192,15 @@ func (o *Options) Validate() error {
 		bad("--scp-target attaches the service control policy: add --scp")
 	}
 	return errors.Join(errs...)
+}
+
+// emailAddress says whether s is one plain address as net/mail reads it
+// (RFC 5322), with no display name, comment or white space around it, and
+// no control character: what SNS's email protocol takes as an endpoint.
+func emailAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s || len(s) > 320 {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }

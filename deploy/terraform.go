@@ -40,7 +40,11 @@ type tfBlock struct {
 	blocks []tfBlock
 }
 
-// tokens turns a value into HCL tokens: strings, numbers and booleans
+// tokens turns a value into HCL tokens. hclwrite writes a cty value with
+// its escaping (TokensForValue) but has no value type for a reference or a
+// function call inside an object, so this small walk composes hclwrite's
+// own builders (TokensForTuple, TokensForObject, TokensForTraversal,
+// TokensForFunctionCall) over plain Go values: strings, numbers and booleans
 // through hclwrite's own escaping (so "${" in a value stays literal),
 // lists as tuples, maps as objects with quoted keys, references as
 // traversals, calls as calls.
