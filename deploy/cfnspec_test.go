@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ type cfnSpec struct {
 
 type cfnSpecType struct {
 	Properties map[string]cfnSpecProp `json:"Properties"`
+	Attributes map[string]any         `json:"Attributes"`
 }
 
 type cfnSpecProp struct {
@@ -84,7 +86,7 @@ func intrinsic(v any) bool {
 // checkTemplate returns every way the template departs from the
 // specification: unknown resource types, missing required properties,
 // unknown property names, recursively into the property types the
-// specification names. Nested templates (a StackSet's TemplateBody) are
+// specification names; and every reference that names nothing. Nested templates (a StackSet's TemplateBody) are
 // checked too.
 func checkTemplate(s *cfnSpec, tmpl map[string]any, where string) []string {
 	var errs []string
@@ -92,6 +94,7 @@ func checkTemplate(s *cfnSpec, tmpl map[string]any, where string) []string {
 	if len(res) == 0 {
 		return []string{where + ": no Resources"}
 	}
+	errs = append(errs, checkReferences(s, tmpl, where)...)
 	for id, r := range res {
 		rm, _ := r.(map[string]any)
 		typ, _ := rm["Type"].(string)
@@ -213,6 +216,11 @@ func TestCloudFormation_spec_check_catches_mistakes(t *testing.T) {
 		{"misspelt_nested_property", `{"Resources":{"X":{"Type":"AWS::Config::ConfigRule","Properties":{"Source":{"Owner":"CUSTOM_LAMBDA","SourceIdentifier":"a","SourceDetail":[]}}}}}`, "Source: property SourceDetail"},
 		{"missing_nested_required", `{"Resources":{"X":{"Type":"AWS::Config::ConfigRule","Properties":{"Source":{"SourceIdentifier":"a"}}}}}`, "Source: required property Owner"},
 		{"missing_required_in_list_item", `{"Resources":{"X":{"Type":"AWS::CloudFormation::StackSet","Properties":{"StackSetName":"s","PermissionModel":"SERVICE_MANAGED","StackInstancesGroup":[{"Regions":["us-east-1"]}]}}}}`, "StackInstancesGroup[0]: required property DeploymentTargets"},
+		{"ref_to_nothing", `{"Resources":{"X":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Ref":"Nope"}}}}}`, "Ref Nope names nothing"},
+		{"getatt_unknown_attribute", `{"Resources":{"T":{"Type":"AWS::SNS::Topic"},"X":{"Type":"AWS::SNS::Subscription","Properties":{"Protocol":"email","TopicArn":{"Fn::GetAtt":["T","Arn"]}}}}}`, "has no attribute Arn"},
+		{"sub_variable_to_nothing", `{"Resources":{"X":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Sub":"${AWS::Region}-${Missing}"}}}}}`, "${Missing} names nothing"},
+		{"depends_on_nothing", `{"Resources":{"X":{"Type":"AWS::SNS::Topic","DependsOn":["Y"]}}}`, "DependsOn Y"},
+		{"undeclared_condition", `{"Resources":{"X":{"Type":"AWS::SNS::Topic","Condition":"C"}}}`, "Condition C is not declared"},
 		{"stackset_template_body_checked", `{"Resources":{"X":{"Type":"AWS::CloudFormation::StackSet","Properties":{"StackSetName":"s","PermissionModel":"SERVICE_MANAGED","TemplateBody":"{\"Resources\":{\"R\":{\"Type\":\"AWS::IAM::Rolle\"}}}"}}}}`, "TemplateBody: R: resource type"},
 	}
 	for _, tc := range cases {
@@ -227,4 +235,85 @@ func TestCloudFormation_spec_check_catches_mistakes(t *testing.T) {
 			}
 		})
 	}
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
+
+// checkReferences finds every Ref, Fn::GetAtt, Fn::Sub variable,
+// DependsOn and Condition of the template that names nothing: a logical id
+// that is not a resource, parameter or pseudo parameter, an attribute the
+// specification does not give the resource type, a condition not declared.
+func checkReferences(s *cfnSpec, tmpl map[string]any, where string) []string {
+	var errs []string
+	res, _ := tmpl["Resources"].(map[string]any)
+	params, _ := tmpl["Parameters"].(map[string]any)
+	conds, _ := tmpl["Conditions"].(map[string]any)
+	known := func(name string) bool {
+		_, r := res[name]
+		_, p := params[name]
+		return r || p || strings.HasPrefix(name, "AWS::")
+	}
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch v := v.(type) {
+		case []any:
+			for _, x := range v {
+				walk(x, at)
+			}
+		case map[string]any:
+			if r, ok := v["Ref"].(string); ok && len(v) == 1 && !known(r) {
+				errs = append(errs, fmt.Sprintf("%s: %s: Ref %s names nothing", where, at, r))
+			}
+			if ga, ok := v["Fn::GetAtt"].([]any); ok && len(v) == 1 {
+				id, _ := ga[0].(string)
+				attr, _ := ga[1].(string)
+				r, isRes := res[id].(map[string]any)
+				if !isRes {
+					errs = append(errs, fmt.Sprintf("%s: %s: Fn::GetAtt %s names no resource", where, at, id))
+				} else if typ, _ := r["Type"].(string); s.ResourceTypes[typ].Attributes[attr] == nil {
+					errs = append(errs, fmt.Sprintf("%s: %s: %s has no attribute %s", where, at, typ, attr))
+				}
+			}
+			if sub, ok := v["Fn::Sub"]; ok && len(v) == 1 {
+				str, vars := "", map[string]any{}
+				switch sub := sub.(type) {
+				case string:
+					str = sub
+				case []any:
+					str, _ = sub[0].(string)
+					vars, _ = sub[1].(map[string]any)
+				}
+				for _, m := range subVar.FindAllStringSubmatch(str, -1) {
+					name := strings.SplitN(m[1], ".", 2)[0]
+					if _, ok := vars[m[1]]; !ok && !known(name) {
+						errs = append(errs, fmt.Sprintf("%s: %s: Fn::Sub variable ${%s} names nothing", where, at, m[1]))
+					}
+				}
+			}
+			for k, x := range v {
+				walk(x, at+"."+k)
+			}
+		}
+	}
+	for id, r := range res {
+		rm, _ := r.(map[string]any)
+		walk(rm["Properties"], id)
+		deps := rm["DependsOn"]
+		if d, ok := deps.(string); ok {
+			deps = []any{d}
+		}
+		for _, d := range func() []any { l, _ := deps.([]any); return l }() {
+			if _, ok := res[d.(string)]; !ok {
+				errs = append(errs, fmt.Sprintf("%s: %s: DependsOn %v names no resource", where, id, d))
+			}
+		}
+		if c, ok := rm["Condition"].(string); ok {
+			if _, ok := conds[c]; !ok {
+				errs = append(errs, fmt.Sprintf("%s: %s: Condition %s is not declared", where, id, c))
+			}
+		}
+	}
+	walk(tmpl["Outputs"], "Outputs")
+	walk(tmpl["Conditions"], "Conditions")
+	return errs
 }
