@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -18,11 +19,13 @@ import (
 // tfProvider is what the published Terraform AWS provider bindings
 // (@cdktf/provider-aws, lib/<name>/index.js and index.d.ts) say exists:
 // resource and data source types, and the arguments and nested blocks of
-// each (camelCase, as the bindings name them), by interface.
+// each (camelCase, as the bindings name them), by interface, and the
+// attributes each exports.
 type tfProvider struct {
 	resources, data map[string]string          // type → lib directory
 	interfaces      map[string]map[string]bool // directory → interface → fields
 	top             map[string]string          // directory → config interface
+	getters         map[string]map[string]bool // directory → attributes the resource exports
 }
 
 var (
@@ -34,6 +37,8 @@ var (
 var (
 	tfTypeRE    = regexp.MustCompile(`tfResourceType = "([a-z0-9_]+)"`)
 	interfaceRE = regexp.MustCompile(`^export interface (\w+)( extends cdktf\.TerraformMetaArguments)? \{`)
+	classRE     = regexp.MustCompile(`^export declare class \w+ extends cdktf\.Terraform(Resource|DataSource) \{`)
+	getterRE    = regexp.MustCompile(`^    get (\w+)\(\)`)
 	fieldRE     = regexp.MustCompile(`^\s+readonly (\w+)\??:`)
 )
 
@@ -56,7 +61,7 @@ func loadProvider(t *testing.T) *tfProvider {
 			tfErr = err
 			return
 		}
-		p := &tfProvider{resources: map[string]string{}, data: map[string]string{}, interfaces: map[string]map[string]bool{}, top: map[string]string{}}
+		p := &tfProvider{resources: map[string]string{}, data: map[string]string{}, interfaces: map[string]map[string]bool{}, top: map[string]string{}, getters: map[string]map[string]bool{}}
 		for _, js := range libs {
 			b, err := os.ReadFile(js)
 			if err != nil {
@@ -97,10 +102,24 @@ func (p *tfProvider) fields(t *testing.T, dir string) (map[string]map[string]boo
 		defer f.Close()
 		ifs := map[string]map[string]bool{}
 		var cur string
+		inClass := false
+		p.getters[key] = map[string]bool{}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
+			if classRE.MatchString(line) {
+				inClass = true
+				continue
+			}
+			if inClass {
+				if line == "}" {
+					inClass = false
+				} else if m := getterRE.FindStringSubmatch(line); m != nil {
+					p.getters[key][m[1]] = true
+				}
+				continue
+			}
 			if m := interfaceRE.FindStringSubmatch(line); m != nil {
 				cur = m[1]
 				ifs[cur] = map[string]bool{}
@@ -174,7 +193,20 @@ func checkTerraform(t *testing.T, p *tfProvider, src []byte) []string {
 		return []string{diags.Error()}
 	}
 	var errs []string
-	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+	body := f.Body.(*hclsyntax.Body)
+	declared := map[string]string{} // "aws_x.name", "data.aws_x.name", "var.name" → lib directory ("" for variables)
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "resource":
+			declared[b.Labels[0]+"."+b.Labels[1]] = p.resources[b.Labels[0]]
+		case "data":
+			declared["data."+b.Labels[0]+"."+b.Labels[1]] = p.data[b.Labels[0]]
+		case "variable":
+			declared["var."+b.Labels[0]] = ""
+		}
+	}
+	errs = append(errs, p.checkReferences(t, body, declared)...)
+	for _, b := range body.Blocks {
 		switch b.Type {
 		case "resource", "data":
 			kinds := p.resources
@@ -232,6 +264,13 @@ func TestTerraform_check_catches_mistakes(t *testing.T) {
     variables = {}
   }
 }`, "block environments"},
+		{"reference_to_nothing", `resource "aws_sns_topic_subscription" "x" {
+  topic_arn = aws_sns_topic.missing.arn
+}`, "aws_sns_topic.missing.arn names nothing"},
+		{"attribute_not_exported", `resource "aws_sns_topic" "t" {}
+resource "aws_sns_topic_subscription" "x" {
+  topic_arn = aws_sns_topic.t.topic_arn
+}`, "exports no attribute topic_arn"},
 		{"not_hcl", `resource "aws_sns_topic" "x" {`, "Unclosed"},
 	}
 	for _, tc := range cases {
@@ -265,4 +304,54 @@ func TestTerraform_fmt_leaves_the_output_unchanged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkReferences finds every reference of the configuration that names
+// nothing: a resource, data source or variable not declared, or an
+// attribute the provider does not export for that type.
+func (p *tfProvider) checkReferences(t *testing.T, body *hclsyntax.Body, declared map[string]string) []string {
+	var errs []string
+	var visit func(b *hclsyntax.Body)
+	visit = func(b *hclsyntax.Body) {
+		for _, a := range b.Attributes {
+			for _, tr := range a.Expr.Variables() {
+				var parts []string
+				for _, step := range tr {
+					switch st := step.(type) {
+					case hcl.TraverseRoot:
+						parts = append(parts, st.Name)
+					case hcl.TraverseAttr:
+						parts = append(parts, st.Name)
+					}
+				}
+				n := 2 // aws_x.name, var.name
+				if parts[0] == "data" {
+					n = 3
+				}
+				if len(parts) < n {
+					errs = append(errs, a.SrcRange.String()+": reference "+strings.Join(parts, ".")+" is incomplete")
+					continue
+				}
+				dir, ok := declared[strings.Join(parts[:n], ".")]
+				switch {
+				case !ok:
+					errs = append(errs, a.SrcRange.String()+": reference "+strings.Join(parts, ".")+" names nothing declared")
+				case dir != "" && len(parts) > n:
+					p.fields(t, dir)
+					if !p.getters[dir][camel(parts[n])] {
+						errs = append(errs, a.SrcRange.String()+": "+strings.Join(parts[:n], ".")+" exports no attribute "+parts[n])
+					}
+				}
+			}
+		}
+		for _, nb := range b.Blocks {
+			visit(nb.Body)
+		}
+	}
+	for _, b := range body.Blocks {
+		if b.Type == "resource" || b.Type == "data" || b.Type == "output" || b.Type == "locals" {
+			visit(b.Body) // a variable's type = string is a keyword, not a reference
+		}
+	}
+	return errs
 }
