@@ -107,7 +107,8 @@ matches no --break-glass-role-pattern (it never binds the management account);
 	f.BoolVar(&o.ManagementAccount, "management-account", false, "with --org: write the member role and event forwarding for the management account, which StackSets never reach")
 	f.BoolVar(&o.SCP, "scp", false, "add a service control policy that denies switching CloudTrail off")
 	f.BoolVar(&o.SCPOnly, "scp-only", false, "write the service control policy alone")
-	f.StringSliceVar(&o.BreakGlass, "break-glass-role-pattern", []string{deploy.DefaultBreakGlass}, "with --scp: aws:PrincipalARN `PATTERN` (ArnNotLike) the policy exempts; repeat for several")
+	// An array, not a comma-separated list: IAM role names may hold commas.
+	f.StringArrayVar(&o.BreakGlass, "break-glass-role-pattern", []string{deploy.DefaultBreakGlass}, "with --scp: aws:PrincipalARN `PATTERN` (ArnNotLike) the policy exempts; repeat for several")
 	f.StringSliceVar(&o.SCPTargets, "scp-target", nil, "with --scp: root, OU or account `IDS` to attach the policy to (none: created, not attached)")
 	return cmd
 }

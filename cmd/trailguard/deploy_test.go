@@ -109,9 +109,10 @@ func TestDeploy_usage_errors(t *testing.T) {
 
 // --scp-only --emit json prints the policy document alone: it denies the
 // four calls that switch CloudTrail off, except to the break-glass
-// patterns, with ArnNotLike on aws:PrincipalARN.
+// patterns, with ArnNotLike on aws:PrincipalARN. A pattern is taken whole,
+// commas included (IAM role names may hold them).
 func TestDeploy_scp_document(t *testing.T) {
-	code, out, errOut := cli(t, "deploy", "--scp-only", "--emit", "json", "--break-glass-role-pattern", "arn:aws:iam::*:role/BreakGlass,arn:aws:iam::123456789012:role/Pipeline*")
+	code, out, errOut := cli(t, "deploy", "--scp-only", "--emit", "json", "--break-glass-role-pattern", "arn:aws:iam::*:role/BreakGlass", "--break-glass-role-pattern", "arn:aws:iam::123456789012:role/Pipeline,Deploy*")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -135,7 +136,7 @@ func TestDeploy_scp_document(t *testing.T) {
 	if s.Effect != "Deny" || strings.Join(s.Action, " ") != want || s.Resource != "*" {
 		t.Errorf("statement %+v, want Deny of %s on *", s, want)
 	}
-	if got := s.Condition["ArnNotLike"]["aws:PrincipalARN"]; strings.Join(got, " ") != "arn:aws:iam::*:role/BreakGlass arn:aws:iam::123456789012:role/Pipeline*" {
+	if got := s.Condition["ArnNotLike"]["aws:PrincipalARN"]; strings.Join(got, " ") != "arn:aws:iam::*:role/BreakGlass arn:aws:iam::123456789012:role/Pipeline,Deploy*" {
 		t.Errorf("exempted %q", got)
 	}
 }
