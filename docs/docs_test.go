@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/deploy"
 )
 
 const root = ".."
@@ -185,6 +186,9 @@ func TestREADME_states_every_IAM_permission(t *testing.T) {
 		"ImportActions": tgaws.ImportActions, "FixTrailActions": tgaws.FixTrailActions, "FixBucketActions": tgaws.FixBucketActions,
 		"FixKeyActions": tgaws.FixKeyActions, "DescribeOrganizationActions": tgaws.DescribeOrganizationActions,
 		"FixOrganizationTrailActions": tgaws.FixOrganizationTrailActions,
+		// The Lambda function's role, as trailguard deploy writes it.
+		"deploy.FunctionActions": deploy.FunctionActions(true, true), "deploy.FunctionReevaluateActions": deploy.FunctionReevaluateActions,
+		"deploy.MemberActions": deploy.MemberActions(true), "deploy.LogActions": deploy.LogActions,
 	} {
 		if len(actions) == 0 {
 			t.Errorf("aws.%s is empty", name)
