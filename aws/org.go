@@ -134,7 +134,7 @@ func (s *Scanner) ScanOrganization(ctx context.Context, cfg sdkaws.Config, o Org
 	self := sdkaws.ToString(ident.Account)
 	keep := accountFilter(o.Include, o.Exclude)
 
-	st := &orgState{o: o, names: map[string]string{}, skipped: map[string]string{}, seen: map[string]bool{}}
+	st := &orgState{o: o, eval: s.Evaluate, names: map[string]string{}, skipped: map[string]string{}, seen: map[string]bool{}}
 	listed := make(chan orgAccount, 256)
 	listErr := make(chan error, 1)
 	listComplete := false // the whole listing was read (set before listErr is sent)
@@ -290,6 +290,7 @@ func stopReason(ctx context.Context) string {
 // orgState is what the workers of one organization scan share.
 type orgState struct {
 	o        OrgOptions
+	eval     trailguard.Options // what the progress line's failing count is judged by
 	mu       sync.Mutex
 	names    map[string]string
 	skipped  map[string]string
@@ -341,7 +342,7 @@ func (st *orgState) finish(acct trailguard.Account) {
 		st.done = map[string]bool{}
 	}
 	st.done[acct.ID] = true
-	if !trailguard.Passes(acct, trailguard.Options{}) {
+	if !trailguard.Passes(acct, st.eval) {
 		st.failing++
 	}
 	if st.o.Progress != nil {

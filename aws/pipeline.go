@@ -117,6 +117,7 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 			return c
 		}
 		scanner := NewScanner()
+		scanner.Evaluate = o.Evaluate
 		one := func(c sdkaws.Config) trailguard.Account {
 			actx, cancel := WithFlagTimeout(ctx, "--account-timeout", accountTimeout)
 			defer cancel()

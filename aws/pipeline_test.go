@@ -15,6 +15,7 @@ import (
 
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
 )
 
@@ -263,5 +264,43 @@ func TestActionLists_are_exactly_what_the_scan_calls(t *testing.T) {
 		if !used[op] {
 			t.Errorf("%s is listed but never called: the policy grants more than the scan needs", op)
 		}
+	}
+}
+
+// Whether an account already passes (so that its single-region trails
+// and its region table are not read) is asked under the options it will
+// be judged with: under --require-delivery, a multi-region trail that
+// logs but does not deliver does not pass, so the account's single-region
+// trail is read and the table shows the regions it still records.
+func TestScan_skips_reads_only_for_an_account_that_passes_under_its_options(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		opts            trailguard.Options
+		wantStatus      trailguard.Status
+		wantStatusReads int
+	}{
+		{"default_options_pass_and_skip_the_single_region_trail", trailguard.Options{}, trailguard.StatusPass, 1},
+		{"require_delivery_fails_and_reads_the_single_region_trail", trailguard.Options{RequireDelivery: true}, trailguard.StatusFail, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			arn := e.putTrail(t, acct, multiRegion("main", "us-east-1"))
+			if err := e.emu.SetDeliveryState(arn, awsemu.DeliveryState{DeliveryError: "AccessDenied"}); err != nil {
+				t.Fatal(err)
+			}
+			single := multiRegion("local", "us-east-1")
+			single.IsMultiRegion = false
+			e.putTrail(t, acct, single)
+			sc, err := tgaws.Scan(context.Background(), e.config(acct, nil), tgaws.ScanOptions{Evaluate: tc.opts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sc.Results[0].Status; got != tc.wantStatus {
+				t.Fatalf("status %s %q, want %s", got, sc.Results[0].Reasons, tc.wantStatus)
+			}
+			if n := sc.Calls["cloudtrail:GetTrailStatus"]; n != tc.wantStatusReads {
+				t.Errorf("GetTrailStatus %d times, want %d", n, tc.wantStatusReads)
+			}
+		})
 	}
 }

@@ -32,6 +32,11 @@ var ScanActions = []string{
 // organization trail read in one account answers for the others.
 type Scanner struct {
 	facts factCache
+	// Evaluate are the options the accounts will be judged with: whether
+	// an account already passes (and its single-region trails and region
+	// table can be skipped) is asked under them, so that --strict or
+	// --require-delivery does not leave a failing account's table thin.
+	Evaluate trailguard.Options
 }
 
 // NewScanner returns a scanner with an empty trail-facts cache.
@@ -124,7 +129,7 @@ func (s *Scanner) scanAccount(ctx context.Context, cfg sdkaws.Config, knownID st
 	}
 
 	s.readFacts(ctx, cfg, acct.ID, who, acct.Trails, func(t trailguard.Trail) bool { return t.IsMultiRegion })
-	if !trailguard.Passes(acct, trailguard.Options{}) {
+	if !trailguard.Passes(acct, s.Evaluate) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
