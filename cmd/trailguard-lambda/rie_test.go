@@ -163,6 +163,23 @@ type lambdaProcess struct {
 // bootstrap share a process group, which is killed whole.
 func startFunction(t testing.TB, env []string) *lambdaProcess {
 	t.Helper()
+	// A port released by freePort may be taken by another process before
+	// the RIE binds it: the RIE then exits at once, and a new pair is
+	// tried.
+	for attempt := 1; ; attempt++ {
+		f, err := tryStartFunction(t, env)
+		if err == nil {
+			return f
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("retrying with other ports: %v", err)
+	}
+}
+
+func tryStartFunction(t testing.TB, env []string) (*lambdaProcess, error) {
+	t.Helper()
 	rie, boot := rieBinary(t), bootstrap(t)
 	addr, apiAddr := freePort(t), freePort(t)
 	f := &lambdaProcess{URL: "http://" + addr + invokePath, logs: &syncBuffer{}, done: make(chan struct{})}
@@ -182,17 +199,17 @@ func startFunction(t testing.TB, env []string) *lambdaProcess {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return f
+			return f, nil
 		}
 		select {
 		case <-f.done:
-			t.Fatalf("the RIE exited before it listened on %s: %v\n%s", addr, f.cmd.ProcessState, f.logs)
+			return nil, fmt.Errorf("the RIE exited before it listened on %s: %v\n%s", addr, f.cmd.ProcessState, f.logs)
 		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the RIE did not listen on %s within 30s: %v\n%s", addr, err, f.logs)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 }
 
