@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,8 @@ import (
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 
 	"github.com/trailguard/trailguard"
+	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/mutelist"
 )
 
 // maxAnnotation is AWS Config's limit on Evaluation.Annotation, in
@@ -26,8 +29,7 @@ const accountResource = "AWS::::Account"
 
 // RuleParameters are the Config rule's input parameters. They are decoded
 // strictly: an unknown key is a typo that would otherwise silently change
-// the verdict. (A mutelist is not a parameter yet: the rule reports the
-// control as it is.)
+// the verdict.
 type RuleParameters struct {
 	// Strict is scan's --strict; AWS Config passes parameter values as
 	// strings, so "true" and true are both accepted.
@@ -38,6 +40,10 @@ type RuleParameters struct {
 	// AlertTopicARN, when set, is told of every evaluation that does not
 	// pass (change events alert to the environment's topic).
 	AlertTopicARN string `json:"alertTopicArn"`
+	// Mutelist holds the exceptions of trailguard scan --mutelist, inline
+	// or in S3 (MutelistParam). A muted account is NOT_APPLICABLE, never
+	// COMPLIANT; a mutelist that cannot be read or parsed is an ERROR.
+	Mutelist MutelistParam `json:"mutelist"`
 }
 
 // flexBool is a bool given as JSON true/false or as the string "true"/"false".
@@ -128,18 +134,25 @@ func (h *Handler) handleConfig(ctx context.Context, raw []byte) (Response, error
 		when = t
 	}
 
+	p, perr := ParseRuleParameters(ev.RuleParameters)
 	var eval Evaluation
+	var scanCfg *aws.Config
 	switch {
 	case ev.EventLeftScope:
 		eval = Evaluation{ComplianceType: string(cstypes.ComplianceTypeNotApplicable)}
 		resp.Status = ""
 	default:
-		res, topic := h.configVerdict(ctx, ev.RuleParameters, account)
-		resp.Status, resp.Reasons = res.Status, res.Reasons
+		res, cfg, notices := h.configVerdict(ctx, p, perr, account)
+		scanCfg = cfg
+		for _, n := range notices {
+			h.logf("account %s: %s", account, n)
+		}
+		resp.Status, resp.Reasons, resp.Notices = res.Status, res.Reasons, notices
 		eval = Evaluation{ComplianceType: complianceOf(res.Status), Annotation: Annotation(res)}
-		if topic != "" && res.Status != trailguard.StatusPass && !resp.TestMode {
-			// The rule's own topic hears of a failing evaluation; a test
-			// run writes nothing.
+		// The rule's own topic hears of a failing evaluation; a test run
+		// writes nothing, and a muted account is an exception its owner
+		// granted, not news at every period.
+		if topic := p.AlertTopicARN; perr == nil && topic != "" && res.Status != trailguard.StatusPass && res.Status != trailguard.StatusMuted && !resp.TestMode {
 			id, err := h.publish(ctx, topic, subject(res, account), h.verdictMessage(res, inv.MessageType))
 			if err != nil {
 				resp.Errors = append(resp.Errors, err.Error())
@@ -157,9 +170,28 @@ func (h *Handler) handleConfig(ctx context.Context, raw []byte) (Response, error
 	if eval.Annotation != "" {
 		in.Evaluations[0].Annotation = aws.String(eval.Annotation)
 	}
-	out, err := configservice.NewFromConfig(h.Config).PutEvaluations(ctx, in)
+	// The result token belongs to the rule that invoked the function, in
+	// the event's accountId: an organization rule's member rule lives in
+	// the member account, so its evaluation is written from there.
+	ruleAccount := ev.AccountID
+	if !accountID.MatchString(ruleAccount) {
+		ruleAccount = account
+	}
+	role := ""
+	if perr == nil {
+		role = p.ExecutionRoleName
+	}
+	wcfg, err := h.evaluationConfig(ctx, ruleAccount, account, role, resp.TestMode, scanCfg)
 	if err != nil {
-		return resp, fmt.Errorf("config:PutEvaluations for account %s: %w", account, err)
+		h.logf("%v", err)
+		resp.Errors = append(resp.Errors, err.Error())
+		return resp, err
+	}
+	out, err := configservice.NewFromConfig(wcfg).PutEvaluations(ctx, in)
+	if err != nil {
+		err = fmt.Errorf("config:PutEvaluations for account %s: %w", account, err)
+		h.logf("%v", err)
+		return resp, err
 	}
 	if len(out.FailedEvaluations) > 0 {
 		return resp, fmt.Errorf("config:PutEvaluations for account %s: %d evaluation(s) refused", account, len(out.FailedEvaluations))
@@ -170,27 +202,111 @@ func (h *Handler) handleConfig(ctx context.Context, raw []byte) (Response, error
 	return resp, nil
 }
 
-// configVerdict scans the account with the rule's parameters; parameters
-// that do not parse are an ERROR verdict (reported NON_COMPLIANT), never
-// a scan with defaults.
-func (h *Handler) configVerdict(ctx context.Context, params, account string) (trailguard.Result, string) {
-	p, err := ParseRuleParameters(params)
-	if err != nil {
-		return trailguard.Result{Account: account, Status: trailguard.StatusError, Reasons: []string{err.Error()}}, ""
+// evaluationConfig is the configuration PutEvaluations is called with.
+// A result token is good only in the account of the rule it was issued
+// for (AWS Config refuses it from another account with
+// InvalidResultTokenException). An organization custom rule runs as a
+// member rule in each member account and invokes the central function,
+// so the function writes each member's evaluation through the member
+// role, as the AWS Config RDK's assume-role mode does (its rules create
+// their config client, PutEvaluations included, with the credentials of
+// the executionRoleName in the event's account). In test mode nothing is
+// stored and the token names no rule: the function's own role writes.
+// The credentials are retrieved first, so that a role that cannot be
+// assumed is one error naming it and what to grant.
+func (h *Handler) evaluationConfig(ctx context.Context, ruleAccount, scanned, role string, testMode bool, scanCfg *aws.Config) (aws.Config, error) {
+	if testMode {
+		return h.Config, nil
 	}
-	res, _, _ := h.scan(ctx, account, p.ExecutionRoleName, bool(p.Strict))
-	// Only the rule's own alertTopicArn hears of evaluations: the
-	// environment's topic is for change events, which already alert once.
-	return res, p.AlertTopicARN
+	self, err := h.selfAccount(ctx)
+	if err != nil {
+		return h.Config, fmt.Errorf("config:PutEvaluations for account %s not written: the function's own account could not be read: %w", ruleAccount, err)
+	}
+	if ruleAccount == self || !accountID.MatchString(ruleAccount) {
+		// An event that names no valid account is answered (ERROR) where
+		// the function runs: no role can be named for it.
+		return h.Config, nil
+	}
+	cfg := tgaws.MemberConfig(h.Config, ruleAccount, tgaws.OrgOptions{RoleName: role})
+	// The scan's member credentials are the same role's, cached: reusing
+	// them saves a second AssumeRole. Pointers are compared, not the
+	// providers (an interface comparison panics on a provider that is not
+	// comparable).
+	if scanCfg != nil && scanned == ruleAccount {
+		own, _ := h.Config.Credentials.(*aws.CredentialsCache)
+		if c, ok := scanCfg.Credentials.(*aws.CredentialsCache); ok && c != own {
+			cfg = *scanCfg
+		}
+	}
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		arn := MemberRoleARN(ruleAccount, role)
+		return cfg, fmt.Errorf("config:PutEvaluations for account %s not written: its rule's result token is good only in that account, "+
+			"so the evaluation is written through role %s, which could not be assumed (%v). "+
+			"Allow the function's role sts:AssumeRole on %s, make that role trust the function's role, and allow it config:PutEvaluations "+
+			"and the scan's reads (cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, cloudtrail:GetEventSelectors, ec2:DescribeRegions)",
+			ruleAccount, arn, err, arn)
+	}
+	return cfg, nil
+}
+
+// MemberRoleARN is the role the function assumes in another account:
+// executionRoleName, or the role AWS Organizations creates in the
+// accounts it creates when the rule names none.
+func MemberRoleARN(account, role string) string {
+	if role == "" {
+		role = tgaws.DefaultRoleName
+	}
+	return "arn:aws:iam::" + account + ":role/" + role
+}
+
+// configVerdict scans the account with the rule's parameters and applies
+// the rule's mutelist. Parameters that do not parse are an ERROR verdict
+// (reported NON_COMPLIANT), never a scan with defaults; so is a mutelist
+// that cannot be read or parsed, whatever the scan found, since an
+// exception silently dropped would report a granted exception as a
+// failure and one silently half-read could hide a failure. cfg is the
+// configuration that reached the account (nil when no scan ran); notices
+// name expired mutelist entries.
+func (h *Handler) configVerdict(ctx context.Context, p RuleParameters, perr error, account string) (res trailguard.Result, cfg *aws.Config, notices []string) {
+	if perr != nil {
+		return trailguard.Result{Account: account, Status: trailguard.StatusError, Reasons: []string{perr.Error()}}, nil, nil
+	}
+	var list *mutelist.List
+	var lerr error
+	if p.Mutelist.Set() {
+		list, lerr = h.loadMutelist(ctx, p.Mutelist)
+	}
+	res, _, c := h.scan(ctx, account, p.ExecutionRoleName, bool(p.Strict))
+	cfg = &c
+	switch {
+	case lerr != nil:
+		res = trailguard.Result{Account: account, Status: trailguard.StatusError,
+			Reasons: []string{fmt.Sprintf("mutelist not applied (verdict without it: %s): %v", res.Status, lerr)}}
+	case list != nil:
+		results := []trailguard.Result{res}
+		notices = list.Apply(results, h.now())
+		res = results[0]
+	}
+	return res, cfg, notices
 }
 
 // complianceOf maps a verdict to Config: only PASS is COMPLIANT; a verdict
 // that could not be reached (UNKNOWN, ERROR) is NON_COMPLIANT, since
 // reporting it COMPLIANT would be a false pass and INSUFFICIENT_DATA is
-// not accepted from a custom rule.
+// not accepted from a custom rule. A MUTED account is NOT_APPLICABLE: an
+// exception is not a pass (DESIGN.md keeps the underlying status), so
+// COMPLIANT would tell an auditor the control holds where it does not;
+// NON_COMPLIANT would make the exception its owner granted pointless.
+// NOT_APPLICABLE is AWS Config's "the rule does not apply here": it stays
+// in the rule's results with the annotation saying who muted it, why and
+// until when, and does not count toward the rule's compliance, as MUTED
+// does not fail a scan.
 func complianceOf(s trailguard.Status) string {
-	if s == trailguard.StatusPass {
+	switch s {
+	case trailguard.StatusPass:
 		return string(cstypes.ComplianceTypeCompliant)
+	case trailguard.StatusMuted:
+		return string(cstypes.ComplianceTypeNotApplicable)
 	}
 	return string(cstypes.ComplianceTypeNonCompliant)
 }
@@ -200,7 +316,13 @@ func complianceOf(s trailguard.Status) string {
 // whole cut, by characters, to AWS Config's 256.
 func Annotation(r trailguard.Result) string {
 	s := string(r.Status)
-	if len(r.Reasons) > 0 {
+	if r.Status == trailguard.StatusMuted {
+		// Who muted it and why come first: the reasons may be cut.
+		s += " (" + string(r.Underlying) + "): " + r.MuteReason
+		if len(r.Reasons) > 0 {
+			s += "; " + strings.Join(r.Reasons, "; ")
+		}
+	} else if len(r.Reasons) > 0 {
 		s += ": " + strings.Join(r.Reasons, "; ")
 	} else if r.Status == trailguard.StatusPass && r.CoveringTrail != "" {
 		s += ": covered by " + r.CoveringTrail
@@ -238,6 +360,15 @@ func clip(s string, max int) string {
 		return s
 	}
 	return string(r[:max-1]) + "…"
+}
+
+// logf writes one line to the function's log (CloudWatch Logs on Lambda).
+func (h *Handler) logf(format string, args ...any) {
+	w := h.Log
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, "trailguard: "+format+"\n", args...)
 }
 
 func (h *Handler) now() time.Time {

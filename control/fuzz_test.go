@@ -7,6 +7,7 @@ import (
 
 	"github.com/trailguard/trailguard"
 	"github.com/trailguard/trailguard/control"
+	"github.com/trailguard/trailguard/mutelist"
 )
 
 // Rule parameters come from whoever can put the Config rule: they parse
@@ -23,6 +24,14 @@ func FuzzRuleParameters(f *testing.F) {
 		if strings.ContainsAny(p.ExecutionRoleName, " ;&|$`'\"\n") {
 			t.Errorf("role name %q accepted", p.ExecutionRoleName)
 		}
+		m := p.Mutelist
+		if m.Bucket != "" && (m.Inline != "" || m.Key == "" || strings.ContainsAny(m.Bucket, "/?#% ") || len(m.Key) > 1024) {
+			t.Errorf("mutelist %+v accepted", m)
+		}
+		if m.Inline != "" {
+			// Whatever the document, it parses or is refused, bounded.
+			mutelist.Parse(m.Source(), []byte(m.Inline))
+		}
 	})
 }
 
@@ -34,13 +43,23 @@ func FuzzAnnotation(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, reason string) {
-		a := control.Annotation(trailguard.Result{Status: trailguard.StatusUnknown, Reasons: []string{reason}})
-		if !strings.HasPrefix(a, "UNKNOWN") || !utf8.ValidString(a) || utf8.RuneCountInString(a) > 256 {
-			t.Errorf("annotation %q", a)
-		}
-		for _, r := range a {
-			if r < 0x20 || r == 0x7f || r == 0x202e {
-				t.Errorf("annotation %q holds %U", a, r)
+		muted := trailguard.Result{Status: trailguard.StatusFail, Reasons: []string{reason}}
+		muted.Mute(reason) // a mutelist's reason is outside input too
+		for _, tc := range []struct {
+			r      trailguard.Result
+			prefix string
+		}{
+			{trailguard.Result{Status: trailguard.StatusUnknown, Reasons: []string{reason}}, "UNKNOWN"},
+			{muted, "MUTED (FAIL)"},
+		} {
+			a := control.Annotation(tc.r)
+			if !strings.HasPrefix(a, tc.prefix) || !utf8.ValidString(a) || utf8.RuneCountInString(a) > 256 {
+				t.Errorf("annotation %q, want %s…", a, tc.prefix)
+			}
+			for _, r := range a {
+				if r < 0x20 || r == 0x7f || r == 0x202e {
+					t.Errorf("annotation %q holds %U", a, r)
+				}
 			}
 		}
 	})

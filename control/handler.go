@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -98,6 +99,10 @@ type Handler struct {
 	Settings Settings
 	// Now stamps evaluations when an event carries no time (time.Now if nil).
 	Now func() time.Time
+	// Log receives what an operator must see in the function's log: an
+	// evaluation that could not be written, expired mutelist entries
+	// (os.Stderr, which Lambda sends to CloudWatch Logs, if nil).
+	Log io.Writer
 
 	once  sync.Once
 	self  string
@@ -154,6 +159,8 @@ type Response struct {
 	Remediation string `json:"remediation,omitempty"`
 	// RuleEvaluationStarted names the Config rule asked to evaluate again.
 	RuleEvaluationStarted string `json:"rule_evaluation_started,omitempty"`
+	// Notices name mutelist entries that expired and no longer mute.
+	Notices []string `json:"notices,omitempty"`
 	// Errors are the writes that failed (alert, re-evaluation); the
 	// invocation fails when one did, so that it is retried and seen.
 	Errors []string `json:"errors,omitempty"`

@@ -54,6 +54,9 @@ type organization struct {
 	// trusted holds the service principals with trusted access to the
 	// organization and when it was enabled (EnableAWSServiceAccess).
 	trusted map[string]time.Time
+	// delegated holds the delegated administrators by service principal:
+	// account → when it was registered (organizations_delegated.go).
+	delegated map[string]map[string]time.Time
 }
 
 // AddAccount creates an account (idempotently) and returns its long-term

@@ -68,6 +68,11 @@ type configState struct {
 	// signalled (on mu) whenever one ends.
 	pending map[string]int
 	settled *sync.Cond
+	// orgRules are the organization rules by management account/region/
+	// name; orgSLR the accounts where the service-linked role
+	// AWSServiceRoleForConfigMultiAccountSetup exists (config_org.go).
+	orgRules map[string]*orgConfigRule
+	orgSLR   map[string]bool
 }
 
 // issuedToken is what a result token stands for: the rule it was issued
@@ -92,24 +97,32 @@ type configSourceDetail struct {
 }
 
 type configRuleJSON struct {
-	ConfigRuleName string `json:",omitempty"`
-	ConfigRuleArn  string `json:",omitempty"`
-	ConfigRuleId   string `json:",omitempty"`
-	Description    string `json:",omitempty"`
-	Scope          *struct {
-		ComplianceResourceTypes []string `json:",omitempty"`
-		TagKey                  string   `json:",omitempty"`
-		TagValue                string   `json:",omitempty"`
-		ComplianceResourceId    string   `json:",omitempty"`
-	} `json:",omitempty"`
-	Source *struct {
-		Owner            string
-		SourceIdentifier string               `json:",omitempty"`
-		SourceDetails    []configSourceDetail `json:",omitempty"`
-	} `json:",omitempty"`
-	InputParameters           string `json:",omitempty"`
-	MaximumExecutionFrequency string `json:",omitempty"`
-	ConfigRuleState           string `json:",omitempty"`
+	ConfigRuleName            string        `json:",omitempty"`
+	ConfigRuleArn             string        `json:",omitempty"`
+	ConfigRuleId              string        `json:",omitempty"`
+	Description               string        `json:",omitempty"`
+	Scope                     *configScope  `json:",omitempty"`
+	Source                    *configSource `json:",omitempty"`
+	InputParameters           string        `json:",omitempty"`
+	MaximumExecutionFrequency string        `json:",omitempty"`
+	ConfigRuleState           string        `json:",omitempty"`
+	// CreatedBy names the service that owns the rule
+	// (config-multiaccountsetup.amazonaws.com for the member rules of an
+	// organization rule); set by AWS Config, never by the caller.
+	CreatedBy string `json:",omitempty"`
+}
+
+type configScope struct {
+	ComplianceResourceTypes []string `json:",omitempty"`
+	TagKey                  string   `json:",omitempty"`
+	TagValue                string   `json:",omitempty"`
+	ComplianceResourceId    string   `json:",omitempty"`
+}
+
+type configSource struct {
+	Owner            string
+	SourceIdentifier string               `json:",omitempty"`
+	SourceDetails    []configSourceDetail `json:",omitempty"`
 }
 
 type configEvaluation struct {
@@ -162,6 +175,10 @@ type configEvaluationIn struct {
 }
 
 func (e *Emulator) serveConfig(w http.ResponseWriter, r *http.Request, c *call, body []byte) {
+	if strings.Contains(c.op, "OrganizationConfigRule") {
+		e.serveConfigOrg(w, c, body)
+		return
+	}
 	var in struct {
 		ConfigRule      *configRuleJSON
 		ConfigRuleName  *string
@@ -178,6 +195,9 @@ func (e *Emulator) serveConfig(w http.ResponseWriter, r *http.Request, c *call, 
 		return
 	}
 	s := e.configState()
+	s.mu.Lock()
+	e.syncOrgRules(s)
+	s.mu.Unlock()
 	var out any
 	var err *apiError
 	switch c.op {
@@ -269,7 +289,11 @@ func (e *Emulator) putConfigRule(s *configState, c *call, in *configRuleJSON) (a
 		return nil, noSuchRule(in.ConfigRuleArn + in.ConfigRuleId)
 	}
 	spec := *in
+	spec.CreatedBy = ""
 	if existing != nil {
+		if existing.spec.CreatedBy != "" {
+			return nil, serviceOwned()
+		}
 		// An update keeps the rule's identity, as AWS does.
 		spec.ConfigRuleName, spec.ConfigRuleArn, spec.ConfigRuleId = existing.spec.ConfigRuleName, existing.spec.ConfigRuleArn, existing.spec.ConfigRuleId
 		spec.ConfigRuleState = "ACTIVE"
@@ -362,11 +386,18 @@ func (s *configState) deleteConfigRule(c *call, name *string) (any, *apiError) {
 	if r == nil {
 		return nil, noSuchRule(*name)
 	}
-	delete(s.rules, r.key())
-	for _, tok := range r.tokens {
-		delete(s.tokens, tok)
+	if r.spec.CreatedBy != "" {
+		return nil, serviceOwned()
 	}
+	s.removeRule(r.key())
 	return struct{}{}, nil
+}
+
+// serviceOwned is AWS Config's refusal to change a rule a service
+// created, such as the member rule of an organization rule: only the
+// organization rule's owner changes it, through the organization API.
+func serviceOwned() *apiError {
+	return errorf(http.StatusBadRequest, "AccessDeniedException", "An AWS service owns ServiceLinkedConfigRule. You do not have permissions to take action on this rule.")
 }
 
 // configPage cuts one page of rules; the token carries an offset.
@@ -425,6 +456,7 @@ func (e *Emulator) startConfigRulesEvaluation(s *configState, c *call, names []s
 func (e *Emulator) RunConfigSchedule() {
 	s := e.configState()
 	s.mu.Lock()
+	e.syncOrgRules(s)
 	var rules []*configRule
 	for _, r := range s.rules {
 		if r.periodic() {

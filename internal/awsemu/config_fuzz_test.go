@@ -17,6 +17,8 @@ import (
 var configOps = []string{
 	"PutEvaluations", "PutConfigRule", "DescribeConfigRules", "DeleteConfigRule",
 	"StartConfigRulesEvaluation", "GetComplianceDetailsByConfigRule", "DescribeComplianceByConfigRule",
+	"PutOrganizationConfigRule", "DescribeOrganizationConfigRules", "GetOrganizationConfigRuleDetailedStatus",
+	"DeleteOrganizationConfigRule", "DescribeOrganizationConfigRuleStatuses",
 }
 
 // FuzzConfigRequest feeds arbitrary JSON 1.1 bodies to every AWS Config

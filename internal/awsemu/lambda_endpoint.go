@@ -9,7 +9,8 @@ import "sync"
 
 // initSide sets up the state that has locks of its own.
 func (e *Emulator) initSide() {
-	e.config = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}, pending: map[string]int{}}
+	e.config = &configState{rules: map[string]*configRule{}, tokens: map[string]issuedToken{}, pending: map[string]int{},
+		orgRules: map[string]*orgConfigRule{}, orgSLR: map[string]bool{}}
 	e.config.settled = sync.NewCond(&e.config.mu)
 	e.lambdas = map[string]string{}
 }

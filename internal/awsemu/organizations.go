@@ -60,6 +60,12 @@ func (e *Emulator) serveOrganizations(w http.ResponseWriter, r *http.Request, c 
 		out, err = e.listServiceAccess(c, body)
 	case "EnableAWSServiceAccess":
 		out, err = e.enableServiceAccess(c, body)
+	case "RegisterDelegatedAdministrator":
+		out, err = e.registerDelegatedAdmin(c, body)
+	case "DeregisterDelegatedAdministrator":
+		out, err = e.deregisterDelegatedAdmin(c, body)
+	case "ListDelegatedAdministrators":
+		out, err = e.listDelegatedAdmins(c, body)
 	default:
 		err = errorf(http.StatusBadRequest, "UnknownOperationException", "unknown operation %q", r.Header.Get("X-Amz-Target"))
 	}
@@ -83,7 +89,9 @@ func (e *Emulator) callerOrg(c *call) (*organization, *apiError) {
 // requireManagement lets only the management account list and describe
 // accounts, as Organizations does ("This operation can be called only from
 // the organization's management account or by a member account that is a
-// delegated administrator"; delegated administrators are not modelled).
+// delegated administrator"; a delegated administrator's reach is the
+// service it administers, which ListDelegatedAdministrators and AWS
+// Config's organization rules check for themselves).
 func (e *Emulator) requireManagement(c *call, org *organization) *apiError {
 	if org.management != c.account() {
 		return errorf(http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")

@@ -16,8 +16,9 @@ const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 // S3 speaks REST-XML: the operation is the method, the bucket (from the
 // path, or from the Host name in virtual-hosted style) and the
-// sub-resource in the query string. Only the bucket-level operations that
-// CloudTrail needs are served.
+// sub-resource in the query string. The bucket-level operations that
+// CloudTrail needs are served, and objects are put and read whole by the
+// bucket's owner (a mutelist kept in S3).
 var s3Service = &service{
 	operation: s3Operation,
 	writeError: func(w http.ResponseWriter, r *http.Request, c *call, err *apiError) {
@@ -37,6 +38,8 @@ type bucket struct {
 	// The configuration documents as the client sent them (XML), by
 	// subresource: "publicAccessBlock", "encryption", "lifecycle".
 	config map[string]string
+	// objects by key (s3_objects.go).
+	objects map[string]*s3Object
 }
 
 // s3Target returns the bucket and key a request addresses. A Host made of
@@ -119,6 +122,8 @@ func (e *Emulator) serveS3(w http.ResponseWriter, r *http.Request, c *call, body
 		}
 		w.Header().Set("Location", "/"+name)
 		w.WriteHeader(http.StatusOK)
+	case "PutObject", "GetObject", "HeadObject":
+		e.serveObject(w, r, c, body, fail)
 	case "PutPublicAccessBlock", "GetPublicAccessBlock", "PutBucketEncryption", "GetBucketEncryption",
 		"PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration":
 		e.bucketConfig(w, c, name, body, fail)
