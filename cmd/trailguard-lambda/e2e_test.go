@@ -184,6 +184,12 @@ func (c *cli) putRule(params string) {
 // compliance is the rule's result for the account, as the CLI reads it.
 func (c *cli) compliance() (string, string) {
 	c.t.Helper()
+	return c.complianceOf(rule, acct)
+}
+
+// complianceOf is the result of rule name for account, as the CLI reads it.
+func (c *cli) complianceOf(name, account string) (string, string) {
+	c.t.Helper()
 	var out struct {
 		EvaluationResults []struct {
 			EvaluationResultIdentifier struct {
@@ -192,13 +198,13 @@ func (c *cli) compliance() (string, string) {
 			ComplianceType, Annotation string
 		}
 	}
-	c.json(&out, "configservice", "get-compliance-details-by-config-rule", "--config-rule-name", rule)
+	c.json(&out, "configservice", "get-compliance-details-by-config-rule", "--config-rule-name", name)
 	if len(out.EvaluationResults) != 1 {
-		c.t.Fatalf("get-compliance-details-by-config-rule: %d results, want one for account %s: %+v", len(out.EvaluationResults), acct, out)
+		c.t.Fatalf("get-compliance-details-by-config-rule %s: %d results, want one for account %s: %+v", name, len(out.EvaluationResults), account, out)
 	}
 	r := out.EvaluationResults[0]
-	if q := r.EvaluationResultIdentifier.EvaluationResultQualifier; q.ResourceType != "AWS::::Account" || q.ResourceId != acct {
-		c.t.Errorf("evaluated %s %s, want AWS::::Account %s", q.ResourceType, q.ResourceId, acct)
+	if q := r.EvaluationResultIdentifier.EvaluationResultQualifier; q.ResourceType != "AWS::::Account" || q.ResourceId != account {
+		c.t.Errorf("evaluated %s %s, want AWS::::Account %s", q.ResourceType, q.ResourceId, account)
 	}
 	return r.ComplianceType, r.Annotation
 }
@@ -449,4 +455,74 @@ func apiCallEvent(account, name string) string {
 			"requestParameters": map[string]any{"name": "main"}, "recipientAccountId": account},
 	})
 	return string(b)
+}
+
+// An organization rule put with the AWS CLI in the management account runs
+// as a member rule in the member; the member's evaluation, started with
+// the member's own CLI, invokes the central function, which reads the
+// member through the member role and writes the evaluation there (the
+// member rule's token is good only in the member), so the member reads
+// its own verdict.
+func TestOrgConfigRuleThroughRIE(t *testing.T) {
+	cases := []struct {
+		name       string
+		setup      func(emu *awsemu.Emulator)
+		compliance string
+		annotation string
+	}{
+		{"member_covered_by_the_org_trail", func(*awsemu.Emulator) {}, "COMPLIANT", "PASS"},
+		{"member_outside_the_org_trail", func(emu *awsemu.Emulator) { emu.ExcludeFromOrgTrails(member) }, "NON_COMPLIANT", "FAIL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t)
+			s.emu.SetOrganization(acct, member)
+			s.emu.AddRole(member, memberRole)
+			memberCreds := s.emu.AddAccount(member)
+			if _, err := s.emu.PutTrail(acct, awsemu.TrailSpec{Name: "org-wide", S3BucketName: "org-logs", IsMultiRegion: true,
+				IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+				t.Fatal(err)
+			}
+			tc.setup(s.emu)
+
+			mgmt := newCLI(t, s.srv.URL, s.creds)
+			meta, _ := json.Marshal(map[string]any{"LambdaFunctionArn": function,
+				"OrganizationConfigRuleTriggerTypes": []string{"ScheduledNotification", "ConfigurationItemChangeNotification"},
+				"MaximumExecutionFrequency":          "One_Hour", "ResourceTypesScope": []string{"AWS::CloudTrail::Trail"},
+				"InputParameters": `{"executionRoleName":"` + memberRole + `"}`})
+			mgmt.json(nil, "configservice", "put-organization-config-rule", "--organization-config-rule-name", rule,
+				"--organization-custom-rule-metadata", string(meta))
+			var st struct {
+				OrganizationConfigRuleDetailedStatus []struct{ ConfigRuleName, MemberAccountRuleStatus string }
+			}
+			mgmt.json(&st, "configservice", "get-organization-config-rule-detailed-status", "--organization-config-rule-name", rule,
+				"--filters", "AccountId="+member)
+			if len(st.OrganizationConfigRuleDetailedStatus) != 1 || st.OrganizationConfigRuleDetailedStatus[0].MemberAccountRuleStatus != "CREATE_SUCCESSFUL" {
+				t.Fatalf("the member rule was not created: %+v", st)
+			}
+			memberRule := st.OrganizationConfigRuleDetailedStatus[0].ConfigRuleName
+
+			s.emu.RecordCalls(true)
+			own := newCLI(t, s.srv.URL, memberCreds)
+			before := len(s.emu.ConfigInvocations())
+			own.json(nil, "configservice", "start-config-rules-evaluation", "--config-rule-names", memberRule)
+			_, invs := s.settle(t)
+			if len(invs) != before+1 || invs[before].Err != "" {
+				t.Fatalf("Config invocations %+v, want one more that succeeded", invs[before:])
+			}
+			got, ann := own.complianceOf(memberRule, member)
+			if got != tc.compliance || !strings.HasPrefix(ann, tc.annotation) {
+				t.Errorf("the member reads %s %q, want %s starting %q", got, ann, tc.compliance, tc.annotation)
+			}
+			var assumed int
+			for _, c := range s.emu.CallLog() {
+				if c.Action == "sts:AssumeRole" {
+					assumed++
+				}
+			}
+			if assumed != 1 {
+				t.Errorf("%d AssumeRole calls, want the member role assumed once for the scan and the evaluation", assumed)
+			}
+		})
+	}
 }
