@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -469,9 +470,12 @@ func TestOrgConfigRuleThroughRIE(t *testing.T) {
 		setup      func(emu *awsemu.Emulator)
 		compliance string
 		annotation string
+		warmCalls  []string // the function's calls in a second evaluation, sorted
 	}{
-		{"member_covered_by_the_org_trail", func(*awsemu.Emulator) {}, "COMPLIANT", "PASS"},
-		{"member_outside_the_org_trail", func(emu *awsemu.Emulator) { emu.ExcludeFromOrgTrails(member) }, "NON_COMPLIANT", "FAIL"},
+		{"member_covered_by_the_org_trail", func(*awsemu.Emulator) {}, "COMPLIANT", "PASS",
+			[]string{"cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "config:PutEvaluations"}},
+		{"member_outside_the_org_trail", func(emu *awsemu.Emulator) { emu.ExcludeFromOrgTrails(member) }, "NON_COMPLIANT", "FAIL",
+			[]string{"cloudtrail:DescribeTrails", "config:PutEvaluations", "ec2:DescribeRegions"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -522,6 +526,24 @@ func TestOrgConfigRuleThroughRIE(t *testing.T) {
 			}
 			if assumed != 1 {
 				t.Errorf("%d AssumeRole calls, want the member role assumed once for the scan and the evaluation", assumed)
+			}
+
+			// A warm instance evaluates the member again with only the
+			// calls the verdict and its report need.
+			s.emu.RecordCalls(true)
+			own.json(nil, "configservice", "start-config-rules-evaluation", "--config-rule-names", memberRule)
+			if _, invs := s.settle(t); len(invs) != before+2 || invs[before+1].Err != "" {
+				t.Fatalf("Config invocations %+v, want a second one that succeeded", invs[before:])
+			}
+			var calls []string
+			for _, c := range s.emu.CallLog() {
+				if c.Action != "config:StartConfigRulesEvaluation" { // the CLI's
+					calls = append(calls, c.Action)
+				}
+			}
+			sort.Strings(calls)
+			if strings.Join(calls, " ") != strings.Join(tc.warmCalls, " ") {
+				t.Errorf("the warm evaluation called %v, want %v", calls, tc.warmCalls)
 			}
 		})
 	}
