@@ -328,7 +328,6 @@ func (f *lambdaProcess) bootstrapPID() int {
 // It holds nothing of the test process's own environment, so that no
 // credentials or AWS configuration of the machine leak in.
 func lambdaEnv(endpoint string, creds awsemu.Credentials, region string, extra ...string) []string {
-	dir := os.TempDir()
 	env := []string{
 		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
@@ -336,8 +335,8 @@ func lambdaEnv(endpoint string, creds awsemu.Credentials, region string, extra .
 		"AWS_DEFAULT_REGION=" + region,
 		"AWS_ENDPOINT_URL=" + endpoint,
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=" + filepath.Join(dir, "trailguard-lambda-no-aws-config"),
-		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "trailguard-lambda-no-aws-credentials"),
+		"AWS_CONFIG_FILE=" + os.DevNull, // no profile of the machine's
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 		"AWS_LAMBDA_FUNCTION_NAME=trailguard",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=60",
