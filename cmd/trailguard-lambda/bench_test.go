@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -211,4 +213,32 @@ func BenchmarkBinarySize(b *testing.B) {
 			b.ReportMetric(float64(size)/(1<<20), "MB")
 		})
 	}
+}
+
+// The function as deployed stays well inside Lambda's limits: built with
+// the deployment's flags (for the host architecture here; arm64 is within
+// a few percent, BENCHMARKS.md) it is under 20 MB, and lambda.norpc does
+// leave aws-lambda-go's RPC mode out — with it, net/rpc's html/template
+// keeps every exported method alive and adds about half again.
+func TestDeployedBinary(t *testing.T) {
+	t.Run("under_20_MB", func(t *testing.T) {
+		st, err := os.Stat(bootstrap(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("bootstrap for %s: %.1f MB", runtime.GOARCH, float64(st.Size())/(1<<20))
+		if st.Size() >= 20<<20 {
+			t.Errorf("bootstrap is %.1f MB, want under 20 MB", float64(st.Size())/(1<<20))
+		}
+	})
+	t.Run("norpc_leaves_out_net_rpc", func(t *testing.T) {
+		out, err := exec.Command(goTool(), "list", "-deps", "-tags", "lambda.norpc", ".").CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		deps := strings.Fields(string(out))
+		if len(deps) < 10 || slices.Contains(deps, "net/rpc") || !slices.Contains(deps, "github.com/aws/aws-lambda-go/lambda") {
+			t.Errorf("with lambda.norpc the function imports net/rpc or not aws-lambda-go: %v", deps)
+		}
+	})
 }

@@ -47,8 +47,11 @@ var (
 	buildErr  error
 )
 
-// bootstrap builds the function binary once per test binary, for the host
-// (the RIE runs it directly, no container), and returns its path.
+// bootstrap builds the function binary once per test binary, as it is
+// deployed (static, stripped, lambda.norpc) but for the host, since the
+// RIE runs it directly, with no container; it returns its path. Only
+// -trimpath is left out: it would compile every package again rather than
+// reuse what go test already built, for a few kilobytes of paths.
 func bootstrap(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -58,7 +61,7 @@ func bootstrap(t testing.TB) string {
 		}
 		buildPath = filepath.Join(buildDir, "bootstrap")
 		// The package under test is the working directory.
-		cmd := exec.Command(goTool(), "build", "-tags", "lambda.norpc", "-o", buildPath, ".")
+		cmd := exec.Command(goTool(), "build", "-ldflags=-s -w", "-tags", "lambda.norpc", "-o", buildPath, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build of the bootstrap: %v\n%s", err, out)
