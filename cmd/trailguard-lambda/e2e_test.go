@@ -40,16 +40,27 @@ type stack struct {
 }
 
 // newStack starts the emulator with the account, and the function with
-// settings (TRAILGUARD_*=value) registered as functionARN's endpoint.
+// settings (TRAILGUARD_*=value) registered as functionARN's endpoint
+// through Serve, which queues invocations as Lambda does.
 func newStack(t *testing.T, settings ...string) *stack {
+	t.Helper()
+	s := newStackDirect(t, settings...)
+	front := s.fn.Serve()
+	t.Cleanup(front.Close)
+	s.emu.SetLambdaEndpoint(function, front.URL)
+	return s
+}
+
+// newStackDirect is newStack with the RIE's own invoke URL registered, for
+// tests where no invocation starts while another runs (the function's
+// Config path asks for no re-evaluation).
+func newStackDirect(t *testing.T, settings ...string) *stack {
 	t.Helper()
 	emu, srv := awsemu.Start()
 	t.Cleanup(srv.Close)
 	s := &stack{emu: emu, srv: srv, creds: emu.AddAccount(acct)}
 	s.fn = startFunction(t, lambdaEnv(srv.URL, s.creds, region, settings...))
-	front := s.fn.Serve()
-	t.Cleanup(front.Close)
-	emu.SetLambdaEndpoint(function, front.URL)
+	emu.SetLambdaEndpoint(function, s.fn.URL)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("function log:\n%s", s.fn.Logs())
@@ -248,7 +259,7 @@ func TestConfigRuleThroughRIE(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newStack(t)
+			s := newStackDirect(t)
 			tc.setup(t, s)
 			aws := newCLI(t, s.srv.URL, s.creds)
 			aws.putRule(`{"strict":"false"}`)
@@ -479,7 +490,7 @@ func TestOrgConfigRuleThroughRIE(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newStack(t)
+			s := newStackDirect(t)
 			s.emu.SetOrganization(acct, member)
 			s.emu.AddRole(member, memberRole)
 			memberCreds := s.emu.AddAccount(member)
