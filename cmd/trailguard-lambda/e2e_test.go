@@ -61,10 +61,16 @@ func newStackDirect(t *testing.T, settings ...string) *stack {
 	s := &stack{emu: emu, srv: srv, creds: emu.AddAccount(acct)}
 	s.fn = startFunction(t, lambdaEnv(srv.URL, s.creds, region, settings...))
 	emu.SetLambdaEndpoint(function, s.fn.URL)
+	emu.RecordCalls(true)
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("function log:\n%s", s.fn.Logs())
+		if !t.Failed() {
+			return
 		}
+		var calls []string
+		for _, c := range emu.CallLog() {
+			calls = append(calls, fmt.Sprintf("%s %s %d %s", c.Action, c.Resource, c.Status, c.Code))
+		}
+		t.Logf("emulator calls (since the last reset):\n%s\nfunction log:\n%s", strings.Join(calls, "\n"), s.fn.Logs())
 	})
 	return s
 }
