@@ -40,6 +40,20 @@ type ScanOptions struct {
 	Provenance evidence.Provenance
 	// Evaluate are the options the accounts are judged with.
 	Evaluate trailguard.Options
+	// Account is the id of the account cfg's credentials act in, when the
+	// caller already knows it (the Lambda function's own account, read
+	// once per instance, or a member whose role it assumed: STS binds
+	// the role's credentials to the role's account), so that the scan
+	// does not ask sts:GetCallerIdentity again. Only for the default
+	// source (the account of cfg's credentials).
+	Account string
+	// VerdictOnly reads what the verdict needs and nothing more: the
+	// enabled regions (ec2:DescribeRegions) are asked only when the
+	// account does not pass, so a passing account's result has an empty
+	// region table. For a caller that reports only the verdict (the AWS
+	// Config rule, once per account per period). Only for the default
+	// source.
+	VerdictOnly bool
 }
 
 // Target is one account of ScanOptions.Targets.
@@ -118,10 +132,10 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 		}
 		scanner := NewScanner()
 		scanner.Evaluate = o.Evaluate
-		one := func(c sdkaws.Config) trailguard.Account {
+		one := func(c sdkaws.Config, id string, lazy []trailguard.Region) trailguard.Account {
 			actx, cancel := WithFlagTimeout(ctx, "--account-timeout", accountTimeout)
 			defer cancel()
-			return scanner.ScanAccount(actx, counted(c))
+			return scanner.scanAccount(actx, counted(c), id, caller(id), lazy)
 		}
 		switch {
 		case o.Organization:
@@ -135,12 +149,16 @@ func Scan(ctx context.Context, cfg sdkaws.Config, o ScanOptions) (Outcome, error
 			out.NotInOrganization, out.ExcludedNotFound = org.NotInOrganization, org.ExcludedNotFound
 		case len(o.Targets) > 0:
 			for _, t := range o.Targets {
-				acct := one(t.Config)
+				acct := one(t.Config, "", nil)
 				acct.Name = t.Name
 				accounts = append(accounts, acct)
 			}
 		default:
-			accounts = []trailguard.Account{one(cfg)}
+			var lazy []trailguard.Region // nil: DescribeRegions with the other reads
+			if o.VerdictOnly {
+				lazy = []trailguard.Region{}
+			}
+			accounts = []trailguard.Account{one(cfg, o.Account, lazy)}
 		}
 		out.Calls = counter.Counts()
 	}

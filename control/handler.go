@@ -107,6 +107,34 @@ type Handler struct {
 	once  sync.Once
 	self  string
 	selfE error
+
+	// members caches the configuration of each member role assumed, so
+	// that a warm instance assumes a role once, not once per invocation;
+	// its credentials cache refreshes them when they expire. Credentials
+	// only: every invocation reads the trails anew.
+	membersMu sync.Mutex
+	members   map[string]sdkaws.Config
+}
+
+// maxMemberConfigs bounds the member roles one instance caches (one per
+// account of an organization); past it the cache is emptied and refilled.
+const maxMemberConfigs = 10000
+
+// memberConfig is the configuration that reaches account through role,
+// assumed once per instance.
+func (h *Handler) memberConfig(account, role string) sdkaws.Config {
+	key := account + "/" + role
+	h.membersMu.Lock()
+	defer h.membersMu.Unlock()
+	if cfg, ok := h.members[key]; ok {
+		return cfg
+	}
+	if h.members == nil || len(h.members) >= maxMemberConfigs {
+		h.members = map[string]sdkaws.Config{}
+	}
+	cfg := tgaws.MemberConfig(h.Config, account, tgaws.OrgOptions{RoleName: role})
+	h.members[key] = cfg
+	return cfg
 }
 
 // Response is what one invocation did, returned to Lambda as JSON.
@@ -208,9 +236,15 @@ func (h *Handler) scan(ctx context.Context, account, role string, strict bool) (
 		if role != "" && !roleName.MatchString(role) {
 			return fail("executionRoleName %s is not an IAM role name", quote(role, 80))
 		}
-		cfg = tgaws.MemberConfig(h.Config, account, tgaws.OrgOptions{RoleName: role})
+		cfg = h.memberConfig(account, role)
 	}
-	out, err := tgaws.Scan(ctx, cfg, tgaws.ScanOptions{Evaluate: trailguard.Options{Strict: strict}})
+	// The function reports only the verdict: the account id is known (its
+	// own, or the one the role was assumed in) and the enabled regions
+	// are read only when the account does not pass. That keeps a warm
+	// evaluation of a member covered by an organization trail to
+	// DescribeTrails, GetTrailStatus, GetEventSelectors (and the
+	// PutEvaluations that reports it).
+	out, err := tgaws.Scan(ctx, cfg, tgaws.ScanOptions{Evaluate: trailguard.Options{Strict: strict}, Account: account, VerdictOnly: true})
 	if err != nil {
 		return fail("scan: %v", err)
 	}
