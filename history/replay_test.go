@@ -178,8 +178,8 @@ func TestReplay(t *testing.T) {
 			wantNotes: "management account",
 		},
 		{
-			name: "another_accounts_ordinary_trail_events_are_ignored",
-			now:  trailguard.Account{ID: acct, Trails: []trailguard.Trail{good(trailA)}},
+			name:   "another_accounts_ordinary_trail_events_are_ignored",
+			now:    trailguard.Account{ID: acct, Trails: []trailguard.Trail{good(trailA)}},
 			events: []Event{ev("StopLogging", day(5), "arn:aws:cloudtrail:us-east-1:333333333333:trail/x", nil)},
 			wantIv: nil,
 		},
