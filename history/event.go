@@ -31,13 +31,17 @@ type Event struct {
 	// that can be resolved; TrailName keeps what the request said.
 	TrailARN  string `json:"trail,omitempty"`
 	TrailName string `json:"trail_name,omitempty"`
-	// Actor is userIdentity.arn; ActorType userIdentity.type; Session
-	// the assumed-role session name when there is one.
-	Actor     string `json:"actor,omitempty"`
-	ActorType string `json:"actor_type,omitempty"`
-	Session   string `json:"session,omitempty"`
-	SourceIP  string `json:"source_ip,omitempty"`
-	UserAgent string `json:"user_agent,omitempty"`
+	// Actor is userIdentity.arn (userIdentity.invokedBy for a call an
+	// AWS service made, which has no ARN); ActorType userIdentity.type;
+	// Session the assumed-role session name when there is one, and
+	// SessionIssuer the role it was assumed from
+	// (sessionContext.sessionIssuer.arn).
+	Actor         string `json:"actor,omitempty"`
+	ActorType     string `json:"actor_type,omitempty"`
+	Session       string `json:"session,omitempty"`
+	SessionIssuer string `json:"session_issuer,omitempty"`
+	SourceIP      string `json:"source_ip,omitempty"`
+	UserAgent     string `json:"user_agent,omitempty"`
 	// ErrorCode and ErrorMessage are set when the call failed (a denied
 	// StopLogging is a signal too); a failed call changes nothing.
 	ErrorCode    string `json:"error_code,omitempty"`
