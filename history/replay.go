@@ -200,9 +200,13 @@ func Replay(in Input) Timeline {
 		}
 		arns = append(arns, e.TrailARN)
 		tracks[e.TrailARN] = &trailTrack{base: trailFromARN(e.TrailARN, e.TrailName)}
-		// Not listed now: it does not exist now (or no longer counts for
-		// this account).
+		// Not listed now: an own trail does not exist now; another
+		// account's trail may exist, but is not an organization trail
+		// (the account would list it).
 		nowFacts[e.TrailARN] = facts{exists: no}
+		if foreign(in.Now.ID, e.TrailARN) {
+			nowFacts[e.TrailARN] = facts{org: no}
+		}
 	}
 	for _, key := range arns {
 		if tracks[key].unread {
@@ -235,6 +239,7 @@ func Replay(in Input) Timeline {
 		fwd[k+1] = stepForward(fwd[k], events, steps[k])
 	}
 	verdicts := make([]Verdict, len(steps)+1)
+	states := make([]map[string]facts, len(steps)+1)
 	for k := range verdicts {
 		if doubtAll {
 			verdicts[k] = Uncertain
@@ -248,6 +253,7 @@ func Replay(in Input) Timeline {
 			}
 			state[key] = f
 		}
+		states[k] = state
 		verdicts[k] = judge(in, arns, tracks, state)
 	}
 	// The last segment reaches to now; an unread organization trail may
@@ -275,8 +281,25 @@ func Replay(in Input) Timeline {
 			continue
 		}
 		c := Change{Event: e}
+		if foreign(in.Now.ID, e.TrailARN) {
+			// Another account's trail bears on this one only while it
+			// is (or may be) an organization trail.
+			k := segAt(e.Time)
+			if !e.Failed() {
+				k = stepOf[i]
+			}
+			if states[k][e.TrailARN].org == no && states[min(k+1, len(steps))][e.TrailARN].org == no {
+				continue
+			}
+		}
 		if e.Failed() {
-			v := verdictAt(verdicts, segAt(e.Time), len(steps), lastDoubt)
+			k := segAt(e.Time)
+			v := verdictAt(verdicts, k, len(steps), lastDoubt)
+			if k > 0 && events[steps[k-1][0]].Time.Equal(e.Time) && verdictAt(verdicts, k-1, len(steps), lastDoubt) != v {
+				// Refused in the same second as a change: whether it
+				// came before or after the change is not known.
+				v = Uncertain
+			}
 			c.Before, c.After, c.Effect = v, v, EffectNoChange
 		} else {
 			k := stepOf[i]
@@ -347,21 +370,17 @@ func effect(before, after Verdict) string {
 	return EffectRestored
 }
 
-// relevant returns the events that can bear on the account, oldest
-// first, each once: its own, and another account's only on a trail that
-// is, or was made, an organization trail.
+// foreign reports whether the trail belongs to another account than the
+// one replayed.
+func foreign(account, arn string) bool {
+	owner := trailguard.ARNAccount(arn)
+	return account != "" && owner != "" && owner != account
+}
+
+// relevant returns the events, oldest first, each once. Another
+// account's events count through the judge: its trails count only while
+// they are organization trails.
 func relevant(in Input) []Event {
-	org := map[string]bool{}
-	for _, t := range in.Now.Trails {
-		if t.IsOrganizationTrail && t.ARN != "" {
-			org[t.ARN] = true
-		}
-	}
-	for _, e := range in.Events {
-		if b, ok := boolParam(e.RequestParameters, "isOrganizationTrail"); ok && b && e.TrailARN != "" && !e.Failed() {
-			org[e.TrailARN] = true
-		}
-	}
 	seen := map[string]bool{}
 	var out []Event
 	for _, e := range in.Events {
@@ -370,9 +389,6 @@ func relevant(in Input) []Event {
 				continue
 			}
 			seen[e.ID] = true
-		}
-		if in.Now.ID != "" && e.Account != "" && e.Account != in.Now.ID && !org[e.TrailARN] {
-			continue
 		}
 		out = append(out, e)
 	}
