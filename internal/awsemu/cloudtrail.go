@@ -81,6 +81,7 @@ var cloudTrailOps = map[string]ctHandler{
 	"StartLogging":      (*Emulator).startLogging,
 	"StopLogging":       (*Emulator).stopLogging,
 	"GetEventSelectors": (*Emulator).getEventSelectors,
+	"LookupEvents":      (*Emulator).lookupEvents,
 	"PutEventSelectors": (*Emulator).putEventSelectors,
 	"AddTags":           (*Emulator).addTags,
 	"RemoveTags":        (*Emulator).removeTags,

@@ -24,10 +24,21 @@ import (
 // offered to the EventBridge rules of that account and region as an
 // "AWS API Call via CloudTrail" event.
 
-// DefaultEventCap bounds the events kept per account and region; when it
-// is reached the oldest event is dropped, so a long-running emulator does
-// not grow without limit.
+// DefaultEventCap bounds the events kept per account and region other
+// than coverage events; when it is reached the oldest such event is
+// dropped, so a long-running emulator does not grow without limit.
 const DefaultEventCap = 1000
+
+// DefaultCoverageEventCap bounds the coverage events (coverageEvent) kept
+// per account and region. They are kept apart from the other events, with
+// a cap of their own, so that a flood of other calls within the 90 days
+// of event history never pushes out the StopLogging a history needs; the
+// cap only bounds memory against a client that floods coverage calls.
+const DefaultCoverageEventCap = 20000
+
+// EventRetention is how long event history keeps an event: LookupEvents
+// answers for the last 90 days, and older events are dropped.
+const EventRetention = 90 * 24 * time.Hour
 
 // maxErrorBody bounds how much of an error answer is kept to read its
 // message for errorMessage.
@@ -55,6 +66,12 @@ type CloudTrailEvent struct {
 	ManagementEvent    bool           `json:"managementEvent"`
 	RecipientAccountID string         `json:"recipientAccountId"`
 	EventCategory      string         `json:"eventCategory"`
+
+	// at is EventTime, parsed; seq orders events of the same second in
+	// the order they were recorded, and is what a LookupEvents NextToken
+	// resumes after.
+	at  time.Time
+	seq uint64
 }
 
 // UserIdentity is the caller of a recorded call, from the credentials it
@@ -65,6 +82,7 @@ type UserIdentity struct {
 	ARN            string          `json:"arn"`
 	AccountID      string          `json:"accountId"`
 	AccessKeyID    string          `json:"accessKeyId"`
+	UserName       string          `json:"userName,omitempty"`
 	SessionContext *SessionContext `json:"sessionContext,omitempty"`
 }
 
@@ -82,10 +100,101 @@ type SessionIssuer struct {
 	UserName    string `json:"userName"`
 }
 
-// eventLog holds the recorded events by "account/region".
+// eventLog holds the recorded events by "account/region", and the
+// LookupEvents quota (lookupevents.go).
 type eventLog struct {
-	cap    int
-	events map[string][]CloudTrailEvent
+	cap, coverageCap int
+	seq              uint64
+	events           map[string]*eventList
+
+	lookupTPS     float64 // 0: no quota
+	lookupBuckets map[string]*tokenBucket
+}
+
+// eventList is the record of one account and region: coverage events and
+// the others apart, each in time order, so each is capped on its own.
+type eventList struct {
+	coverage, other []CloudTrailEvent
+}
+
+// coverageEvent reports whether ev is one of the CloudTrail calls that can
+// change CIS 3.1 coverage (the names history.CoverageEvents lists, kept
+// here too since the emulator is the test oracle and imports no product
+// package).
+func coverageEvent(ev *CloudTrailEvent) bool {
+	if ev.EventSource != "cloudtrail.amazonaws.com" {
+		return false
+	}
+	switch ev.EventName {
+	case "CreateTrail", "DeleteTrail", "UpdateTrail", "StartLogging", "StopLogging", "PutEventSelectors":
+		return true
+	}
+	return false
+}
+
+// add records ev under key, in time order, and applies the caps and the
+// retention (events before cutoff are dropped). Called with e.mu held.
+func (l *eventLog) add(key string, ev CloudTrailEvent, cutoff time.Time) {
+	l.seq++
+	ev.seq = l.seq
+	if ev.at.IsZero() {
+		ev.at, _ = time.Parse(time.RFC3339, ev.EventTime)
+	}
+	el := l.events[key]
+	if el == nil {
+		el = &eventList{}
+		l.events[key] = el
+	}
+	pool, limit := &el.other, l.cap
+	if coverageEvent(&ev) {
+		pool, limit = &el.coverage, l.coverageCap
+	}
+	*pool = insertByTime(*pool, ev)
+	*pool = trimEvents(*pool, limit, cutoff)
+}
+
+// insertByTime adds ev after every event not later than it: an event
+// recorded now goes last; a seeded past event goes where its time is.
+func insertByTime(evs []CloudTrailEvent, ev CloudTrailEvent) []CloudTrailEvent {
+	i := sort.Search(len(evs), func(i int) bool { return evs[i].at.After(ev.at) })
+	evs = append(evs, CloudTrailEvent{})
+	copy(evs[i+1:], evs[i:])
+	evs[i] = ev
+	return evs
+}
+
+// trimEvents drops events older than cutoff and, beyond limit, the oldest.
+func trimEvents(evs []CloudTrailEvent, limit int, cutoff time.Time) []CloudTrailEvent {
+	drop := sort.Search(len(evs), func(i int) bool { return !evs[i].at.Before(cutoff) })
+	if n := len(evs) - limit; n > drop {
+		drop = n
+	}
+	if drop == 0 {
+		return evs
+	}
+	return append([]CloudTrailEvent(nil), evs[drop:]...)
+}
+
+// all is the record of one account and region, oldest first.
+func (el *eventList) all() []CloudTrailEvent {
+	if el == nil {
+		return nil
+	}
+	out := make([]CloudTrailEvent, 0, len(el.coverage)+len(el.other))
+	out = append(out, el.coverage...)
+	out = append(out, el.other...)
+	sortEvents(out)
+	return out
+}
+
+// sortEvents orders events by time, then in the order they were recorded.
+func sortEvents(evs []CloudTrailEvent) {
+	sort.SliceStable(evs, func(i, j int) bool {
+		if !evs[i].at.Equal(evs[j].at) {
+			return evs[i].at.Before(evs[j].at)
+		}
+		return evs[i].seq < evs[j].seq
+	})
 }
 
 // evState returns the state of the event record, EventBridge and SNS,
@@ -94,7 +203,11 @@ type eventLog struct {
 func (e *Emulator) evState() *eventsState {
 	if e.ev == nil {
 		e.ev = &eventsState{
-			log:    eventLog{cap: DefaultEventCap, events: map[string][]CloudTrailEvent{}},
+			log: eventLog{
+				cap: DefaultEventCap, coverageCap: DefaultCoverageEventCap,
+				events:    map[string]*eventList{},
+				lookupTPS: LookupEventsQuota, lookupBuckets: map[string]*tokenBucket{},
+			},
 			rules:  map[string]*ebRule{},
 			topics: map[string]*snsTopic{},
 		}
@@ -102,20 +215,22 @@ func (e *Emulator) evState() *eventsState {
 	return e.ev
 }
 
-// SetEventCap sets how many events are kept per account and region
-// (n < 1 restores DefaultEventCap); the oldest beyond it are dropped now.
+// SetEventCap sets how many events are kept per account and region, for
+// coverage events and for the others each (n < 1 restores
+// DefaultCoverageEventCap and DefaultEventCap); the oldest beyond it are
+// dropped now.
 func (e *Emulator) SetEventCap(n int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if n < 1 {
-		n = DefaultEventCap
-	}
 	s := e.evState()
-	s.log.cap = n
-	for k, evs := range s.log.events {
-		if len(evs) > n {
-			s.log.events[k] = append([]CloudTrailEvent(nil), evs[len(evs)-n:]...)
-		}
+	s.log.cap, s.log.coverageCap = n, n
+	if n < 1 {
+		s.log.cap, s.log.coverageCap = DefaultEventCap, DefaultCoverageEventCap
+	}
+	cutoff := e.now().Add(-EventRetention)
+	for _, el := range s.log.events {
+		el.coverage = trimEvents(el.coverage, s.log.coverageCap, cutoff)
+		el.other = trimEvents(el.other, s.log.cap, cutoff)
 	}
 }
 
@@ -126,15 +241,15 @@ func (e *Emulator) Events(account, region string) []CloudTrailEvent {
 	defer e.mu.Unlock()
 	s := e.evState()
 	if region != "" {
-		return append([]CloudTrailEvent(nil), s.log.events[account+"/"+region]...)
+		return s.log.events[account+"/"+region].all()
 	}
 	var out []CloudTrailEvent
-	for k, evs := range s.log.events {
+	for k, el := range s.log.events {
 		if strings.HasPrefix(k, account+"/") {
-			out = append(out, evs...)
+			out = append(out, el.all()...)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].EventTime < out[j].EventTime })
+	sortEvents(out)
 	return out
 }
 
@@ -226,13 +341,9 @@ func (e *Emulator) recordEvent(c *call, r *http.Request, body []byte, w *eventWr
 	e.mu.Lock()
 	now := e.now().UTC()
 	ev.EventTime = now.Format(time.RFC3339)
+	ev.at = now.Truncate(time.Second)
 	s := e.evState()
-	k := c.cred.account + "/" + c.region
-	evs := append(s.log.events[k], ev)
-	if len(evs) > s.log.cap {
-		evs = append([]CloudTrailEvent(nil), evs[len(evs)-s.log.cap:]...)
-	}
-	s.log.events[k] = evs
+	s.log.add(c.cred.account+"/"+c.region, ev, now.Add(-EventRetention))
 	jobs := e.matchRules(ev, now)
 	e.mu.Unlock()
 	e.deliver(jobs)
@@ -260,6 +371,9 @@ func userIdentity(cr *credential) UserIdentity {
 		}}
 	default:
 		id.Type = "IAMUser"
+		if i := strings.LastIndex(cr.arn, "/"); i >= 0 && strings.Contains(cr.arn, ":user/") {
+			id.UserName = cr.arn[i+1:]
+		}
 	}
 	return id
 }

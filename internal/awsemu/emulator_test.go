@@ -306,7 +306,7 @@ func TestRawWire(t *testing.T) {
 		}
 	})
 	t.Run("cloudtrail_unknown_operation", func(t *testing.T) {
-		_, body := post(t, "us-east-1/cloudtrail", "CloudTrail_20131101.LookupEvents", "application/x-amz-json-1.1", `{}`)
+		_, body := post(t, "us-east-1/cloudtrail", "CloudTrail_20131101.CreateEventDataStore", "application/x-amz-json-1.1", `{}`)
 		if !strings.Contains(body, "UnknownOperationException") {
 			t.Errorf("body %s", body)
 		}
