@@ -1,0 +1,235 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trailguard/trailguard/internal/awsemu"
+)
+
+// historyJSON is the part of the history's JSON the tests read.
+type historyJSON struct {
+	Accounts []struct {
+		Account string `json:"account"`
+		Events  []struct {
+			Time      time.Time `json:"time"`
+			Event     string    `json:"event"`
+			Trail     string    `json:"trail"`
+			Actor     string    `json:"actor"`
+			SourceIP  string    `json:"source_ip"`
+			UserAgent string    `json:"user_agent"`
+			ErrorCode string    `json:"error_code"`
+			Effect    string    `json:"effect"`
+		} `json:"events"`
+		Uncovered []struct {
+			From    time.Time `json:"from"`
+			To      time.Time `json:"to"`
+			Certain bool      `json:"certain"`
+		} `json:"uncovered"`
+		Regions []string `json:"regions_read"`
+		Errors  []string `json:"errors"`
+	} `json:"accounts"`
+	Calls int `json:"calls"`
+}
+
+func parseHistory(t *testing.T, out string) historyJSON {
+	t.Helper()
+	var h historyJSON
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		t.Fatalf("history JSON does not parse: %v\n%s", err, out)
+	}
+	return h
+}
+
+const histAcct = "210987654321"
+
+func historyEmulator(t *testing.T) (*awsemu.Emulator, string, awsemu.Credentials) {
+	t.Helper()
+	emu := awsemu.New()
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	creds := emu.AddAccount(histAcct)
+	if _, err := emu.PutTrail(histAcct, awsemu.TrailSpec{Name: "main", HomeRegion: "us-east-1", S3BucketName: "b",
+		IsMultiRegion: true, IncludeGlobalServiceEvents: true, Logging: true}); err != nil {
+		t.Fatal(err)
+	}
+	isolateAWS(t, creds)
+	return emu, srv.URL, creds
+}
+
+// TestHistoryOfAWSCLIChanges: the real AWS CLI puts selectors, starts,
+// stops and starts logging, narrows the selectors to read-only and widens
+// them back in the emulator; history shows each call with who, from
+// where and with what, and the gaps they opened — certain where the
+// window proves it, uncertain before the window shows the selectors.
+func TestHistoryOfAWSCLIChanges(t *testing.T) {
+	awsBin := awsemu.AWSCLI(t)
+	emu, url, _ := historyEmulator(t)
+	emu.SetLookupEventsQuota(2)
+	trail := "arn:aws:cloudtrail:us-east-1:" + histAcct + ":trail/main"
+	all := `[{"ReadWriteType":"All","IncludeManagementEvents":true}]`
+	steps := [][]string{
+		{"put-event-selectors", "--trail-name", "main", "--event-selectors", all},
+		{"start-logging", "--name", "main"},
+		{"stop-logging", "--name", trail},
+		{"start-logging", "--name", "main"},
+		{"put-event-selectors", "--trail-name", "main", "--event-selectors", `[{"ReadWriteType":"ReadOnly","IncludeManagementEvents":true}]`},
+		{"put-event-selectors", "--trail-name", "main", "--event-selectors", all},
+	}
+	for i, s := range steps {
+		if i > 0 {
+			// CloudTrail records times to the second: calls in one second
+			// could not be ordered.
+			time.Sleep(1100 * time.Millisecond)
+		}
+		cmd := exec.Command(awsBin, append(append([]string{"cloudtrail"}, s...), "--endpoint-url", url, "--region", "us-east-1", "--output", "json")...)
+		cmd.Env = []string{"AWS_PAGER="}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "AWS_PROFILE=") {
+				cmd.Env = append(cmd.Env, kv) // an empty AWS_PROFILE names a profile "" to the CLI
+			}
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("aws %v: %v\n%s", s, err, out)
+		}
+	}
+	code, out, errOut := cli(t, "history", "--endpoint-url", url, "--format", "json", "--since", "1h")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (certain gaps)\n%s\n%s", code, out, errOut)
+	}
+	h := parseHistory(t, out)
+	if len(h.Accounts) != 1 || h.Accounts[0].Account != histAcct {
+		t.Fatalf("accounts: %s", out)
+	}
+	a := h.Accounts[0]
+	wantFx := []string{"uncertain", "uncertain", "covered → not covered", "not covered → covered", "covered → not covered", "not covered → covered"}
+	wantEv := []string{"PutEventSelectors", "StartLogging", "StopLogging", "StartLogging", "PutEventSelectors", "PutEventSelectors"}
+	if len(a.Events) != len(wantEv) {
+		t.Fatalf("events: %+v", a.Events)
+	}
+	for i, e := range a.Events {
+		if e.Event != wantEv[i] || e.Effect != wantFx[i] {
+			t.Errorf("event %d: %s %q, want %s %q", i, e.Event, e.Effect, wantEv[i], wantFx[i])
+		}
+		if e.Trail != trail || !strings.Contains(e.Actor, histAcct) || e.SourceIP == "" || !strings.Contains(e.UserAgent, "aws-cli") || e.ErrorCode != "" {
+			t.Errorf("event %d lacks who, where or what: %+v", i, e)
+		}
+	}
+	type iv struct {
+		from, to string
+		certain  bool
+	}
+	var got []iv
+	for _, u := range a.Uncovered {
+		got = append(got, iv{u.From.Format(time.RFC3339), u.To.Format(time.RFC3339), u.Certain})
+	}
+	ts := func(i int) string { return a.Events[i].Time.Format(time.RFC3339) }
+	want := []iv{{got[0].from, ts(1), false}, {ts(2), ts(3), true}, {ts(4), ts(5), true}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("uncovered = %v, want %v", got, want)
+	}
+	if h.Calls == 0 {
+		t.Error("calls not counted")
+	}
+
+	// The text report: the gaps first, then who did what.
+	_, text, _ := cli(t, "history", "--endpoint-url", url, "--since", "1h")
+	gaps, events := strings.Index(text, "Not covered:"), strings.Index(text, "Events:")
+	if gaps < 0 || events < gaps || !strings.Contains(text, "StopLogging") || !strings.Contains(text, "aws-cli") {
+		t.Errorf("text report:\n%s", text)
+	}
+}
+
+// TestHistoryThrottledLosesNoEvent: with the emulator answering at most
+// one LookupEvents a second per account and region, and trailguard
+// asking at two, throttled calls are retried and every one of more
+// events than one page holds is read.
+func TestHistoryThrottledLosesNoEvent(t *testing.T) {
+	emu, url, creds := historyEmulator(t)
+	_ = creds
+	emu.SetLookupEventsQuota(1)
+	trail := "arn:aws:cloudtrail:us-east-1:" + histAcct + ":trail/main"
+	start := time.Now().UTC().Add(-20 * 24 * time.Hour).Truncate(time.Second)
+	const n = 120 // more than two pages of 50
+	for i := 0; i < n; i++ {
+		name := "StartLogging"
+		if i%2 == 0 {
+			name = "StopLogging"
+		}
+		if err := emu.AddEvent(awsemu.CloudTrailEvent{EventName: name, EventSource: "cloudtrail.amazonaws.com", AWSRegion: "us-east-1", RecipientAccountID: histAcct,
+			EventTime: start.Add(time.Duration(i) * time.Hour).Format(time.RFC3339), SourceIPAddress: "198.51.100.7", UserAgent: "test",
+			UserIdentity:      awsemu.UserIdentity{Type: "IAMUser", ARN: "arn:aws:iam::" + histAcct + ":user/ops", AccountID: histAcct},
+			RequestParameters: map[string]any{"name": trail}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := cli(t, "history", "--endpoint-url", url, "--format", "json", "--since", "30d", "--max-attempts", "20")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	h := parseHistory(t, out)
+	if got := len(h.Accounts[0].Events); got != n || len(h.Accounts[0].Errors) != 0 {
+		t.Fatalf("%d events read of %d, errors %v", got, n, h.Accounts[0].Errors)
+	}
+	// 60 stops, each followed by a start an hour later: 60 certain gaps
+	// but the first interval before any start (uncertain).
+	certain := 0
+	for _, u := range h.Accounts[0].Uncovered {
+		if u.Certain {
+			certain++
+		}
+	}
+	if certain != n/2 {
+		t.Errorf("%d certain gaps, want %d", certain, n/2)
+	}
+}
+
+func TestParseWhen(t *testing.T) {
+	now := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name, in string
+		want     time.Time
+		bad      bool
+	}{
+		{"days", "90d", now.Add(-90 * 24 * time.Hour), false},
+		{"hours", "36h", now.Add(-36 * time.Hour), false},
+		{"date", "2026-10-01", time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), false},
+		{"rfc3339_with_zone", "2026-10-01T12:00:00+02:00", time.Date(2026, 10, 1, 10, 0, 0, 0, time.UTC), false},
+		{"negative_age", "-5d", time.Time{}, true},
+		{"words", "last week", time.Time{}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parseWhen(c.in, now)
+			if (err != nil) != c.bad || (!c.bad && !got.Equal(c.want)) {
+				t.Errorf("parseWhen(%q) = %v, %v", c.in, got, err)
+			}
+		})
+	}
+}
+
+func TestHistoryUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"since_after_until", []string{"--since", "2026-11-02", "--until", "2026-11-01"}, "must be before"},
+		{"since_beyond_event_history", []string{"--since", "200d"}, "90 days"},
+		{"tps_above_quota", []string{"--lookup-tps", "5"}, "--lookup-tps"},
+		{"format_not_supported", []string{"--format", "sarif"}, "--format"},
+		{"evidence_with_org", []string{"--evidence", ".", "--org"}, "--evidence"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, errOut := cli(t, append([]string{"history"}, c.args...)...)
+			if code != 2 || !strings.Contains(errOut, c.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, c.want)
+			}
+		})
+	}
+}
