@@ -288,7 +288,8 @@ func Replay(in Input) Timeline {
 			if !e.Failed() {
 				k = stepOf[i]
 			}
-			if states[k][e.TrailARN].org == no && states[min(k+1, len(steps))][e.TrailARN].org == no {
+			notOrg := func(f facts) bool { return f.org == no || f.exists == no }
+			if notOrg(states[k][e.TrailARN]) && notOrg(states[min(k+1, len(steps))][e.TrailARN]) {
 				continue
 			}
 		}

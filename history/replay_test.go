@@ -178,6 +178,15 @@ func TestReplay(t *testing.T) {
 			wantNotes: "management account",
 		},
 		{
+			name:    "management_accounts_own_trail_is_not_listed_for_a_member",
+			now:     trailguard.Account{ID: acct, Trails: []trailguard.Trail{func() trailguard.Trail { t := good(orgT); t.IsOrganizationTrail = true; return t }()}},
+			orgRead: true,
+			events: []Event{ev("CreateTrail", day(3), "arn:aws:cloudtrail:us-east-1:222222222222:trail/private", createParams("arn:aws:cloudtrail:us-east-1:222222222222:trail/private", true)),
+				ev("StopLogging", day(4), "arn:aws:cloudtrail:us-east-1:222222222222:trail/private", nil)},
+			wantIv: nil,
+			wantFx: []string{},
+		},
+		{
 			name:   "another_accounts_ordinary_trail_events_are_ignored",
 			now:    trailguard.Account{ID: acct, Trails: []trailguard.Trail{good(trailA)}},
 			events: []Event{ev("StopLogging", day(5), "arn:aws:cloudtrail:us-east-1:333333333333:trail/x", nil)},
