@@ -94,6 +94,11 @@ func NewHistoryAccount(tl history.Timeline, now trailguard.Status, regions, errs
 // could not be read).
 func (h *History) ExitCode() int {
 	code := 0
+	for _, n := range h.Notices {
+		if strings.HasPrefix(n, "partial:") {
+			code = 2 // the accounts not read prove nothing
+		}
+	}
 	for _, a := range h.Accounts {
 		for _, u := range a.Uncovered {
 			if u.Certain {

@@ -225,6 +225,10 @@ func runHistory(ctx context.Context, stdout, stderr io.Writer, hf *historyFlags)
 		})
 		progress.done()
 		h.Source = "aws"
+		if sc.Partial != "" {
+			h.Notices = append(h.Notices, fmt.Sprintf("partial: %s; %d listed account(s) not read", sc.Partial, len(sc.NotScanned)))
+		}
+		h.Notices = append(h.Notices, excludedNotFound(sc.ExcludedNotFound)...)
 		rep = scanReport("aws", cfg.Region, hf.strict, sc)
 	}
 	h.Tool = report.Tool{Name: "trailguard", Version: toolVersion()}
