@@ -1,8 +1,8 @@
 // Package awscli is the JSON of the AWS CLI for the commands trailguard
 // reads and the one it writes: what `aws sts get-caller-identity`,
 // `aws organizations describe-account`, `aws ec2 describe-regions`,
-// `aws cloudtrail describe-trails`, `get-trail-status` and
-// `get-event-selectors` print, and what `aws cloudtrail
+// `aws cloudtrail describe-trails`, `get-trail-status`,
+// `get-event-selectors` and `lookup-events` print, and what `aws cloudtrail
 // put-event-selectors` takes. It is the one model of that JSON in the
 // product, with its conversions to and from the domain types:
 //

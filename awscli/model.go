@@ -143,3 +143,33 @@ type AdvancedFieldSelector struct {
 	NotStartsWith []string `json:"NotStartsWith,omitempty"`
 	NotEndsWith   []string `json:"NotEndsWith,omitempty"`
 }
+
+// LookupEvents is `aws cloudtrail lookup-events`, as the CLI prints it
+// after following every NextToken itself (its default). A NextToken in
+// the output means the CLI was told to stop early (--no-paginate,
+// --max-items): the events are then one part of the history only.
+type LookupEvents struct {
+	Events    *[]LookupEvent `json:"Events" cli:"required"`
+	NextToken string         `json:"NextToken,omitempty"`
+}
+
+// LookupEvent is one event of LookupEvents. CloudTrailEvent is the whole
+// CloudTrail record as a JSON string (history.ParseRecord reads it): the
+// other members repeat parts of it, and a history depends on the record.
+type LookupEvent struct {
+	EventID         string           `json:"EventId,omitempty"`
+	EventName       string           `json:"EventName,omitempty"`
+	ReadOnly        string           `json:"ReadOnly,omitempty"`
+	AccessKeyID     string           `json:"AccessKeyId,omitempty"`
+	EventTime       *Time            `json:"EventTime,omitempty"`
+	EventSource     string           `json:"EventSource,omitempty"`
+	Username        string           `json:"Username,omitempty"`
+	Resources       []LookupResource `json:"Resources,omitempty"`
+	CloudTrailEvent *string          `json:"CloudTrailEvent" cli:"required"`
+}
+
+// LookupResource is one resource of a LookupEvent.
+type LookupResource struct {
+	ResourceType string `json:"ResourceType,omitempty"`
+	ResourceName string `json:"ResourceName,omitempty"`
+}

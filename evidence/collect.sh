@@ -17,6 +17,11 @@
 #   and for each trail, in its home region and by its full ARN:
 #   aws cloudtrail get-trail-status            is the trail logging?
 #   aws cloudtrail get-event-selectors         which events does it record?
+#   and for each enabled region, for each call that can change coverage
+#   (CreateTrail DeleteTrail UpdateTrail StartLogging StopLogging
+#   PutEventSelectors), from CloudTrail event history (the last 90 days):
+#   aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=<name>
+#                                              who changed the trails, and when
 #
 # Usage:
 #
@@ -27,6 +32,12 @@
 #   AWS_PROFILE  the AWS CLI profile to use (default: the CLI's default).
 #   AWS_REGION   the region to ask describe-trails and describe-regions in
 #                (default us-east-1).
+#   TRAILGUARD_HISTORY_SINCE   the oldest event history to save, as an ISO
+#                8601 time (default: 90 days ago, all event history keeps).
+#   TRAILGUARD_HISTORY_REGIONS the regions to read event history in,
+#                separated by spaces (default: every region enabled for the
+#                account); "none" reads no event history. trailguard
+#                reports the enabled regions left out as not read.
 #
 # For several accounts, run it once per account (one profile each) with the
 # same OUTPUT-DIR. Then:
@@ -36,7 +47,13 @@
 # Permissions used (all read-only; the AWS managed policy SecurityAudit
 # grants them): sts:GetCallerIdentity, ec2:DescribeRegions,
 # cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus,
-# cloudtrail:GetEventSelectors.
+# cloudtrail:GetEventSelectors, cloudtrail:LookupEvents.
+#
+# Event history is saved in DIR/<account-id>/history/<region>/
+# lookup-events-<EventName>.json, one file per region and call, with a run
+# marker of its own (history/collect-run.json, which also records the
+# --start-time asked). lookup-events is limited by AWS to two requests a
+# second per account and region; the CLI retries when it is throttled.
 #
 # Each run first writes DIR/<account-id>/collect-run.json, a run id, and
 # removes the status and selectors files an earlier run left in trails/;
@@ -259,7 +276,75 @@ if save "$DIR/describe-trails.json" cloudtrail describe-trails --include-shadow-
 	rm -f -- "$LIST"
 fi
 
-# 6. The manifest, last: who, when, how, and the SHA-256 of every file
+# 6. Event history: the calls that can change coverage, region by region,
+#    one lookup attribute per call (the API takes one). Every enabled
+#    region, not only where trails live now: a trail deleted since may
+#    have lived anywhere, and a call is recorded in the region it was
+#    made in. Files of an earlier run are removed first; the history
+#    marker ties the rest to this run.
+HDIR="$DIR/history"
+HISTORY_EVENTS="CreateTrail DeleteTrail UpdateTrail StartLogging StopLogging PutEventSelectors"
+HREGIONS="${TRAILGUARD_HISTORY_REGIONS:-}"
+if [ -d "$HDIR" ]; then
+	rm -f -- "$HDIR/collect-run.json" "$HDIR/region-list.err"
+	for OLD in "$HDIR"/*/; do
+		[ -d "$OLD" ] || continue
+		rm -f -- "$OLD"lookup-events-*.json "$OLD"lookup-events-*.err
+	done
+fi
+if [ "$HREGIONS" != "none" ]; then
+	SINCE="${TRAILGUARD_HISTORY_SINCE:-}"
+	if [ -z "$SINCE" ]; then
+		# GNU date, then BSD date (macOS); without either, no --start-time:
+		# event history holds 90 days anyway.
+		SINCE="$(date -u -d '90 days ago' +%Y-%m-%dT%H:%M:%SZ 2>/dev/null ||
+			date -u -v-90d +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"
+	fi
+	case "$SINCE" in
+	*[!0-9A-Za-z:+.-]*)
+		echo "collect: TRAILGUARD_HISTORY_SINCE '$SINCE' is not an ISO 8601 time; event history is read without it" >&2
+		SINCE=""
+		;;
+	esac
+	if mkdir -p -- "$HDIR" &&
+		printf '{"RunId": %s, "StartTime": %s, "Since": %s}\n' "$(json_string "$RUN")" "$(json_string "$START")" "$(json_string "$SINCE")" >"$HDIR/collect-run.json.tmp" &&
+		mv -f -- "$HDIR/collect-run.json.tmp" "$HDIR/collect-run.json"; then
+		WRITTEN+=("$HDIR/collect-run.json")
+		if [ -z "$HREGIONS" ]; then
+			if ! HREGIONS="$(aws ec2 describe-regions --all-regions --region "$REGION" \
+				--query 'Regions[?OptInStatus!=`not-opted-in`].RegionName' --output text 2>"$HDIR/region-list.err" </dev/null)"; then
+				[ -s "$HDIR/region-list.err" ] || echo "exit status of aws ec2 describe-regions --query: non-zero" >"$HDIR/region-list.err"
+				WRITTEN+=("$HDIR/region-list.err")
+				echo "collect: could not list the regions to read event history in (see $HDIR/region-list.err)" >&2
+				HREGIONS=""
+			else
+				rm -f -- "$HDIR/region-list.err"
+			fi
+		fi
+		# The list is split on blanks only: no region name is a glob.
+		set -f
+		for R in $HREGIONS; do
+			R="${R%$'\r'}"
+			case "$R" in
+			'' | -* | *[!a-z0-9-]*)
+				echo "collect: skipping event history of '$R': not a region name" >&2
+				continue
+				;;
+			esac
+			mkdir -p -- "$HDIR/$R" || continue
+			for EV in $HISTORY_EVENTS; do
+				save "$HDIR/$R/lookup-events-$EV.json" cloudtrail lookup-events \
+					--lookup-attributes "AttributeKey=EventName,AttributeValue=$EV" \
+					${SINCE:+--start-time "$SINCE"} --region "$R"
+			done
+		done
+		set +f
+	else
+		echo "collect: cannot write $HDIR; event history is not saved" >&2
+	fi
+fi
+
+# 7. The manifest, last: who, when, how, and the SHA-256 of every file
 #    written above. The caller ARN is taken from the saved
 #    caller-identity.json, where the CLI prints it on a line of its own.
 ARN_OF_CALLER=""

@@ -9,7 +9,14 @@ import (
 	"testing"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/history"
 )
+
+// historyRegionsCall is how the collect script lists the regions to read
+// event history in: the enabled ones.
+func historyRegionsCall(region string) string {
+	return "ec2 describe-regions region=" + region + " name= output=text query=Regions[?OptInStatus!=`not-opted-in`].RegionName"
+}
 
 // scriptFile writes CollectScript's output to a file, as an auditor would.
 func scriptFile(t *testing.T) string {
@@ -60,7 +67,8 @@ func TestCollectScript_needs_only_bash_and_the_aws_cli(t *testing.T) {
 		}
 	}
 	for _, must := range []string{"set -u", "--output json", "--query Account --output text", "describe-regions --all-regions",
-		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`, "sha256sum", "shasum -a 256", "manifest.json", `get-event-selectors --trail-name "$ARN"`} {
+		"'trailList[].[TrailARN,HomeRegion,Name]'", `get-trail-status --name "$ARN"`,
+		"cloudtrail lookup-events", `"AttributeKey=EventName,AttributeValue=$EV"`, "--start-time", `HISTORY_EVENTS="` + strings.Join(history.CoverageEvents, " ") + `"`, "sha256sum", "shasum -a 256", "manifest.json", `get-event-selectors --trail-name "$ARN"`} {
 		if !strings.Contains(script, must) {
 			t.Errorf("script lacks %q", must)
 		}
@@ -141,7 +149,10 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 		outDir    string // relative to the working directory
 		want      []trailguard.Account
 		wantCalls []string
-		stderr    []string
+		// historyRegions are the regions whose event history the script
+		// reads: one lookup-events call per coverage event name each.
+		historyRegions []string
+		stderr         []string
 	}{
 		{
 			name:   "member_account_with_organization_trail_and_shadow_trail",
@@ -160,8 +171,10 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 				"cloudtrail get-event-selectors region=us-east-1 name=" + orgTrailARN + " output=json query=",
 				"cloudtrail get-trail-status region=us-west-2 name=" + auditTrailARN + " output=json query=",
 				"cloudtrail get-event-selectors region=us-west-2 name=" + auditTrailARN + " output=json query=",
+				historyRegionsCall("us-east-1"),
 			},
-			stderr: []string{"get-trail-status failed", "org-trail/get-trail-status.err"},
+			historyRegions: []string{"us-east-1", "us-west-2", "ap-east-1"},
+			stderr:         []string{"get-trail-status failed", "org-trail/get-trail-status.err", "lookup-events-PutEventSelectors.err"},
 		},
 		{
 			name:   "default_output_dir_and_region_from_environment",
@@ -179,7 +192,9 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 				"cloudtrail get-event-selectors region=us-east-1 name=" + orgTrailARN + " output=json query=",
 				"cloudtrail get-trail-status region=us-west-2 name=" + auditTrailARN + " output=json query=",
 				"cloudtrail get-event-selectors region=us-west-2 name=" + auditTrailARN + " output=json query=",
+				historyRegionsCall("eu-central-1"),
 			},
+			historyRegions: []string{"us-east-1", "us-west-2", "ap-east-1"},
 		},
 		{
 			name:   "trails_and_regions_denied_the_script_goes_on",
@@ -192,8 +207,9 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 				"sts get-caller-identity region=us-east-1 name= output=json query=",
 				"ec2 describe-regions region=us-east-1 name= output=json query=",
 				"cloudtrail describe-trails region=us-east-1 name= output=json query=",
+				historyRegionsCall("us-east-1"),
 			},
-			stderr: []string{"describe-regions failed", "describe-trails failed"},
+			stderr: []string{"describe-regions failed", "describe-trails failed", "could not list the regions to read event history in"},
 		},
 	}
 	for _, tt := range tests {
@@ -201,6 +217,11 @@ func TestCollectScript_with_fake_aws_cli(t *testing.T) {
 			work, code, stderr, calls := runScript(t, tt.data, tt.env, tt.args...)
 			if code != 0 {
 				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			for _, r := range tt.historyRegions {
+				for _, name := range history.CoverageEvents {
+					tt.wantCalls = append(tt.wantCalls, "cloudtrail lookup-events region="+r+" name="+name+" output=json query= start-time")
+				}
 			}
 			if strings.Join(calls, "\n") != strings.Join(tt.wantCalls, "\n") {
 				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(tt.wantCalls, "\n"))
@@ -336,5 +357,58 @@ func TestCollectScript_hash_tool(t *testing.T) {
 				t.Errorf("does not verify: %v %q %q", err, in.Warnings, in.Notices)
 			}
 		})
+	}
+}
+
+// The script saves each enabled region's event history, one lookup-events
+// file per coverage event name, and ReadHistory reads it back: the events
+// with who and when, oldest first; a failed lookup is an error for its
+// region, which is then not among the regions read; a script that cannot
+// list the regions leaves an account whose history is known to be missing.
+func TestCollectScript_saves_event_history(t *testing.T) {
+	work, code, stderr, _ := runScript(t, "member", nil, "out")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	hs, err := ReadHistory(filepath.Join(work, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 {
+		t.Fatalf("%d accounts", len(hs))
+	}
+	h := hs[0]
+	if h.Account != "111111111111" || strings.Join(h.Regions, ",") != "us-east-1,us-west-2" {
+		t.Errorf("account %s, regions read %v", h.Account, h.Regions)
+	}
+	if len(h.Errors) != 1 || !strings.Contains(h.Errors[0], filepath.Join("ap-east-1", "lookup-events-PutEventSelectors.err")) || !strings.Contains(h.Errors[0], "AccessDeniedException") {
+		t.Errorf("errors %q", h.Errors)
+	}
+	var got []string
+	for _, ev := range h.Events {
+		got = append(got, ev.Time.Format("2006-01-02")+" "+ev.Name+" "+ev.Actor+" "+ev.ErrorCode)
+	}
+	want := []string{
+		"2026-10-03 StopLogging arn:aws:iam::111111111111:user/ops-admin ",
+		"2026-10-06 StartLogging arn:aws:iam::111111111111:user/ops-admin ",
+		"2026-10-20 StopLogging arn:aws:sts::111111111111:assumed-role/Dev/intruder AccessDenied",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if h.Since.IsZero() || h.Until.IsZero() || !h.Since.Before(h.Until) {
+		t.Errorf("window %v .. %v", h.Since, h.Until)
+	}
+
+	work, code, stderr, _ = runScript(t, "denied", nil, "out")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	hs, err = ReadHistory(filepath.Join(work, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || len(hs[0].Regions) != 0 || !strings.Contains(strings.Join(hs[0].Errors, "\n"), "could not list the regions to read event history in") {
+		t.Errorf("denied: %+v", hs)
 	}
 }

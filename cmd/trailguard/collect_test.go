@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trailguard/trailguard/evidence"
 	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
 )
@@ -58,12 +59,36 @@ func TestCollectScript_with_real_aws_cli_matches_save_evidence(t *testing.T) {
 			"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
 			"AWS_CONFIG_FILE="+filepath.Join(work, "none"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(work, "none"),
 			"AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true",
+			// Event history of one region: each lookup is a CLI start, and
+			// every region would be a hundred of them per account.
+			"TRAILGUARD_HISTORY_REGIONS=us-east-1",
 		)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("script for %s: %v\n%s", a.ID, err, out)
 		}
 		isolateAWS(t, a.Credentials)
 		cli(t, "scan", "--endpoint-url", srv.URL, "--save-evidence", saved, "--format", "json")
+	}
+
+	// The script saved event history, one lookup-events file per coverage
+	// event, that reads back; the regions it was told to leave out are
+	// reported as not read, never as regions without events.
+	hist, err := evidence.ReadHistory(byHand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != len(accounts) {
+		t.Fatalf("history of %d accounts, want %d", len(hist), len(accounts))
+	}
+	for _, h := range hist {
+		if strings.Join(h.Regions, ",") != "us-east-1" || h.Since.IsZero() {
+			t.Errorf("%s: history regions read %v, since %v, errors %q", h.Account, h.Regions, h.Since, h.Errors)
+		}
+		for _, e := range h.Errors {
+			if !strings.Contains(e, ": missing: the event history of") || strings.Contains(e, "us-east-1") {
+				t.Errorf("%s: history error %q", h.Account, e)
+			}
+		}
 	}
 
 	_, handOut, handErr := cli(t, "scan", "--evidence", byHand, "--format", "json")
