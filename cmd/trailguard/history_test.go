@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +304,85 @@ func TestHistoryOrgTrailStoppedInManagementAccount(t *testing.T) {
 	h = parseHistory(t, out)
 	if code != 2 || len(h.Accounts) != 1 || len(h.Accounts[0].Uncovered) != 1 || h.Accounts[0].Uncovered[0].Certain {
 		t.Errorf("member alone: exit %d, %s", code, out)
+	}
+}
+
+// TestHistoryFromCollectedEvidence: the auditor's script collects the
+// trails and event history with the real AWS CLI; history --evidence
+// replays it offline. Regions the script was told to leave out are
+// errors naming their files, so nothing in the window is proven covered;
+// a malformed event in a saved file is an error naming that file, not a
+// silent skip.
+func TestHistoryFromCollectedEvidence(t *testing.T) {
+	awsPath := awsemu.AWSCLI(t)
+	emu, url, creds := historyEmulator(t)
+	trail := "arn:aws:cloudtrail:us-east-1:" + histAcct + ":trail/main"
+	now := time.Now().UTC().Truncate(time.Second)
+	for i, name := range []string{"StopLogging", "StartLogging"} {
+		if err := emu.AddEvent(awsemu.CloudTrailEvent{EventName: name, EventSource: "cloudtrail.amazonaws.com", AWSRegion: "us-east-1", RecipientAccountID: histAcct,
+			EventTime: now.Add(time.Duration(i-10) * 24 * time.Hour).Format(time.RFC3339), SourceIPAddress: "203.0.113.9", UserAgent: "aws-cli/2",
+			UserIdentity:      awsemu.UserIdentity{Type: "IAMUser", ARN: "arn:aws:iam::" + histAcct + ":user/mallory", AccountID: histAcct},
+			RequestParameters: map[string]any{"name": trail}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, script, _ := cli(t, "collect-script")
+	work := t.TempDir()
+	scriptPath := filepath.Join(work, "collect.sh")
+	os.WriteFile(scriptPath, []byte(script), 0o755)
+	shimDir := filepath.Join(work, "bin")
+	os.MkdirAll(shimDir, 0o755)
+	os.WriteFile(filepath.Join(shimDir, "aws"), []byte("#!/bin/sh\nexec "+awsPath+" --endpoint-url \"$TG_TEST_ENDPOINT\" \"$@\"\n"), 0o755)
+	dir := filepath.Join(work, "evidence")
+	cmd := exec.Command("bash", scriptPath, dir)
+	cmd.Env = append(envWithoutAWS(), "PATH="+shimDir+string(os.PathListSeparator)+os.Getenv("PATH"), "TG_TEST_ENDPOINT="+url,
+		"AWS_ACCESS_KEY_ID="+creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+creds.SecretAccessKey, "AWS_SESSION_TOKEN="+creds.SessionToken,
+		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE="+filepath.Join(work, "none"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(work, "none"), "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true",
+		"TRAILGUARD_HISTORY_REGIONS=us-east-1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("collect script: %v\n%s", err, out)
+	}
+
+	code, out, errOut := cli(t, "history", "--evidence", dir, "--format", "json")
+	h := parseHistory(t, out)
+	if code != 2 || len(h.Accounts) != 1 {
+		t.Fatalf("exit %d, want 2 (regions not collected)\n%s\n%s", code, out, errOut)
+	}
+	a := h.Accounts[0]
+	if len(a.Events) != 2 || a.Events[0].Event != "StopLogging" || !strings.Contains(a.Events[0].Actor, "mallory") {
+		t.Errorf("events: %+v", a.Events)
+	}
+	if len(a.Errors) == 0 || !strings.Contains(strings.Join(a.Errors, "\n"), "missing") {
+		t.Errorf("the regions left out are not errors: %q", a.Errors)
+	}
+	for _, u := range a.Uncovered {
+		if u.Certain {
+			t.Errorf("certain interval %+v from incomplete history", u)
+		}
+	}
+	if len(a.Uncovered) != 1 {
+		t.Errorf("uncovered %+v, want the whole window uncertain", a.Uncovered)
+	}
+
+	// A malformed event in a saved file: an error naming the file.
+	matches, _ := filepath.Glob(filepath.Join(dir, histAcct, "history", "us-east-1", "lookup-events-StopLogging.json"))
+	if len(matches) != 1 {
+		t.Fatalf("no saved StopLogging lookup in %s", dir)
+	}
+	b, _ := os.ReadFile(matches[0])
+	broken := strings.Replace(string(b), `\"eventName\"`, `\"eventName\": \"x\", \"eventName\"`, 1)
+	if broken == string(b) {
+		t.Fatalf("could not break %s:\n%s", matches[0], b)
+	}
+	os.WriteFile(matches[0], []byte(broken), 0o644)
+	code, out, _ = cli(t, "history", "--evidence", dir, "--format", "json")
+	h = parseHistory(t, out)
+	if code != 2 || !strings.Contains(strings.Join(h.Accounts[0].Errors, "\n"), "lookup-events-StopLogging.json") {
+		t.Errorf("exit %d, errors %q: want one naming the file", code, h.Accounts[0].Errors)
+	}
+	_, text, _ := cli(t, "history", "--evidence", dir)
+	if !strings.Contains(text, "lookup-events-StopLogging.json") {
+		t.Errorf("the text report does not name the malformed file:\n%s", text)
 	}
 }
