@@ -18,6 +18,12 @@
 //	DIR/<account-id>/collect-run.json       the run marker: which collection wrote the files (see below)
 //	DIR/<account-id>/trails/<home-region>/<trail-name>/collect-run.json  the same marker, per trail
 //	DIR/<account-id>/manifest.json          who collected the files, when, how, and their SHA-256 (see below)
+//	DIR/<account-id>/history/<region>/lookup-events-<EventName>.json  aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=<EventName>
+//	DIR/<account-id>/history/collect-run.json  the run marker of the event history, with the --start-time asked (Since)
+//
+// The history files (the collect script writes them, for each enabled
+// region and each history.CoverageEvents name) are read by ReadHistory,
+// not Read: see history.go.
 //
 // Every .json file other than errors.json is exactly what the AWS CLI
 // prints for the command, version 1 or 2: timestamps may be ISO 8601

@@ -74,6 +74,9 @@ type options struct {
 	lambdas  listFlag
 	// configPeriod: how often periodic AWS Config rules run.
 	configPeriod time.Duration
+	// history: how far back the seeded past of the accounts reaches (0:
+	// none).
+	history time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -89,6 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.fail, "fail", "`OPERATION=CODE` (comma separated, repeatable): that operation answers with that error code\nand the HTTP status AWS gives it, e.g. GetBucketPolicy=ServiceUnavailable; SERVICE:OPERATION=CODE narrows it to one service")
 	fs.Var(&o.lambdas, "lambda-endpoint", "`URL` or FUNCTION_ARN=URL (repeatable): where EventBridge rules deliver events for Lambda targets,\nthe invoke URL of a Lambda runtime interface emulator (http://HOST:PORT/2015-03-31/functions/function/invocations);\na bare URL serves every function without one of its own")
 	fs.DurationVar(&o.configPeriod, "config-period", 0, "run every periodic AWS Config rule once each `DURATION` (0: only when StartConfigRulesEvaluation asks);\nthe rules' functions are invoked at --lambda-endpoint")
+	fs.DurationVar(&o.history, "history", 0, "seed each account with a past in CloudTrail event history reaching `DURATION` back (e.g. 2160h, the 90 days\nLookupEvents keeps, the most it holds): logging stopped and started, selectors narrowed and widened, trails deleted,\nconsistent with the trails now (0: no past)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -114,6 +118,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	if o.configPeriod < 0 {
 		fmt.Fprintf(stderr, "awsemu: --config-period must not be negative\n")
+		return 2
+	}
+	if o.history < 0 {
+		fmt.Fprintf(stderr, "awsemu: --history must not be negative\n")
 		return 2
 	}
 
@@ -165,6 +173,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ln.Close()
 		fmt.Fprintf(stderr, "awsemu: %v\n", err)
 		return 1
+	}
+	if o.history > 0 {
+		// Before the denials and faults: the past is seeded directly.
+		if err := emu.SeedHistoryWithin(time.Now(), o.history); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "awsemu: --history: %v\n", err)
+			return 1
+		}
 	}
 	o.net.Apply(emu)
 	// The organization is built; from here on the denials and faults

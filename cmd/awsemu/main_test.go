@@ -17,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/internal/awsemu"
@@ -269,7 +273,7 @@ func TestRun_bad_flags(t *testing.T) {
 	for _, args := range [][]string{{"--accounts", "0"}, {"--fault-rate", "2"}, {"--nope"}, {"extra"},
 		{"--fail", "GetBucketPolicy"}, {"--fail", "GetBucketPolicy="}, {"--fail", "=AccessDenied"}, {"--fail", "nosuch:GetBucketPolicy=AccessDenied"},
 		{"--fail", "Get Bucket=X"}, {"--deny", "GetBucketPolicy"}, {"--deny", "s3:Get Bucket"},
-		{"--config-period", "-1s"}, {"--config-period", "soon"}, {"--lambda-endpoint", "ftp://host/invoke"}, {"--lambda-endpoint", "localhost:9000"}} {
+		{"--config-period", "-1s"}, {"--config-period", "soon"}, {"--history", "-1h"}, {"--history", "90"}, {"--lambda-endpoint", "ftp://host/invoke"}, {"--lambda-endpoint", "localhost:9000"}} {
 		var out, errb strings.Builder
 		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, code, errb.String())
@@ -475,3 +479,35 @@ func writeExec(t *testing.T, path, content string) {
 
 // shellQuote quotes s for sh as one word.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// --history seeds the accounts' past: LookupEvents through the SDK finds
+// the management account's organization trail stopped and started again by
+// an IAM user, and without it there is no past at all.
+func TestServe_history_seeds_event_history(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"ninety_days", []string{"--accounts", "3", "--history", "2160h"}, 2},
+		{"off_by_default", []string{"--accounts", "3"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := start(t, tc.args...)
+			cfg := tgaws.StaticConfig(s.env["AWS_ENDPOINT_URL"], s.env["AWS_REGION"], s.env["AWS_ACCESS_KEY_ID"], s.env["AWS_SECRET_ACCESS_KEY"], "", nil)
+			out, err := cloudtrail.NewFromConfig(cfg).LookupEvents(context.Background(), &cloudtrail.LookupEventsInput{
+				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyUsername, AttributeValue: sdkaws.String("ops-admin")}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Events) != tc.want {
+				t.Fatalf("%d events by ops-admin, want %d", len(out.Events), tc.want)
+			}
+			if tc.want > 0 && (sdkaws.ToString(out.Events[0].EventName) != "StartLogging" || sdkaws.ToString(out.Events[1].EventName) != "StopLogging") {
+				t.Errorf("events newest first: %s, %s", sdkaws.ToString(out.Events[0].EventName), sdkaws.ToString(out.Events[1].EventName))
+			}
+			s.terminate(t)
+		})
+	}
+}

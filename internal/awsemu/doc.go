@@ -15,6 +15,9 @@
 // over HTTP, and AWS Config custom rules invoke their function there too
 // (SetLambdaEndpoint: an httptest server or the Lambda runtime interface
 // emulator), so the continuous control runs end to end on one machine.
+// CloudTrail LookupEvents serves that record back as event history (90
+// days, two requests a second per account and region), and SeedHistory
+// gives the accounts a past consistent with their trails now.
 //
 // Requests are routed by the SigV4 credential scope in the Authorization
 // header (Credential=AKID/DATE/REGION/SERVICE/aws4_request): SERVICE picks

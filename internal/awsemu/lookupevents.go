@@ -388,7 +388,6 @@ func (e *Emulator) AddEvent(ev CloudTrailEvent) error {
 	ev.ManagementEvent = true
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.ensureAccount(ev.RecipientAccountID)
 	e.evState().log.add(ev.RecipientAccountID+"/"+ev.AWSRegion, ev, e.now().Add(-EventRetention))
 	return nil
 }
