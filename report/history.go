@@ -121,6 +121,9 @@ func WriteHistoryJSON(w io.Writer, h *History) error {
 
 const historyTime = "2006-01-02 15:04:05"
 
+// maxAgent is how much of a user agent the text timeline shows.
+const maxAgent = 48
+
 // WriteHistoryText writes a timeline per account, the gaps first. Every
 // value from the events (actor, user agent, trail) is escaped: it is
 // whatever a caller sent to AWS.
@@ -160,7 +163,13 @@ func WriteHistoryText(w io.Writer, h *History) error {
 				}
 				fmt.Fprintf(&b, "        trail %s\n        by %s from %s", Escape(orDash(e.Trail)), Escape(who), Escape(orDash(e.SourceIP)))
 				if e.UserAgent != "" {
-					fmt.Fprintf(&b, " [%s]", Escape(e.UserAgent))
+					// The JSON keeps the whole user agent; a timeline shows
+					// its start, which names the tool.
+					ua := e.UserAgent
+					if r := []rune(ua); len(r) > maxAgent {
+						ua = string(r[:maxAgent]) + "…"
+					}
+					fmt.Fprintf(&b, " [%s]", Escape(ua))
 				}
 				b.WriteString("\n")
 				if e.ErrorCode != "" {
@@ -176,7 +185,10 @@ func WriteHistoryText(w io.Writer, h *History) error {
 		for _, e := range a.Errors {
 			fmt.Fprintf(&b, "  error: %s\n", Escape(e))
 		}
-		if len(a.Regions) > 0 {
+		switch n := len(a.Regions); {
+		case n > 4:
+			fmt.Fprintf(&b, "  Event history read in %d regions (%s, …)\n", n, Escape(strings.Join(a.Regions[:3], ", ")))
+		case n > 0:
 			fmt.Fprintf(&b, "  Event history read in: %s\n", Escape(strings.Join(a.Regions, ", ")))
 		}
 	}
