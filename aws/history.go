@@ -191,9 +191,12 @@ func lookupRegion(ctx context.Context, cfg sdkaws.Config, region string, o Histo
 		if !o.Until.IsZero() {
 			in.EndTime = sdkaws.Time(o.Until)
 		}
-		p := cloudtrail.NewLookupEventsPaginator(client, in)
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
+		// Paged by hand rather than with the SDK's paginator, so that a
+		// token answered twice is an error, not an endless loop or a
+		// history silently cut short.
+		seen := map[string]bool{}
+		for {
+			page, err := client.LookupEvents(ctx, in)
 			if err != nil {
 				return evs, describeErr(ctx, op, who, err)
 			}
@@ -204,6 +207,15 @@ func lookupRegion(ctx context.Context, cfg sdkaws.Config, region string, o Histo
 				}
 				evs = append(evs, ev)
 			}
+			next := sdkaws.ToString(page.NextToken)
+			if next == "" {
+				break
+			}
+			if seen[next] {
+				return evs, fmt.Sprintf("%s: LookupEvents (EventName %s) answered the same NextToken twice: the history cannot be read to its end", op, name)
+			}
+			seen[next] = true
+			in.NextToken = sdkaws.String(next)
 		}
 	}
 	return evs, ""

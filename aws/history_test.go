@@ -171,6 +171,29 @@ func TestLookupHistory(t *testing.T) {
 		}
 	})
 
+	t.Run("same_next_token_twice_is_a_region_error", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".LookupEvents") && strings.Contains(r.Header.Get("Authorization"), "/eu-west-1/") {
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				fmt.Fprint(w, `{"Events":[],"NextToken":"again"}`)
+				return
+			}
+			e.emu.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		c := e.emu.AddAccount(acct)
+		cfg := tgaws.StaticConfig(srv.URL, "us-east-1", c.AccessKeyID, c.SecretAccessKey, "", nil)
+		out, err := tgaws.LookupHistory(ctx, cfg, tgaws.HistoryOptions{Regions: []string{"us-east-1", "eu-west-1"}, PerRegionTPS: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reason := out.Errors["eu-west-1"]; !strings.Contains(reason, "same NextToken twice") || contains(out.Regions, "eu-west-1") {
+			t.Fatalf("errors %v, regions %v", out.Errors, out.Regions)
+		}
+	})
+
 	t.Run("unknown_caller_is_an_error", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)

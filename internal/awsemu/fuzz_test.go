@@ -25,6 +25,8 @@ var cloudTrailOps = []string{
 // whose management account has an organization trail.
 func fuzzEmulator(t testing.TB) (*awsemu.Emulator, awsemu.Credentials) {
 	emu := awsemu.New()
+	// Bodies, not the LookupEvents quota, are what is fuzzed.
+	emu.SetLookupEventsQuota(0)
 	c := emu.AddAccount(acctA)
 	emu.SetOrganization(mgmt, acctA)
 	for _, spec := range []struct {

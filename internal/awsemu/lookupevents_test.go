@@ -238,14 +238,14 @@ func TestLookupEventsQuota(t *testing.T) {
 	}
 	ct := e.ct(a, "us-east-1") // no retries
 	throttled := 0
-	for range 4 {
+	for range 10 {
 		if _, err := ct.LookupEvents(ctx, &cloudtrail.LookupEventsInput{MaxResults: aws.Int32(1)}); err != nil {
 			wantCode(t, err, "ThrottlingException")
 			throttled++
 		}
 	}
 	if throttled == 0 {
-		t.Fatal("4 LookupEvents at once were not throttled")
+		t.Fatal("10 LookupEvents at once were not throttled")
 	}
 	if _, err := e.ct(a, "eu-west-1").LookupEvents(ctx, &cloudtrail.LookupEventsInput{}); err != nil {
 		t.Fatalf("another region shares the quota: %v", err)
