@@ -20,9 +20,12 @@ type History struct {
 	// Source is "aws" or "evidence:DIR".
 	Source   string           `json:"source"`
 	Accounts []HistoryAccount `json:"accounts"`
-	// Calls counts the LookupEvents requests sent, retries included.
-	Calls   int      `json:"calls"`
-	Notices []string `json:"notices,omitempty"`
+	// Calls counts the LookupEvents requests sent, retries included;
+	// APICalls the reads of the state now, per "service:Operation", as
+	// the scan's report counts them.
+	Calls    int            `json:"calls"`
+	APICalls map[string]int `json:"api_calls,omitempty"`
+	Notices  []string       `json:"notices,omitempty"`
 }
 
 // HistoryAccount is one account's replayed window.

@@ -225,6 +225,7 @@ func runHistory(ctx context.Context, stdout, stderr io.Writer, hf *historyFlags)
 		})
 		progress.done()
 		h.Source = "aws"
+		h.APICalls = sc.Calls
 		if sc.Partial != "" {
 			h.Notices = append(h.Notices, fmt.Sprintf("partial: %s; %d listed account(s) not read", sc.Partial, len(sc.NotScanned)))
 		}

@@ -36,7 +36,8 @@ type historyJSON struct {
 		Regions []string `json:"regions_read"`
 		Errors  []string `json:"errors"`
 	} `json:"accounts"`
-	Calls int `json:"calls"`
+	Calls    int            `json:"calls"`
+	APICalls map[string]int `json:"api_calls"`
 }
 
 func parseHistory(t *testing.T, out string) historyJSON {
@@ -135,8 +136,8 @@ func TestHistoryOfAWSCLIChanges(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("uncovered = %v, want %v", got, want)
 	}
-	if h.Calls == 0 {
-		t.Error("calls not counted")
+	if h.Calls == 0 || h.APICalls["cloudtrail:DescribeTrails"] != 1 {
+		t.Errorf("calls not counted: %d LookupEvents, reads %v", h.Calls, h.APICalls)
 	}
 
 	// The text report: the gaps first, then who did what.
