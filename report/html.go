@@ -38,6 +38,8 @@ type htmlView struct {
 type htmlAccount struct {
 	trailguard.Result
 	Cells []htmlCell
+	// Strip is the account's coverage timeline, with a history.
+	Strip *strip
 }
 
 // htmlCell is one account × region square of the grid.
@@ -69,6 +71,14 @@ func (HTML) Write(w io.Writer, r *Report) error {
 			continue
 		}
 		a := htmlAccount{Result: res}
+		if r.History != nil {
+			for _, ha := range r.History.Accounts {
+				if ha.Account == res.Account {
+					st := stripOf(r.History, ha)
+					a.Strip = &st
+				}
+			}
+		}
 		if len(res.Regions) > 0 {
 			by := map[string]trailguard.RegionCoverage{}
 			for _, rc := range res.Regions {

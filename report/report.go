@@ -55,6 +55,9 @@ type Report struct {
 	// Notices are things the reader should know that are not results: a
 	// mutelist entry that expired, for one.
 	Notices []string `json:"notices,omitempty"`
+	// History, when set, adds each account's coverage timeline to the
+	// HTML report (trailguard history --format html).
+	History *History `json:"-"`
 }
 
 // Partial says why a scan's results are incomplete and which listed

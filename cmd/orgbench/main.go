@@ -8,6 +8,13 @@
 // organization was built to give.
 //
 //	go run ./cmd/orgbench --accounts 1000 --latency 50ms
+//
+// With --history it measures 'trailguard history --org' instead, with
+// the emulator holding LookupEvents to CloudTrail's quota of 2 requests
+// per second per account and region: wall time against the quota bound
+// and LookupEvents calls per account.
+//
+//	go run ./cmd/orgbench --history --accounts 1000 --latency 50ms --concurrency 64
 package main
 
 import (
@@ -29,6 +36,7 @@ import (
 	"time"
 
 	tgaws "github.com/trailguard/trailguard/aws"
+	"github.com/trailguard/trailguard/history"
 	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/demo"
 )
@@ -43,6 +51,7 @@ type options struct {
 	concurrency int
 	trailguard  string
 	runs        int
+	history     bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.concurrency, "concurrency", tgaws.DefaultConcurrency, "trailguard --concurrency")
 	fs.StringVar(&o.trailguard, "trailguard", "", "trailguard binary to measure (default: built from this module into a temporary directory)")
 	fs.IntVar(&o.runs, "runs", 1, "scans to run; each is reported")
+	fs.BoolVar(&o.history, "history", false, "measure 'trailguard history --org' (LookupEvents held to 2 per second per account and region)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -90,6 +100,9 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 		return err
 	}
 	o.net.Apply(emu)
+	if o.history {
+		emu.SetLookupEventsQuota(tgaws.LookupEventsQuota)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -104,6 +117,12 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 		org.Expected["PASS"], org.Expected["FAIL"], org.Expected["UNKNOWN"], org.Expected["ERROR"])
 	for i := range o.runs {
 		emu.ResetCalls()
+		if o.history {
+			if err := historyOnce(ctx, o, bin, "http://"+ln.Addr().String(), emu, org, stdout); err != nil {
+				return fmt.Errorf("run %d: %w", i+1, err)
+			}
+			continue
+		}
 		if err := once(ctx, o, bin, "http://"+ln.Addr().String(), emu, org, stdout); err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -247,4 +266,79 @@ func watchHWM(pid int) <-chan int64 {
 		ch <- last
 	}()
 	return ch
+}
+
+// historyOnce runs 'trailguard history --org' once and reports its wall
+// time against the quota bound, its LookupEvents calls, and what the
+// emulator throttled.
+func historyOnce(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emulator, org demo.Org, stdout io.Writer) error {
+	out, err := os.CreateTemp("", "orgbench-history-*.json")
+	if err != nil {
+		return err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	cmd := exec.CommandContext(ctx, bin, "history", "--org", "--format", "json", "--output", out.Name(),
+		"--concurrency", strconv.Itoa(o.concurrency), "--endpoint-url", endpoint, "--since", "90d")
+	cmd.Env = append(withoutAWS(os.Environ()),
+		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	hwm := watchHWM(cmd.Process.Pid)
+	runErr := cmd.Wait()
+	wall := time.Since(start)
+	polled := <-hwm
+	var exit *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exit) {
+		return runErr
+	}
+	var rep struct {
+		Accounts []struct {
+			Account string
+			Regions []string `json:"regions_read"`
+			Errors  []string `json:"errors"`
+		}
+		Calls int
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	regions, withErrors := 0, 0
+	for _, a := range rep.Accounts {
+		regions += len(a.Regions)
+		if len(a.Errors) > 0 {
+			withErrors++
+		}
+	}
+	calls := emu.Calls()
+	// Each account reads its regions at once, each region at the quota:
+	// one EventName lookup per coverage event, so len(CoverageEvents)
+	// calls a region take at least that many ÷ 2 seconds (the first is
+	// free), accounts --concurrency at a time.
+	perAccount := time.Duration(float64(len(history.CoverageEvents)-1) / tgaws.LookupEventsQuota * float64(time.Second))
+	bound := time.Duration(float64(o.accounts) * float64(perAccount) / float64(o.concurrency))
+	fmt.Fprintf(stdout, "\nhistory --org: wall %s, quota bound %s (%d accounts × %s per account at 2 LookupEvents/s per region ÷ %d), ratio %.2f\n",
+		wall.Round(time.Millisecond), bound.Round(time.Millisecond), o.accounts, perAccount, o.concurrency, float64(wall)/float64(bound))
+	fmt.Fprintf(stdout, "accounts in the history: %d (%d with an error: members without a role to assume), regions read: %.1f per account\n",
+		len(rep.Accounts), withErrors, float64(regions)/float64(max(len(rep.Accounts), 1)))
+	fmt.Fprintf(stdout, "LookupEvents calls: %d counted by trailguard, %d served by the emulator (%.2f per account)\n",
+		rep.Calls, calls["cloudtrail:LookupEvents"], float64(calls["cloudtrail:LookupEvents"])/float64(max(len(rep.Accounts), 1)))
+	fmt.Fprintf(stdout, "peak RSS of history: %.1f MB (VmHWM polled)\n", float64(polled)/1e6)
+	ops := make([]string, 0, len(calls))
+	for op := range calls {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		fmt.Fprintf(stdout, "  %-32s %d\n", op, calls[op])
+	}
+	return nil
 }

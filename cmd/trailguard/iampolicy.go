@@ -24,7 +24,7 @@ type iamStatement struct {
 }
 
 func newIAMPolicyCmd() *cobra.Command {
-	var org, memberRole, securityHub, fixMode bool
+	var org, memberRole, securityHub, fixMode, historyMode bool
 	roleName := tgaws.DefaultRoleName
 	cmd := &cobra.Command{
 		Use:   "iam-policy",
@@ -41,6 +41,15 @@ assumed in each member account instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := auditPolicy(org && !memberRole, securityHub, roleName)
+			if historyMode {
+				// history reads event history besides the scan's reads, in
+				// the member role too.
+				for _, a := range tgaws.HistoryActions {
+					if !slices.Contains(p.Statement[0].Action, a) {
+						p.Statement[0].Action = append(p.Statement[0].Action, a)
+					}
+				}
+			}
 			if fixMode {
 				p.Statement = append(p.Statement, fixStatements(org && !memberRole)...)
 			}
@@ -54,6 +63,7 @@ assumed in each member account instead.`,
 	}
 	f := cmd.Flags()
 	f.Bool("audit", true, "the policy of a scan (the default)")
+	f.BoolVar(&historyMode, "history", false, "add cloudtrail:LookupEvents for 'trailguard history'")
 	f.BoolVar(&fixMode, "fix", false, "add what 'trailguard fix --apply' needs to change trails and create their bucket")
 	f.BoolVar(&org, "org", false, "add what 'scan --org' needs in the management account")
 	f.BoolVar(&memberRole, "member-role", false, "print the permissions of the role assumed in member accounts")
