@@ -34,7 +34,7 @@ func TestFlagGroups_scan_and_fix_take_the_same_flags(t *testing.T) {
 			t.Errorf("the flag groups lack --%s", want)
 		}
 	}
-	cmds := map[string]*cobra.Command{"scan": newScanCmd(), "fix": newFixCmd()}
+	cmds := map[string]*cobra.Command{"scan": newScanCmd(), "fix": newFixCmd(), "history": newHistoryCmd()}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			var first *pflag.Flag
@@ -81,7 +81,7 @@ func TestFlagGroups_scan_and_fix_reject_the_same_input(t *testing.T) {
 		{"account_timeout_zero", []string{"--org", "--account-timeout", "0s"}, "--account-timeout"},
 		{"max_attempts_zero", []string{"--max-attempts", "0"}, "--max-attempts"},
 	} {
-		for _, command := range []string{"scan", "fix"} {
+		for _, command := range []string{"scan", "fix", "history"} {
 			t.Run(c.name+"/"+command, func(t *testing.T) {
 				// A closed port: a command that got past validation would
 				// fail differently.
