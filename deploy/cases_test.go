@@ -39,6 +39,8 @@ func cases() []deployCase {
 			o.DelegatedAdmin, o.Strict, o.AutoRemediate, o.SCP, o.AlertEmail = false, true, "start-logging", true, "sec@example.com"
 			o.OrgTargets = []string{"ou-abcd-12345678", "ou-abcd-87654321"}
 		})},
+		{"one_account_mutelist_in_s3", with(cfnBase(), func(o *deploy.Options) { o.Mutelist = "s3://trailguard-config/mutelists/cis-3-1.yaml" })},
+		{"organization_mutelist_inline", with(orgBase(), func(o *deploy.Options) { o.Mutelist = "testdata/mutelist.yaml" })},
 		{"organization_management_account_stack", deploy.Options{Org: true, ManagementAccount: true}},
 		{"scp_only", deploy.Options{SCPOnly: true, SCPTargets: []string{"ou-abcd-12345678", "123456789012"}}},
 	}

@@ -107,6 +107,10 @@ func addFunction(o *Options, res obj) {
 		statement("TrailguardAlert", FunctionAlertActions, ref(cfnTopic)),
 		statement("TrailguardWriteOwnLog", LogActions, sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${LogGroup}:*", obj{"LogGroup": logGroup})),
 	}
+	if _, _, isS3 := o.MutelistS3(); isS3 {
+		// The object's ARN as a Sub variable: its value is taken literally.
+		st = append(st, statement("TrailguardReadMutelist", FunctionMutelistActions, sub("arn:${AWS::Partition}:s3:::${Object}", obj{"Object": o.mutelistObject()})))
+	}
 	if o.AutoRemediate != "" {
 		st = append(st, statement("TrailguardStartLogging", FunctionRemediateActions, sub("arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*", nil)))
 	}

@@ -1,11 +1,13 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard/control"
@@ -97,6 +100,21 @@ func scenario(t *testing.T, o deploy.Options, fnActions, memberActions []string)
 	topic := "arn:aws:sns:us-east-1:" + central + ":trailguard-alerts"
 	if _, err := sns.NewFromConfig(sdkConfig(srv.URL, creds)).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("trailguard-alerts")}); err != nil {
 		t.Fatal(err)
+	}
+	if bucket, key, ok := o.MutelistS3(); ok {
+		// The mutelist the rule names, in the function's account; it
+		// mutes another account, so a verdict read with it is unchanged.
+		s3c := s3.NewFromConfig(sdkConfig(srv.URL, creds), func(o *s3.Options) { o.UsePathStyle = true })
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := os.ReadFile("testdata/mutelist.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(doc)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	settings := settingsFromTemplate(t, o, topic)
 	if settings.ConfigRuleName != "" {
@@ -223,11 +241,18 @@ func TestFunctionRole_is_exactly_what_the_function_calls(t *testing.T) {
 	orgRemediate.AutoRemediate = "start-logging"
 	remediate := cfnBase()
 	remediate.AutoRemediate = "start-logging"
-	for _, tc := range []deployCase{{"one_account", cfnBase()}, {"one_account_auto_remediation", remediate}, {"organization", org}, {"organization_auto_remediation", orgRemediate}} {
+	mutelistS3 := cfnBase()
+	mutelistS3.Mutelist = "s3://trailguard-config/mutelists/cis-3-1.yaml"
+	orgMutelistS3 := orgBase()
+	orgMutelistS3.Mutelist = mutelistS3.Mutelist
+	orgMutelistInline := orgBase()
+	orgMutelistInline.Mutelist = "testdata/mutelist.yaml"
+	for _, tc := range []deployCase{{"one_account", cfnBase()}, {"one_account_auto_remediation", remediate}, {"organization", org}, {"organization_auto_remediation", orgRemediate},
+		{"one_account_mutelist_in_s3", mutelistS3}, {"organization_mutelist_in_s3", orgMutelistS3}, {"organization_mutelist_inline", orgMutelistInline}} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.o
 			o.Defaults()
-			fn := deploy.FunctionActions(o.AutoRemediate != "", o.Org)
+			fn := deploy.FunctionActionsFor(o)
 			var mem []string
 			if o.Org {
 				mem = deploy.MemberActions(o.AutoRemediate != "")

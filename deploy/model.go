@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"encoding/json"
 	"slices"
 )
 
@@ -58,12 +57,14 @@ func (o *Options) ruleParameters() map[string]string {
 	if o.Org {
 		p["executionRoleName"] = o.MemberRoleName
 	}
+	if m := o.mutelistParameter(); m != "" {
+		p["mutelist"] = m
+	}
 	return p
 }
 
 func (o *Options) ruleParametersJSON() string {
-	b, _ := json.Marshal(o.ruleParameters()) // a map of strings always marshals
-	return string(b)
+	return marshalParameters(o.ruleParameters())
 }
 
 // environment is the function's environment (control.SettingsFromEnv).

@@ -59,6 +59,14 @@ type Options struct {
 	// management account, which service-managed StackSets never reach.
 	ManagementAccount bool
 
+	// Mutelist is --mutelist: an s3://bucket/key URI the function reads
+	// (its role then gets s3:GetObject on that object alone), or the path
+	// of a mutelist file embedded in the rule's input parameters.
+	Mutelist string
+	// MutelistDocument is the file's content once read (LoadMutelist);
+	// Validate reads it when empty.
+	MutelistDocument string
+
 	SCP        bool     // add the service control policy
 	SCPOnly    bool     // write the service control policy alone
 	BreakGlass []string // ArnNotLike patterns of aws:PrincipalARN the SCP exempts
@@ -170,6 +178,13 @@ func (o *Options) Validate() error {
 	}
 	if o.ManagementAccount && !o.Org {
 		bad("--management-account writes the organization's member pieces for the management account: add --org")
+	}
+	if o.Mutelist != "" {
+		if o.SCPOnly || o.ManagementAccount {
+			bad("--mutelist is a parameter of the Config rule: it goes with the function's template, not with --scp-only or --management-account")
+		} else if err := o.checkMutelist(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if o.SCPOnly && (o.Org || o.ManagementAccount) {
 		bad("--scp-only writes the policy alone: drop --org, or use --scp to add it to the organization's template")

@@ -203,6 +203,9 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 		tfStatement("TrailguardAlert", FunctionAlertActions, tfTopic),
 		tfStatement("TrailguardWriteOwnLog", LogActions, format("%s:*", tfRef("aws_cloudwatch_log_group.function.arn"))),
 	}
+	if _, _, isS3 := o.MutelistS3(); isS3 {
+		st = append(st, tfStatement("TrailguardReadMutelist", FunctionMutelistActions, format("arn:%s:s3:::%s", tfPartition, o.mutelistObject())))
+	}
 	if o.AutoRemediate != "" {
 		st = append(st, tfStatement("TrailguardStartLogging", FunctionRemediateActions, format("arn:%s:cloudtrail:*:%s:trail/*", tfPartition, tfAccount)))
 	}

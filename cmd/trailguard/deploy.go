@@ -50,6 +50,13 @@ plain stack, unless the function runs there. CloudTrail takes the calls that
 change a trail only in the trail's home region, which is why one region
 suffices.
 
+--mutelist gives the rule the exceptions of scan --mutelist: a file, checked
+now and embedded in the rule's input parameters (AWS Config takes at most 1024
+characters of them, 2048 for an organization rule; a larger list is refused),
+or s3://bucket/key, read by the function at each evaluation with s3:GetObject
+on that one object, which its role is then allowed (a bucket in another
+account must also allow the function's role in its bucket policy).
+
 --scp adds a service control policy that denies cloudtrail:StopLogging,
 DeleteTrail, UpdateTrail and PutEventSelectors to every principal whose ARN
 matches no --break-glass-role-pattern (it never binds the management account);
@@ -58,6 +65,7 @@ matches no --break-glass-role-pattern (it never binds the management account);
   aws cloudformation deploy --template-file trailguard.json --stack-name trailguard --capabilities CAPABILITY_NAMED_IAM
   trailguard deploy --emit terraform --code-zip trailguard.zip --alert-email sec@example.com -o trailguard.tf
   trailguard deploy --org --org-id o-abcdefghij --org-target r-abcd --code-s3-bucket b --code-s3-key trailguard.zip
+  trailguard deploy --code-s3-bucket b --code-s3-key trailguard.zip --mutelist s3://my-config/trailguard/mutelist.yaml
   trailguard deploy --org --management-account > trailguard-management.json
   trailguard deploy --scp-only --emit json --break-glass-role-pattern 'arn:aws:iam::*:role/BreakGlass'`,
 		Args: cobra.NoArgs,
@@ -105,6 +113,7 @@ matches no --break-glass-role-pattern (it never binds the management account);
 	f.StringVar(&o.MemberRoleName, "member-role-name", "trailguard-member", "with --org: the role `NAME` the function assumes in every account")
 	f.BoolVar(&o.DelegatedAdmin, "delegated-admin", true, "with --org: the stack runs in a delegated administrator (StackSets called as DELEGATED_ADMIN); false for the management account")
 	f.BoolVar(&o.ManagementAccount, "management-account", false, "with --org: write the member role and event forwarding for the management account, which StackSets never reach")
+	f.StringVar(&o.Mutelist, "mutelist", "", "the rule's exceptions: a mutelist `FILE` embedded in the rule, or s3://bucket/key read by the function")
 	f.BoolVar(&o.SCP, "scp", false, "add a service control policy that denies switching CloudTrail off")
 	f.BoolVar(&o.SCPOnly, "scp-only", false, "write the service control policy alone")
 	// An array, not a comma-separated list: IAM role names may hold commas.
