@@ -117,6 +117,21 @@ func scenario(t *testing.T, o deploy.Options, fnActions, memberActions []string)
 		}
 	}
 	settings := settingsFromTemplate(t, o, topic)
+	if o.Org {
+		// The organization rule, with a member rule in each account; its
+		// invocations go to a stub too.
+		stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+		t.Cleanup(stub.Close)
+		emu.SetLambdaEndpoint(function, stub.URL)
+		emu.SetOrganization(central, member)
+		_, err := configservice.NewFromConfig(sdkConfig(srv.URL, creds)).PutOrganizationConfigRule(ctx, &configservice.PutOrganizationConfigRuleInput{
+			OrganizationConfigRuleName: aws.String(settings.OrgConfigRuleName),
+			OrganizationCustomRuleMetadata: &cstypes.OrganizationCustomRuleMetadata{LambdaFunctionArn: aws.String(function),
+				OrganizationConfigRuleTriggerTypes: []cstypes.OrganizationConfigRuleTriggerType{cstypes.OrganizationConfigRuleTriggerTypeScheduledNotification}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if settings.ConfigRuleName != "" {
 		// The rule the function asks to evaluate again; its invocations
 		// go to a stub, so that only the function under test calls AWS.
@@ -212,6 +227,9 @@ func scenario(t *testing.T, o deploy.Options, fnActions, memberActions []string)
 		}
 		if settings.ConfigRuleName != "" && resp.RuleEvaluationStarted != settings.ConfigRuleName {
 			problems = append(problems, acct+": the rule was not asked to evaluate again")
+		}
+		if o.Org && !strings.HasPrefix(resp.RuleEvaluationStarted, "OrgConfigRule-"+o.RuleName+"-") {
+			problems = append(problems, acct+": the account's member rule of the organization rule was not asked to evaluate again")
 		}
 	}
 	restrict(false)
