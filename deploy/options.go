@@ -189,8 +189,8 @@ func (o *Options) Validate() error {
 		bad("--management-account writes the organization's member pieces for the management account: add --org")
 	}
 	if o.Mutelist != "" {
-		if o.SCPOnly || o.ManagementAccount {
-			bad("--mutelist is a parameter of the Config rule: it goes with the function's template, not with --scp-only or --management-account")
+		if o.SCPOnly || o.ManagementAccount || o.Forwarder {
+			bad("--mutelist is a parameter of the Config rule: it goes with the function's template, not with --scp-only, --management-account or --forwarder")
 		} else if err := o.checkMutelist(); err != nil {
 			errs = append(errs, err)
 		}
