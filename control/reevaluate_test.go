@@ -89,12 +89,15 @@ func TestOrganizationRule_change_event_reevaluates_member_rule(t *testing.T) {
 			if tc.fnDenied != nil {
 				e.emu.AllowOnly(acct, "cloudtrail:*", "ec2:DescribeRegions", "sts:AssumeRole", "sns:Publish", "config:PutEvaluations")
 			}
+			e.emu.ResetCalls()
 			resp, err := e.h.Handle(ctx, apiCall(tc.account, "StopLogging", trails[tc.account], "aws-cli/2"))
 			e.emu.AllowOnly(acct)
 			if err != nil {
 				t.Fatalf("change event: %v (response %+v)", err, resp)
 			}
-			invs := e.emu.ConfigInvocations()[before:]
+			invs := e.emu.ConfigInvocations()[before:] // waits for the evaluation started
+			calls := e.emu.Calls()
+			t.Logf("calls of the change event and the evaluation it started: %v", calls)
 			memberRule := memberRuleName(t, e, creds[tc.account])
 			if !tc.wantStarted {
 				if resp.RuleEvaluationStarted != "" || len(invs) != 0 {
@@ -107,6 +110,11 @@ func TestOrganizationRule_change_event_reevaluates_member_rule(t *testing.T) {
 			}
 			if resp.RuleEvaluationStarted != memberRule || !strings.HasPrefix(memberRule, "OrgConfigRule-"+rule+"-") {
 				t.Fatalf("started %q, want the account's member rule %q", resp.RuleEvaluationStarted, memberRule)
+			}
+			// One page of rules, one start; a member's role assumed once for
+			// the scan and the re-evaluation together.
+			if calls["config:DescribeConfigRules"] != 1 || calls["config:StartConfigRulesEvaluation"] != 1 || calls["sts:AssumeRole"] > 1 {
+				t.Errorf("calls %v: want one DescribeConfigRules, one StartConfigRulesEvaluation, at most one AssumeRole", calls)
 			}
 			if len(invs) != 1 || invs[0].Rule != tc.account+"/us-east-1/"+memberRule {
 				var rules []string
