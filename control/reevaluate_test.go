@@ -2,6 +2,7 @@ package control_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -35,14 +36,19 @@ func TestOrganizationRule_change_event_reevaluates_member_rule(t *testing.T) {
 		account string
 		// fnDenied are taken from the function's own role: a member's
 		// re-evaluation goes through the member role only.
-		fnDenied      []string
+		fnDenied []string
+		// ownRules are rules the account made itself, named so that they
+		// list before the member rule (25 to a page).
+		ownRules      int
+		wantPages     int
 		wantStarted   bool
 		wantNotice    string
 		wantCompliant string // the account's member rule after the event
 	}{
-		{"member_account_through_member_role", member, []string{"config:DescribeConfigRules", "config:StartConfigRulesEvaluation"}, true, "", "NON_COMPLIANT"},
-		{"function_account_through_its_own_role", acct, nil, true, "", "NON_COMPLIANT"},
-		{"account_excluded_from_the_rule", excluded, nil, false, "no member rule of organization rule " + rule, ""},
+		{"member_account_through_member_role", member, []string{"config:DescribeConfigRules", "config:StartConfigRulesEvaluation"}, 0, 1, true, "", "NON_COMPLIANT"},
+		{"member_rule_on_the_second_page", member, nil, 30, 2, true, "", "NON_COMPLIANT"},
+		{"function_account_through_its_own_role", acct, nil, 0, 1, true, "", "NON_COMPLIANT"},
+		{"account_excluded_from_the_rule", excluded, nil, 0, 1, false, "no member rule of organization rule " + rule, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,6 +67,14 @@ func TestOrganizationRule_change_event_reevaluates_member_rule(t *testing.T) {
 			trails := map[string]string{}
 			for id := range creds {
 				trails[id] = e.trail(t, id, "main", true, true)
+			}
+			for i := 0; i < tc.ownRules; i++ {
+				if _, err := configservice.NewFromConfig(e.cfg(creds[tc.account], "us-east-1")).PutConfigRule(ctx, &configservice.PutConfigRuleInput{ConfigRule: &cstypes.ConfigRule{
+					ConfigRuleName: aws.String(fmt.Sprintf("Custom-%02d", i)),
+					Source: &cstypes.Source{Owner: cstypes.OwnerCustomLambda, SourceIdentifier: aws.String("arn:aws:lambda:us-east-1:" + tc.account + ":function:other"),
+						SourceDetails: []cstypes.SourceDetail{{EventSource: cstypes.EventSourceAwsConfig, MessageType: cstypes.MessageTypeConfigurationItemChangeNotification}}}}}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			// The member's own rule named like a member rule, before the
 			// organization's rules exist.
@@ -111,10 +125,10 @@ func TestOrganizationRule_change_event_reevaluates_member_rule(t *testing.T) {
 			if resp.RuleEvaluationStarted != memberRule || !strings.HasPrefix(memberRule, "OrgConfigRule-"+rule+"-") {
 				t.Fatalf("started %q, want the account's member rule %q", resp.RuleEvaluationStarted, memberRule)
 			}
-			// One page of rules, one start; a member's role assumed once for
-			// the scan and the re-evaluation together.
-			if calls["config:DescribeConfigRules"] != 1 || calls["config:StartConfigRulesEvaluation"] != 1 || calls["sts:AssumeRole"] > 1 {
-				t.Errorf("calls %v: want one DescribeConfigRules, one StartConfigRulesEvaluation, at most one AssumeRole", calls)
+			// Every page of rules read, one start; a member's role assumed
+			// once for the scan and the re-evaluation together.
+			if calls["config:DescribeConfigRules"] != tc.wantPages || calls["config:StartConfigRulesEvaluation"] != 1 || calls["sts:AssumeRole"] > 1 {
+				t.Errorf("calls %v: want %d DescribeConfigRules, one StartConfigRulesEvaluation, at most one AssumeRole", calls, tc.wantPages)
 			}
 			if len(invs) != 1 || invs[0].Rule != tc.account+"/us-east-1/"+memberRule {
 				var rules []string
@@ -139,14 +153,17 @@ func TestOrganizationRule_change_event_reevaluates_member_rule(t *testing.T) {
 // named rule, as the account lists it ("" when it has none).
 func memberRuleName(t *testing.T, e *env, c awsemu.Credentials) string {
 	t.Helper()
-	out, err := configservice.NewFromConfig(e.cfg(c, "us-east-1")).DescribeConfigRules(context.Background(), &configservice.DescribeConfigRulesInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range out.ConfigRules {
-		name := aws.ToString(r.ConfigRuleName)
-		if aws.ToString(r.CreatedBy) != "" && strings.HasPrefix(name, "OrgConfigRule-"+rule+"-") && !strings.HasPrefix(name, "OrgConfigRule-"+rule+"-other-") {
-			return name
+	p := configservice.NewDescribeConfigRulesPaginator(configservice.NewFromConfig(e.cfg(c, "us-east-1")), &configservice.DescribeConfigRulesInput{})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.ConfigRules {
+			name := aws.ToString(r.ConfigRuleName)
+			if aws.ToString(r.CreatedBy) != "" && strings.HasPrefix(name, "OrgConfigRule-"+rule+"-") && !strings.HasPrefix(name, "OrgConfigRule-"+rule+"-other-") {
+				return name
+			}
 		}
 	}
 	return ""
