@@ -298,6 +298,11 @@ func TestFunctionRole_is_exactly_what_the_function_calls(t *testing.T) {
 					if len(problems) == 0 && a != "ec2:DescribeRegions" {
 						t.Errorf("%s role without %s: the function still did all its work", role, a)
 					}
+					if a == "s3:GetObject" && !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, "evaluation ERROR mutelist not applied") }) {
+						// An unread mutelist never lets the verdict through
+						// unmuted, nor as a pass.
+						t.Errorf("function role without s3:GetObject: problems %q, want the evaluation ERROR for the unread mutelist", problems)
+					}
 				}
 			}
 			check("function", fn, func(fewer []string) ([]string, []string) { return scenario(t, o, fewer, mem) })
