@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard"
@@ -132,15 +131,14 @@ func (h *Handler) handleAPICall(ctx context.Context, raw []byte) (Response, erro
 			resp.AlertMessageID = id
 		}
 	}
-	if h.Settings.ConfigRuleName != "" {
-		_, err := configservice.NewFromConfig(h.Config).StartConfigRulesEvaluation(ctx, &configservice.StartConfigRulesEvaluationInput{
-			ConfigRuleNames: []string{h.Settings.ConfigRuleName}})
-		if err != nil {
-			resp.Errors = append(resp.Errors, fmt.Sprintf("config:StartConfigRulesEvaluation %s: %v", h.Settings.ConfigRuleName, err))
-		} else {
-			resp.RuleEvaluationStarted = h.Settings.ConfigRuleName
-		}
+	started, notice, err := h.reevaluate(ctx, resp.Account)
+	if err != nil {
+		resp.Errors = append(resp.Errors, err.Error())
 	}
+	if notice != "" {
+		resp.Notices = append(resp.Notices, notice)
+	}
+	resp.RuleEvaluationStarted = started
 	if len(resp.Errors) > 0 {
 		return resp, fmt.Errorf("account %s: %s", resp.Account, strings.Join(resp.Errors, "; "))
 	}

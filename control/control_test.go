@@ -581,6 +581,9 @@ func TestSettingsFromEnv(t *testing.T) {
 		{"remediation_of_anything_else", map[string]string{control.EnvAutoRemediate: "create-trail"}, control.Settings{}, true},
 		{"topic_not_an_arn", map[string]string{control.EnvAlertTopic: "alerts"}, control.Settings{}, true},
 		{"role_with_shell_text", map[string]string{control.EnvExecutionRole: "a;rm -rf"}, control.Settings{}, true},
+		{"organization_rule", map[string]string{control.EnvOrgConfigRule: "trailguard-cis-3-1", control.EnvExecutionRole: "trailguard-member"},
+			control.Settings{OrgConfigRuleName: "trailguard-cis-3-1", ExecutionRoleName: "trailguard-member"}, false},
+		{"organization_rule_with_shell_text", map[string]string{control.EnvOrgConfigRule: "r$(id)"}, control.Settings{}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

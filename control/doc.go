@@ -22,7 +22,9 @@
 //     change the control (StopLogging, DeleteTrail, ...): the account is
 //     scanned at once and, when it no longer passes, one SNS alert says who
 //     did what, when and from where, with the verdict and the fix command;
-//     the Config rule is asked to evaluate again. With auto-remediation on,
+//     the Config rule is asked to evaluate again (an organization rule's
+//     member rule in that account, found by its generated name through
+//     the member role). With auto-remediation on,
 //     the one write it may make is StartLogging on the multi-region trail
 //     the event stopped, after reading that it is not logging.
 //

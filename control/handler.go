@@ -24,6 +24,7 @@ import (
 const (
 	EnvAlertTopic     = "TRAILGUARD_ALERT_TOPIC_ARN"
 	EnvConfigRule     = "TRAILGUARD_CONFIG_RULE_NAME"
+	EnvOrgConfigRule  = "TRAILGUARD_ORG_CONFIG_RULE_NAME"
 	EnvAutoRemediate  = "TRAILGUARD_AUTO_REMEDIATE"
 	EnvExecutionRole  = "TRAILGUARD_EXECUTION_ROLE_NAME"
 	EnvStrict         = "TRAILGUARD_STRICT"
@@ -40,6 +41,10 @@ type Settings struct {
 	AlertTopicARN string
 	// ConfigRuleName is the Config rule re-evaluated after a change event.
 	ConfigRuleName string
+	// OrgConfigRuleName is the organization Config rule whose member rule,
+	// in the account a change event names, is re-evaluated after it
+	// (control/reevaluate.go).
+	OrgConfigRuleName string
 	// AutoRemediate allows the one write the function may make:
 	// StartLogging on the multi-region trail an event stopped.
 	AutoRemediate bool
@@ -61,6 +66,7 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
 		AlertTopicARN:     strings.TrimSpace(getenv(EnvAlertTopic)),
 		ConfigRuleName:    strings.TrimSpace(getenv(EnvConfigRule)),
+		OrgConfigRuleName: strings.TrimSpace(getenv(EnvOrgConfigRule)),
 		ExecutionRoleName: strings.TrimSpace(getenv(EnvExecutionRole)),
 	}
 	switch v := strings.TrimSpace(getenv(EnvAutoRemediate)); v {
@@ -79,6 +85,9 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	}
 	if s.AlertTopicARN != "" && !snsARN.MatchString(s.AlertTopicARN) {
 		return s, fmt.Errorf("%s=%q is not an SNS topic ARN", EnvAlertTopic, s.AlertTopicARN)
+	}
+	if s.OrgConfigRuleName != "" && !orgRuleName.MatchString(s.OrgConfigRuleName) {
+		return s, fmt.Errorf("%s=%q is not an organization Config rule name (1 to 64 letters, digits, '-', '_')", EnvOrgConfigRule, s.OrgConfigRuleName)
 	}
 	if s.ExecutionRoleName != "" && !roleName.MatchString(s.ExecutionRoleName) {
 		return s, fmt.Errorf("%s=%q is not an IAM role name", EnvExecutionRole, s.ExecutionRoleName)
@@ -157,9 +166,11 @@ type Response struct {
 	// Remediation says what was done (or why nothing was) when
 	// auto-remediation is on.
 	Remediation string `json:"remediation,omitempty"`
-	// RuleEvaluationStarted names the Config rule asked to evaluate again.
+	// RuleEvaluationStarted names the Config rule asked to evaluate again
+	// (with an organization rule, the account's member rule).
 	RuleEvaluationStarted string `json:"rule_evaluation_started,omitempty"`
-	// Notices name mutelist entries that expired and no longer mute.
+	// Notices name mutelist entries that expired and no longer mute, and
+	// an account with no member rule of the organization rule to re-evaluate.
 	Notices []string `json:"notices,omitempty"`
 	// Errors are the writes that failed (alert, re-evaluation); the
 	// invocation fails when one did, so that it is retried and seen.

@@ -22,10 +22,15 @@ var (
 	// event).
 	FunctionReportActions = []string{"config:PutEvaluations"}
 	// FunctionReevaluateActions ask the account's rule to evaluate again at
-	// once after a change event (control/apicall.go). Only one account's
-	// rule has a name the function knows: an organization rule's name is
-	// generated in every account, so with --org it is not called.
+	// once after a change event (control/reevaluate.go): with --org in the
+	// function's own account, whose member rule of the organization rule
+	// it finds first (FindMemberRuleActions).
 	FunctionReevaluateActions = []string{"config:StartConfigRulesEvaluation"}
+	// FindMemberRuleActions find an account's member rule of the
+	// organization rule, whose name AWS Config generates in every account
+	// (OrgConfigRule-<name>-<suffix>), before it is asked to evaluate
+	// again: with --org only.
+	FindMemberRuleActions = []string{"config:DescribeConfigRules"}
 	// FunctionAlertActions publish the alert (control/apicall.go, publish),
 	// on the deployment's topic only.
 	FunctionAlertActions = []string{"sns:Publish"}
@@ -37,9 +42,11 @@ var (
 	// the member role only, granted only with --org.
 	FunctionAssumeActions = tgaws.AssumeRoleActions
 	// MemberRoleActions are what the function does through the member role
-	// of an organization: the scan's reads and, since an organization
-	// rule's evaluation is written in the member account, PutEvaluations.
-	MemberRoleActions = append(slices.Clone(tgaws.ScanActions), "config:PutEvaluations")
+	// of an organization: the scan's reads; PutEvaluations, since an
+	// organization rule's evaluation is written in the member account; and
+	// after a change event in the member, finding its member rule and
+	// asking it to evaluate again.
+	MemberRoleActions = slices.Concat(tgaws.ScanActions, []string{"config:PutEvaluations"}, FindMemberRuleActions, FunctionReevaluateActions)
 	// LogActions are not called by the function's code: the Lambda service
 	// writes the function's log with them, on its own log group only.
 	// Without them the function runs but nobody can see why it failed.
@@ -50,9 +57,10 @@ var (
 // given options (LogActions excluded), in the order the role grants them.
 func FunctionActions(autoRemediate, org bool) []string {
 	a := slices.Concat(FunctionScanActions, FunctionReportActions)
-	if !org {
-		a = append(a, FunctionReevaluateActions...)
+	if org {
+		a = append(a, FindMemberRuleActions...)
 	}
+	a = append(a, FunctionReevaluateActions...)
 	a = append(a, FunctionAlertActions...)
 	if autoRemediate {
 		a = append(a, FunctionRemediateActions...)

@@ -39,6 +39,12 @@ func cases() []deployCase {
 			o.DelegatedAdmin, o.Strict, o.AutoRemediate, o.SCP, o.AlertEmail = false, true, "start-logging", true, "sec@example.com"
 			o.OrgTargets = []string{"ou-abcd-12345678", "ou-abcd-87654321"}
 		})},
+		{"one_account_mutelist_in_s3", with(cfnBase(), func(o *deploy.Options) { o.Mutelist = "s3://trailguard-config/mutelists/cis-3-1.yaml" })},
+		{"organization_mutelist_inline", with(orgBase(), func(o *deploy.Options) { o.Mutelist = "testdata/mutelist.yaml" })},
+		{"one_account_regions", with(cfnBase(), func(o *deploy.Options) { o.Regions = []string{"us-west-2", "eu-west-1"} })},
+		{"one_account_forwarder", deploy.Options{Forwarder: true, Regions: []string{"us-west-2", "eu-west-1"}}},
+		{"organization_regions", with(orgBase(), func(o *deploy.Options) { o.Regions = []string{"us-west-2", "ap-southeast-2"} })},
+		{"organization_management_account_stack_regions", deploy.Options{Org: true, ManagementAccount: true, Regions: []string{"us-west-2"}}},
 		{"organization_management_account_stack", deploy.Options{Org: true, ManagementAccount: true}},
 		{"scp_only", deploy.Options{SCPOnly: true, SCPTargets: []string{"ou-abcd-12345678", "123456789012"}}},
 	}
@@ -47,6 +53,11 @@ func cases() []deployCase {
 // terraformOptions turns a CloudFormation case into its Terraform twin.
 func terraformOptions(o deploy.Options) deploy.Options {
 	o.Format = deploy.Terraform
+	if o.Forwarder {
+		// Terraform forwards from the other regions in the configuration
+		// of the function itself.
+		o.Forwarder, o.CodeZip = false, "build/trailguard.zip"
+	}
 	if o.CodeS3Bucket != "" {
 		o.CodeS3Bucket, o.CodeS3Key, o.CodeZip = "", "", "build/trailguard.zip"
 	}

@@ -1,11 +1,13 @@
 package deploy_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	cstypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/trailguard/trailguard/control"
@@ -98,7 +101,37 @@ func scenario(t *testing.T, o deploy.Options, fnActions, memberActions []string)
 	if _, err := sns.NewFromConfig(sdkConfig(srv.URL, creds)).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("trailguard-alerts")}); err != nil {
 		t.Fatal(err)
 	}
+	if bucket, key, ok := o.MutelistS3(); ok {
+		// The mutelist the rule names, in the function's account; it
+		// mutes another account, so a verdict read with it is unchanged.
+		s3c := s3.NewFromConfig(sdkConfig(srv.URL, creds), func(o *s3.Options) { o.UsePathStyle = true })
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := os.ReadFile("testdata/mutelist.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(doc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	settings := settingsFromTemplate(t, o, topic)
+	if o.Org {
+		// The organization rule, with a member rule in each account; its
+		// invocations go to a stub too.
+		stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) }))
+		t.Cleanup(stub.Close)
+		emu.SetLambdaEndpoint(function, stub.URL)
+		emu.SetOrganization(central, member)
+		_, err := configservice.NewFromConfig(sdkConfig(srv.URL, creds)).PutOrganizationConfigRule(ctx, &configservice.PutOrganizationConfigRuleInput{
+			OrganizationConfigRuleName: aws.String(settings.OrgConfigRuleName),
+			OrganizationCustomRuleMetadata: &cstypes.OrganizationCustomRuleMetadata{LambdaFunctionArn: aws.String(function),
+				OrganizationConfigRuleTriggerTypes: []cstypes.OrganizationConfigRuleTriggerType{cstypes.OrganizationConfigRuleTriggerTypeScheduledNotification}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if settings.ConfigRuleName != "" {
 		// The rule the function asks to evaluate again; its invocations
 		// go to a stub, so that only the function under test calls AWS.
@@ -195,6 +228,9 @@ func scenario(t *testing.T, o deploy.Options, fnActions, memberActions []string)
 		if settings.ConfigRuleName != "" && resp.RuleEvaluationStarted != settings.ConfigRuleName {
 			problems = append(problems, acct+": the rule was not asked to evaluate again")
 		}
+		if o.Org && !strings.HasPrefix(resp.RuleEvaluationStarted, "OrgConfigRule-"+o.RuleName+"-") {
+			problems = append(problems, acct+": the account's member rule of the organization rule was not asked to evaluate again")
+		}
 	}
 	restrict(false)
 	emu.ConfigInvocations()
@@ -223,11 +259,18 @@ func TestFunctionRole_is_exactly_what_the_function_calls(t *testing.T) {
 	orgRemediate.AutoRemediate = "start-logging"
 	remediate := cfnBase()
 	remediate.AutoRemediate = "start-logging"
-	for _, tc := range []deployCase{{"one_account", cfnBase()}, {"one_account_auto_remediation", remediate}, {"organization", org}, {"organization_auto_remediation", orgRemediate}} {
+	mutelistS3 := cfnBase()
+	mutelistS3.Mutelist = "s3://trailguard-config/mutelists/cis-3-1.yaml"
+	orgMutelistS3 := orgBase()
+	orgMutelistS3.Mutelist = mutelistS3.Mutelist
+	orgMutelistInline := orgBase()
+	orgMutelistInline.Mutelist = "testdata/mutelist.yaml"
+	for _, tc := range []deployCase{{"one_account", cfnBase()}, {"one_account_auto_remediation", remediate}, {"organization", org}, {"organization_auto_remediation", orgRemediate},
+		{"one_account_mutelist_in_s3", mutelistS3}, {"organization_mutelist_in_s3", orgMutelistS3}, {"organization_mutelist_inline", orgMutelistInline}} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.o
 			o.Defaults()
-			fn := deploy.FunctionActions(o.AutoRemediate != "", o.Org)
+			fn := deploy.FunctionActionsFor(o)
 			var mem []string
 			if o.Org {
 				mem = deploy.MemberActions(o.AutoRemediate != "")
@@ -254,6 +297,11 @@ func TestFunctionRole_is_exactly_what_the_function_calls(t *testing.T) {
 					}
 					if len(problems) == 0 && a != "ec2:DescribeRegions" {
 						t.Errorf("%s role without %s: the function still did all its work", role, a)
+					}
+					if a == "s3:GetObject" && !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, "evaluation ERROR mutelist not applied") }) {
+						// An unread mutelist never lets the verdict through
+						// unmuted, nor as a pass.
+						t.Errorf("function role without s3:GetObject: problems %q, want the evaluation ERROR for the unread mutelist", problems)
 					}
 				}
 			}

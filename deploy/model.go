@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"encoding/json"
 	"slices"
 )
 
@@ -58,22 +57,25 @@ func (o *Options) ruleParameters() map[string]string {
 	if o.Org {
 		p["executionRoleName"] = o.MemberRoleName
 	}
+	if m := o.mutelistParameter(); m != "" {
+		p["mutelist"] = m
+	}
 	return p
 }
 
 func (o *Options) ruleParametersJSON() string {
-	b, _ := json.Marshal(o.ruleParameters()) // a map of strings always marshals
-	return string(b)
+	return marshalParameters(o.ruleParameters())
 }
 
 // environment is the function's environment (control.SettingsFromEnv).
 // The topic is added by each format, as a reference.
 func (o *Options) environment() map[string]string {
 	env := map[string]string{}
-	if !o.Org {
-		// An organization rule has a generated name in every account, so
-		// the function cannot ask it to evaluate again: there, compliance
-		// follows at the next period (the alert is immediate either way).
+	if o.Org {
+		// An organization rule has a generated name in every account: the
+		// function finds the account's member rule by this name.
+		env["TRAILGUARD_ORG_CONFIG_RULE_NAME"] = o.RuleName
+	} else {
 		env["TRAILGUARD_CONFIG_RULE_NAME"] = o.RuleName
 	}
 	if o.AutoRemediate != "" {
@@ -89,7 +91,7 @@ func (o *Options) environment() map[string]string {
 }
 
 // MemberActions are the member role's actions: the scan's reads,
-// PutEvaluations, and StartLogging with auto-remediation (the function
+// PutEvaluations, the re-evaluation of the member rule, and StartLogging with auto-remediation (the function
 // remediates a member's trail through this role).
 func MemberActions(autoRemediate bool) []string {
 	a := slices.Clone(MemberRoleActions)
@@ -116,13 +118,14 @@ func SCPDocument(breakGlass []string) map[string]any {
 	}
 }
 
-// reportActions are the Config actions of the function's role. Neither
-// takes a useful resource: PutEvaluations takes none, and a rule's ARN ends
-// in a generated id that a template cannot name ahead.
+// reportActions are the Config actions of the function's role. None
+// takes a useful resource: PutEvaluations and DescribeConfigRules take
+// none, and a rule's ARN ends in a generated id that a template cannot
+// name ahead.
 func reportActions(o *Options) []string {
 	a := slices.Clone(FunctionReportActions)
-	if !o.Org {
-		a = append(a, FunctionReevaluateActions...)
+	if o.Org {
+		a = append(a, FindMemberRuleActions...)
 	}
-	return a
+	return append(a, FunctionReevaluateActions...)
 }

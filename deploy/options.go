@@ -59,6 +59,23 @@ type Options struct {
 	// management account, which service-managed StackSets never reach.
 	ManagementAccount bool
 
+	// Mutelist is --mutelist: an s3://bucket/key URI the function reads
+	// (its role then gets s3:GetObject on that object alone), or the path
+	// of a mutelist file embedded in the rule's input parameters.
+	Mutelist string
+	// MutelistDocument is the file's content once read (LoadMutelist);
+	// Validate reads it when empty.
+	MutelistDocument string
+
+	// Regions are the other regions whose CloudTrail calls reach the
+	// function: a multi-region trail homed there is changed there. Each
+	// gets an EventBridge rule forwarding the calls to the function's
+	// region's default bus.
+	Regions []string
+	// Forwarder writes, for one account with CloudFormation, the template
+	// to deploy in each of Regions (a stack is regional).
+	Forwarder bool
+
 	SCP        bool     // add the service control policy
 	SCPOnly    bool     // write the service control policy alone
 	BreakGlass []string // ArnNotLike patterns of aws:PrincipalARN the SCP exempts
@@ -130,7 +147,7 @@ func (o *Options) Validate() error {
 	if o.AlertEmail != "" && !emailAddress(o.AlertEmail) {
 		bad("--alert-email %q is not a plain e-mail address (name@domain, no display name)", o.AlertEmail)
 	}
-	needsCode := !o.SCPOnly && !o.ManagementAccount
+	needsCode := !o.SCPOnly && !o.ManagementAccount && !o.Forwarder
 	if needsCode && o.Format == CloudFormation {
 		if o.CodeZip != "" {
 			bad("--code-zip is for --emit terraform; CloudFormation reads the code from S3: give --code-s3-bucket and --code-s3-key")
@@ -171,6 +188,14 @@ func (o *Options) Validate() error {
 	if o.ManagementAccount && !o.Org {
 		bad("--management-account writes the organization's member pieces for the management account: add --org")
 	}
+	if o.Mutelist != "" {
+		if o.SCPOnly || o.ManagementAccount || o.Forwarder {
+			bad("--mutelist is a parameter of the Config rule: it goes with the function's template, not with --scp-only, --management-account or --forwarder")
+		} else if err := o.checkMutelist(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	o.validateRegions(bad)
 	if o.SCPOnly && (o.Org || o.ManagementAccount) {
 		bad("--scp-only writes the policy alone: drop --org, or use --scp to add it to the organization's template")
 	}

@@ -45,8 +45,8 @@ func TestTemplates_grant_exactly_the_proved_actions(t *testing.T) {
 			}
 			res := tmpl["Resources"].(map[string]any)
 			remediate := o.AutoRemediate != ""
-			if !o.ManagementAccount {
-				want := slices.Concat(deploy.FunctionActions(remediate, o.Org), deploy.LogActions)
+			if !o.ManagementAccount && !o.Forwarder {
+				want := slices.Concat(deploy.FunctionActionsFor(o), deploy.LogActions)
 				slices.Sort(want)
 				if got := roleActions(t, res["FunctionRole"].(map[string]any)); !slices.Equal(got, want) {
 					t.Errorf("function role grants %q, want %q", got, want)

@@ -135,14 +135,22 @@ const (
 	tfFunction  = tfRef("aws_lambda_function.trailguard.arn")
 	tfTopic     = tfRef("aws_sns_topic.alerts.arn")
 	tfRole      = tfRef("aws_iam_role.function.arn")
+	// tfRegion is the provider's region (AWS provider 6: region, formerly name).
+	tfRegion = tfRef("data.aws_region.current.region")
 )
 
 // terraformFile is the Terraform configuration the options ask for: the
 // same resources as the CloudFormation template, one for one.
 func terraformFile(o *Options) ([]byte, error) {
 	var blocks []tfBlock
+	version := ">= 5.0"
+	if len(o.Regions) > 0 {
+		// Resources in other regions take a region argument from AWS
+		// provider 6 on, with no provider alias per region.
+		version = ">= 6.0"
+	}
 	blocks = append(blocks, block("terraform", nil, block("required_providers", []tfAttr{
-		{"aws", map[string]any{"source": "hashicorp/aws", "version": ">= 5.0"}}})))
+		{"aws", map[string]any{"source": "hashicorp/aws", "version": version}}})))
 	switch {
 	case o.SCPOnly:
 	case o.ManagementAccount:
@@ -190,7 +198,10 @@ func dataSources(names ...string) []tfBlock {
 
 func tfFunctionBlocks(o *Options) []tfBlock {
 	blocks := dataSources("aws_caller_identity", "aws_partition")
-	if o.Org {
+	if o.Org && len(o.Regions) > 0 {
+		blocks = append(blocks, dataSources("aws_region")...)
+	}
+	if o.Org || len(o.Regions) > 0 {
 		blocks = append(blocks, dataSources("aws_cloudwatch_event_bus")...)
 	}
 	logGroup := "/aws/lambda/" + o.FunctionName
@@ -202,6 +213,9 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 		tfStatement("TrailguardReportToConfig", reportActions(o), "*"),
 		tfStatement("TrailguardAlert", FunctionAlertActions, tfTopic),
 		tfStatement("TrailguardWriteOwnLog", LogActions, format("%s:*", tfRef("aws_cloudwatch_log_group.function.arn"))),
+	}
+	if _, _, isS3 := o.MutelistS3(); isS3 {
+		st = append(st, tfStatement("TrailguardReadMutelist", FunctionMutelistActions, format("arn:%s:s3:::%s", tfPartition, o.mutelistObject())))
 	}
 	if o.AutoRemediate != "" {
 		st = append(st, tfStatement("TrailguardStartLogging", FunctionRemediateActions, format("arn:%s:cloudtrail:*:%s:trail/*", tfPartition, tfAccount)))
@@ -278,6 +292,9 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 		attrs = append(attrs, tfAttr{"depends_on", []any{tfRef("aws_lambda_permission.config")}})
 		blocks = append(blocks, resource("aws_config_config_rule", "trailguard", attrs, block("source", []tfAttr{{"owner", "CUSTOM_LAMBDA"}, {"source_identifier", tfFunction}}, details...),
 			block("scope", []tfAttr{{"compliance_resource_types", []string{"AWS::CloudTrail::Trail"}}})))
+		if len(o.Regions) > 0 {
+			blocks = append(blocks, tfForwarders(o)...)
+		}
 		return blocks
 	}
 
@@ -286,6 +303,10 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 		callAs = "DELEGATED_ADMIN"
 	}
 	body, _ := marshal(memberTemplate(o, false))
+	params := map[string]any{"FunctionRoleArn": tfRole, "CentralEventBusArn": tfBus, "CentralAccountId": tfAccount}
+	if len(o.Regions) > 0 {
+		params["CentralRegion"] = tfRegion
+	}
 	blocks = append(blocks,
 		resource("aws_cloudwatch_event_bus_policy", "organization", []tfAttr{
 			{"event_bus_name", "default"},
@@ -295,11 +316,11 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 		}),
 		resource("aws_cloudformation_stack_set", "member", []tfAttr{
 			{"name", o.FunctionName + "-member"},
-			{"description", "trailguard member role and CloudTrail call forwarding, in every account of the targets (never the management account), in this region"},
+			{"description", "trailguard member role and CloudTrail call forwarding, in every account of the targets (never the management account), in this region and the regions of --regions"},
 			{"permission_model", "SERVICE_MANAGED"},
 			{"call_as", callAs},
 			{"capabilities", []string{"CAPABILITY_NAMED_IAM"}},
-			{"parameters", map[string]any{"FunctionRoleArn": tfRole, "CentralEventBusArn": tfBus, "CentralAccountId": tfAccount}},
+			{"parameters", params},
 			{"template_body", string(body)},
 			{"depends_on", []any{tfRef("aws_cloudwatch_event_bus_policy.organization")}},
 		}, block("auto_deployment", []tfAttr{{"enabled", true}, {"retain_stacks_on_account_removal", false}}),
@@ -309,6 +330,18 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 			{"call_as", callAs},
 		}, block("deployment_targets", []tfAttr{{"organizational_unit_ids", slices.Clone(o.OrgTargets)}}),
 			block("operation_preferences", []tfAttr{{"failure_tolerance_percentage", 10}, {"max_concurrent_percentage", 25}})),
+	)
+	// One instance per other region: there the member stack holds the
+	// forwarding only (CentralRegion).
+	for _, r := range o.Regions {
+		blocks = append(blocks, resource("aws_cloudformation_stack_set_instance", "member_"+tfLabel(r), []tfAttr{
+			{"stack_set_name", tfRef("aws_cloudformation_stack_set.member.name")},
+			{"call_as", callAs},
+			{"region", r},
+		}, block("deployment_targets", []tfAttr{{"organizational_unit_ids", slices.Clone(o.OrgTargets)}}),
+			block("operation_preferences", []tfAttr{{"failure_tolerance_percentage", 10}, {"max_concurrent_percentage", 25}})))
+	}
+	blocks = append(blocks,
 		resource("aws_config_organization_custom_rule", "trailguard", []tfAttr{
 			{"name", o.RuleName},
 			{"description", "CIS AWS Foundations 3.1: CloudTrail records every management API call in every region (trailguard)"},
@@ -328,7 +361,7 @@ func tfFunctionBlocks(o *Options) []tfBlock {
 // applied with the management account's credentials.
 func managementStack(o *Options) []tfBlock {
 	body, _ := marshal(memberTemplate(o, true))
-	return []tfBlock{
+	blocks := []tfBlock{
 		{typ: "variable", labels: []string{"function_role_arn"}, attrs: []tfAttr{{"type", tfRef("string")},
 			{"description", "ARN of the trailguard function's role, in the account that runs the function"}}},
 		{typ: "variable", labels: []string{"central_event_bus_arn"}, attrs: []tfAttr{{"type", tfRef("string")},
@@ -340,4 +373,19 @@ func managementStack(o *Options) []tfBlock {
 			{"template_body", string(body)},
 		}),
 	}
+	if len(o.Regions) > 0 {
+		blocks = append(blocks, dataSources("aws_region")...)
+	}
+	// The same template in each other region, holding the forwarding only.
+	for _, r := range o.Regions {
+		blocks = append(blocks, resource("aws_cloudformation_stack", "trailguard_management_"+tfLabel(r), []tfAttr{
+			{"region", r},
+			{"name", o.FunctionName + "-management"},
+			{"capabilities", []string{"CAPABILITY_NAMED_IAM"}},
+			{"parameters", map[string]any{"FunctionRoleArn": tfRef("var.function_role_arn"), "CentralEventBusArn": tfRef("var.central_event_bus_arn"),
+				"CentralRegion": tfRegion}},
+			{"template_body", string(body)},
+		}))
+	}
+	return blocks
 }

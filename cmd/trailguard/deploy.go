@@ -46,9 +46,29 @@ function assumes (it trusts only the function's role) and an EventBridge rule
 forwarding the account's CloudTrail calls to the central bus. StackSets never
 reach the management account: write its part with --management-account (with
 the same --auto-remediate and --member-role-name) and deploy that there as a
-plain stack, unless the function runs there. CloudTrail takes the calls that
-change a trail only in the trail's home region, which is why one region
-suffices.
+plain stack, unless the function runs there.
+
+CloudTrail takes the calls that change a trail (StopLogging, UpdateTrail,
+DeleteTrail, PutEventSelectors) only in the trail's home region, and they reach
+EventBridge there. A trail homed in another region than the function's is
+watched in real time only with --regions r1,r2: in each of those regions an
+EventBridge rule with the same pattern forwards the calls to the default event
+bus of the function's region, through a role allowed only events:PutEvents on
+it. A CloudFormation stack is regional: for one account, write the second
+template with --forwarder --regions r1,r2 and deploy one stack of it in each of
+those regions, with the function stack's CentralEventBusArn output (the
+template refuses any other region); with --org the member StackSet gets one
+instance per region (the member role only in the function's region), and the
+--management-account template is deployed in each region too, with
+CentralRegion set. Terraform places the rules with the resources' region
+argument (AWS provider 6).
+
+--mutelist gives the rule the exceptions of scan --mutelist: a file, checked
+now and embedded in the rule's input parameters (AWS Config takes at most 1024
+characters of them, 2048 for an organization rule; a larger list is refused),
+or s3://bucket/key, read by the function at each evaluation with s3:GetObject
+on that one object, which its role is then allowed (a bucket in another
+account must also allow the function's role in its bucket policy).
 
 --scp adds a service control policy that denies cloudtrail:StopLogging,
 DeleteTrail, UpdateTrail and PutEventSelectors to every principal whose ARN
@@ -58,7 +78,10 @@ matches no --break-glass-role-pattern (it never binds the management account);
   aws cloudformation deploy --template-file trailguard.json --stack-name trailguard --capabilities CAPABILITY_NAMED_IAM
   trailguard deploy --emit terraform --code-zip trailguard.zip --alert-email sec@example.com -o trailguard.tf
   trailguard deploy --org --org-id o-abcdefghij --org-target r-abcd --code-s3-bucket b --code-s3-key trailguard.zip
+  trailguard deploy --code-s3-bucket b --code-s3-key trailguard.zip --mutelist s3://my-config/trailguard/mutelist.yaml
   trailguard deploy --org --management-account > trailguard-management.json
+  trailguard deploy --code-s3-bucket b --code-s3-key trailguard.zip --regions us-west-2,eu-west-1 -o trailguard.json
+  trailguard deploy --forwarder --regions us-west-2,eu-west-1 -o trailguard-forward.json
   trailguard deploy --scp-only --emit json --break-glass-role-pattern 'arn:aws:iam::*:role/BreakGlass'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -105,6 +128,9 @@ matches no --break-glass-role-pattern (it never binds the management account);
 	f.StringVar(&o.MemberRoleName, "member-role-name", "trailguard-member", "with --org: the role `NAME` the function assumes in every account")
 	f.BoolVar(&o.DelegatedAdmin, "delegated-admin", true, "with --org: the stack runs in a delegated administrator (StackSets called as DELEGATED_ADMIN); false for the management account")
 	f.BoolVar(&o.ManagementAccount, "management-account", false, "with --org: write the member role and event forwarding for the management account, which StackSets never reach")
+	f.StringVar(&o.Mutelist, "mutelist", "", "the rule's exceptions: a mutelist `FILE` embedded in the rule, or s3://bucket/key read by the function")
+	f.StringSliceVar(&o.Regions, "regions", nil, "other `REGIONS` (comma-separated) whose CloudTrail calls are forwarded to the function's region")
+	f.BoolVar(&o.Forwarder, "forwarder", false, "one account, CloudFormation: write the template that forwards from --regions, to deploy in each of them")
 	f.BoolVar(&o.SCP, "scp", false, "add a service control policy that denies switching CloudTrail off")
 	f.BoolVar(&o.SCPOnly, "scp-only", false, "write the service control policy alone")
 	// An array, not a comma-separated list: IAM role names may hold commas.

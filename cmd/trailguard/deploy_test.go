@@ -95,6 +95,10 @@ func TestDeploy_usage_errors(t *testing.T) {
 		{"break_glass_not_an_arn", []string{"deploy", "--scp-only", "--break-glass-role-pattern", `*"}]}`}, "--break-glass-role-pattern"},
 		{"management_account_without_org", []string{"deploy", "--management-account"}, "add --org"},
 		{"json_without_scp_only", []string{"deploy", "--emit", "json"}, "--scp-only"},
+		{"mutelist_s3_key_with_wildcard", []string{"deploy", "--code-s3-bucket", "bucket", "--code-s3-key", "k", "--mutelist", "s3://my-config/mutelists/*"}, "--mutelist"},
+		{"mutelist_file_missing", []string{"deploy", "--code-s3-bucket", "bucket", "--code-s3-key", "k", "--mutelist", "/nonexistent/mutelist.yaml"}, "/nonexistent/mutelist.yaml"},
+		{"regions_with_a_typo", []string{"deploy", "--code-s3-bucket", "bucket", "--code-s3-key", "k", "--regions", "us-west-2,eu-wset-1"}, "eu-wset-1"},
+		{"forwarder_without_regions", []string{"deploy", "--forwarder"}, "--regions"},
 		{"output_in_missing_directory", []string{"deploy", "--scp-only", "--output", "/nonexistent/dir/t.json"}, "--output"},
 	}
 	for _, tc := range cases {
