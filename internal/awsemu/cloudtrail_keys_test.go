@@ -79,7 +79,9 @@ func TestListPublicKeys(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("list-public-keys: exit %d: %s", code, errOut)
 		}
-		var got struct{ PublicKeyList []struct{ Value, Fingerprint string } }
+		var got struct {
+			PublicKeyList []struct{ Value, Fingerprint string }
+		}
 		must(t, json.Unmarshal([]byte(out), &got))
 		if len(got.PublicKeyList) != 1 {
 			t.Fatalf("list-public-keys: %s", out)
