@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/logintegrity"
 )
 
 // createBucket creates a bucket in the emulator through the SDK.
@@ -113,6 +115,37 @@ func TestValidateLogs_cannot_be_checked(t *testing.T) {
 						t.Errorf("report %+v", r)
 					}
 				}
+			}
+		})
+	}
+}
+
+// Names and details come from S3 and from digests: neither the text nor
+// the JSON report lets a control or bidi character reach the terminal.
+func TestValidateLogs_report_escapes_what_S3_holds(t *testing.T) {
+	hostile := "AWSLogs/\x1b[2J\u202eevil\x07.json.gz"
+	rep := &logIntegrityReport{Trails: []trailIntegrity{{Trail: "arn:aws:cloudtrail:us-east-1:123456789012:trail/t\x1b]0;x\x07", Account: "123456789012",
+		Regions: []logintegrity.RegionReport{{Region: "us-east-1", Problems: []logintegrity.Problem{
+			{File: "s3://b/" + hostile, Object: logintegrity.ObjectLogFile, Kind: logintegrity.KindHashMismatch, Detail: "records \x9b31m"},
+			{File: "s3://b/d", Object: logintegrity.ObjectDigest, Kind: logintegrity.KindGap, Detail: "No log files \u2066were"},
+		}}}}}}
+	for _, tc := range []struct {
+		name  string
+		write func(io.Writer, *logIntegrityReport) error
+	}{{"text", writeIntegrityText}, {"json", writeIntegrityJSON}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := tc.write(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u2066", "\x9b", "\u009b"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("output holds %q:\n%s", bad, out)
+				}
+			}
+			if !strings.Contains(out, "evil") {
+				t.Errorf("the file name is gone:\n%s", out)
 			}
 		})
 	}
