@@ -324,3 +324,109 @@ func TestValidateLogs_tampered_through_the_aws_cli(t *testing.T) {
 		})
 	}
 }
+
+// A trail stopped and started again begins a new chain: validate-logs says
+// "No log files were delivered by CloudTrail between X and Y", as the AWS
+// CLI does, and counts it as no invalid file (exit 0).
+func TestValidateLogs_stopped_and_restarted_trail_is_a_gap(t *testing.T) {
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	creds := emu.AddAccount(deliveryAcct)
+	isolateAWS(t, creds)
+	createBucket(t, srv.URL, creds, "gap-logs")
+	arn, err := emu.PutTrail(deliveryAcct, awsemu.TrailSpec{Name: "gappy", S3BucketName: "gap-logs", LogFileValidation: true, Logging: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ct := cloudtrail.NewFromConfig(tgaws.StaticConfig(srv.URL, "us-east-1", creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken, nil))
+	t0 := time.Now().UTC()
+	for _, step := range []struct {
+		at   time.Duration
+		then func() error
+	}{
+		{time.Minute, nil},
+		{61 * time.Minute, func() error { _, err := ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: &arn}); return err }},
+		{70 * time.Minute, func() error { _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &arn}); return err }},
+		{80 * time.Minute, nil},
+		{141 * time.Minute, nil},
+	} {
+		if err := emu.DeliverLogs(t0.Add(step.at)); err != nil {
+			t.Fatal(err)
+		}
+		if step.then != nil {
+			if err := step.then(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	args := []string{"validate-logs", "--endpoint-url", srv.URL, "--trail-arn", arn,
+		"--start-time", t0.Add(-5 * time.Minute).Format(time.RFC3339), "--end-time", t0.Add(3 * time.Hour).Format(time.RFC3339)}
+	code, out, stderr := cli(t, append(args, "--format", "json")...)
+	r := parseValidateLogs(t, out)
+	if code != 0 || r.Summary.Status != "valid" || len(r.Trails) != 1 || len(r.Trails[0].Regions) != 1 {
+		t.Fatalf("exit %d, report %+v\n%s", code, r, stderr)
+	}
+	reg := r.Trails[0].Regions[0]
+	if reg.Digests.Valid < 2 || reg.Digests.Invalid != 0 {
+		t.Errorf("digests %+v", reg.Digests)
+	}
+	var gaps int
+	for _, p := range reg.Problems {
+		if p.Kind != "gap" || !strings.HasPrefix(p.Detail, "No log files were delivered by CloudTrail between ") {
+			t.Errorf("problem %+v, want only the gap", p)
+		}
+		gaps++
+	}
+	if gaps != 1 {
+		t.Errorf("%d gaps, want 1: %+v", gaps, reg.Problems)
+	}
+	if _, text, _ := cli(t, args...); !strings.Contains(text, "No log files were delivered by CloudTrail between") || !strings.Contains(text, "all valid") {
+		t.Errorf("text report:\n%s", text)
+	}
+}
+
+// An organization trail delivers each member's logs under the
+// organization's id; from the management account, --org --account-id
+// checks a member's, with or without --trail-arn.
+func TestValidateLogs_organization_trail_member_logs(t *testing.T) {
+	const mgmt, member = "111111111111", "222222222222"
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	mgmtCreds := emu.AddAccount(mgmt)
+	emu.AddAccount(member)
+	emu.SetOrganization(mgmt, member)
+	isolateAWS(t, mgmtCreds)
+	createBucket(t, srv.URL, mgmtCreds, "org-logs")
+	arn, err := emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-trail", HomeRegion: "us-east-1", S3BucketName: "org-logs",
+		IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, LogFileValidation: true, Logging: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC()
+	for _, d := range []time.Duration{time.Minute, 61 * time.Minute, 121 * time.Minute} {
+		if err := emu.DeliverLogs(t0.Add(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	window := []string{"--endpoint-url", srv.URL, "--start-time", t0.Add(-5 * time.Minute).Format(time.RFC3339), "--end-time", t0.Add(3 * time.Hour).Format(time.RFC3339), "--format", "json"}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"by_trail_arn", []string{"--trail-arn", arn, "--account-id", member}},
+		{"every_organization_trail_of_the_scan", []string{"--org", "--account-id", member}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := cli(t, append(append([]string{"validate-logs"}, tc.args...), window...)...)
+			r := parseValidateLogs(t, out)
+			if code != 0 || len(r.Trails) != 1 || r.Trails[0].Account != member || len(r.Trails[0].Regions) != 1 {
+				t.Fatalf("exit %d, report %+v\n%s%s", code, r, out, stderr)
+			}
+			reg := r.Trails[0].Regions[0]
+			if reg.Digests.Valid != 2 || len(reg.Problems) != 0 {
+				t.Errorf("member's region %+v", reg)
+			}
+		})
+	}
+}
