@@ -394,7 +394,7 @@ func TestValidateLogs_organization_trail_member_logs(t *testing.T) {
 	emu, srv := awsemu.Start()
 	t.Cleanup(srv.Close)
 	mgmtCreds := emu.AddAccount(mgmt)
-	emu.AddAccount(member)
+	memberCreds := emu.AddAccount(member)
 	emu.SetOrganization(mgmt, member)
 	isolateAWS(t, mgmtCreds)
 	createBucket(t, srv.URL, mgmtCreds, "org-logs")
@@ -429,4 +429,21 @@ func TestValidateLogs_organization_trail_member_logs(t *testing.T) {
 			}
 		})
 	}
+	// From the member, without --account-id, the logs checked are the
+	// member's own (the bucket is the management account's: what the
+	// member may not read is named, never called valid).
+	t.Run("member_checks_its_own_logs", func(t *testing.T) {
+		isolateAWS(t, memberCreds)
+		code, out, stderr := cli(t, append([]string{"validate-logs", "--trail-arn", arn}, window...)...)
+		r := parseValidateLogs(t, out)
+		if len(r.Trails) != 1 || r.Trails[0].Account != member {
+			t.Fatalf("exit %d, report %+v\n%s", code, r, stderr)
+		}
+		if code == 2 && !strings.Contains(out, "s3:") && !strings.Contains(out, "cloudtrail:") && !strings.Contains(out, "organizations:") {
+			t.Errorf("exit 2 without naming the permission:\n%s", out)
+		}
+		if code == 1 {
+			t.Errorf("the member's untouched logs were called invalid:\n%s", out)
+		}
+	})
 }
