@@ -179,3 +179,26 @@ func (s *seedStream) build(from, to time.Time, perHour int) error {
 	// DeliverLogs will write.
 	return nil
 }
+
+// EnsureTrailBuckets creates the missing bucket of every trail with log
+// file validation on, owned by the trail's account in its home region,
+// with a bucket policy that lets CloudTrail write (GetBucketAcl on the
+// bucket, PutObject under AWSLogs/): trails seeded with PutTrail name
+// buckets that do not exist, and a delivery needs one. It returns the
+// buckets it created.
+func (e *Emulator) EnsureTrailBuckets() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var made []string
+	for _, t := range e.sortedTrails() {
+		if !t.validation || t.bucket == "" || e.buckets[t.bucket] != nil || !validBucketName(t.bucket) {
+			continue
+		}
+		e.buckets[t.bucket] = &bucket{name: t.bucket, owner: t.account, region: t.home, created: e.now().UTC(), policy: `{"Version":"2012-10-17","Statement":[` +
+			`{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::` + t.bucket + `"},` +
+			`{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + t.bucket + `/AWSLogs/*",` +
+			`"Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}`}
+		made = append(made, t.bucket)
+	}
+	return made
+}
