@@ -498,3 +498,14 @@ func writeIntegrityText(w io.Writer, rep *logIntegrityReport) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// validateLogsStatements are what validate-logs needs beyond a scan's
+// reads (DescribeTrails, DescribeRegions): the public keys, the
+// organization's id for an organization trail's path, and the bucket.
+func validateLogsStatements(bucket string) []iamStatement {
+	return []iamStatement{
+		{Sid: "TrailguardValidateLogsKeys", Effect: "Allow", Action: []string{"cloudtrail:ListPublicKeys", "organizations:DescribeOrganization"}, Resource: "*"},
+		{Sid: "TrailguardValidateLogsListBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: "arn:aws:s3:::" + bucket},
+		{Sid: "TrailguardValidateLogsReadObjects", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: "arn:aws:s3:::" + bucket + "/*"},
+	}
+}

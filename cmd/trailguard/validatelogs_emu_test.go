@@ -499,3 +499,33 @@ func TestValidateLogs_bucket_in_another_region(t *testing.T) {
 		t.Fatalf("exit %d, report\n%s\n%s", code, out, stderr)
 	}
 }
+
+// A read that is denied is never valid: validate-logs exits 2 and names
+// the permission to grant, for the objects and the public keys. (The
+// emulator does not yet deny ListObjectsV2 under s3:ListBucket, so the
+// listing's denial is not among the cases.)
+func TestValidateLogs_denied_reads_name_the_permission(t *testing.T) {
+	tests := []struct {
+		deny string
+		want string
+	}{
+		{"s3:GetObject", "s3:GetObject on arn:aws:s3:::validated-logs/*"},
+		{"cloudtrail:ListPublicKeys", "cloudtrail:ListPublicKeys"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.ReplaceAll(tc.deny, ":", "_"), func(t *testing.T) {
+			d := newEmuDelivery(t)
+			d.emu.Deny(tc.deny)
+			code, r, text := d.validate(t)
+			if code != 2 || r.Summary.Status != "unchecked" {
+				t.Fatalf("exit %d, status %s; want 2, unchecked\n%s", code, r.Summary.Status, text)
+			}
+			if !strings.Contains(text, tc.want) || !strings.Contains(text, "grant") {
+				t.Errorf("the report does not name %q with what to grant:\n%s", tc.want, text)
+			}
+			if strings.Contains(text, "INVALID:") {
+				t.Errorf("a denied read is called INVALID:\n%s", text)
+			}
+		})
+	}
+}

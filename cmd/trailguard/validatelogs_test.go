@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,5 +150,32 @@ func TestValidateLogs_report_escapes_what_S3_holds(t *testing.T) {
 				t.Errorf("the file name is gone:\n%s", out)
 			}
 		})
+	}
+}
+
+// iam-policy --validate-logs prints every permission validate-logs calls
+// with, the bucket's scoped to the bucket named.
+func TestIAMPolicy_validate_logs(t *testing.T) {
+	code, out, stderr := cli(t, "iam-policy", "--validate-logs", "--log-bucket", "audit-logs")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var p iamPolicy
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]string{}
+	for _, st := range p.Statement {
+		for _, a := range st.Action {
+			granted[a] = fmt.Sprint(st.Resource)
+		}
+	}
+	for _, a := range append(slices.Clone(logintegrity.Actions), "organizations:DescribeOrganization", "ec2:DescribeRegions") {
+		if _, ok := granted[a]; !ok {
+			t.Errorf("the policy does not grant %s:\n%s", a, out)
+		}
+	}
+	if granted["s3:GetObject"] != "arn:aws:s3:::audit-logs/*" || granted["s3:ListBucket"] != "arn:aws:s3:::audit-logs" {
+		t.Errorf("bucket reads are not scoped to the bucket: %v", granted)
 	}
 }
