@@ -179,3 +179,29 @@ func TestIAMPolicy_validate_logs(t *testing.T) {
 		t.Errorf("bucket reads are not scoped to the bucket: %v", granted)
 	}
 }
+
+// A denied bucket makes every file of a region unreadable for one reason:
+// the text names the first few and counts the rest; every invalid file is
+// named.
+func TestValidateLogs_text_counts_unreadable_files_after_a_few(t *testing.T) {
+	var probs []logintegrity.Problem
+	for i := range 10 {
+		probs = append(probs, logintegrity.Problem{File: fmt.Sprintf("s3://b/denied-%d", i), Object: logintegrity.ObjectLogFile, Kind: logintegrity.KindUnreadable, Detail: "AccessDenied"})
+		probs = append(probs, logintegrity.Problem{File: fmt.Sprintf("s3://b/edited-%d", i), Object: logintegrity.ObjectLogFile, Kind: logintegrity.KindHashMismatch, Detail: "hash"})
+	}
+	rep := &logIntegrityReport{Trails: []trailIntegrity{{Trail: "t", Regions: []logintegrity.RegionReport{{Region: "us-east-1", Problems: probs}}}}}
+	var b strings.Builder
+	if err := writeIntegrityText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "NOT CHECKED: AccessDenied"); n != maxUnreadShown {
+		t.Errorf("%d unreadable files named, want %d:\n%s", n, maxUnreadShown, out)
+	}
+	if n := strings.Count(out, "INVALID: hash"); n != 10 {
+		t.Errorf("%d invalid files named, want all 10:\n%s", n, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("and %d more files not read", 10-maxUnreadShown)) {
+		t.Errorf("the rest are not counted:\n%s", out)
+	}
+}
