@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -527,5 +528,58 @@ func TestValidateLogs_denied_reads_name_the_permission(t *testing.T) {
 				t.Errorf("a denied read is called INVALID:\n%s", text)
 			}
 		})
+	}
+}
+
+// CloudTrail rotates a region's signing key: digests on either side are
+// signed with different keys, ListPublicKeys lists both, and each digest
+// is verified with the key its fingerprint names.
+func TestValidateLogs_across_a_signing_key_rotation(t *testing.T) {
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	creds := emu.AddAccount(deliveryAcct)
+	isolateAWS(t, creds)
+	createBucket(t, srv.URL, creds, "rotated-logs")
+	arn, err := emu.PutTrail(deliveryAcct, awsemu.TrailSpec{Name: "audit", S3BucketName: "rotated-logs", LogFileValidation: true, Logging: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC()
+	for i, d := range []time.Duration{time.Minute, 61 * time.Minute, 121 * time.Minute, 181 * time.Minute} {
+		if i == 2 {
+			if err := emu.RotateSigningKey("us-east-1", t0.Add(90*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := emu.DeliverLogs(t0.Add(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s3c := s3.NewFromConfig(tgaws.StaticConfig(srv.URL, "us-east-1", creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken, nil),
+		func(o *s3.Options) { o.UsePathStyle = true })
+	fingerprints := map[string]bool{}
+	for _, k := range emu.DeliveredObjects("rotated-logs", "AWSLogs/"+deliveryAcct+"/CloudTrail-Digest/") {
+		obj, err := s3c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: sdkaws.String("rotated-logs"), Key: &k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		var doc struct {
+			FP string `json:"digestPublicKeyFingerprint"`
+		}
+		if err := json.Unmarshal(gunzipped(t, b), &doc); err != nil {
+			t.Fatal(err)
+		}
+		fingerprints[doc.FP] = true
+	}
+	if len(fingerprints) != 2 {
+		t.Fatalf("the digests name %d signing keys, want 2 (one each side of the rotation)", len(fingerprints))
+	}
+	code, out, stderr := cli(t, "validate-logs", "--endpoint-url", srv.URL, "--trail-arn", arn, "--format", "json",
+		"--start-time", t0.Add(-5*time.Minute).Format(time.RFC3339), "--end-time", t0.Add(4*time.Hour).Format(time.RFC3339))
+	r := parseValidateLogs(t, out)
+	if code != 0 || len(r.Trails) != 1 || len(r.Trails[0].Regions) != 1 || r.Trails[0].Regions[0].Digests.Valid != 3 {
+		t.Fatalf("exit %d, report\n%s\n%s", code, out, stderr)
 	}
 }
