@@ -106,10 +106,10 @@ func probe(p string) (CLI, error) {
 	return CLI{Path: p, Version: m}, nil
 }
 
-// Require returns a qualifying CLI, or skips the test with the reason; with
+// ValidateLogsCLI returns a qualifying CLI, or skips the test with the reason; with
 // TRAILGUARD_REQUIRE_AWSCLI set (as in CI) it fails instead, naming what is
 // missing.
-func Require(t testing.TB) CLI {
+func ValidateLogsCLI(t testing.TB) CLI {
 	t.Helper()
 	c, err := Find()
 	if err == nil {

@@ -67,7 +67,7 @@ const (
 	HashMismatch     Class = "hash_mismatch"
 	InvalidSignature Class = "invalid_signature"
 	InvalidFormat    Class = "invalid_format"
-	ChainGap         Class = "chain_gap"
+	ChainGap         Class = "gap"
 	Moved            Class = "moved"
 	KeyNotFound      Class = "public_key_not_found"
 	Other            Class = "other"
