@@ -47,7 +47,8 @@ func Qualifies(version string) bool {
 // Find looks for a qualifying AWS CLI: $TRAILGUARD_AWS_CLI_VALIDATE when
 // set (it must qualify), else every `aws` on PATH in PATH order, then
 // /usr/bin/aws; the first whose `aws --version` qualifies wins. Here that
-// is the pyenv v1 (/root/.pyenv/shims/aws) ahead of Debian's v2 2.9.19.
+// is the pyenv v1 (/root/.pyenv/shims/aws) ahead of Debian's v2 2.9.19; a
+// pyenv shim is resolved to the script it runs.
 func Find() (CLI, error) {
 	if p := os.Getenv(EnvPath); p != "" {
 		c, err := probe(p)
@@ -103,7 +104,34 @@ func probe(p string) (CLI, error) {
 		}
 		return CLI{}, fmt.Errorf("%s does not honour AWS_ENDPOINT_URL for every service", m)
 	}
-	return CLI{Path: p, Version: m}, nil
+	return CLI{Path: resolveShim(p), Version: m}, nil
+}
+
+// resolveShim turns a pyenv shim into the script it runs, so that a
+// measured run is the AWS CLI's own time, not pyenv's (its shim runs a few
+// shell processes first); anything else is kept as it is.
+func resolveShim(p string) string {
+	dir := filepath.Dir(p)
+	if filepath.Base(dir) != "shims" {
+		return p
+	}
+	pyenv := filepath.Join(filepath.Dir(dir), "libexec", "pyenv")
+	if _, err := os.Stat(pyenv); err != nil {
+		return p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, pyenv, "which", filepath.Base(p))
+	cmd.Env = baseEnv(p, os.TempDir())
+	out, err := cmd.Output()
+	real := strings.TrimSpace(string(out))
+	if err != nil || !filepath.IsAbs(real) {
+		return p
+	}
+	if st, err := os.Stat(real); err != nil || st.IsDir() {
+		return p
+	}
+	return real
 }
 
 // ValidateLogsCLI returns a qualifying CLI, or skips the test with the reason; with
