@@ -27,8 +27,9 @@ type CLI struct {
 	Version string // "aws-cli/1.45.11"
 }
 
-// EnvPath names the AWS CLI to use, overriding the search; it must qualify.
-const EnvPath = "TRAILGUARD_AWS_CLI_VALIDATE"
+// EnvPath names the AWS CLI to use, overriding the search; it must qualify
+// (the name of the variable the emulator's own v1 tests read too).
+const EnvPath = "TRAILGUARD_AWS_CLI_V1"
 
 var versionRe = regexp.MustCompile(`aws-cli/(\d+)\.(\d+)\.(\d+)`)
 
@@ -44,7 +45,7 @@ func Qualifies(version string) bool {
 	return (major == 1 && minor >= 29) || (major == 2 && minor >= 13) || major > 2
 }
 
-// Find looks for a qualifying AWS CLI: $TRAILGUARD_AWS_CLI_VALIDATE when
+// Find looks for a qualifying AWS CLI: $TRAILGUARD_AWS_CLI_V1 when
 // set (it must qualify), else every `aws` on PATH in PATH order, then
 // /usr/bin/aws; the first whose `aws --version` qualifies wins. Here that
 // is the pyenv v1 (/root/.pyenv/shims/aws) ahead of Debian's v2 2.9.19; a
