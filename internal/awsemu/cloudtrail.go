@@ -89,6 +89,7 @@ var cloudTrailOps = map[string]ctHandler{
 	"AddTags":           (*Emulator).addTags,
 	"RemoveTags":        (*Emulator).removeTags,
 	"ListTags":          (*Emulator).listTags,
+	"ListPublicKeys":    (*Emulator).listPublicKeys,
 }
 
 func (e *Emulator) serveCloudTrail(w http.ResponseWriter, r *http.Request, c *call, body []byte) {

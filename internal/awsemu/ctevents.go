@@ -257,6 +257,13 @@ func (e *Emulator) Events(account, region string) []CloudTrailEvent {
 // record keeps only the others, the calls that change something.
 var readOnlyPrefixes = []string{"Get", "Describe", "List", "Lookup", "Head", "Search"}
 
+// s3DataEvents are the S3 object operations, which CloudTrail records as
+// data events, not management events ("Data events ... include Amazon S3
+// object-level API activity (for example, GetObject, DeleteObject, and
+// PutObject)", CloudTrail User Guide, "Logging data events"): a trail
+// with default selectors does not log them.
+var s3DataEvents = map[string]bool{"PutObject": true, "CopyObject": true, "DeleteObject": true, "DeleteObjects": true}
+
 // readOnlyOps are read-only calls whose names do not say so.
 var readOnlyOps = map[string]bool{"AssumeRole": true, "Decrypt": true, "Encrypt": true, "GenerateDataKey": true}
 
@@ -311,7 +318,7 @@ func (w *eventWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // them in) and read-only calls are not recorded; neither is a dropped
 // connection, which AWS never answered.
 func (e *Emulator) recordEvent(c *call, r *http.Request, body []byte, w *eventWriter, code string) {
-	if c.cred == nil || w.status == 0 || !mutating(c.op) {
+	if c.cred == nil || w.status == 0 || !mutating(c.op) || (c.service == "s3" && s3DataEvents[c.op]) {
 		return
 	}
 	ev := CloudTrailEvent{

@@ -61,6 +61,10 @@ type Emulator struct {
 	// ev holds the CloudTrail event record, EventBridge and SNS
 	// (ctevents.go, eventbridge.go, sns.go).
 	ev *eventsState
+
+	// delivery holds CloudTrail's log and digest deliveries to S3 and the
+	// digest signing keys (delivery.go, cloudtrail_keys.go).
+	delivery *logDelivery
 }
 
 // New returns an emulator with the default regions and no accounts.

@@ -17,8 +17,9 @@ const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 // S3 speaks REST-XML: the operation is the method, the bucket (from the
 // path, or from the Host name in virtual-hosted style) and the
 // sub-resource in the query string. The bucket-level operations that
-// CloudTrail needs are served, and objects are put and read whole by the
-// bucket's owner (a mutelist kept in S3).
+// CloudTrail needs are served; objects are put, copied, listed, read and
+// deleted by the bucket's owner (a mutelist kept in S3, the CloudTrail log
+// and digest files that log validation reads and tests tamper with).
 var s3Service = &service{
 	operation: s3Operation,
 	writeError: func(w http.ResponseWriter, r *http.Request, c *call, err *apiError) {
@@ -38,8 +39,10 @@ type bucket struct {
 	// The configuration documents as the client sent them (XML), by
 	// subresource: "publicAccessBlock", "encryption", "lifecycle".
 	config map[string]string
-	// objects by key (s3_objects.go).
+	// objects by key (s3_objects.go); sorted is their keys in listing
+	// order, nil when it must be rebuilt (s3_list.go).
 	objects map[string]*s3Object
+	sorted  []string
 }
 
 // s3Target returns the bucket and key a request addresses. A Host made of
@@ -89,7 +92,12 @@ func s3Operation(r *http.Request, _ []byte) string {
 			return "ListBuckets"
 		}
 	case key != "":
+		if r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") != "" {
+			return "CopyObject"
+		}
 		return map[string]string{http.MethodGet: "GetObject", http.MethodPut: "PutObject", http.MethodHead: "HeadObject", http.MethodDelete: "DeleteObject"}[r.Method]
+	case r.Method == http.MethodPost && q.Has("delete"):
+		return "DeleteObjects"
 	case q.Has("policy"):
 		return map[string]string{http.MethodGet: "GetBucketPolicy", http.MethodPut: "PutBucketPolicy", http.MethodDelete: "DeleteBucketPolicy"}[r.Method]
 	case q.Has("publicAccessBlock"):
@@ -102,6 +110,11 @@ func s3Operation(r *http.Request, _ []byte) string {
 		if r.Method == http.MethodGet {
 			return "GetBucketLocation"
 		}
+	case r.Method == http.MethodGet && isListRequest(q):
+		if q.Get("list-type") == "2" {
+			return "ListObjectsV2"
+		}
+		return "ListObjects"
 	case len(q) == 0 || (len(q) == 1 && q.Has("x-id")):
 		return map[string]string{http.MethodGet: "ListObjects", http.MethodPut: "CreateBucket", http.MethodHead: "HeadBucket", http.MethodDelete: "DeleteBucket"}[r.Method]
 	}
@@ -122,8 +135,12 @@ func (e *Emulator) serveS3(w http.ResponseWriter, r *http.Request, c *call, body
 		}
 		w.Header().Set("Location", "/"+name)
 		w.WriteHeader(http.StatusOK)
-	case "PutObject", "GetObject", "HeadObject":
+	case "PutObject", "GetObject", "HeadObject", "CopyObject", "DeleteObject":
 		e.serveObject(w, r, c, body, fail)
+	case "ListObjects", "ListObjectsV2":
+		e.listObjects(w, r, c, fail)
+	case "DeleteObjects":
+		e.deleteObjects(w, r, c, body, fail)
 	case "PutPublicAccessBlock", "GetPublicAccessBlock", "PutBucketEncryption", "GetBucketEncryption",
 		"PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration":
 		e.bucketConfig(w, c, name, body, fail)
