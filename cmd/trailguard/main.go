@@ -130,6 +130,6 @@ Exit codes: 0 all PASS, 1 a FAIL, 2 UNKNOWN/ERROR or a usage error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newScanCmd(), newDemoCmd(), newExplainCmd(), newCollectScriptCmd(), newIAMPolicyCmd(), newIaCCmd(), newFixCmd(), newDeployCmd())
+	root.AddCommand(newScanCmd(), newDemoCmd(), newExplainCmd(), newCollectScriptCmd(), newIAMPolicyCmd(), newIaCCmd(), newFixCmd(), newDeployCmd(), newValidateLogsCmd())
 	return root
 }
