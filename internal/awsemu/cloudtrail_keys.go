@@ -162,14 +162,17 @@ func (e *Emulator) listPublicKeys(c *call, body []byte) (any, *apiError) {
 // logDelivery is the emulator's CloudTrail delivery state: the signing
 // keys by region and the delivery streams (delivery.go).
 type logDelivery struct {
-	keys map[string]*signingKey
+	keys    map[string]*signingKey
+	streams map[streamID]*deliveryStream
+	// lastDigest is when each trail (by ARN) last delivered a digest.
+	lastDigest map[string]time.Time
 }
 
 // logDeliveryState returns the delivery state, set up on first use.
 // Called with e.mu held.
 func (e *Emulator) logDeliveryState() *logDelivery {
 	if e.delivery == nil {
-		e.delivery = &logDelivery{keys: map[string]*signingKey{}}
+		e.delivery = &logDelivery{keys: map[string]*signingKey{}, streams: map[streamID]*deliveryStream{}, lastDigest: map[string]time.Time{}}
 	}
 	return e.delivery
 }

@@ -92,6 +92,10 @@ func (e *Emulator) getTrailStatus(c *call, body []byte) (any, *apiError) {
 		}
 		if t.validation {
 			out.LatestDigestDeliveryTime = epoch(t.lastSuccess)
+			// Once DeliverLogs has written digests, the time is theirs.
+			if d := e.lastDigestDelivery(t); !d.IsZero() {
+				out.LatestDigestDeliveryTime = epoch(d)
+			}
 		}
 		if t.cwLogGroup != "" {
 			out.LatestCloudWatchLogsDeliveryTime = epoch(t.lastSuccess)
