@@ -227,6 +227,8 @@ func (f *Fixer) Write(ctx context.Context, st fix.Step) (string, error) {
 		_, err = ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: &st.Trail})
 	case fix.ActionMakeMultiRegion:
 		_, err = ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: &st.Trail, IsMultiRegionTrail: sdkaws.Bool(true), IncludeGlobalServiceEvents: sdkaws.Bool(true)})
+	case fix.ActionEnableLogFileValidation:
+		_, err = ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: &st.Trail, EnableLogFileValidation: sdkaws.Bool(true)})
 	case fix.ActionRecordAllManagementEvents:
 		if st.Selectors == nil {
 			return "", fmt.Errorf("step %s names no selectors", st.Action)

@@ -18,6 +18,7 @@ import (
 
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/deploy"
+	"github.com/trailguard/trailguard/logintegrity"
 )
 
 const root = ".."
@@ -185,7 +186,7 @@ func TestREADME_states_every_IAM_permission(t *testing.T) {
 		"ScanActions": tgaws.ScanActions, "OrganizationActions": tgaws.OrganizationActions, "AssumeRoleActions": tgaws.AssumeRoleActions,
 		"ImportActions": tgaws.ImportActions, "FixTrailActions": tgaws.FixTrailActions, "FixBucketActions": tgaws.FixBucketActions,
 		"FixKeyActions": tgaws.FixKeyActions, "DescribeOrganizationActions": tgaws.DescribeOrganizationActions,
-		"FixOrganizationTrailActions": tgaws.FixOrganizationTrailActions,
+		"FixOrganizationTrailActions": tgaws.FixOrganizationTrailActions, "logintegrity.Actions": logintegrity.Actions,
 		// The Lambda function's role, as trailguard deploy writes it.
 		"deploy.FunctionActions": deploy.FunctionActions(true, true), "deploy.FunctionReevaluateActions": deploy.FunctionReevaluateActions,
 		"deploy.MemberActions": deploy.MemberActions(true), "deploy.LogActions": deploy.LogActions,

@@ -48,6 +48,12 @@ const (
 	// ActionAllowCloudTrailEncryption writes the key policy merged with
 	// CloudTrail's statement (kms:PutKeyPolicy).
 	ActionAllowCloudTrailEncryption Action = "allow-cloudtrail-encryption"
+	// ActionEnableLogFileValidation turns on log file validation of an
+	// existing trail (cloudtrail:UpdateTrail), so that CloudTrail delivers
+	// the signed digests trailguard validate-logs proves the log files
+	// with. It is CIS 3.2, not 3.1: planned only when asked for
+	// (Options.LogFileValidation).
+	ActionEnableLogFileValidation Action = "enable-log-file-validation"
 )
 
 // Actions lists every kind of step, in the order a plan that has them
@@ -60,5 +66,6 @@ func Actions() []Action {
 		ActionCreateBucket, ActionBlockPublicAccess, ActionEncryptBucket, ActionSetLifecycle, ActionAllowCloudTrailDelivery,
 		ActionCreateKMSKey, ActionAliasKMSKey, ActionEnableKeyRotation, ActionAllowCloudTrailEncryption,
 		ActionCreateTrail, ActionStartLogging,
+		ActionEnableLogFileValidation,
 	}
 }

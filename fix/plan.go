@@ -43,6 +43,12 @@ type Options struct {
 	// records every member too.
 	OrganizationTrail bool
 	OrgID             string
+	// LogFileValidation adds, after the 3.1 steps, the CIS 3.2 step that
+	// turns on log file validation for each multi-region trail the
+	// account owns that has it off (a trail the plan creates has it on
+	// already). Off by default: 3.1 does not ask for it, and a plan
+	// changes only what it is asked to.
+	LogFileValidation bool
 }
 
 // KMSAlias is the alias of a key the fix creates.
@@ -175,7 +181,40 @@ func Make(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, o 
 func MakeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {
 	p := makeWithKey(acct, res, bucket, key, o)
 	p.Status = res.Status
+	if o.LogFileValidation && len(p.Unreadable) == 0 {
+		addValidationSteps(acct.ID, res, &p)
+	}
 	return p
+}
+
+// addValidationSteps plans update-trail --enable-log-file-validation for
+// the trail the plan fixes and for every multi-region trail of the
+// account (never another account's: an organization trail is changed in
+// the management account) whose validation is off. Only the flag is
+// changed; the trail's other settings stay as they are.
+func addValidationSteps(account string, res trailguard.Result, p *Plan) {
+	seen := map[string]bool{}
+	add := func(arn, region, name string) {
+		if arn == "" || seen[arn] || trailguard.ARNAccount(arn) != account {
+			return
+		}
+		seen[arn] = true
+		p.Steps = append(p.Steps, Step{
+			Action: ActionEnableLogFileValidation, Region: region, Trail: arn,
+			Why: fmt.Sprintf("trail %s delivers no signed digest files, so nobody can prove its log files were not deleted or edited (CIS 3.2; 'trailguard validate-logs' checks them once it is on)", name),
+			API: "cloudtrail:UpdateTrail", CLI: fmt.Sprintf("aws cloudtrail update-trail --name %s --enable-log-file-validation --region %s", sh(arn), sh(region)),
+			Undo: fmt.Sprintf("aws cloudtrail update-trail --name %s --no-enable-log-file-validation --region %s", sh(arn), sh(region)),
+		})
+	}
+	if t := p.Target; t != nil && t.Existing && !t.LogFileValidation {
+		add(t.ARN, t.Region, t.Name)
+		t.LogFileValidation = true
+	}
+	for _, v := range res.Trails {
+		if v.IsMultiRegion && !v.LogFileValidationEnabled {
+			add(v.ARN, v.HomeRegion, v.Name)
+		}
+	}
 }
 
 func makeWithKey(acct trailguard.Account, res trailguard.Result, bucket BucketFacts, key KeyFacts, o Options) Plan {

@@ -345,7 +345,7 @@ func TestActions_lists_every_kind_planned(t *testing.T) {
 	for _, a := range Actions() {
 		known[a] = true
 	}
-	opts := []Options{{}, {CreateKMSKey: true, ExpireDays: 30}, {KMSKey: "k"}, {OrganizationTrail: true, OrgID: "o-1"}, {NewTrail: true}, {Strict: true}}
+	opts := []Options{{}, {CreateKMSKey: true, ExpireDays: 30}, {KMSKey: "k"}, {OrganizationTrail: true, OrgID: "o-1"}, {NewTrail: true}, {Strict: true}, {LogFileValidation: true}}
 	keys := []KeyFacts{{Read: true}, {Read: true, Exists: true, Policy: `{"Statement":[]}`}}
 	seen := map[Action]bool{}
 	for name, a := range failingStates() {

@@ -28,6 +28,11 @@ type memStore struct {
 	objs map[string]memObj // "bucket\x00key"
 	// fail makes Get of these keys fail as a denied read would.
 	fail map[string]bool
+	// sameLog, when set, is the content of every log file delivered, and
+	// the store keeps one gzip copy of it for them all: a benchmark's
+	// store then does not grow with the number of log files.
+	sameLog   []byte
+	sharedLog []byte
 }
 
 type memObj struct {
@@ -80,6 +85,9 @@ func (m *memStore) Get(_ context.Context, bucket, key string) (io.ReadCloser, ma
 		return nil, nil, errors.New("s3:GetObject on " + S3URL(bucket, key) + ": AccessDenied")
 	}
 	o, ok := m.get(bucket, key)
+	if !ok && m.sharedLog != nil && strings.Contains(key, "/CloudTrail/") {
+		o, ok = memObj{body: m.sharedLog}, true
+	}
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: %w", S3URL(bucket, key), ErrNotFound)
 	}
@@ -148,7 +156,14 @@ func (s signer) deliver(t testing.TB, st *memStore, c Chain, first time.Time, ho
 			key := strings.Replace(c.ListPrefix(), "/CloudTrail-Digest/", "/CloudTrail/", 1) + end.Format("2006/01/02/") +
 				fmt.Sprintf("%s_CloudTrail_%s_%sZ_%04d.json.gz", c.Account, c.Region, end.Format("20060102T1504"), i)
 			content := []byte(fmt.Sprintf(`{"Records":[{"eventName":"Call%d","eventTime":%q}]}`, i, end.Format(time.RFC3339)))
-			st.put(c.Bucket, key, gz(t, content), nil)
+			if st.sameLog != nil {
+				content = st.sameLog
+				if st.sharedLog == nil {
+					st.sharedLog = gz(t, content)
+				}
+			} else {
+				st.put(c.Bucket, key, gz(t, content), nil)
+			}
 			sum := sha256.Sum256(content)
 			logFiles = append(logFiles, map[string]any{"s3Bucket": c.Bucket, "s3Object": key, "hashValue": hex.EncodeToString(sum[:]), "hashAlgorithm": "SHA-256"})
 			out.logs = append(out.logs, key)

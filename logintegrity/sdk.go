@@ -140,3 +140,11 @@ func awsErr(op, permission string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// Actions are the IAM actions validate-logs calls with: the trail's
+// bucket read (s3:ListBucket for ListObjectsV2, s3:GetObject for each
+// digest and log file), the region's public keys, and DescribeTrails to
+// find the bucket. A multi-region trail's regions need ec2:DescribeRegions
+// and an organization trail's path organizations:DescribeOrganization,
+// which the scan's and the fix's lists already hold.
+var Actions = []string{"cloudtrail:DescribeTrails", "cloudtrail:ListPublicKeys", "s3:ListBucket", "s3:GetObject"}

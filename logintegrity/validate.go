@@ -179,8 +179,9 @@ func Validate(ctx context.Context, store Store, keys KeySource, chains []Chain, 
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
+			var h hasher
 			for j := range jobs {
-				checkLog(ctx, store, j.reg, j.lf, o.MaxLogBytes)
+				h.checkLog(ctx, store, j.reg, j.lf, o.MaxLogBytes)
 			}
 		}()
 	}
@@ -497,9 +498,16 @@ func (w *walker) checkDigest(ctx context.Context, bucket, key string, backfill b
 	return &digestRead{Digest: d, signature: sig, hash: hex.EncodeToString(sum[:])}, "", ""
 }
 
+// hasher is one worker's reusable readers: a gzip reader holds a 32 KiB
+// window and its tables, which would otherwise be allocated per log file.
+type hasher struct {
+	br *bufio.Reader
+	zr *gzip.Reader
+}
+
 // checkLog reads one log file and compares the SHA-256 of its uncompressed
 // content with the digest's hashValue, hashing while it streams.
-func checkLog(ctx context.Context, store Store, reg *region, lf LogFile, maxBytes int64) {
+func (hs *hasher) checkLog(ctx context.Context, store Store, reg *region, lf LogFile, maxBytes int64) {
 	file := S3URL(lf.S3Bucket, lf.S3Object)
 	bad := func(kind, detail string) {
 		reg.count(true, func(c *Counts) { c.Checked++; c.Invalid++ })
@@ -523,8 +531,19 @@ func checkLog(ctx context.Context, store Store, reg *region, lf LogFile, maxByte
 		return
 	}
 	defer body.Close()
-	zr, err := gzip.NewReader(bufio.NewReaderSize(body, 64<<10))
+	if hs.br == nil {
+		hs.br = bufio.NewReaderSize(body, 64<<10)
+	} else {
+		hs.br.Reset(body)
+	}
+	if hs.zr == nil {
+		hs.zr, err = gzip.NewReader(hs.br)
+	} else {
+		err = hs.zr.Reset(hs.br)
+	}
+	zr := hs.zr
 	if err != nil {
+		hs.zr = nil // a failed Reset leaves the reader unusable
 		if isReadErr(err) {
 			unreadable("read: " + err.Error())
 			return

@@ -85,6 +85,7 @@ what existed before.`,
 	fl.StringVar(&f.opts.TrailName, "trail-name", fix.DefaultTrailName, "`NAME` of a new trail")
 	fl.BoolVar(&f.opts.NewTrail, "new-trail", false, "create a new multi-region trail rather than convert a single-region one")
 	fl.BoolVar(&f.opts.Strict, "strict", false, "also remove management event source exclusions (KMS, RDS Data API)")
+	fl.BoolVar(&f.opts.LogFileValidation, "log-file-validation", false, "also turn on log file validation (CIS 3.2) of the account's multi-region trails that have it off,\nso that 'trailguard validate-logs' can prove their log files (update-trail --enable-log-file-validation)")
 	fl.StringVar(&f.opts.KMSKey, "kms-key", "", "for a new trail: encrypt log files with this KMS `KEY` (id, ARN or alias); its policy gets CloudTrail's statement if it lacks it")
 	fl.BoolVar(&f.opts.CreateKMSKey, "create-kms-key", false, "for a new trail: create a KMS key (rotation on, alias "+fix.KMSAlias+") and encrypt log files with it")
 	fl.StringVar(&f.emit, "emit", "", "print the end state as code instead of a plan: terraform or cloudformation")

@@ -203,9 +203,7 @@ func runValidateLogs(ctx context.Context, stdout, stderr io.Writer, vf validateL
 		w = file
 	}
 	if vf.format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
+		err = writeIntegrityJSON(w, rep)
 	} else {
 		err = writeIntegrityText(w, rep)
 	}
@@ -391,6 +389,17 @@ func add(dst *logintegrity.Counts, c logintegrity.Counts) {
 	dst.Valid += c.Valid
 	dst.Invalid += c.Invalid
 	dst.Unreadable += c.Unreadable
+}
+
+// writeIntegrityJSON writes the report with every character a terminal
+// would obey (in keys and details read from S3) as a JSON \u escape.
+func writeIntegrityJSON(w io.Writer, rep *logIntegrityReport) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(report.JSONTerminalSafe(b), '\n'))
+	return err
 }
 
 var objectNames = map[string]string{
