@@ -206,16 +206,32 @@ func (c CLI) Command(ctx context.Context, r Run) *exec.Cmd {
 	if r.Verbose {
 		args = append(args, "--verbose")
 	}
+	return c.Exec(ctx, Target{Endpoint: r.Endpoint, AccessKeyID: r.AccessKeyID, SecretAccessKey: r.SecretAccessKey,
+		SessionToken: r.SessionToken, Region: r.Region}, args...)
+}
+
+// Target is where and as whom a command runs.
+type Target struct {
+	Endpoint                                   string
+	AccessKeyID, SecretAccessKey, SessionToken string
+	Region                                     string
+}
+
+// Exec builds any AWS CLI command (the tests tamper with a bucket through
+// `aws s3 cp` and `aws s3 rm`) in the environment validate-logs runs in:
+// AWS_ENDPOINT_URL for every client, the given keys, the user's AWS
+// configuration out of the way.
+func (c CLI) Exec(ctx context.Context, to Target, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, c.Path, args...)
 	cmd.Env = append(baseEnv(c.Path, os.TempDir()),
-		"AWS_ENDPOINT_URL="+r.Endpoint,
-		"AWS_ACCESS_KEY_ID="+r.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+r.SecretAccessKey,
-		"AWS_DEFAULT_REGION="+r.Region,
-		"AWS_REGION="+r.Region,
+		"AWS_ENDPOINT_URL="+to.Endpoint,
+		"AWS_ACCESS_KEY_ID="+to.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+to.SecretAccessKey,
+		"AWS_DEFAULT_REGION="+to.Region,
+		"AWS_REGION="+to.Region,
 	)
-	if r.SessionToken != "" {
-		cmd.Env = append(cmd.Env, "AWS_SESSION_TOKEN="+r.SessionToken)
+	if to.SessionToken != "" {
+		cmd.Env = append(cmd.Env, "AWS_SESSION_TOKEN="+to.SessionToken)
 	}
 	return cmd
 }
