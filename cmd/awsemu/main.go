@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.fail, "fail", "`OPERATION=CODE` (comma separated, repeatable): that operation answers with that error code\nand the HTTP status AWS gives it, e.g. GetBucketPolicy=ServiceUnavailable; SERVICE:OPERATION=CODE narrows it to one service")
 	fs.Var(&o.lambdas, "lambda-endpoint", "`URL` or FUNCTION_ARN=URL (repeatable): where EventBridge rules deliver events for Lambda targets,\nthe invoke URL of a Lambda runtime interface emulator (http://HOST:PORT/2015-03-31/functions/function/invocations);\na bare URL serves every function without one of its own")
 	fs.DurationVar(&o.configPeriod, "config-period", 0, "run every periodic AWS Config rule once each `DURATION` (0: only when StartConfigRulesEvaluation asks);\nthe rules' functions are invoked at --lambda-endpoint")
-	fs.DurationVar(&o.history, "history", 0, "seed each account with a past in CloudTrail event history reaching `DURATION` back (e.g. 2160h, the 90 days\nLookupEvents keeps, the most it holds): logging stopped and started, selectors narrowed and widened, trails deleted,\nconsistent with the trails now (0: no past)")
+	fs.DurationVar(&o.history, "history", 0, "seed each account with a past in CloudTrail event history reaching `DURATION` back (e.g. 2160h, the 90 days\nLookupEvents keeps, the most it holds): logging stopped and started, selectors narrowed and widened, trails deleted,\nconsistent with the trails now; and the log and signed digest files the trails with log file validation delivered\nin that time (the last 24h of it at most), delivering on every 5 minutes while serving (0: no past, no deliveries)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: awsemu [flags]\n\nServes an emulated AWS organization for trailguard and the AWS CLI.\nPrints shell lines to eval, then serves until SIGTERM or SIGINT.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -181,6 +181,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "awsemu: --history: %v\n", err)
 			return 1
 		}
+		// The delivered files: the demo's trails name buckets that the
+		// seeding did not create.
+		emu.EnsureTrailBuckets()
+		now := time.Now()
+		if err := emu.SeedDeliveries(now.Add(-min(o.history, deliveryHistory)), now, deliveryLogFilesPerHour); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "awsemu: --history: %v\n", err)
+			return 1
+		}
+		go runDeliveries(ctx, emu, deliveryInterval)
 	}
 	o.net.Apply(emu)
 	// The organization is built; from here on the denials and faults
@@ -225,6 +235,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		srv.Close()
 	}
 	return 0
+}
+
+// deliveryHistory bounds the delivered past --history seeds: every
+// account and region of a trail has a signed digest an hour, and signing
+// 90 days of them for an organization would take minutes at start-up; 24
+// hours is what log validation reads by default.
+const deliveryHistory = 24 * time.Hour
+
+// deliveryLogFilesPerHour is how many log files each account and region
+// of the seeded past has an hour.
+const deliveryLogFilesPerHour = 2
+
+// deliveryInterval is how often the serving emulator delivers, about as
+// often as CloudTrail delivers log files.
+const deliveryInterval = 5 * time.Minute
+
+// runDeliveries makes the trails deliver every interval until ctx ends.
+func runDeliveries(ctx context.Context, emu *awsemu.Emulator, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			emu.DeliverLogs(now) // errors are signing failures, retried at the next tick
+		}
+	}
 }
 
 // listFlag is a flag that may be repeated and whose values may be comma

@@ -511,3 +511,25 @@ func TestServe_history_seeds_event_history(t *testing.T) {
 		})
 	}
 }
+
+// --history also seeds the files the trails with log file validation
+// delivered: `aws cloudtrail validate-logs` (v1, pointed at the emulator
+// by AWS_ENDPOINT_URL) finds the organization trail's digests and log
+// files of the management account, under the organization id, all valid.
+func TestServe_history_seeds_deliveries(t *testing.T) {
+	cli := awsemu.AWSCLIv1(t)
+	s := start(t, "--accounts", "2", "--history", "3h")
+	home := t.TempDir()
+	cmd := exec.Command(cli, "cloudtrail", "validate-logs", "--region", "eu-west-1",
+		"--trail-arn", "arn:aws:cloudtrail:us-east-1:100000000000:trail/org-audit", "--account-id", "100000000000",
+		"--start-time", time.Now().Add(-4*time.Hour).UTC().Format(time.RFC3339))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "AWS_CONFIG_FILE=" + filepath.Join(home, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"), "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL=" + s.env["AWS_ENDPOINT_URL"], "AWS_ACCESS_KEY_ID=" + s.env["AWS_ACCESS_KEY_ID"],
+		"AWS_SECRET_ACCESS_KEY=" + s.env["AWS_SECRET_ACCESS_KEY"]}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3/3 digest files valid") || !strings.Contains(string(out), "6/6 log files valid") || strings.Contains(string(out), "INVALID") {
+		t.Errorf("validate-logs: %v\n%s", err, out)
+	}
+	s.terminate(t)
+}

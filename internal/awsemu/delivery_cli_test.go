@@ -8,6 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/trailguard/trailguard/internal/awsemu"
 )
 
 // The acceptance test of the emulator's deliveries: `aws cloudtrail
@@ -97,5 +103,44 @@ func (d *deliveredTrail) cliV2(t *testing.T, args ...string) {
 	t.Helper()
 	if code, out, errOut := newCLI(t, d.e, d.creds.AccessKeyID, d.creds.SecretAccessKey).run("us-east-1", args...); code != 0 {
 		t.Fatalf("aws %s: exit %d: %s%s", strings.Join(args, " "), code, out, errOut)
+	}
+}
+
+// An organization trail delivers each member's events under the
+// organization id, with a digest chain per member and region:
+// validate-logs run by the management account with --account-id finds
+// the member's files valid.
+func TestDeliverLogsOrganizationTrail(t *testing.T) {
+	e := newEnv(t)
+	mgmtCreds, memberCreds := e.emu.AddAccount(mgmt), e.emu.AddAccount(member)
+	e.emu.SetOrganization(mgmt, member)
+	arn, err := e.emu.PutTrail(mgmt, awsemu.TrailSpec{Name: "org-trail", HomeRegion: "us-east-1", S3BucketName: "org-validated",
+		IsMultiRegion: true, IsOrganizationTrail: true, IncludeGlobalServiceEvents: true, LogFileValidation: true, Logging: true})
+	must(t, err)
+	if made := e.emu.EnsureTrailBuckets(); len(made) != 1 || made[0] != "org-validated" {
+		t.Fatalf("EnsureTrailBuckets made %v", made)
+	}
+	org, err := e.org(mgmtCreds).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	must(t, err)
+	orgID := aws.ToString(org.Organization.Id)
+	_, err = e.s3(memberCreds, "us-east-1").CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("member-bucket")})
+	must(t, err)
+	t0 := time.Now().UTC()
+	must(t, e.emu.DeliverLogs(t0.Add(time.Minute)))
+	must(t, e.emu.DeliverLogs(t0.Add(61*time.Minute)))
+
+	base := "AWSLogs/" + orgID + "/" + member + "/"
+	logs := e.emu.DeliveredObjects("org-validated", base+"CloudTrail/us-east-1/")
+	digests := e.emu.DeliveredObjects("org-validated", base+"CloudTrail-Digest/us-east-1/")
+	if len(logs) != 1 || len(digests) != 1 || !strings.Contains(digests[0], "/"+member+"_CloudTrail-Digest_us-east-1_org-trail_us-east-1_") {
+		t.Fatalf("member files: logs %v digests %v", logs, digests)
+	}
+	if n := len(e.emu.DeliveredObjects("org-validated", "AWSLogs/"+orgID+"/"+mgmt+"/CloudTrail-Digest/")); n != 17 {
+		t.Errorf("%d digests for the management account, want one per region (17)", n)
+	}
+	code, out, errOut := newCLIv1(t, e, mgmtCreds).run("us-east-1", "cloudtrail", "validate-logs", "--trail-arn", arn, "--account-id", member,
+		"--start-time", t0.Add(-5*time.Minute).Format(time.RFC3339), "--end-time", t0.Add(2*time.Hour).Format(time.RFC3339))
+	if code != 0 || !strings.Contains(out, "1/1 digest files valid") || !strings.Contains(out, "1/1 log files valid") {
+		t.Errorf("validate-logs --account-id %s: exit %d:\n%s%s", member, code, out, errOut)
 	}
 }

@@ -19,6 +19,17 @@
 // days, two requests a second per account and region), and SeedHistory
 // gives the accounts a past consistent with their trails now.
 //
+// Trails deliver to their S3 buckets as CloudTrail does when DeliverLogs
+// is called (cmd/awsemu calls it every five minutes): gzipped log files of
+// the recorded events and, with log file validation on, hourly digest
+// files signed with a per-region RSA key that ListPublicKeys serves, in
+// the documented key layout, so that `aws cloudtrail validate-logs` checks
+// them as it checks AWS's. SeedDeliveries writes days of such files at
+// once for benchmarks (EnsureTrailBuckets creates the buckets trails
+// seeded with PutTrail name). S3 serves what reading and tampering with
+// them needs: listing (V1 and V2), user metadata, copy with metadata
+// replaced, ranges and deletes.
+//
 // Requests are routed by the SigV4 credential scope in the Authorization
 // header (Credential=AKID/DATE/REGION/SERVICE/aws4_request): SERVICE picks
 // the protocol, REGION the region, and the access key the account.
