@@ -99,6 +99,22 @@ func ParseDigest(raw []byte) (*Digest, error) {
 	if err := json.Unmarshal(raw, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrFormat)
 	}
+	d, err := digestFields(top)
+	if err != nil {
+		return nil, fieldError{err}
+	}
+	return d, nil
+}
+
+// fieldError is a digest that is a JSON object but lacks a key or has one
+// of the wrong type. The AWS CLI checks the signature metadata before the
+// keys, so a digest without both is an invalid signature there; the
+// validator tells the two apart the same way.
+type fieldError struct{ error }
+
+func (e fieldError) Unwrap() error { return e.error }
+
+func digestFields(top map[string]json.RawMessage) (*Digest, error) {
 	for _, k := range requiredDigestKeys {
 		if _, ok := top[k]; !ok {
 			return nil, fmt.Errorf("%w: no %q", ErrFormat, k)

@@ -456,11 +456,15 @@ func (w *walker) checkDigest(ctx context.Context, bucket, key string, backfill b
 	sig, hasSig := meta["signature"]
 	alg, hasAlg := meta["signature-algorithm"]
 	d, err := ParseDigest(raw)
-	if err != nil {
+	var fe fieldError
+	if err != nil && !errors.As(err, &fe) {
 		return nil, KindInvalidFormat, "invalid format: " + err.Error()
 	}
 	if !hasSig || !hasAlg {
 		return nil, KindInvalidSignature, "signature verification failed: the object has no signature or signature-algorithm metadata"
+	}
+	if err != nil {
+		return nil, KindInvalidFormat, "invalid format: " + err.Error()
 	}
 	var bfTime time.Time
 	if backfill {

@@ -95,6 +95,24 @@ func TestValidate(t *testing.T) {
 			},
 			want:    []string{"digest invalid_format"},
 			digests: Counts{Checked: 6, Valid: 5, Invalid: 1}, logs: Counts{Checked: 15, Valid: 15}, invalid: true},
+		{name: "digest_without_a_required_key_is_invalid_format",
+			tamper: func(t *testing.T, st *memStore, d delivered) {
+				o, _ := st.get(testChain.Bucket, d.digests[4])
+				raw, _ := Gunzip(strings.NewReader(string(o.body)), MaxDigestCompressed, MaxDigestUncompressed)
+				raw = []byte(strings.Replace(string(raw), `"digestPublicKeyFingerprint"`, `"fingerprint"`, 1))
+				st.put(testChain.Bucket, d.digests[4], gz(t, raw), o.meta)
+			},
+			want:    []string{"digest invalid_format"},
+			digests: Counts{Checked: 6, Valid: 5, Invalid: 1}, logs: Counts{Checked: 15, Valid: 15}, invalid: true},
+		{name: "digest_without_a_required_key_or_signature_is_invalid_signature_as_in_the_aws_cli",
+			tamper: func(t *testing.T, st *memStore, d delivered) {
+				o, _ := st.get(testChain.Bucket, d.digests[4])
+				raw, _ := Gunzip(strings.NewReader(string(o.body)), MaxDigestCompressed, MaxDigestUncompressed)
+				raw = []byte(strings.Replace(string(raw), `"digestPublicKeyFingerprint"`, `"fingerprint"`, 1))
+				st.put(testChain.Bucket, d.digests[4], gz(t, raw), nil)
+			},
+			want:    []string{"digest invalid_signature"},
+			digests: Counts{Checked: 6, Valid: 5, Invalid: 1}, logs: Counts{Checked: 15, Valid: 15}, invalid: true},
 		{name: "digest_copied_over_another_is_moved",
 			tamper: func(t *testing.T, st *memStore, d delivered) {
 				o, _ := st.get(testChain.Bucket, d.digests[2])

@@ -14,6 +14,7 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
 	"github.com/trailguard/trailguard"
@@ -49,7 +50,8 @@ they stream.
 
 Without --trail-arn it checks every logging trail the account's scan finds
 (DescribeTrails); with --org only organization trails, under the organization's
-o-… path, for the account(s) --account-id names (default: the trail's own).
+o-… path; an organization trail is checked for the account(s) --account-id
+names (default: the caller's account, so a member checks its own logs).
 
 Each file is valid or INVALID: not found (deleted or moved), hash does not
 match (edited), invalid signature, invalid format, moved, public key not
@@ -74,7 +76,7 @@ organization trail.`,
 	vf.aws.register(f)
 	f.StringVar(&vf.trailARN, "trail-arn", "", "check this trail only (`ARN`: arn:aws:cloudtrail:<home-region>:<account>:trail/<name>)")
 	f.BoolVar(&vf.org, "org", false, "check organization trails only, under the organization's o-… path")
-	f.StringSliceVar(&vf.accountIDs, "account-id", nil, "whose logs to check in an organization trail (`IDS`, comma-separated; default: the trail's account)")
+	f.StringSliceVar(&vf.accountIDs, "account-id", nil, "whose logs to check (`IDS`, comma-separated; default: for an organization trail the caller's account, else the trail's)")
 	f.StringVar(&vf.start, "start-time", "", "check log files delivered from this UTC `TIME` (RFC 3339, e.g. 2026-01-08T05:21:42Z; default: 24 hours before --end-time)")
 	f.StringVar(&vf.end, "end-time", "", "check log files delivered up to this UTC `TIME` (default: now)")
 	f.StringVarP(&vf.format, "format", "f", "text", "output format: text or json")
@@ -299,10 +301,31 @@ func findTrails(ctx context.Context, cfg sdkaws.Config, vf validateLogsFlags) ([
 	sort.Strings(enabled)
 	var orgID, orgErr string
 	var out []trailTarget
+	var caller, callerErr string
 	for _, t := range trails {
 		tt := trailTarget{trail: t, accounts: vf.accountIDs}
 		if len(tt.accounts) == 0 {
 			tt.accounts = []string{t.OwnerAccount()}
+			// An organization trail holds every member's logs: a
+			// member means its own, as the management account does.
+			if t.IsOrganizationTrail {
+				if caller == "" && callerErr == "" {
+					out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+					if err != nil {
+						callerErr = fmt.Sprintf("sts:GetCallerIdentity: %v (give --account-id to say whose logs to check)", err)
+					} else {
+						caller = sdkaws.ToString(out.Account)
+					}
+				}
+				if caller != "" {
+					tt.accounts = []string{caller}
+				} else {
+					tt.err = callerErr
+				}
+			}
+		}
+		if vf.org && !t.IsOrganizationTrail && tt.err == "" {
+			tt.err = "--org checks organization trails, and this trail is not one: leave out --org"
 		}
 		switch {
 		case !t.IsMultiRegion:
