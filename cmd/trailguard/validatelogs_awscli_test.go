@@ -80,8 +80,10 @@ type cmpBucket struct {
 
 // newCmpBucket delivers, for a multi-region trail with log file validation,
 // three hourly digests in every enabled region and log files in us-east-1
-// and eu-west-1 (events recorded between the deliveries).
-func newCmpBucket(t *testing.T) *cmpBucket {
+// and eu-west-1 (events recorded between the deliveries). With stopped,
+// logging is stopped (through the AWS CLI) for the third hour and started
+// again, which ends the chain and starts a new one: a gap.
+func newCmpBucket(t *testing.T, stopped bool) *cmpBucket {
 	t.Helper()
 	cli := awsvalidate.ValidateLogsCLI(t)
 	emu, srv := awsemu.Start()
@@ -106,7 +108,14 @@ func newCmpBucket(t *testing.T) *cmpBucket {
 	}
 	b.arn = arn
 	t0 := time.Now().UTC()
-	for h := range 4 {
+	hours := 4
+	if stopped {
+		hours = 5
+	}
+	for h := range hours {
+		if stopped && h == 2 {
+			b.aws(t, "cloudtrail", "stop-logging", "--name", b.arn)
+		}
 		// Events in two regions, then a delivery: each hour's log files
 		// are listed by that hour's digest.
 		at := t0.Add(time.Duration(h)*time.Hour + 30*time.Second).Format(time.RFC3339)
@@ -122,8 +131,11 @@ func newCmpBucket(t *testing.T) *cmpBucket {
 		if err := emu.DeliverLogs(t0.Add(time.Duration(h)*time.Hour + time.Minute)); err != nil {
 			t.Fatal(err)
 		}
+		if stopped && h == 2 {
+			b.aws(t, "cloudtrail", "start-logging", "--name", b.arn)
+		}
 	}
-	b.start, b.end = t0.Add(-5*time.Minute).Truncate(time.Second), t0.Add(4*time.Hour).Truncate(time.Second)
+	b.start, b.end = t0.Add(-5*time.Minute).Truncate(time.Second), t0.Add(time.Duration(hours)*time.Hour).Truncate(time.Second)
 	return b
 }
 
@@ -352,19 +364,22 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 		// digest of us-east-1) or "log <n>" (n-th log file of us-east-1).
 		want map[string]awsvalidate.Class
 		exit int
+		// stopped: logging stopped for an hour (a gap in every region).
+		stopped bool
 	}{
-		{"untouched_every_region", func(*testing.T, *cmpBucket) []string { return nil }, nil, 0},
+		{"untouched_every_region", func(*testing.T, *cmpBucket) []string { return nil }, nil, 0, false},
+		{"logging_stopped_for_an_hour", func(*testing.T, *cmpBucket) []string { return []string{"us-east-1", "eu-west-1"} }, nil, 0, true},
 		{"log_file_deleted", func(t *testing.T, b *cmpBucket) []string {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail", "us-east-1")[1])
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound}, 1},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound}, 1, false},
 		{"log_file_edited", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail", "us-east-1")[1]
 			file := b.download(t, key)
 			edit(t, file, `"AddTags"`, `"AddTagz"`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key)
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.HashMismatch}, 1},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.HashMismatch}, 1, false},
 		{"log_file_replaced_by_plain_json", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail", "us-east-1")[1]
 			file := filepath.Join(t.TempDir(), "plain.json")
@@ -373,16 +388,16 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			}
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key)
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.InvalidFormat}, 1},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.InvalidFormat}, 1, false},
 		{"oldest_digest_deleted", func(t *testing.T, b *cmpBucket) []string {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail-Digest", "us-east-1")[0])
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 0": awsvalidate.NotFound}, 1},
+		}, map[string]awsvalidate.Class{"digest 0": awsvalidate.NotFound}, 1, false},
 		{"digest_replaced_by_an_older_one", func(t *testing.T, b *cmpBucket) []string {
 			d := b.keys(t, "CloudTrail-Digest", "us-east-1")
 			b.aws(t, "s3", "cp", "s3://"+b.bucket+"/"+d[0], "s3://"+b.bucket+"/"+d[1])
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.Moved}, 1},
+		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.Moved}, 1, false},
 		{"digest_edited_signature_kept", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail-Digest", "us-east-1")[1]
 			sig := b.signatureOf(t, key)
@@ -390,7 +405,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			edit(t, file, `"hashValue":"`, `"hashValue":"0`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key, "--metadata", "signature="+sig+",signature-algorithm=SHA256withRSA")
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidSignature}, 1},
+		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidSignature}, 1, false},
 		{"digest_signature_metadata_changed", func(t *testing.T, b *cmpBucket) []string {
 			d := b.keys(t, "CloudTrail-Digest", "us-east-1")
 			// Another digest's signature: well-formed, but not this one's.
@@ -398,7 +413,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			b.aws(t, "s3", "cp", "s3://"+b.bucket+"/"+d[2], "s3://"+b.bucket+"/"+d[2],
 				"--metadata", "signature="+other+",signature-algorithm=SHA256withRSA", "--metadata-directive", "REPLACE")
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 2": awsvalidate.InvalidSignature}, 1},
+		}, map[string]awsvalidate.Class{"digest 2": awsvalidate.InvalidSignature}, 1, false},
 		{"digest_replaced_by_garbage", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail-Digest", "us-east-1")[1]
 			sig := b.signatureOf(t, key)
@@ -408,7 +423,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			}
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key, "--metadata", "signature="+sig+",signature-algorithm=SHA256withRSA")
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidFormat}, 1},
+		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidFormat}, 1, false},
 		{"two_regions_tampered", func(t *testing.T, b *cmpBucket) []string {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail", "us-east-1")[1])
 			eu := b.keys(t, "CloudTrail", "eu-west-1")[0]
@@ -416,11 +431,11 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			edit(t, file, `"DescribeTrails"`, `"DescribeTrailz"`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+eu)
 			return []string{"us-east-1", "eu-west-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound, "eu-log 0": awsvalidate.HashMismatch}, 1},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound, "eu-log 0": awsvalidate.HashMismatch}, 1, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newCmpBucket(t)
+			b := newCmpBucket(t, tc.stopped)
 			want := map[string]awsvalidate.Class{}
 			for name, class := range tc.want {
 				kind, n, _ := strings.Cut(name, " ")
@@ -445,6 +460,11 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			tg := b.trailguard(t)
 			aws := b.awsCLI(t, regions)
 			compareVerdicts(t, regions, tg, aws, want)
+			for _, r := range regions {
+				if tc.stopped && aws.gaps[r] == 0 {
+					t.Errorf("%s: logging stopped for an hour and aws cloudtrail validate-logs reports no gap", r)
+				}
+			}
 			if tg.exit != tc.exit || aws.exit != tc.exit {
 				t.Errorf("exit codes: trailguard %d, aws %d, want %d", tg.exit, aws.exit, tc.exit)
 			}
