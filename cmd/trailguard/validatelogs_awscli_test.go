@@ -64,7 +64,10 @@ import (
 	"github.com/trailguard/trailguard/internal/awsvalidate"
 )
 
-const cmpAcct = "444455556666"
+const (
+	cmpAcct   = "444455556666"
+	cmpMember = "555566667777"
+)
 
 // cmpBucket is a trail's bucket after three hours of delivery, and the
 // AWS CLI that tampers with it and validates it.
@@ -76,6 +79,10 @@ type cmpBucket struct {
 	bucket     string
 	start, end time.Time
 	cli        awsvalidate.CLI
+	// logsOf is whose logs are compared: the trail's account, or a
+	// member of an organization trail (then --account-id to both tools).
+	logsOf string
+	member bool
 }
 
 // newCmpBucket delivers, for a multi-region trail with log file validation,
@@ -83,14 +90,23 @@ type cmpBucket struct {
 // and eu-west-1 (events recorded between the deliveries). With stopped,
 // logging is stopped (through the AWS CLI) for the third hour and started
 // again, which ends the chain and starts a new one: a gap.
-func newCmpBucket(t *testing.T, stopped bool) *cmpBucket {
+//
+// With org, the trail is the organization trail of cmpAcct's organization
+// and the logs compared are those of its member cmpMember, under the
+// organization id, read by the management account.
+func newCmpBucket(t *testing.T, stopped, org bool) *cmpBucket {
 	t.Helper()
 	cli := awsvalidate.ValidateLogsCLI(t)
 	emu, srv := awsemu.Start()
 	t.Cleanup(srv.Close)
 	creds := emu.AddAccount(cmpAcct)
 	isolateAWS(t, creds)
-	b := &cmpBucket{emu: emu, url: srv.URL, creds: creds, bucket: "cmp-trail-logs", cli: cli}
+	b := &cmpBucket{emu: emu, url: srv.URL, creds: creds, bucket: "cmp-trail-logs", cli: cli, logsOf: cmpAcct}
+	if org {
+		emu.AddAccount(cmpMember)
+		emu.SetOrganization(cmpAcct, cmpMember)
+		b.logsOf, b.member = cmpMember, true
+	}
 	ctx := context.Background()
 	cfg := func(region string) sdkaws.Config {
 		return tgaws.StaticConfig(srv.URL, region, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken, nil)
@@ -102,7 +118,7 @@ func newCmpBucket(t *testing.T, stopped bool) *cmpBucket {
 	// The trail is put directly: the bucket policy CloudTrail requires is
 	// not what is compared here.
 	arn, err := emu.PutTrail(cmpAcct, awsemu.TrailSpec{Name: "audit", S3BucketName: b.bucket, IsMultiRegion: true,
-		IncludeGlobalServiceEvents: true, LogFileValidation: true, Logging: true})
+		IncludeGlobalServiceEvents: true, LogFileValidation: true, Logging: true, IsOrganizationTrail: org})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +139,7 @@ func newCmpBucket(t *testing.T, stopped bool) *cmpBucket {
 			{EventName: "AddTags", AWSRegion: "us-east-1"},
 			{EventName: "DescribeTrails", AWSRegion: "eu-west-1", ReadOnly: true},
 		} {
-			ev.EventTime, ev.RecipientAccountID, ev.EventSource, ev.ManagementEvent = at, cmpAcct, "cloudtrail.amazonaws.com", true
+			ev.EventTime, ev.RecipientAccountID, ev.EventSource, ev.ManagementEvent = at, b.logsOf, "cloudtrail.amazonaws.com", true
 			if err := emu.AddEvent(ev); err != nil {
 				t.Fatal(err)
 			}
@@ -154,10 +170,15 @@ func (b *cmpBucket) target(region string) awsvalidate.Target {
 }
 
 // keys lists the delivered keys of a kind ("CloudTrail" or
-// "CloudTrail-Digest") in a region, oldest first.
+// "CloudTrail-Digest") of the compared account in a region, oldest first.
 func (b *cmpBucket) keys(t *testing.T, kind, region string) []string {
 	t.Helper()
-	k := b.emu.DeliveredObjects(b.bucket, "AWSLogs/"+cmpAcct+"/"+kind+"/"+region+"/")
+	var k []string
+	for _, key := range b.emu.DeliveredObjects(b.bucket, "AWSLogs/") {
+		if strings.Contains(key, "/"+b.logsOf+"/"+kind+"/"+region+"/") {
+			k = append(k, key)
+		}
+	}
 	if len(k) == 0 {
 		t.Fatalf("nothing delivered under %s/%s", kind, region)
 	}
@@ -169,10 +190,11 @@ func (b *cmpBucket) keys(t *testing.T, kind, region string) []string {
 func (b *cmpBucket) regions(t *testing.T) []string {
 	t.Helper()
 	set := map[string]bool{}
-	prefix := "AWSLogs/" + cmpAcct + "/CloudTrail-Digest/"
-	for _, k := range b.emu.DeliveredObjects(b.bucket, prefix) {
-		r, _, _ := strings.Cut(strings.TrimPrefix(k, prefix), "/")
-		set[r] = true
+	for _, k := range b.emu.DeliveredObjects(b.bucket, "AWSLogs/") {
+		if _, rest, ok := strings.Cut(k, "/"+b.logsOf+"/CloudTrail-Digest/"); ok {
+			r, _, _ := strings.Cut(rest, "/")
+			set[r] = true
+		}
 	}
 	var out []string
 	for r := range set {
@@ -265,8 +287,12 @@ func newVerdicts() verdicts {
 
 func (b *cmpBucket) trailguard(t *testing.T) verdicts {
 	t.Helper()
-	code, out, stderr := cli(t, "validate-logs", "--endpoint-url", b.url, "--trail-arn", b.arn,
-		"--start-time", b.start.Format(time.RFC3339), "--end-time", b.end.Format(time.RFC3339), "--format", "json")
+	args := []string{"validate-logs", "--endpoint-url", b.url, "--trail-arn", b.arn,
+		"--start-time", b.start.Format(time.RFC3339), "--end-time", b.end.Format(time.RFC3339), "--format", "json"}
+	if b.member {
+		args = append(args, "--account-id", b.logsOf)
+	}
+	code, out, stderr := cli(t, args...)
 	var r cmpTrailguard
 	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Trails) != 1 {
 		t.Fatalf("trailguard validate-logs: exit %d, report %v:\n%s\n%s", code, err, out, stderr)
@@ -314,9 +340,13 @@ func (b *cmpBucket) awsCLI(t *testing.T, regions []string) verdicts {
 			defer func() { <-sem }()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			res, err := b.cli.Validate(ctx, awsvalidate.Run{Endpoint: b.url, AccessKeyID: b.creds.AccessKeyID,
+			run := awsvalidate.Run{Endpoint: b.url, AccessKeyID: b.creds.AccessKeyID,
 				SecretAccessKey: b.creds.SecretAccessKey, SessionToken: b.creds.SessionToken, Region: region,
-				TrailARN: b.arn, Start: b.start, End: b.end, Verbose: true})
+				TrailARN: b.arn, Start: b.start, End: b.end, Verbose: true}
+			if b.member {
+				run.AccountID = b.logsOf
+			}
+			res, err := b.cli.Validate(ctx, run)
 			if err != nil {
 				errs <- err
 				return
@@ -366,20 +396,22 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 		exit int
 		// stopped: logging stopped for an hour (a gap in every region).
 		stopped bool
+		// org: an organization trail, a member's logs.
+		org bool
 	}{
-		{"untouched_every_region", func(*testing.T, *cmpBucket) []string { return nil }, nil, 0, false},
-		{"logging_stopped_for_an_hour", func(*testing.T, *cmpBucket) []string { return []string{"us-east-1", "eu-west-1"} }, nil, 0, true},
+		{"untouched_every_region", func(*testing.T, *cmpBucket) []string { return nil }, nil, 0, false, false},
+		{"logging_stopped_for_an_hour", func(*testing.T, *cmpBucket) []string { return []string{"us-east-1", "eu-west-1"} }, nil, 0, true, false},
 		{"log_file_deleted", func(t *testing.T, b *cmpBucket) []string {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail", "us-east-1")[1])
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound}, 1, false},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound}, 1, false, false},
 		{"log_file_edited", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail", "us-east-1")[1]
 			file := b.download(t, key)
 			edit(t, file, `"AddTags"`, `"AddTagz"`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key)
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.HashMismatch}, 1, false},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.HashMismatch}, 1, false, false},
 		{"log_file_replaced_by_plain_json", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail", "us-east-1")[1]
 			file := filepath.Join(t.TempDir(), "plain.json")
@@ -388,16 +420,16 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			}
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key)
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.InvalidFormat}, 1, false},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.InvalidFormat}, 1, false, false},
 		{"oldest_digest_deleted", func(t *testing.T, b *cmpBucket) []string {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail-Digest", "us-east-1")[0])
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 0": awsvalidate.NotFound}, 1, false},
+		}, map[string]awsvalidate.Class{"digest 0": awsvalidate.NotFound}, 1, false, false},
 		{"digest_replaced_by_an_older_one", func(t *testing.T, b *cmpBucket) []string {
 			d := b.keys(t, "CloudTrail-Digest", "us-east-1")
 			b.aws(t, "s3", "cp", "s3://"+b.bucket+"/"+d[0], "s3://"+b.bucket+"/"+d[1])
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.Moved}, 1, false},
+		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.Moved}, 1, false, false},
 		{"digest_edited_signature_kept", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail-Digest", "us-east-1")[1]
 			sig := b.signatureOf(t, key)
@@ -405,7 +437,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			edit(t, file, `"hashValue":"`, `"hashValue":"0`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key, "--metadata", "signature="+sig+",signature-algorithm=SHA256withRSA")
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidSignature}, 1, false},
+		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidSignature}, 1, false, false},
 		{"digest_signature_metadata_changed", func(t *testing.T, b *cmpBucket) []string {
 			d := b.keys(t, "CloudTrail-Digest", "us-east-1")
 			// Another digest's signature: well-formed, but not this one's.
@@ -413,7 +445,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			b.aws(t, "s3", "cp", "s3://"+b.bucket+"/"+d[2], "s3://"+b.bucket+"/"+d[2],
 				"--metadata", "signature="+other+",signature-algorithm=SHA256withRSA", "--metadata-directive", "REPLACE")
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 2": awsvalidate.InvalidSignature}, 1, false},
+		}, map[string]awsvalidate.Class{"digest 2": awsvalidate.InvalidSignature}, 1, false, false},
 		{"digest_replaced_by_garbage", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail-Digest", "us-east-1")[1]
 			sig := b.signatureOf(t, key)
@@ -423,7 +455,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			}
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key, "--metadata", "signature="+sig+",signature-algorithm=SHA256withRSA")
 			return []string{"us-east-1"}
-		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidFormat}, 1, false},
+		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidFormat}, 1, false, false},
 		{"two_regions_tampered", func(t *testing.T, b *cmpBucket) []string {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail", "us-east-1")[1])
 			eu := b.keys(t, "CloudTrail", "eu-west-1")[0]
@@ -431,11 +463,19 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			edit(t, file, `"DescribeTrails"`, `"DescribeTrailz"`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+eu)
 			return []string{"us-east-1", "eu-west-1"}
-		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound, "eu-log 0": awsvalidate.HashMismatch}, 1, false},
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound, "eu-log 0": awsvalidate.HashMismatch}, 1, false, false},
+		{"organization_trail_member_log_file_deleted", func(t *testing.T, b *cmpBucket) []string {
+			key := b.keys(t, "CloudTrail", "us-east-1")[1]
+			if !strings.HasPrefix(key, "AWSLogs/o-") {
+				t.Fatalf("an organization trail's log file %s is not under the organization id", key)
+			}
+			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+key)
+			return []string{"us-east-1", "eu-west-1"}
+		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound}, 1, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := newCmpBucket(t, tc.stopped)
+			b := newCmpBucket(t, tc.stopped, tc.org)
 			want := map[string]awsvalidate.Class{}
 			for name, class := range tc.want {
 				kind, n, _ := strings.Cut(name, " ")
