@@ -82,10 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // runs, added up).
 type sample struct {
 	wall    time.Duration
-	peakRSS int64 // bytes
-	digests int   // valid digest files reported
-	logs    int   // valid log files reported
-	invalid int   // files reported invalid
+	cpu     time.Duration // user + system time of the child process(es)
+	peakRSS int64         // bytes
+	digests int           // valid digest files reported
+	logs    int           // valid log files reported
+	invalid int           // files reported invalid
 }
 
 func bench(ctx context.Context, o options, stdout, progress io.Writer) error {
@@ -129,7 +130,7 @@ func bench(ctx context.Context, o options, stdout, progress io.Writer) error {
 
 	fmt.Fprintf(stdout, "bucket: %d days × %d regions: %d digest files, %d log files (seeded in %s); latency %s; %s at %s; trailguard %s\n",
 		o.days, len(b.regions), b.digests, b.logs, time.Since(setupStart).Round(time.Millisecond), o.latency, cli.Version, cli.Path, bin)
-	fmt.Fprintf(stdout, "\n%-4s %-12s %-12s %-14s %-12s\n", "run", "trailguard", "peak RSS", "aws CLI (sum)", "peak RSS")
+	fmt.Fprintf(stdout, "\n%-4s %-11s %-11s %-10s | %-13s %-11s %-10s\n", "run", "trailguard", "CPU", "peak RSS", "aws CLI (sum)", "CPU", "peak RSS")
 	var tg, aws []sample
 	for i := range o.runs {
 		// Interleaved, and the order alternates, so that whatever else
@@ -161,30 +162,34 @@ func bench(ctx context.Context, o options, stdout, progress io.Writer) error {
 			}
 		}
 		tg, aws = append(tg, t), append(aws, a)
-		fmt.Fprintf(stdout, "%-4d %-12s %-12s %-14s %-12s\n", i+1, t.wall.Round(time.Millisecond), mb(t.peakRSS), a.wall.Round(time.Millisecond), mb(a.peakRSS))
+		fmt.Fprintf(stdout, "%-4d %-11s %-11s %-10s | %-13s %-11s %-10s\n", i+1, t.wall.Round(time.Millisecond), t.cpu.Round(time.Millisecond), mb(t.peakRSS),
+			a.wall.Round(time.Millisecond), a.cpu.Round(time.Millisecond), mb(a.peakRSS))
 	}
-	tw, tr := stats(tg)
-	aw, ar := stats(aws)
+	tw, tc, tr := stats(tg)
+	aw, ac, ar := stats(aws)
 	fmt.Fprintf(stdout, "\nmedian (spread) over %d runs:\n", o.runs)
-	fmt.Fprintf(stdout, "  trailguard validate-logs, 1 run:                   wall %s (%s–%s), peak RSS %s (%s–%s)\n",
-		tw[1].Round(time.Millisecond), tw[0].Round(time.Millisecond), tw[2].Round(time.Millisecond), mb(tr[1]), mb(tr[0]), mb(tr[2]))
-	fmt.Fprintf(stdout, "  aws cloudtrail validate-logs, %2d runs (1/region): wall %s (%s–%s), peak RSS %s (%s–%s)\n",
-		len(b.regions), aw[1].Round(time.Millisecond), aw[0].Round(time.Millisecond), aw[2].Round(time.Millisecond), mb(ar[1]), mb(ar[0]), mb(ar[2]))
-	fmt.Fprintf(stdout, "  trailguard is %.1f× faster (median against median); both found all %d digests and %d log files valid\n",
-		float64(aw[1])/float64(tw[1]), b.digests, b.logs)
+	fmt.Fprintf(stdout, "  trailguard validate-logs, 1 run:                   wall %s (%s–%s), CPU %s (%s–%s), peak RSS %s (%s–%s)\n",
+		ms(tw[1]), ms(tw[0]), ms(tw[2]), ms(tc[1]), ms(tc[0]), ms(tc[2]), mb(tr[1]), mb(tr[0]), mb(tr[2]))
+	fmt.Fprintf(stdout, "  aws cloudtrail validate-logs, %2d runs (1/region): wall %s (%s–%s), CPU %s (%s–%s), peak RSS %s (%s–%s)\n",
+		len(b.regions), ms(aw[1]), ms(aw[0]), ms(aw[2]), ms(ac[1]), ms(ac[0]), ms(ac[2]), mb(ar[1]), mb(ar[0]), mb(ar[2]))
+	fmt.Fprintf(stdout, "  trailguard is %.1f× faster in wall time and uses %.1f× less CPU (median against median); both found all %d digests and %d log files valid\n",
+		float64(aw[1])/float64(tw[1]), float64(ac[1])/float64(tc[1]), b.digests, b.logs)
 	return nil
 }
 
-// stats returns min, median and max of wall times and of peak RSS.
-func stats(s []sample) ([3]time.Duration, [3]int64) {
+// stats returns min, median and max of wall times, of CPU times and of
+// peak RSS.
+func stats(s []sample) ([3]time.Duration, [3]time.Duration, [3]int64) {
 	w := make([]time.Duration, len(s))
+	c := make([]time.Duration, len(s))
 	r := make([]int64, len(s))
 	for i, x := range s {
-		w[i], r[i] = x.wall, x.peakRSS
+		w[i], c[i], r[i] = x.wall, x.cpu, x.peakRSS
 	}
 	sort.Slice(w, func(i, j int) bool { return w[i] < w[j] })
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
 	sort.Slice(r, func(i, j int) bool { return r[i] < r[j] })
-	return [3]time.Duration{w[0], median(w), w[len(w)-1]}, [3]int64{r[0], median(r), r[len(r)-1]}
+	return [3]time.Duration{w[0], median(w), w[len(w)-1]}, [3]time.Duration{c[0], median(c), c[len(c)-1]}, [3]int64{r[0], median(r), r[len(r)-1]}
 }
 
 // median of sorted values (the lower middle one of an even count).
@@ -192,20 +197,22 @@ func median[T any](sorted []T) T { return sorted[(len(sorted)-1)/2] }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
-// timed runs cmd and returns its wall time and peak RSS.
-func timed(cmd *exec.Cmd) (time.Duration, int64, error) {
+func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// timed runs cmd and returns its wall time, CPU time and peak RSS.
+func timed(cmd *exec.Cmd) (time.Duration, time.Duration, int64, error) {
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss * 1024 // kilobytes on Linux
 	}
-	return wall, rss, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss, nil
 }
 
 func runAWS(ctx context.Context, cli awsvalidate.CLI, endpoint string, b *bucket) (sample, error) {
@@ -222,7 +229,7 @@ func runAWS(ctx context.Context, cli awsvalidate.CLI, endpoint string, b *bucket
 		defer os.Remove(out.Name())
 		var errOut strings.Builder
 		cmd.Stdout, cmd.Stderr = out, &errOut
-		wall, rss, err := timed(cmd)
+		wall, cpu, rss, err := timed(cmd)
 		out.Close()
 		if err != nil {
 			return s, err
@@ -243,6 +250,7 @@ func runAWS(ctx context.Context, cli awsvalidate.CLI, endpoint string, b *bucket
 			return s, fmt.Errorf("region %s: output not understood: %q", region, rep.Unrecognized)
 		}
 		s.wall += wall
+		s.cpu += cpu
 		s.peakRSS = max(s.peakRSS, rss)
 		s.digests += rep.Digests.Valid + rep.Backfill.Valid
 		s.logs += rep.Logs.Valid
@@ -266,7 +274,7 @@ func runTrailguard(ctx context.Context, bin, endpoint string, b *bucket) (sample
 		"AWS_REGION="+b.home, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
 	var errOut strings.Builder
 	cmd.Stderr = &errOut
-	wall, rss, err := timed(cmd)
+	wall, cpu, rss, err := timed(cmd)
 	if err != nil {
 		return sample{}, err
 	}
@@ -281,7 +289,7 @@ func runTrailguard(ctx context.Context, bin, endpoint string, b *bucket) (sample
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{wall: wall, peakRSS: rss, digests: d, logs: l, invalid: inv}, nil
+	return sample{wall: wall, cpu: cpu, peakRSS: rss, digests: d, logs: l, invalid: inv}, nil
 }
 
 // countTrailguard reads the valid and invalid counts of trailguard's JSON.

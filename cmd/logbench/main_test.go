@@ -25,11 +25,14 @@ func TestStats_median_and_spread(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var s []sample
 			for i, w := range tc.walls {
-				s = append(s, sample{wall: w, peakRSS: int64(len(tc.walls) - i)})
+				s = append(s, sample{wall: w, cpu: 2 * w, peakRSS: int64(len(tc.walls) - i)})
 			}
-			w, r := stats(s)
+			w, c, r := stats(s)
 			if w != tc.want {
 				t.Errorf("wall stats %v, want %v", w, tc.want)
+			}
+			if c != [3]time.Duration{2 * tc.want[0], 2 * tc.want[1], 2 * tc.want[2]} {
+				t.Errorf("CPU stats %v, want twice %v", c, tc.want)
 			}
 			if r[0] != 1 || r[2] != int64(len(tc.walls)) {
 				t.Errorf("RSS stats %v", r)
