@@ -5,8 +5,8 @@
 // then, run after run, interleaved, it times the real trailguard binary
 // (one run, every region of the multi-region trail) and the AWS CLI (one
 // run per region, as it works, times added up), each as a separate
-// process, and reads each one's peak RSS from the kernel (rusage of the
-// child; for the AWS CLI the largest of its runs). Both must call every
+// process, and reads each one's CPU time (rusage) and peak RSS (VmHWM,
+// polled from /proc; for the AWS CLI the largest of its runs). Both must call every
 // file valid, with the same counts, or the figures are not printed as
 // results.
 //
@@ -30,8 +30,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/trailguard/trailguard/internal/awsemu"
@@ -199,20 +199,57 @@ func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 
 func ms(d time.Duration) string { return d.Round(time.Millisecond).String() }
 
-// timed runs cmd and returns its wall time, CPU time and peak RSS.
+// timed runs cmd and returns its wall time, CPU time and peak RSS. The
+// peak is the child's VmHWM, polled from /proc while it runs: the rusage
+// maxrss of a child the Go runtime starts counts the parent's resident
+// set (the child shares the parent's memory until exec), and the parent
+// here holds the emulator and the whole bucket.
 func timed(cmd *exec.Cmd) (time.Duration, time.Duration, int64, error) {
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, 0, err
+	}
+	hwm := watchHWM(cmd.Process.Pid)
+	err := cmd.Wait()
 	wall := time.Since(start)
+	peak := <-hwm
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		return 0, 0, 0, err
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
+	if peak == 0 {
+		return 0, 0, 0, fmt.Errorf("%s: its peak resident set could not be read from /proc", cmd.Path)
 	}
-	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rss, nil
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peak, nil
+}
+
+// watchHWM polls /proc/<pid>/status every 2 ms and sends the last VmHWM
+// read (bytes) once the process is gone. Hand-written: /proc's format is
+// two fields, and no library reads one of them for less.
+func watchHWM(pid int) <-chan int64 {
+	ch := make(chan int64, 1)
+	go func() {
+		var last int64
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		for {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				break
+			}
+			if strings.Contains(string(b), "\nState:\tZ") {
+				break // exited, not yet reaped: its memory is gone
+			}
+			for line := range strings.SplitSeq(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+					last = max(last, kb*1024)
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		ch <- last
+	}()
+	return ch
 }
 
 func runAWS(ctx context.Context, cli awsvalidate.CLI, endpoint string, b *bucket) (sample, error) {
