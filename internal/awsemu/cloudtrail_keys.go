@@ -19,14 +19,14 @@ import (
 // to its Region" (ListPublicKeys reference), and serves the public halves
 // by ListPublicKeys: Value "The DER encoded public key value in PKCS#1
 // format" (a blob: base64 on the wire), Fingerprint, and a validity
-// window. The emulator holds one 2048-bit pair per region for its whole
-// life (AWS rotates them; the emulator does not), valid from before the
-// first digest it signed.
+// window. The emulator holds a 2048-bit pair per region, valid from before
+// the first digest it signed, until a test rotates it (RotateSigningKey).
 
 // signingKeyBits is the size of the RSA keys CloudTrail signs with.
 const signingKeyBits = 2048
 
-// signingKeyLife is how long after its start a key is reported valid.
+// signingKeyLife is how long after its start a key is reported valid
+// until it is rotated.
 const signingKeyLife = 10 * 365 * 24 * time.Hour
 
 // regionKeys holds one private key per region for the process: RSA key
@@ -60,16 +60,16 @@ type signingKey struct {
 	priv        *rsa.PrivateKey
 	der         []byte // PKCS#1 DER of the public key: ListPublicKeys Value
 	fingerprint string // hex MD5 of der: digestPublicKeyFingerprint
-	validFrom   time.Time
+	// validFrom–validEnd is the window ListPublicKeys reports; digests
+	// ending in it are signed with the key.
+	validFrom, validEnd time.Time
 }
 
 func newSigningKey(priv *rsa.PrivateKey, from time.Time) *signingKey {
 	der := x509.MarshalPKCS1PublicKey(&priv.PublicKey)
 	sum := md5.Sum(der)
-	return &signingKey{priv: priv, der: der, fingerprint: hex.EncodeToString(sum[:]), validFrom: from.UTC().Truncate(time.Hour)}
+	return &signingKey{priv: priv, der: der, fingerprint: hex.EncodeToString(sum[:]), validFrom: from, validEnd: from.Add(signingKeyLife)}
 }
-
-func (k *signingKey) validTo() time.Time { return k.validFrom.Add(signingKeyLife) }
 
 // sign signs a digest's data-signing string as CloudTrail does: RSA
 // PKCS#1 v1.5 over its SHA-256 ("SHA256withRSA"), hex encoded for the
@@ -83,23 +83,37 @@ func (k *signingKey) sign(data string) (string, error) {
 	return hex.EncodeToString(sig), nil
 }
 
-// regionSigningKey returns the emulator's key for region, valid from at
-// or before from. Called with e.mu held; priv comes from privateKeyFor.
-func (e *Emulator) regionSigningKey(region string, priv *rsa.PrivateKey, from time.Time) *signingKey {
+// regionSigningKeys returns the emulator's keys for region, oldest first,
+// the first valid from at or before from (the top of its hour). Called
+// with e.mu held; priv, the region's first key, comes from privateKeyFor.
+func (e *Emulator) regionSigningKeys(region string, priv *rsa.PrivateKey, from time.Time) []*signingKey {
 	ld := e.logDeliveryState()
-	k := ld.keys[region]
-	if k == nil {
-		k = newSigningKey(priv, from)
-		ld.keys[region] = k
+	from = from.UTC().Truncate(time.Hour)
+	keys := ld.keys[region]
+	if len(keys) == 0 {
+		keys = []*signingKey{newSigningKey(priv, from)}
+		ld.keys[region] = keys
 	}
-	if f := from.UTC().Truncate(time.Hour); f.Before(k.validFrom) {
-		k.validFrom = f
+	if from.Before(keys[0].validFrom) {
+		keys[0].validFrom = from
+	}
+	return keys
+}
+
+// keyAt is the key that signs a digest ending at `at`: the newest one
+// valid from then or before.
+func keyAt(keys []*signingKey, at time.Time) *signingKey {
+	k := keys[0]
+	for _, n := range keys[1:] {
+		if !n.validFrom.After(at) {
+			k = n
+		}
 	}
 	return k
 }
 
-// SigningKeyFingerprint returns the fingerprint of the region's digest
-// signing key, generating the key if needed.
+// SigningKeyFingerprint returns the fingerprint of the key the region
+// signs digests with now, generating the key if needed.
 func (e *Emulator) SigningKeyFingerprint(region string) (string, error) {
 	priv, err := privateKeyFor(region)
 	if err != nil {
@@ -107,7 +121,36 @@ func (e *Emulator) SigningKeyFingerprint(region string) (string, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.regionSigningKey(region, priv, e.now()).fingerprint, nil
+	now := e.now()
+	return keyAt(e.regionSigningKeys(region, priv, now), now).fingerprint, nil
+}
+
+// RotateSigningKey gives the region a new signing key from `at` on, as
+// CloudTrail rotates its keys: the current key's validity ends at `at`,
+// digests ending from then on are signed with the new one, and
+// ListPublicKeys lists both for a range that spans `at` ("The returned
+// public keys may have validity time ranges that overlap", ListPublicKeys
+// reference). The new key is generated at each call, which takes a while.
+func (e *Emulator) RotateSigningKey(region string, at time.Time) error {
+	priv, err := privateKeyFor(region)
+	if err != nil {
+		return err
+	}
+	fresh, err := rsa.GenerateKey(rand.Reader, signingKeyBits)
+	if err != nil {
+		return fmt.Errorf("generate a new %s digest signing key: %w", region, err)
+	}
+	at = at.UTC().Truncate(time.Second)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	keys := e.regionSigningKeys(region, priv, at)
+	last := keys[len(keys)-1]
+	if !at.After(last.validFrom) {
+		return fmt.Errorf("rotate the %s signing key at %s: the current key is valid only from %s; rotate after that", region, at.Format(time.RFC3339), last.validFrom.Format(time.RFC3339))
+	}
+	last.validEnd = at
+	e.delivery.keys[region] = append(keys, newSigningKey(fresh, at))
+	return nil
 }
 
 type publicKeyOut struct {
@@ -148,13 +191,16 @@ func (e *Emulator) listPublicKeys(c *call, body []byte) (any, *apiError) {
 	if start.After(end) {
 		return nil, errorf(http.StatusBadRequest, "InvalidTimeRangeException", "Start time must be before end time.")
 	}
-	k := e.regionSigningKey(c.region, priv, now)
 	out := struct {
 		PublicKeyList []publicKeyOut `json:"PublicKeyList"`
 	}{PublicKeyList: []publicKeyOut{}}
-	if !end.Before(k.validFrom) && !start.After(k.validTo()) {
-		out.PublicKeyList = append(out.PublicKeyList, publicKeyOut{Value: k.der, ValidityStartTime: epoch(k.validFrom),
-			ValidityEndTime: epoch(k.validTo()), Fingerprint: k.fingerprint})
+	keys := e.regionSigningKeys(c.region, priv, now)
+	for i := len(keys) - 1; i >= 0; i-- { // newest first
+		k := keys[i]
+		if !end.Before(k.validFrom) && !start.After(k.validEnd) {
+			out.PublicKeyList = append(out.PublicKeyList, publicKeyOut{Value: k.der, ValidityStartTime: epoch(k.validFrom),
+				ValidityEndTime: epoch(k.validEnd), Fingerprint: k.fingerprint})
+		}
 	}
 	return out, nil
 }
@@ -162,7 +208,7 @@ func (e *Emulator) listPublicKeys(c *call, body []byte) (any, *apiError) {
 // logDelivery is the emulator's CloudTrail delivery state: the signing
 // keys by region and the delivery streams (delivery.go).
 type logDelivery struct {
-	keys    map[string]*signingKey
+	keys    map[string][]*signingKey // by region, oldest first
 	streams map[streamID]*deliveryStream
 	// lastDigest is when each trail (by ARN) last delivered a digest.
 	lastDigest map[string]time.Time
@@ -172,7 +218,7 @@ type logDelivery struct {
 // Called with e.mu held.
 func (e *Emulator) logDeliveryState() *logDelivery {
 	if e.delivery == nil {
-		e.delivery = &logDelivery{keys: map[string]*signingKey{}, streams: map[streamID]*deliveryStream{}, lastDigest: map[string]time.Time{}}
+		e.delivery = &logDelivery{keys: map[string][]*signingKey{}, streams: map[streamID]*deliveryStream{}, lastDigest: map[string]time.Time{}}
 	}
 	return e.delivery
 }

@@ -259,9 +259,11 @@ func logFile(bucket string, tg deliveryTarget, at time.Time, events []CloudTrail
 }
 
 // digest builds, signs and returns the digest of st's open period
-// [st.chainStart, end] for trail t, and moves the chain on to it.
-func (st *deliveryStream) digest(t *trail, tg deliveryTarget, end time.Time, key *signingKey) (storedObject, error) {
+// [st.chainStart, end] for trail t with the region's key of that time,
+// and moves the chain on to it.
+func (st *deliveryStream) digest(t *trail, tg deliveryTarget, end time.Time, keys []*signingKey) (storedObject, error) {
 	end = end.UTC()
+	key := keyAt(keys, end)
 	endStr := end.Format(digestTime)
 	objKey := tg.base + "/CloudTrail-Digest/" + tg.region + "/" + end.Format("2006/01/02") + "/" + tg.account +
 		"_CloudTrail-Digest_" + tg.region + "_" + t.name + "_" + t.home + "_" + end.Format(digestTimeKey) + ".json.gz"
@@ -415,7 +417,7 @@ func (e *Emulator) deliverStream(t *trail, tg deliveryTarget, st *deliveryStream
 	bucketOK := e.buckets[t.bucket] != nil && e.deliveryError(t) == ""
 	validating := t.logging && t.validation && bucketOK
 	if !st.chainStart.IsZero() {
-		key := e.regionSigningKey(tg.region, priv, st.chainStart)
+		key := e.regionSigningKeys(tg.region, priv, st.chainStart)
 		for !st.chainStart.Add(digestPeriod).After(now) {
 			end := st.chainStart.Add(digestPeriod)
 			o, err := st.digest(t, tg, end, key)

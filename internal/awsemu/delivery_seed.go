@@ -31,11 +31,13 @@ var seedEventKinds = []struct {
 // seedStream is one stream to seed: its trail as it was when seeding
 // began, where it delivers, and its signing key.
 type seedStream struct {
-	t   trail
-	tg  deliveryTarget
-	key *signingKey
-	st  deliveryStream
-	out []storedObject
+	t  trail
+	tg deliveryTarget
+	// keys are copies of the region's keys, which build reads without the
+	// lock.
+	keys []*signingKey
+	st   deliveryStream
+	out  []storedObject
 }
 
 // SeedDeliveries writes, for every logging trail with log file
@@ -89,7 +91,10 @@ func (e *Emulator) SeedDeliveries(from, to time.Time, logFilesPerHour int) error
 	}
 	e.mu.Lock()
 	for _, s := range streams {
-		s.key = e.regionSigningKey(s.tg.region, privs[s.tg.region], from)
+		for _, k := range e.regionSigningKeys(s.tg.region, privs[s.tg.region], from) {
+			cp := *k
+			s.keys = append(s.keys, &cp)
+		}
 	}
 	e.mu.Unlock()
 
@@ -169,7 +174,7 @@ func (s *seedStream) build(from, to time.Time, perHour int) error {
 			s.out = append(s.out, o)
 			s.st.pending = append(s.st.pending, lf)
 		}
-		o, err := s.st.digest(&s.t, s.tg, end, s.key)
+		o, err := s.st.digest(&s.t, s.tg, end, s.keys)
 		if err != nil {
 			return err
 		}

@@ -108,3 +108,62 @@ func BenchmarkSeedDeliveries(b *testing.B) {
 		seededTrail(b, to.Add(-7*24*time.Hour), to, 7)
 	}
 }
+
+// A rotated signing key: digests ending before the rotation are signed
+// with the old key and the later ones with the new, ListPublicKeys lists
+// both for a range across the rotation (newest first, windows meeting at
+// it), and validate-logs, which picks the key by fingerprint, finds every
+// digest valid.
+func TestRotateSigningKey(t *testing.T) {
+	to := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	from := to.Add(-4 * time.Hour)
+	rotation := from.Add(150 * time.Minute)
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	e := &env{emu: emu, srv: srv}
+	creds := emu.AddAccount(acctA)
+	arn, err := emu.PutTrail(acctA, awsemu.TrailSpec{Name: "rotated", HomeRegion: "us-east-1", S3BucketName: "rotated-logs",
+		LogFileValidation: true, Logging: true})
+	must(t, err)
+	emu.EnsureTrailBuckets()
+	must(t, emu.RotateSigningKey("us-east-1", rotation))
+	if err := emu.RotateSigningKey("us-east-1", rotation.Add(-time.Minute)); err == nil {
+		t.Error("a rotation before the current key's start was accepted")
+	}
+	must(t, emu.SeedDeliveries(from, to, 1))
+
+	out, err := e.ct(creds, "us-east-1").ListPublicKeys(ctx, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(from), EndTime: aws.Time(to)})
+	must(t, err)
+	if len(out.PublicKeyList) != 2 || !out.PublicKeyList[0].ValidityStartTime.Equal(rotation) || !out.PublicKeyList[1].ValidityEndTime.Equal(rotation) {
+		t.Fatalf("ListPublicKeys across the rotation: %+v", out.PublicKeyList)
+	}
+	newer, older := aws.ToString(out.PublicKeyList[0].Fingerprint), aws.ToString(out.PublicKeyList[1].Fingerprint)
+	if now, _ := emu.SigningKeyFingerprint("us-east-1"); now != newer {
+		t.Errorf("SigningKeyFingerprint %s, want the new key %s", now, newer)
+	}
+	digests := emu.DeliveredObjects("rotated-logs", "AWSLogs/"+acctA+"/CloudTrail-Digest/us-east-1/")
+	if len(digests) != 4 {
+		t.Fatalf("%d digests, want 4", len(digests))
+	}
+	for i, key := range digests {
+		got, err := e.s3(creds, "us-east-1").GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("rotated-logs"), Key: aws.String(key)})
+		must(t, err)
+		zr, err := gzip.NewReader(got.Body)
+		must(t, err)
+		var doc digestDoc
+		must(t, json.NewDecoder(zr).Decode(&doc))
+		got.Body.Close()
+		want := older
+		if i >= 2 {
+			want = newer
+		}
+		if doc.DigestPublicKeyFingerprint != want {
+			t.Errorf("digest %d ending %s signed with %s, want %s", i, doc.DigestEndTime, doc.DigestPublicKeyFingerprint, want)
+		}
+	}
+	code, stdout, stderr := newCLIv1(t, e, creds).run("us-east-1", "cloudtrail", "validate-logs", "--trail-arn", arn,
+		"--start-time", from.Format(time.RFC3339), "--end-time", to.Format(time.RFC3339))
+	if code != 0 || !strings.Contains(stdout, "4/4 digest files valid") || !strings.Contains(stdout, "4/4 log files valid") {
+		t.Errorf("validate-logs across a key rotation: exit %d:\n%s%s", code, stdout, stderr)
+	}
+}

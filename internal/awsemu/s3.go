@@ -146,7 +146,13 @@ func (e *Emulator) serveS3(w http.ResponseWriter, r *http.Request, c *call, body
 		e.bucketConfig(w, c, name, body, fail)
 	case "HeadBucket", "GetBucketLocation", "DeleteBucket", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy":
 		e.mu.Lock()
-		b, err := e.ownBucket(c, name)
+		var b *bucket
+		var err *apiError
+		if c.op == "GetBucketLocation" {
+			b, err = e.readableBucket(c, name, "s3:GetBucketLocation", "arn:aws:s3:::"+name)
+		} else {
+			b, err = e.ownBucket(c, name)
+		}
 		if err != nil {
 			e.mu.Unlock()
 			fail(err)

@@ -161,7 +161,7 @@ func (e *Emulator) listObjects(w http.ResponseWriter, r *http.Request, c *call, 
 		}
 	}
 	e.mu.Lock()
-	b, err := e.ownBucket(c, name)
+	b, err := e.readableBucket(c, name, "s3:ListBucket", "arn:aws:s3:::"+name)
 	if err != nil {
 		e.mu.Unlock()
 		fail(err)

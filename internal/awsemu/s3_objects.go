@@ -99,13 +99,18 @@ func (b *bucket) keys() []string {
 }
 
 // serveObject puts, copies, gets, heads and deletes objects of the
-// caller's own buckets. Bucket policies are not evaluated for objects:
-// another account's request is AccessDenied, as it is in S3 without a
-// policy that grants it.
+// caller's own buckets; another account may get and head what the bucket
+// policy grants it (readableBucket), and is otherwise AccessDenied.
 func (e *Emulator) serveObject(w http.ResponseWriter, r *http.Request, c *call, body []byte, fail func(*apiError)) {
 	name, key := s3Target(r)
 	e.mu.Lock()
-	b, err := e.ownBucket(c, name)
+	var b *bucket
+	var err *apiError
+	if c.op == "GetObject" || c.op == "HeadObject" {
+		b, err = e.readableBucket(c, name, "s3:GetObject", "arn:aws:s3:::"+name+"/"+key)
+	} else {
+		b, err = e.ownBucket(c, name)
+	}
 	if err != nil {
 		e.mu.Unlock()
 		fail(err)
