@@ -193,3 +193,31 @@ func FuzzParseDigest(f *testing.F) {
 		_ = StringToSign(d, b)
 	})
 }
+
+// FuzzParseKey: listing keys come from the bucket; a key the chain takes
+// is one whose name ends with the time it is read as.
+func FuzzParseKey(f *testing.F) {
+	c := Chain{Bucket: "b", Prefix: "p", Account: "111122223333", Region: "eu-west-1", HomeRegion: "us-east-1", TrailName: "t"}
+	end := time.Date(2026, 11, 30, 13, 0, 5, 0, time.UTC)
+	f.Add(c.Key(end))
+	f.Add(c.BackfillKey(end))
+	f.Add(strings.Replace(c.Key(end), "20261130T130005Z", "20261399T990099Z", 1))
+	f.Add("p/AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/30/x.json.gz")
+	f.Fuzz(func(t *testing.T, key string) {
+		k, ok := c.ParseKey(key)
+		kt, tok := KeyTime(key)
+		if !ok {
+			return
+		}
+		suffix := "_" + k.End.Format(keyTimeLayout) + ".json.gz"
+		if k.Backfill {
+			suffix = "_" + k.End.Format(keyTimeLayout) + "_backfill.json.gz"
+		}
+		if !strings.HasPrefix(key, c.ListPrefix()) || !strings.HasSuffix(key, suffix) {
+			t.Fatalf("ParseKey(%q) = %+v", key, k)
+		}
+		if !tok || !kt.Equal(k.End) {
+			t.Fatalf("KeyTime(%q) = %v, %v; ParseKey says %v", key, kt, tok, k.End)
+		}
+	})
+}

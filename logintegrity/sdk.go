@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -17,14 +18,63 @@ import (
 )
 
 // S3Store reads a trail's bucket with the AWS SDK. It is path-style, as
-// the emulator serves one host and bucket names may hold dots.
+// the emulator serves one host and bucket names may hold dots. A trail's
+// bucket may lie in any region: S3 answers a request signed for another
+// region with a redirect, so each bucket's region is asked once
+// (HeadBucket, which needs the s3:ListBucket the listing needs anyway, and
+// whose x-amz-bucket-region header S3 sends even with the redirect) and
+// the bucket is then read from there.
 type S3Store struct {
-	client *s3.Client
+	cfg     sdkaws.Config
+	mu      sync.Mutex
+	clients map[string]*s3.Client // by region
+	buckets map[string]string     // bucket → region
 }
 
 // NewS3Store returns a Store over cfg.
 func NewS3Store(cfg sdkaws.Config) *S3Store {
-	return &S3Store{client: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })}
+	return &S3Store{cfg: cfg, clients: map[string]*s3.Client{}, buckets: map[string]string{}}
+}
+
+func (s *S3Store) regionClient(region string) *s3.Client {
+	c, ok := s.clients[region]
+	if !ok {
+		c = s3.NewFromConfig(s.cfg, func(o *s3.Options) {
+			o.UsePathStyle = true
+			o.Region = region
+		})
+		s.clients[region] = c
+	}
+	return c
+}
+
+// bucketClient returns the client for the bucket's region.
+func (s *S3Store) bucketClient(ctx context.Context, bucket string) *s3.Client {
+	s.mu.Lock()
+	region, known := s.buckets[bucket]
+	home := s.regionClient(s.cfg.Region)
+	s.mu.Unlock()
+	if !known {
+		region = s.cfg.Region
+		out, err := home.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+		switch {
+		case err == nil && sdkaws.ToString(out.BucketRegion) != "":
+			region = sdkaws.ToString(out.BucketRegion)
+		case err != nil:
+			var re *awshttp.ResponseError
+			if errors.As(err, &re) && re.Response != nil {
+				if r := re.Response.Header.Get("X-Amz-Bucket-Region"); r != "" {
+					region = r
+				}
+			}
+		}
+		s.mu.Lock()
+		s.buckets[bucket] = region
+		s.mu.Unlock()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.regionClient(region)
 }
 
 // List pages ListObjectsV2.
@@ -33,7 +83,7 @@ func (s *S3Store) List(ctx context.Context, bucket, prefix, startAfter string, f
 	if startAfter != "" {
 		in.StartAfter = &startAfter
 	}
-	p := s3.NewListObjectsV2Paginator(s.client, in)
+	p := s3.NewListObjectsV2Paginator(s.bucketClient(ctx, bucket), in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -51,7 +101,7 @@ func (s *S3Store) List(ctx context.Context, bucket, prefix, startAfter string, f
 // Get opens an object for streaming; its metadata keys are lower case, as
 // S3 returns x-amz-meta-* headers.
 func (s *S3Store) Get(ctx context.Context, bucket, key string) (io.ReadCloser, map[string]string, error) {
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	out, err := s.bucketClient(ctx, bucket).GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
 		var nsk *s3types.NoSuchKey
 		if errors.As(err, &nsk) || apiCode(err) == "NoSuchKey" {

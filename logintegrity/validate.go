@@ -202,6 +202,11 @@ func Validate(ctx context.Context, store Store, keys KeySource, chains []Chain, 
 	workers.Wait()
 	out := make([]RegionReport, len(regs))
 	for i, r := range regs {
+		// A run cut short (Ctrl-C, a deadline) has files it never read:
+		// the region is not checked, whatever its counts say.
+		if err := ctx.Err(); err != nil && r.rep.Error == "" {
+			r.rep.Error = "stopped before every file was read: " + err.Error()
+		}
 		sort.SliceStable(r.rep.Problems, func(a, b int) bool {
 			pa, pb := r.rep.Problems[a], r.rep.Problems[b]
 			if pa.Object == ObjectLogFile != (pb.Object == ObjectLogFile) {

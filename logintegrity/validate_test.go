@@ -287,3 +287,17 @@ func TestValidate_backfill_digest(t *testing.T) {
 		})
 	}
 }
+
+// A run cancelled part way never reports a region valid: its files were
+// not all read.
+func TestValidate_cancelled_run_is_not_checked(t *testing.T) {
+	s := newSigner()
+	st := newMemStore()
+	s.deliver(t, st, testChain, testFirst, 6, 3, -1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep := Validate(ctx, st, memKeys{s.pub}, []Chain{testChain}, Options{Start: testFirst, End: testFirst.Add(6 * time.Hour)})[0]
+	if !rep.Unchecked() || rep.Error == "" {
+		t.Errorf("a cancelled run reported %+v", rep)
+	}
+}

@@ -5,9 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -446,4 +449,53 @@ func TestValidateLogs_organization_trail_member_logs(t *testing.T) {
 			t.Errorf("the member's untouched logs were called invalid:\n%s", out)
 		}
 	})
+}
+
+// A trail's bucket may lie in another region than the caller's. S3 answers
+// a request signed for the wrong region with a 301 that names the
+// bucket's region (x-amz-bucket-region); the emulator does not, so a
+// wrapper here answers as S3 does. validate-logs asks the bucket's region
+// once and reads it from there.
+func TestValidateLogs_bucket_in_another_region(t *testing.T) {
+	emu := awsemu.New()
+	const bucket = "eu-logs"
+	scope := regexp.MustCompile(`Credential=[^/]+/\d{8}/([a-z0-9-]+)/s3/`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/"+bucket) {
+			if m := scope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil && m[1] != "eu-west-1" {
+				w.Header().Set("x-amz-bucket-region", "eu-west-1")
+				w.WriteHeader(http.StatusMovedPermanently)
+				if r.Method != http.MethodHead {
+					io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>`)
+				}
+				return
+			}
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	creds := emu.AddAccount(deliveryAcct)
+	isolateAWS(t, creds)
+	cfg := tgaws.StaticConfig(srv.URL, "eu-west-1", creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken, nil)
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: sdkaws.String(bucket),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraintEuWest1}}); err != nil {
+		t.Fatal(err)
+	}
+	arn, err := emu.PutTrail(deliveryAcct, awsemu.TrailSpec{Name: "audit", S3BucketName: bucket, LogFileValidation: true, Logging: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC()
+	for _, d := range []time.Duration{time.Minute, 61 * time.Minute, 121 * time.Minute} {
+		if err := emu.DeliverLogs(t0.Add(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr := cli(t, "validate-logs", "--endpoint-url", srv.URL, "--region", "us-east-1", "--trail-arn", arn, "--format", "json",
+		"--start-time", t0.Add(-5*time.Minute).Format(time.RFC3339), "--end-time", t0.Add(3*time.Hour).Format(time.RFC3339))
+	r := parseValidateLogs(t, out)
+	if code != 0 || len(r.Trails) != 1 || len(r.Trails[0].Regions) != 1 || r.Trails[0].Regions[0].Digests.Valid != 2 {
+		t.Fatalf("exit %d, report\n%s\n%s", code, out, stderr)
+	}
 }
