@@ -1,6 +1,7 @@
 package awsvalidate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,4 +219,52 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A run names the region whose digests it walks, the range, the member of
+// an organization trail, and reaches the emulator through AWS_ENDPOINT_URL
+// with nothing of the user's AWS configuration.
+func TestCommand(t *testing.T) {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		run     Run
+		args    []string
+		without []string
+	}{
+		{"member_of_an_organization_trail", Run{Endpoint: "http://127.0.0.1:1", AccessKeyID: "AKIA1", SecretAccessKey: "s", Region: "eu-west-1",
+			TrailARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/org", AccountID: "444455556666", Start: start, End: start.Add(time.Hour), Verbose: true},
+			[]string{"--region eu-west-1", "--start-time 2026-12-01T00:00:00Z", "--end-time 2026-12-01T01:00:00Z", "--account-id 444455556666", "--verbose"}, nil},
+		{"own_trail_until_now", Run{Endpoint: "http://127.0.0.1:1", AccessKeyID: "AKIA1", SecretAccessKey: "s", Region: "us-east-1",
+			TrailARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/main", Start: start},
+			[]string{"cloudtrail validate-logs --trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/main", "--region us-east-1"},
+			[]string{"--end-time", "--account-id", "--verbose"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := CLI{Path: "/bin/aws"}.Command(context.Background(), tc.run)
+			line := strings.Join(cmd.Args, " ")
+			for _, a := range tc.args {
+				if !strings.Contains(line, a) {
+					t.Errorf("%q lacks %q", line, a)
+				}
+			}
+			for _, a := range tc.without {
+				if strings.Contains(line, a) {
+					t.Errorf("%q has %q", line, a)
+				}
+			}
+			env := strings.Join(cmd.Env, "\n") + "\n"
+			for _, kv := range []string{"AWS_ENDPOINT_URL=" + tc.run.Endpoint, "AWS_ACCESS_KEY_ID=AKIA1", "AWS_CONFIG_FILE=/dev/null",
+				"AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_DEFAULT_REGION=" + tc.run.Region} {
+				if !strings.Contains(env, kv+"\n") {
+					t.Errorf("environment lacks %s", kv)
+				}
+			}
+			for _, kv := range cmd.Env {
+				if strings.HasPrefix(kv, "AWS_PROFILE=") || strings.HasPrefix(kv, "AWS_SESSION_TOKEN=") {
+					t.Errorf("environment has %s", kv)
+				}
+			}
+		})
+	}
 }
