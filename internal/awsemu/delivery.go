@@ -319,9 +319,17 @@ func (e *Emulator) DeliverLogs(now time.Time) error {
 	keys := map[string]*rsa.PrivateKey{}
 	for {
 		e.mu.Lock()
+		// A trail whose validation was turned off still signs the digest
+		// that ends its open chains.
+		open := map[string]bool{}
+		for id, st := range e.logDeliveryState().streams {
+			if !st.chainStart.IsZero() {
+				open[id.trail] = true
+			}
+		}
 		var missing []string
 		for _, t := range e.trails {
-			if !t.validation {
+			if !t.validation && !open[t.arn] {
 				continue
 			}
 			for _, tg := range e.deliveryTargets(t) {

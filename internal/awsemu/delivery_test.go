@@ -246,8 +246,8 @@ func TestDeliverLogs(t *testing.T) {
 
 // Trails deliver only what their settings say: nothing without logging,
 // log files but no digests without validation, a new chain (previous
-// fields null) after logging stopped and started again, and files under
-// the S3 key prefix.
+// fields null) after logging stopped and started again, a last digest
+// when validation is turned off, and files under the S3 key prefix.
 func TestDeliverLogsSettings(t *testing.T) {
 	e := newEnv(t)
 	creds := e.emu.AddAccount(acctA)
@@ -267,7 +267,8 @@ func TestDeliverLogsSettings(t *testing.T) {
 	plain := mk("plain", false, "")
 	prefixed := mk("prefixed", true, "audit/ct")
 	restarted := mk("restarted", true, "")
-	for _, arn := range []string{plain, prefixed, restarted} {
+	turnedOff := mk("turned-off", true, "")
+	for _, arn := range []string{plain, prefixed, restarted, turnedOff} {
 		_, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(arn)})
 		must(t, err)
 	}
@@ -277,6 +278,8 @@ func TestDeliverLogsSettings(t *testing.T) {
 	must(t, err)
 	must(t, e.emu.DeliverLogs(t0.Add(30*time.Minute)))
 	_, err = ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(restarted)})
+	must(t, err)
+	_, err = ct.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String(turnedOff), EnableLogFileValidation: aws.Bool(false)})
 	must(t, err)
 	must(t, e.emu.DeliverLogs(t0.Add(40*time.Minute)))
 	must(t, e.emu.DeliverLogs(t0.Add(101*time.Minute)))
@@ -301,6 +304,7 @@ func TestDeliverLogsSettings(t *testing.T) {
 		{"no_validation_no_digests", "logs-plain", 1, 0, "AWSLogs/", 0},
 		{"key_prefix", "logs-prefixed", 1, 1, "audit/ct/AWSLogs/" + acctA + "/", 1},
 		{"restart_begins_a_new_chain", "logs-restarted", 1, 2, "AWSLogs/", 2},
+		{"validation_turned_off_ends_the_chain", "logs-turned-off", 1, 1, "AWSLogs/", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

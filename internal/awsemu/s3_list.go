@@ -121,7 +121,11 @@ func s3URLEncode(s string) string {
 // listObjects serves ListObjects (V1: Marker, NextMarker) and
 // ListObjectsV2 (StartAfter, ContinuationToken, KeyCount), both with
 // Prefix, Delimiter, MaxKeys and EncodingType=url, following the S3 API
-// reference of each.
+// reference of each. `aws cloudtrail validate-logs` (AWS CLI v1) finds
+// digests with V1: Prefix .../CloudTrail-Digest/<region>, Marker the key a
+// digest ending a minute before --start-time would have, paged by
+// botocore's paginator (after NextMarker, else after the last key, with
+// encoding-type=url); `aws s3 ls` and the SDK paginators use V2.
 func (e *Emulator) listObjects(w http.ResponseWriter, r *http.Request, c *call, fail func(*apiError)) {
 	name, _ := s3Target(r)
 	q := r.URL.Query()
