@@ -227,9 +227,68 @@ type walker struct {
 	reg   *region
 	jobs  chan<- logJob
 	ring  keyRing
+	// ahead holds the digests read ahead of the walk, by bucket and key.
+	ahead   map[string]*fetched
+	pending sync.WaitGroup
+}
+
+// digestsAhead is how many older listed digests a walker reads while it
+// checks the current one: the chain is walked one digest after another,
+// and without reading ahead each step would wait a full S3 round trip.
+const digestsAhead = 4
+
+// fetched is one digest object read (and inflated) ahead of the walk.
+type fetched struct {
+	done chan struct{}
+	end  time.Time
+	raw  []byte
+	meta map[string]string
+	got  bool // the object was read; err is then about its content
+	err  error
+}
+
+// start begins reading a digest unless it is already being read.
+func (w *walker) start(ctx context.Context, bucket string, k DigestKey) *fetched {
+	id := bucket + "\x00" + k.Key
+	if f, ok := w.ahead[id]; ok {
+		return f
+	}
+	f := &fetched{done: make(chan struct{}), end: k.End}
+	w.ahead[id] = f
+	w.pending.Add(1)
+	go func() {
+		defer w.pending.Done()
+		defer close(f.done)
+		body, meta, err := w.store.Get(ctx, bucket, k.Key)
+		if err != nil {
+			f.err = err
+			return
+		}
+		defer body.Close()
+		f.got, f.meta = true, meta
+		f.raw, f.err = Gunzip(body, MaxDigestCompressed, MaxDigestUncompressed)
+	}()
+	return f
+}
+
+// readAhead starts reading the next listed digests older than cur, and
+// forgets those read ahead that the walk has passed.
+func (w *walker) readAhead(ctx context.Context, bucket string, keys []DigestKey, cur DigestKey) {
+	for id, f := range w.ahead {
+		if !f.end.Before(cur.End) && id != bucket+"\x00"+cur.Key {
+			delete(w.ahead, id)
+		}
+	}
+	i := sort.Search(len(keys), func(i int) bool { return !keys[i].End.Before(cur.End) })
+	for n := 0; i > 0 && n < digestsAhead && len(w.ahead) <= digestsAhead; n++ {
+		i--
+		w.start(ctx, bucket, keys[i])
+	}
 }
 
 func (w *walker) run(ctx context.Context) {
+	w.ahead = map[string]*fetched{}
+	defer w.pending.Wait()
 	std, bf, err := w.list(ctx, w.c.Bucket)
 	if err != nil {
 		w.reg.rep.Error = err.Error()
@@ -340,7 +399,8 @@ func (w *walker) walk(ctx context.Context, keys []DigestKey, backfill bool) {
 			continue
 		}
 		seen[file] = true
-		d, kind, detail := w.checkDigest(ctx, bucket, cur.Key, backfill)
+		w.readAhead(ctx, bucket, keys, cur)
+		d, kind, detail := w.checkDigest(ctx, bucket, cur, backfill)
 		if kind == "" && expect != nil {
 			if k, det := checkLink(expect, d); k != "" {
 				kind, detail = k, det
@@ -442,16 +502,18 @@ type digestRead struct {
 }
 
 // checkDigest reads and verifies one digest; kind is "" when it is valid.
-func (w *walker) checkDigest(ctx context.Context, bucket, key string, backfill bool) (*digestRead, string, string) {
-	body, meta, err := w.store.Get(ctx, bucket, key)
+func (w *walker) checkDigest(ctx context.Context, bucket string, k DigestKey, backfill bool) (*digestRead, string, string) {
+	key := k.Key
+	f := w.start(ctx, bucket, k)
+	<-f.done
+	delete(w.ahead, bucket+"\x00"+key)
+	raw, meta, err := f.raw, f.meta, f.err
 	if errors.Is(err, ErrNotFound) {
 		return nil, KindNotFound, "not found (deleted or moved)"
 	}
-	if err != nil {
+	if err != nil && !f.got {
 		return nil, KindUnreadable, err.Error()
 	}
-	raw, err := Gunzip(body, MaxDigestCompressed, MaxDigestUncompressed)
-	body.Close()
 	if err != nil {
 		if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrTooLarge) {
 			return nil, KindUnreadable, "read: " + err.Error()

@@ -24,7 +24,8 @@ type iamStatement struct {
 }
 
 func newIAMPolicyCmd() *cobra.Command {
-	var org, memberRole, securityHub, fixMode bool
+	var org, memberRole, securityHub, fixMode, validateLogs bool
+	logBucket := "*"
 	roleName := tgaws.DefaultRoleName
 	cmd := &cobra.Command{
 		Use:   "iam-policy",
@@ -44,6 +45,9 @@ assumed in each member account instead.`,
 			if fixMode {
 				p.Statement = append(p.Statement, fixStatements(org && !memberRole)...)
 			}
+			if validateLogs {
+				p.Statement = append(p.Statement, validateLogsStatements(logBucket)...)
+			}
 			b, err := json.MarshalIndent(p, "", "  ")
 			if err != nil {
 				return err
@@ -59,6 +63,8 @@ assumed in each member account instead.`,
 	f.BoolVar(&memberRole, "member-role", false, "print the permissions of the role assumed in member accounts")
 	f.BoolVar(&securityHub, "securityhub", false, "add securityhub:BatchImportFindings for 'scan --securityhub'")
 	f.StringVar(&roleName, "role-name", roleName, "with --org: the member role `NAME` the caller may assume")
+	f.BoolVar(&validateLogs, "validate-logs", false, "add what 'trailguard validate-logs' needs: cloudtrail:ListPublicKeys,\norganizations:DescribeOrganization, s3:ListBucket and s3:GetObject on the trail's bucket")
+	f.StringVar(&logBucket, "log-bucket", logBucket, "with --validate-logs: the trail's `BUCKET` (default: every bucket)")
 	return cmd
 }
 

@@ -425,6 +425,9 @@ func writeIntegrityJSON(w io.Writer, rep *logIntegrityReport) error {
 	return err
 }
 
+// maxUnreadShown is how many unreadable files of a region the text names.
+const maxUnreadShown = 3
+
 var objectNames = map[string]string{
 	logintegrity.ObjectDigest: "Digest file", logintegrity.ObjectBackfillDigest: "(backfill) Digest file", logintegrity.ObjectLogFile: "Log file",
 }
@@ -447,7 +450,15 @@ func writeIntegrityText(w io.Writer, rep *logIntegrityReport) error {
 				fmt.Fprintf(&b, "%s %s\tNOT CHECKED: %s\n", e(t.Trail), e(r.Region), e(r.Error))
 				problems++
 			}
+			unread := 0
 			for _, p := range r.Problems {
+				// A denied bucket makes every file unreadable for one
+				// reason: the first few say it, the rest are counted.
+				if p.Kind == logintegrity.KindUnreadable {
+					if unread++; unread > maxUnreadShown {
+						continue
+					}
+				}
 				status := "INVALID: "
 				switch p.Kind {
 				case logintegrity.KindGap:
@@ -461,6 +472,9 @@ func writeIntegrityText(w io.Writer, rep *logIntegrityReport) error {
 					fmt.Fprintf(&b, "[%s] %s\t%s\t%s%s\n", e(r.Region), objectNames[p.Object], e(p.File), status, e(p.Detail))
 				}
 				problems++
+			}
+			if unread > maxUnreadShown {
+				fmt.Fprintf(&b, "[%s] … and %d more files not read (the JSON report lists them)\n", e(r.Region), unread-maxUnreadShown)
 			}
 			if r.ProblemsOmitted > 0 {
 				fmt.Fprintf(&b, "[%s] … and %d more problems (the JSON report counts them)\n", e(r.Region), r.ProblemsOmitted)
@@ -497,4 +511,15 @@ func writeIntegrityText(w io.Writer, rep *logIntegrityReport) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// validateLogsStatements are what validate-logs needs beyond a scan's
+// reads (DescribeTrails, DescribeRegions): the public keys, the
+// organization's id for an organization trail's path, and the bucket.
+func validateLogsStatements(bucket string) []iamStatement {
+	return []iamStatement{
+		{Sid: "TrailguardValidateLogsKeys", Effect: "Allow", Action: []string{"cloudtrail:ListPublicKeys", "organizations:DescribeOrganization"}, Resource: "*"},
+		{Sid: "TrailguardValidateLogsListBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: "arn:aws:s3:::" + bucket},
+		{Sid: "TrailguardValidateLogsReadObjects", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: "arn:aws:s3:::" + bucket + "/*"},
+	}
 }

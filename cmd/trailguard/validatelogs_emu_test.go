@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -496,6 +497,89 @@ func TestValidateLogs_bucket_in_another_region(t *testing.T) {
 		"--start-time", t0.Add(-5*time.Minute).Format(time.RFC3339), "--end-time", t0.Add(3*time.Hour).Format(time.RFC3339))
 	r := parseValidateLogs(t, out)
 	if code != 0 || len(r.Trails) != 1 || len(r.Trails[0].Regions) != 1 || r.Trails[0].Regions[0].Digests.Valid != 2 {
+		t.Fatalf("exit %d, report\n%s\n%s", code, out, stderr)
+	}
+}
+
+// A read that is denied is never valid: validate-logs exits 2 and names
+// the permission to grant, for the objects and the public keys. (The
+// emulator does not yet deny ListObjectsV2 under s3:ListBucket, so the
+// listing's denial is not among the cases.)
+func TestValidateLogs_denied_reads_name_the_permission(t *testing.T) {
+	tests := []struct {
+		deny string
+		want string
+	}{
+		{"s3:GetObject", "s3:GetObject on arn:aws:s3:::validated-logs/*"},
+		{"cloudtrail:ListPublicKeys", "cloudtrail:ListPublicKeys"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.ReplaceAll(tc.deny, ":", "_"), func(t *testing.T) {
+			d := newEmuDelivery(t)
+			d.emu.Deny(tc.deny)
+			code, r, text := d.validate(t)
+			if code != 2 || r.Summary.Status != "unchecked" {
+				t.Fatalf("exit %d, status %s; want 2, unchecked\n%s", code, r.Summary.Status, text)
+			}
+			if !strings.Contains(text, tc.want) || !strings.Contains(text, "grant") {
+				t.Errorf("the report does not name %q with what to grant:\n%s", tc.want, text)
+			}
+			if strings.Contains(text, "INVALID:") {
+				t.Errorf("a denied read is called INVALID:\n%s", text)
+			}
+		})
+	}
+}
+
+// CloudTrail rotates a region's signing key: digests on either side are
+// signed with different keys, ListPublicKeys lists both, and each digest
+// is verified with the key its fingerprint names.
+func TestValidateLogs_across_a_signing_key_rotation(t *testing.T) {
+	emu, srv := awsemu.Start()
+	t.Cleanup(srv.Close)
+	creds := emu.AddAccount(deliveryAcct)
+	isolateAWS(t, creds)
+	createBucket(t, srv.URL, creds, "rotated-logs")
+	arn, err := emu.PutTrail(deliveryAcct, awsemu.TrailSpec{Name: "audit", S3BucketName: "rotated-logs", LogFileValidation: true, Logging: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC()
+	for i, d := range []time.Duration{time.Minute, 61 * time.Minute, 121 * time.Minute, 181 * time.Minute} {
+		if i == 2 {
+			if err := emu.RotateSigningKey("us-east-1", t0.Add(90*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := emu.DeliverLogs(t0.Add(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s3c := s3.NewFromConfig(tgaws.StaticConfig(srv.URL, "us-east-1", creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken, nil),
+		func(o *s3.Options) { o.UsePathStyle = true })
+	fingerprints := map[string]bool{}
+	for _, k := range emu.DeliveredObjects("rotated-logs", "AWSLogs/"+deliveryAcct+"/CloudTrail-Digest/") {
+		obj, err := s3c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: sdkaws.String("rotated-logs"), Key: &k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		var doc struct {
+			FP string `json:"digestPublicKeyFingerprint"`
+		}
+		if err := json.Unmarshal(gunzipped(t, b), &doc); err != nil {
+			t.Fatal(err)
+		}
+		fingerprints[doc.FP] = true
+	}
+	if len(fingerprints) != 2 {
+		t.Fatalf("the digests name %d signing keys, want 2 (one each side of the rotation)", len(fingerprints))
+	}
+	code, out, stderr := cli(t, "validate-logs", "--endpoint-url", srv.URL, "--trail-arn", arn, "--format", "json",
+		"--start-time", t0.Add(-5*time.Minute).Format(time.RFC3339), "--end-time", t0.Add(4*time.Hour).Format(time.RFC3339))
+	r := parseValidateLogs(t, out)
+	if code != 0 || len(r.Trails) != 1 || len(r.Trails[0].Regions) != 1 || r.Trails[0].Regions[0].Digests.Valid != 3 {
 		t.Fatalf("exit %d, report\n%s\n%s", code, out, stderr)
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -148,5 +150,58 @@ func TestValidateLogs_report_escapes_what_S3_holds(t *testing.T) {
 				t.Errorf("the file name is gone:\n%s", out)
 			}
 		})
+	}
+}
+
+// iam-policy --validate-logs prints every permission validate-logs calls
+// with, the bucket's scoped to the bucket named.
+func TestIAMPolicy_validate_logs(t *testing.T) {
+	code, out, stderr := cli(t, "iam-policy", "--validate-logs", "--log-bucket", "audit-logs")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var p iamPolicy
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]string{}
+	for _, st := range p.Statement {
+		for _, a := range st.Action {
+			granted[a] = fmt.Sprint(st.Resource)
+		}
+	}
+	for _, a := range append(slices.Clone(logintegrity.Actions), "organizations:DescribeOrganization", "ec2:DescribeRegions") {
+		if _, ok := granted[a]; !ok {
+			t.Errorf("the policy does not grant %s:\n%s", a, out)
+		}
+	}
+	if granted["s3:GetObject"] != "arn:aws:s3:::audit-logs/*" || granted["s3:ListBucket"] != "arn:aws:s3:::audit-logs" {
+		t.Errorf("bucket reads are not scoped to the bucket: %v", granted)
+	}
+}
+
+// A denied bucket makes every file of a region unreadable for one reason:
+// the text names the first few and counts the rest; every invalid file is
+// named.
+func TestValidateLogs_text_counts_unreadable_files_after_a_few(t *testing.T) {
+	var probs []logintegrity.Problem
+	for i := range 10 {
+		probs = append(probs, logintegrity.Problem{File: fmt.Sprintf("s3://b/denied-%d", i), Object: logintegrity.ObjectLogFile, Kind: logintegrity.KindUnreadable, Detail: "AccessDenied"})
+		probs = append(probs, logintegrity.Problem{File: fmt.Sprintf("s3://b/edited-%d", i), Object: logintegrity.ObjectLogFile, Kind: logintegrity.KindHashMismatch, Detail: "hash"})
+	}
+	rep := &logIntegrityReport{Trails: []trailIntegrity{{Trail: "t", Regions: []logintegrity.RegionReport{{Region: "us-east-1", Problems: probs}}}}}
+	var b strings.Builder
+	if err := writeIntegrityText(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "NOT CHECKED: AccessDenied"); n != maxUnreadShown {
+		t.Errorf("%d unreadable files named, want %d:\n%s", n, maxUnreadShown, out)
+	}
+	if n := strings.Count(out, "INVALID: hash"); n != 10 {
+		t.Errorf("%d invalid files named, want all 10:\n%s", n, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("and %d more files not read", 10-maxUnreadShown)) {
+		t.Errorf("the rest are not counted:\n%s", out)
 	}
 }
