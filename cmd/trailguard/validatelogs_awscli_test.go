@@ -212,8 +212,8 @@ func (b *cmpBucket) download(t *testing.T, key string) string {
 	return file
 }
 
-// edit rewrites a gzipped file in place: gunzip, replace, gzip.
-func edit(t *testing.T, file, old, new string) {
+// editGzip rewrites a gzipped file in place: gunzip, replace, gzip.
+func editGzip(t *testing.T, file, old, new string) {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -408,7 +408,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 		{"log_file_edited", func(t *testing.T, b *cmpBucket) []string {
 			key := b.keys(t, "CloudTrail", "us-east-1")[1]
 			file := b.download(t, key)
-			edit(t, file, `"AddTags"`, `"AddTagz"`)
+			editGzip(t, file, `"AddTags"`, `"AddTagz"`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key)
 			return []string{"us-east-1"}
 		}, map[string]awsvalidate.Class{"log 1": awsvalidate.HashMismatch}, 1, false, false},
@@ -434,7 +434,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			key := b.keys(t, "CloudTrail-Digest", "us-east-1")[1]
 			sig := b.signatureOf(t, key)
 			file := b.download(t, key)
-			edit(t, file, `"hashValue":"`, `"hashValue":"0`)
+			editGzip(t, file, `"hashValue":"`, `"hashValue":"0`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+key, "--metadata", "signature="+sig+",signature-algorithm=SHA256withRSA")
 			return []string{"us-east-1"}
 		}, map[string]awsvalidate.Class{"digest 1": awsvalidate.InvalidSignature}, 1, false, false},
@@ -460,7 +460,7 @@ func TestValidateLogs_agrees_with_aws_cli(t *testing.T) {
 			b.aws(t, "s3", "rm", "s3://"+b.bucket+"/"+b.keys(t, "CloudTrail", "us-east-1")[1])
 			eu := b.keys(t, "CloudTrail", "eu-west-1")[0]
 			file := b.download(t, eu)
-			edit(t, file, `"DescribeTrails"`, `"DescribeTrailz"`)
+			editGzip(t, file, `"DescribeTrails"`, `"DescribeTrailz"`)
 			b.aws(t, "s3", "cp", file, "s3://"+b.bucket+"/"+eu)
 			return []string{"us-east-1", "eu-west-1"}
 		}, map[string]awsvalidate.Class{"log 1": awsvalidate.NotFound, "eu-log 0": awsvalidate.HashMismatch}, 1, false, false},
@@ -533,7 +533,7 @@ func compareVerdicts(t *testing.T, regions []string, tg, aws verdicts, want map[
 	}
 	for f := range files {
 		if tg.invalid[f] != aws.invalid[f] {
-			t.Errorf("%s: trailguard %q, aws cloudtrail validate-logs %q", f, or(tg.invalid[f], "valid"), or(aws.invalid[f], "valid"))
+			t.Errorf("%s: trailguard %q, aws cloudtrail validate-logs %q", f, orValid(tg.invalid[f]), orValid(aws.invalid[f]))
 		}
 	}
 	for _, r := range regions {
@@ -547,9 +547,9 @@ func compareVerdicts(t *testing.T, regions []string, tg, aws verdicts, want map[
 	}
 }
 
-func or(c awsvalidate.Class, s string) string {
+func orValid(c awsvalidate.Class) string {
 	if c == "" {
-		return s
+		return "valid"
 	}
 	return string(c)
 }
