@@ -422,11 +422,11 @@ func (e *Emulator) storeDelivered(o storedObject) {
 // deliverStream brings one stream up to now. Called with e.mu held.
 func (e *Emulator) deliverStream(t *trail, tg deliveryTarget, st *deliveryStream, now time.Time, priv *rsa.PrivateKey) ([]storedObject, error) {
 	var out []storedObject
-	bucketOK := e.buckets[t.bucket] != nil && e.deliveryError(t) == ""
-	validating := t.logging && t.validation && bucketOK
+	bucketOK, digestOK := e.canDeliver(t)
+	validating := t.logging && t.validation && bucketOK && digestOK
 	if !st.chainStart.IsZero() {
 		key := e.regionSigningKeys(tg.region, priv, st.chainStart)
-		for !st.chainStart.Add(digestPeriod).After(now) {
+		for bucketOK && digestOK && !st.chainStart.Add(digestPeriod).After(now) {
 			end := st.chainStart.Add(digestPeriod)
 			o, err := st.digest(t, tg, end, key)
 			if err != nil {
@@ -437,7 +437,7 @@ func (e *Emulator) deliverStream(t *trail, tg deliveryTarget, st *deliveryStream
 		}
 		if !validating {
 			// The chain ends with the part of the hour delivered so far.
-			if bucketOK && now.After(st.chainStart) {
+			if bucketOK && digestOK && now.After(st.chainStart) {
 				o, err := st.digest(t, tg, now, key)
 				if err != nil {
 					return out, err
@@ -471,6 +471,16 @@ func (e *Emulator) deliverStream(t *trail, tg deliveryTarget, st *deliveryStream
 		}
 	}
 	return out, nil
+}
+
+// canDeliver reports whether trail t's log files reach its bucket (it
+// exists, no delivery error, deliveries not pinned as stopped by
+// SetDeliveryState) and whether its digest files do too (no digest
+// delivery error pinned). Called with e.mu held.
+func (e *Emulator) canDeliver(t *trail) (logs, digests bool) {
+	ds := t.delivery
+	logs = e.buckets[t.bucket] != nil && e.deliveryError(t) == "" && !ds.stopped()
+	return logs, logs && (ds == nil || ds.DigestDeliveryError == "")
 }
 
 // noteDigest records a digest delivery for GetTrailStatus's

@@ -41,7 +41,7 @@ type seedStream struct {
 }
 
 // SeedDeliveries writes, for every logging trail with log file
-// validation whose bucket exists, the deliveries of the past from–to as
+// validation whose bucket exists and that has no delivery error, the deliveries of the past from–to as
 // if CloudTrail had been delivering all along: in every account and region
 // the trail covers, logFilesPerHour log files an hour (each two seeded
 // management events a few minutes old at delivery), and a signed digest
@@ -65,7 +65,7 @@ func (e *Emulator) SeedDeliveries(from, to time.Time, logFilesPerHour int) error
 	regions := map[string]bool{}
 	ld := e.logDeliveryState()
 	for _, t := range e.sortedTrails() {
-		if !t.logging || !t.validation || e.buckets[t.bucket] == nil {
+		if _, digests := e.canDeliver(t); !t.logging || !t.validation || !digests {
 			continue
 		}
 		for _, tg := range e.deliveryTargets(t) {

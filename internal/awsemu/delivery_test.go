@@ -247,31 +247,40 @@ func TestDeliverLogs(t *testing.T) {
 // Trails deliver only what their settings say: nothing without logging,
 // log files but no digests without validation, a new chain (previous
 // fields null) after logging stopped and started again, a last digest
-// when validation is turned off, and files under the S3 key prefix.
+// when validation is turned off, no digests while their delivery fails,
+// and files under the S3 key prefix.
 func TestDeliverLogsSettings(t *testing.T) {
 	e := newEnv(t)
 	creds := e.emu.AddAccount(acctA)
 	ct := e.ct(creds, "us-east-1")
-	mk := func(name string, validation bool, prefix string) string {
+	// Single-region trails: each delivers only in its home region.
+	mkIn := func(region, name string, validation bool, prefix string) string {
 		bucket := "logs-" + name
-		e.bucket(t, creds, "us-east-1", bucket)
+		e.bucket(t, creds, region, bucket)
 		in := &cloudtrail.CreateTrailInput{Name: aws.String(name), S3BucketName: aws.String(bucket), EnableLogFileValidation: aws.Bool(validation)}
 		if prefix != "" {
 			in.S3KeyPrefix = aws.String(prefix)
 		}
-		out, err := ct.CreateTrail(ctx, in)
+		out, err := e.ct(creds, region).CreateTrail(ctx, in)
 		must(t, err)
 		return aws.ToString(out.TrailARN)
+	}
+	mk := func(name string, validation bool, prefix string) string {
+		return mkIn("us-east-1", name, validation, prefix)
 	}
 	mk("stopped", true, "")
 	plain := mk("plain", false, "")
 	prefixed := mk("prefixed", true, "audit/ct")
 	restarted := mk("restarted", true, "")
 	turnedOff := mk("turned-off", true, "")
-	for _, arn := range []string{plain, prefixed, restarted, turnedOff} {
-		_, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(arn)})
+	// CloudTrail allows five trails a region.
+	digestFails := mkIn("us-west-2", "digest-fails", true, "")
+	for _, arn := range []string{plain, prefixed, restarted, turnedOff, digestFails} {
+		region := strings.Split(arn, ":")[3]
+		_, err := e.ct(creds, region).StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(arn)})
 		must(t, err)
 	}
+	must(t, e.emu.SetDeliveryState(digestFails, awsemu.DeliveryState{DigestDeliveryError: "AccessDenied"}))
 	t0 := time.Now().UTC()
 	must(t, e.emu.DeliverLogs(t0.Add(time.Minute)))
 	_, err := ct.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String(restarted)})
@@ -305,15 +314,16 @@ func TestDeliverLogsSettings(t *testing.T) {
 		{"key_prefix", "logs-prefixed", 1, 1, "audit/ct/AWSLogs/" + acctA + "/", 1},
 		{"restart_begins_a_new_chain", "logs-restarted", 1, 2, "AWSLogs/", 2},
 		{"validation_turned_off_ends_the_chain", "logs-turned-off", 1, 1, "AWSLogs/", 1},
+		{"digest_delivery_error_no_digests", "logs-digest-fails", 1, 0, "AWSLogs/", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			keys := e.emu.DeliveredObjects(tc.bucket, "")
-			if got := count(tc.bucket, "/CloudTrail/us-east-1/"); got != tc.logs {
-				t.Errorf("%d log files in us-east-1, want %d: %v", got, tc.logs, keys)
+			if got := count(tc.bucket, "/CloudTrail/"); got != tc.logs {
+				t.Errorf("%d log files, want %d: %v", got, tc.logs, keys)
 			}
-			if got := count(tc.bucket, "/CloudTrail-Digest/us-east-1/"); got != tc.digests {
-				t.Errorf("%d digests in us-east-1, want %d: %v", got, tc.digests, keys)
+			if got := count(tc.bucket, "/CloudTrail-Digest/"); got != tc.digests {
+				t.Errorf("%d digests, want %d: %v", got, tc.digests, keys)
 			}
 			first := 0
 			for _, k := range keys {
