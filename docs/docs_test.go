@@ -150,10 +150,11 @@ func TestREADME_tests_that_skip_are_named(t *testing.T) {
 			t.Errorf("README names %s, which is not a test of the repository", m[1])
 		}
 	}
-	// A test needs the AWS CLI when it calls awsemu.AWSCLI, directly or
+	// A test needs the AWS CLI when it calls awsemu.AWSCLI (or
+	// awsvalidate.ValidateLogsCLI, the CLI validate-logs runs), directly or
 	// through helpers (names are matched across packages: a helper's name
 	// shared by two packages counts for both, which can only ask for more).
-	needs := map[string]bool{"AWSCLI": true}
+	needs := map[string]bool{"AWSCLI": true, "ValidateLogsCLI": true}
 	for changed := true; changed; {
 		changed = false
 		for name, calls := range funcs {

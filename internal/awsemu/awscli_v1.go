@@ -18,14 +18,15 @@ import (
 // by AWS_ENDPOINT_URL, which the v1 CLI honours for every service from
 // 1.29 on; the Debian v2 CLI (2.9) does not. It is $TRAILGUARD_AWS_CLI_V1,
 // else the first aws on PATH that reports aws-cli/1. With none, the test
-// fails when TRAILGUARD_REQUIRE_AWSCLI is set and is skipped otherwise.
+// fails when TRAILGUARD_REQUIRE_AWSCLI_V1 is set (.ci/run sets it when
+// it finds such a CLI) and is skipped otherwise.
 func AWSCLIv1(t testing.TB) string {
 	t.Helper()
 	p, err := findAWSCLIv1()
 	if err == nil {
 		return p
 	}
-	if os.Getenv("TRAILGUARD_REQUIRE_AWSCLI") != "" {
+	if os.Getenv("TRAILGUARD_REQUIRE_AWSCLI_V1") != "" {
 		t.Fatalf("AWS CLI v1 is required here (pip install awscli): %v", err)
 	}
 	t.Skipf("AWS CLI v1 is not installed (pip install awscli): %v", err)
