@@ -28,14 +28,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/trailguard/trailguard/internal/awsemu"
 	"github.com/trailguard/trailguard/internal/awsvalidate"
+	"github.com/trailguard/trailguard/internal/benchproc"
 )
 
 func main() {
@@ -98,20 +97,11 @@ func bench(ctx context.Context, o options, stdout, progress io.Writer) error {
 		}
 		cli = c
 	}
-	bin := o.trailguard
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "logbench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "trailguard")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/trailguard/trailguard/cmd/trailguard")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build trailguard: %w", err)
-		}
+	bin, cleanup, err := benchproc.Trailguard(ctx, o.trailguard, "logbench")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 
 	setupStart := time.Now()
 	b, err := seed(o)
@@ -209,7 +199,7 @@ func timed(cmd *exec.Cmd) (time.Duration, time.Duration, int64, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, 0, 0, err
 	}
-	hwm := watchHWM(cmd.Process.Pid)
+	hwm := benchproc.WatchHWM(cmd.Process.Pid)
 	err := cmd.Wait()
 	wall := time.Since(start)
 	peak := <-hwm
@@ -221,35 +211,6 @@ func timed(cmd *exec.Cmd) (time.Duration, time.Duration, int64, error) {
 		return 0, 0, 0, fmt.Errorf("%s: its peak resident set could not be read from /proc", cmd.Path)
 	}
 	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), peak, nil
-}
-
-// watchHWM polls /proc/<pid>/status every 2 ms and sends the last VmHWM
-// read (bytes) once the process is gone. Hand-written: /proc's format is
-// two fields, and no library reads one of them for less.
-func watchHWM(pid int) <-chan int64 {
-	ch := make(chan int64, 1)
-	go func() {
-		var last int64
-		path := fmt.Sprintf("/proc/%d/status", pid)
-		for {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				break
-			}
-			if strings.Contains(string(b), "\nState:\tZ") {
-				break // exited, not yet reaped: its memory is gone
-			}
-			for line := range strings.SplitSeq(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-					last = max(last, kb*1024)
-				}
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		ch <- last
-	}()
-	return ch
 }
 
 func runAWS(ctx context.Context, cli awsvalidate.CLI, endpoint string, b *bucket) (sample, error) {
@@ -306,7 +267,7 @@ func runTrailguard(ctx context.Context, bin, endpoint string, b *bucket) (sample
 	cmd := exec.CommandContext(ctx, bin, "validate-logs", "--trail-arn", b.trailARN,
 		"--start-time", b.start.Format(time.RFC3339), "--end-time", b.end.Format(time.RFC3339),
 		"--format", "json", "--output", out.Name(), "--endpoint-url", endpoint)
-	cmd.Env = append(withoutAWS(os.Environ()),
+	cmd.Env = append(benchproc.WithoutAWS(os.Environ()),
 		"AWS_ACCESS_KEY_ID="+b.creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+b.creds.SecretAccessKey, "AWS_SESSION_TOKEN="+b.creds.SessionToken,
 		"AWS_REGION="+b.home, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
 	var errOut strings.Builder
@@ -349,16 +310,6 @@ func countTrailguard(raw []byte) (digests, logs, invalid int, err error) {
 		invalid += r.Digests.Invalid + r.LogFiles.Invalid + r.Digests.Unreadable + r.LogFiles.Unreadable
 	}
 	return digests, logs, invalid, nil
-}
-
-func withoutAWS(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "AWS_") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // tgReport is the part of `trailguard validate-logs --format json` the

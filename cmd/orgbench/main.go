@@ -28,7 +28,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +37,7 @@ import (
 	tgaws "github.com/trailguard/trailguard/aws"
 	"github.com/trailguard/trailguard/history"
 	"github.com/trailguard/trailguard/internal/awsemu"
+	"github.com/trailguard/trailguard/internal/benchproc"
 	"github.com/trailguard/trailguard/internal/demo"
 )
 
@@ -79,20 +79,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func bench(ctx context.Context, o options, stdout io.Writer) error {
-	bin := o.trailguard
-	if bin == "" {
-		dir, err := os.MkdirTemp("", "orgbench")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "trailguard")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/trailguard/trailguard/cmd/trailguard")
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build trailguard: %w", err)
-		}
+	bin, cleanup, err := benchproc.Trailguard(ctx, o.trailguard, "orgbench")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 
 	emu := awsemu.New()
 	org, err := demo.BuildOrg(emu, demo.OrgSpec{Accounts: o.accounts, Seed: o.net.Seed})
@@ -139,7 +130,7 @@ func once(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emul
 	defer os.Remove(out.Name())
 	cmd := exec.CommandContext(ctx, bin, "scan", "--org", "--format", "json", "--output", out.Name(),
 		"--concurrency", strconv.Itoa(o.concurrency), "--endpoint-url", endpoint)
-	cmd.Env = append(withoutAWS(os.Environ()),
+	cmd.Env = append(benchproc.WithoutAWS(os.Environ()),
 		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
 		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
 	cmd.Stderr = os.Stderr
@@ -147,7 +138,7 @@ func once(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emul
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	hwm := watchHWM(cmd.Process.Pid)
+	hwm := benchproc.WatchHWM(cmd.Process.Pid)
 	runErr := cmd.Wait()
 	wall := time.Since(start)
 	polled := <-hwm
@@ -232,42 +223,6 @@ func report(w io.Writer, emu *awsemu.Emulator, org demo.Org) {
 	fmt.Fprintf(w, "management account's own calls: %v\n", mgmt)
 }
 
-func withoutAWS(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "AWS_") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// watchHWM polls the process's VmHWM (peak resident set since exec) until
-// it exits and sends the last value read, in bytes.
-func watchHWM(pid int) <-chan int64 {
-	ch := make(chan int64, 1)
-	go func() {
-		var last int64
-		for {
-			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-			if err != nil {
-				break
-			}
-			for _, line := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-					if kb > 0 {
-						last = kb * 1024
-					}
-				}
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		ch <- last
-	}()
-	return ch
-}
-
 // historyOnce runs 'trailguard history --org' once and reports its wall
 // time against the quota bound, its LookupEvents calls, and what the
 // emulator throttled.
@@ -280,7 +235,7 @@ func historyOnce(ctx context.Context, o options, bin, endpoint string, emu *awse
 	defer os.Remove(out.Name())
 	cmd := exec.CommandContext(ctx, bin, "history", "--org", "--format", "json", "--output", out.Name(),
 		"--concurrency", strconv.Itoa(o.concurrency), "--endpoint-url", endpoint, "--since", "90d")
-	cmd.Env = append(withoutAWS(os.Environ()),
+	cmd.Env = append(benchproc.WithoutAWS(os.Environ()),
 		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
 		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
 	cmd.Stderr = os.Stderr
@@ -288,7 +243,7 @@ func historyOnce(ctx context.Context, o options, bin, endpoint string, emu *awse
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	hwm := watchHWM(cmd.Process.Pid)
+	hwm := benchproc.WatchHWM(cmd.Process.Pid)
 	runErr := cmd.Wait()
 	wall := time.Since(start)
 	polled := <-hwm
