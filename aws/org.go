@@ -62,6 +62,36 @@ type OrgOptions struct {
 	// number scanned, the number listed so far, whether the listing is
 	// complete, and the account's verdict before facts are shared.
 	Progress func(p OrgProgress)
+	// Credentials, when set, keeps the member-role credentials the scan
+	// assumes, so that a later read of the same members (event history)
+	// uses them instead of assuming each role again.
+	Credentials *MemberCredentials
+}
+
+// MemberCredentials are member-role credentials by account, each a cache
+// that renews itself before it expires. The zero value is ready to use.
+type MemberCredentials struct {
+	mu sync.Mutex
+	m  map[string]*sdkaws.CredentialsCache
+}
+
+// get returns the kept credentials of account id, or keeps and returns
+// those newCreds makes. A nil MemberCredentials keeps nothing.
+func (mc *MemberCredentials) get(id string, newCreds func() *sdkaws.CredentialsCache) *sdkaws.CredentialsCache {
+	if mc == nil {
+		return newCreds()
+	}
+	mc.mu.Lock()
+	defer mc.mu.Unlock()
+	if c, ok := mc.m[id]; ok {
+		return c
+	}
+	if mc.m == nil {
+		mc.m = map[string]*sdkaws.CredentialsCache{}
+	}
+	c := newCreds()
+	mc.m[id] = c
+	return c
 }
 
 // OrgProgress is what an organization scan reports after each account.
@@ -362,7 +392,7 @@ func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer
 	ctx, cancel := WithFlagTimeout(parent, "--account-timeout", o.AccountTimeout)
 	defer cancel()
 	roleARN := memberRoleARN(id, o.RoleName)
-	creds := assumeRole(assumer, roleARN, o.ExternalID)
+	creds := o.Credentials.get(id, func() *sdkaws.CredentialsCache { return assumeRole(assumer, roleARN, o.ExternalID) })
 	// Assume up front, so that a denied role is one clear reason rather
 	// than a failure in every call.
 	if _, err := creds.Retrieve(ctx); err != nil {
@@ -380,9 +410,14 @@ func (s *Scanner) scanMember(parent context.Context, base sdkaws.Config, assumer
 // MemberConfig is cfg with the credentials of role o.RoleName assumed in
 // account id (cached, refreshed when they expire): how remediation
 // reaches a member account the organization scan read.
+//
+// With o.Credentials set, the credentials an organization scan with the
+// same options assumed for id are used (and new ones are kept there).
 func MemberConfig(cfg sdkaws.Config, id string, o OrgOptions) sdkaws.Config {
 	out := cfg.Copy()
-	out.Credentials = assumeRole(sts.NewFromConfig(cfg), memberRoleARN(id, o.RoleName), o.ExternalID)
+	out.Credentials = o.Credentials.get(id, func() *sdkaws.CredentialsCache {
+		return assumeRole(sts.NewFromConfig(cfg), memberRoleARN(id, o.RoleName), o.ExternalID)
+	})
 	return out
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/trailguard/trailguard"
 	tgaws "github.com/trailguard/trailguard/aws"
 )
@@ -247,6 +249,57 @@ func TestScanOrganization_listing_cut_short(t *testing.T) {
 				if n := len(got.Accounts) + len(got.NotScanned); n >= 21 {
 					t.Errorf("%d accounts scanned or named as not scanned, of 21: the cut is not visible", n)
 				}
+			}
+		})
+	}
+}
+
+// An organization scan with OrgOptions.Credentials keeps the member-role
+// credentials it assumed, and MemberConfig with the same options reuses
+// them: a later read of every member (the event history) costs no second
+// AssumeRole. Without Credentials each MemberConfig assumes the role anew.
+func TestMemberCredentials_are_assumed_once_per_member(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		share bool
+	}{{"shared_with_the_scan", true}, {"not_shared", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, org, cfg := generated(t, 8, 5)
+			o := tgaws.OrgOptions{}
+			if tc.share {
+				o.Credentials = &tgaws.MemberCredentials{}
+			}
+			e.emu.RecordCalls(true)
+			sc, err := tgaws.Scan(context.Background(), cfg, tgaws.ScanOptions{Organization: true, Org: o})
+			if err != nil {
+				t.Fatal(err)
+			}
+			assumed := 0
+			for _, a := range sc.Accounts {
+				if a.ID == org.Management.AccountID || a.Error != "" {
+					continue
+				}
+				c := tgaws.MemberConfig(cfg, a.ID, o)
+				if _, err := sts.NewFromConfig(c).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+					t.Fatalf("member %s: %v", a.ID, err)
+				}
+				assumed++
+			}
+			if assumed == 0 {
+				t.Fatal("no member was read: choose another seed")
+			}
+			n := 0
+			for _, c := range e.emu.CallLog() {
+				if c.Action == "sts:AssumeRole" && c.Code == "" {
+					n++
+				}
+			}
+			want := assumed
+			if !tc.share {
+				want = 2 * assumed // the scan's, and MemberConfig's own
+			}
+			if n != want {
+				t.Errorf("%d successful AssumeRole calls for %d members read twice, want %d", n, assumed, want)
 			}
 		})
 	}

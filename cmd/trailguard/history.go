@@ -203,7 +203,11 @@ func runHistory(ctx context.Context, stdout, stderr io.Writer, hf *historyFlags)
 		} else {
 			progress.say("reading the account's trails (region %s)", cfg.Region)
 		}
-		so := tgaws.ScanOptions{Organization: hf.org.org, Org: hf.org.options(), Evaluate: opts}
+		// The event history of each member is read with the credentials
+		// the scan assumed for it: one AssumeRole per member, not two.
+		orgOpts := hf.org.options()
+		orgOpts.Credentials = &tgaws.MemberCredentials{}
+		so := tgaws.ScanOptions{Organization: hf.org.org, Org: orgOpts, Evaluate: opts}
 		sc, err := tgaws.Scan(ctx, cfg, so)
 		if err != nil {
 			progress.done()
@@ -219,7 +223,7 @@ func runHistory(ctx context.Context, stdout, stderr io.Writer, hf *historyFlags)
 				fmt.Fprintln(stderr, "trailguard: warning: the management account could not be found, so organization trails' changes are not read:", err)
 			}
 		}
-		src := liveSource{cfg: cfg, org: hf.org.org, mgmt: mgmt, orgOpts: hf.org.options(), tps: hf.tps}
+		src := liveSource{cfg: cfg, org: hf.org.org, mgmt: mgmt, orgOpts: orgOpts, tps: hf.tps}
 		h = replayAll(ctx, sc, src, hf.from, hf.to, at, opts, hf.org.opts.Concurrency, func(done, total int) {
 			progress.say("event history: %d/%d accounts", done, total)
 		})
