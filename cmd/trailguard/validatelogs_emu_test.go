@@ -512,6 +512,7 @@ func TestValidateLogs_denied_reads_name_the_permission(t *testing.T) {
 	}{
 		{"s3:GetObject", "s3:GetObject on arn:aws:s3:::validated-logs/*"},
 		{"cloudtrail:ListPublicKeys", "cloudtrail:ListPublicKeys"},
+		{"s3:ListBucket", "s3:ListBucket on arn:aws:s3:::validated-logs"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.ReplaceAll(tc.deny, ":", "_"), func(t *testing.T) {

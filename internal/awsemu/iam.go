@@ -53,6 +53,7 @@ func (e *Emulator) checkPermission(c *call) *apiError {
 var s3Actions = map[string]string{
 	"HeadBucket":                      "ListBucket",
 	"ListObjects":                     "ListBucket",
+	"ListObjectsV2":                   "ListBucket",
 	"ListBuckets":                     "ListAllMyBuckets",
 	"PutPublicAccessBlock":            "PutBucketPublicAccessBlock",
 	"GetPublicAccessBlock":            "GetBucketPublicAccessBlock",

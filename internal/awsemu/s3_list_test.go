@@ -383,3 +383,31 @@ func TestS3AWSCLITampering(t *testing.T) {
 		t.Fatalf("v1 get-bucket-location: exit %d: %s%s", code, out, errOut)
 	}
 }
+
+// Both listings are s3:ListBucket to IAM (ListObjectsV2 has no action of
+// its own): denying s3:ListBucket denies each, and denying an action
+// named after the operation denies neither.
+func TestS3ListIsListBucket(t *testing.T) {
+	for _, tc := range []struct {
+		deny string
+		code string
+	}{{"s3:ListBucket", "AccessDenied"}, {"s3:ListObjectsV2", ""}} {
+		t.Run(strings.ReplaceAll(tc.deny, ":", "_"), func(t *testing.T) {
+			e := newEnv(t)
+			owner := e.emu.AddAccount(acctA)
+			c := e.s3(owner, "us-east-1")
+			_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("listed-bucket")})
+			must(t, err)
+			e.emu.Deny(tc.deny)
+			_, errV2 := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("listed-bucket")})
+			_, errV1 := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String("listed-bucket")})
+			if tc.code == "" {
+				must(t, errV2)
+				must(t, errV1)
+				return
+			}
+			wantCode(t, errV2, tc.code)
+			wantCode(t, errV1, tc.code)
+		})
+	}
+}
