@@ -1,6 +1,9 @@
 package trailguard
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Trail is one CloudTrail trail as DescribeTrails shows it, plus the facts
 // that only GetTrailStatus and GetEventSelectors can give. A trail is
@@ -54,6 +57,29 @@ type Trail struct {
 // (arn:aws:cloudtrail:region:account:trail/name), or "" when the ARN has none.
 func (t Trail) OwnerAccount() string {
 	return ARNAccount(t.ARN)
+}
+
+// Partition is the ARN partition of a region name ("aws" for the
+// commercial regions and for a name it does not recognise): what a trail
+// name given without its ARN resolves against.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
+	}
+	return "aws"
 }
 
 // ARNAccount returns the account field of an ARN, or "" if it is not one.

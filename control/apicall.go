@@ -59,17 +59,7 @@ func TrailARN(name, region, account string) string {
 	if strings.HasPrefix(name, "arn:") {
 		return name
 	}
-	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", partition(region), region, account, name)
-}
-
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", trailguard.Partition(region), region, account, name)
 }
 
 func (e *apiCallEvent) trail() string {

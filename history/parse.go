@@ -159,31 +159,12 @@ func ResolveTrail(name, region, account string) string {
 	}
 	arn := name
 	if !strings.HasPrefix(name, "arn:") {
-		arn = "arn:" + partition(region) + ":cloudtrail:" + region + ":" + account + ":trail/" + name
+		arn = "arn:" + trailguard.Partition(region) + ":cloudtrail:" + region + ":" + account + ":trail/" + name
 	}
 	if !trailguard.ValidTrailARN(arn) {
 		return ""
 	}
 	return arn
-}
-
-// partition is the ARN partition of a region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "eu-isoe-"):
-		return "aws-iso-e"
-	case strings.HasPrefix(region, "us-isof-"):
-		return "aws-iso-f"
-	}
-	return "aws"
 }
 
 // sessionName is the session of an assumed-role ARN
