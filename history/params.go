@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/trailguard/trailguard"
+	"github.com/trailguard/trailguard/awscli"
 )
 
 // The settings a call made, read from its recorded requestParameters.
@@ -57,142 +58,38 @@ func paramTri(p map[string]any, name string, def tri) tri {
 	return unknown
 }
 
-func strings_(v any) ([]string, bool) {
-	if v == nil {
-		return nil, true
-	}
-	list, ok := v.([]any)
-	if !ok {
+// selectorsFrom reads the selectors a PutEventSelectors request set, in
+// the shapes of the AWS CLI model (package awscli) and with its defaults:
+// encoding/json matches the recorded lower camel case member names to the
+// model's as it matches the model's own. Anything not in the form the API
+// takes makes them unknown (false): both lists or neither, a member of the
+// wrong type, a field selector that names no field.
+func selectorsFrom(p map[string]any) (*trailguard.EventSelectors, bool) {
+	raw, err := json.Marshal(p)
+	if err != nil {
 		return nil, false
 	}
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		s, ok := x.(string)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, s)
+	var in struct {
+		EventSelectors         *[]awscli.EventSelector
+		AdvancedEventSelectors *[]awscli.AdvancedEventSelector
 	}
-	return out, true
-}
-
-// selectorsFrom reads the selectors a PutEventSelectors request set.
-// Anything not in the form the API takes makes them unknown (false).
-func selectorsFrom(p map[string]any) (*trailguard.EventSelectors, bool) {
-	basicV, hasBasic := param(p, "eventSelectors")
-	advV, hasAdv := param(p, "advancedEventSelectors")
-	if basicV == nil {
-		hasBasic = false
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, false
 	}
-	if advV == nil {
-		hasAdv = false
-	}
-	if hasBasic == hasAdv {
+	if (in.EventSelectors == nil) == (in.AdvancedEventSelectors == nil) {
 		// Neither (not recorded) or both (the API refuses it).
 		return nil, false
 	}
-	out := &trailguard.EventSelectors{}
-	if hasBasic {
-		list, ok := basicV.([]any)
-		if !ok {
-			return nil, false
+	if in.AdvancedEventSelectors != nil {
+		for _, a := range *in.AdvancedEventSelectors {
+			for _, f := range a.FieldSelectors {
+				if f.Field == "" {
+					return nil, false
+				}
+			}
 		}
-		for _, x := range list {
-			m, ok := x.(map[string]any)
-			if !ok {
-				return nil, false
-			}
-			sel := trailguard.EventSelector{ReadWriteType: "All", IncludeManagementEvents: true}
-			if v, ok := param(m, "readWriteType"); ok {
-				s, ok := v.(string)
-				if !ok {
-					return nil, false
-				}
-				sel.ReadWriteType = s
-			}
-			if _, ok := param(m, "includeManagementEvents"); ok {
-				b, ok := boolParam(m, "includeManagementEvents")
-				if !ok {
-					return nil, false
-				}
-				sel.IncludeManagementEvents = b
-			}
-			if v, ok := param(m, "excludeManagementEventSources"); ok {
-				s, ok := strings_(v)
-				if !ok {
-					return nil, false
-				}
-				sel.ExcludeManagementEventSources = s
-			}
-			if v, ok := param(m, "dataResources"); ok && v != nil {
-				drs, ok := v.([]any)
-				if !ok {
-					return nil, false
-				}
-				for _, d := range drs {
-					dm, ok := d.(map[string]any)
-					if !ok {
-						return nil, false
-					}
-					var dr trailguard.DataResource
-					tv, _ := param(dm, "type")
-					dr.Type, _ = tv.(string)
-					vv, _ := param(dm, "values")
-					if dr.Values, ok = strings_(vv); !ok {
-						return nil, false
-					}
-					sel.DataResources = append(sel.DataResources, dr)
-				}
-			}
-			out.Basic = append(out.Basic, sel)
-		}
-		return out, true
 	}
-	list, ok := advV.([]any)
-	if !ok {
-		return nil, false
-	}
-	for _, x := range list {
-		m, ok := x.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		sel := trailguard.AdvancedEventSelector{}
-		if v, ok := param(m, "name"); ok {
-			sel.Name, _ = v.(string)
-		}
-		fv, _ := param(m, "fieldSelectors")
-		fl, ok := fv.([]any)
-		if !ok {
-			return nil, false
-		}
-		for _, y := range fl {
-			fm, ok := y.(map[string]any)
-			if !ok {
-				return nil, false
-			}
-			var fs trailguard.FieldSelector
-			name, _ := param(fm, "field")
-			if fs.Field, ok = name.(string); !ok {
-				return nil, false
-			}
-			for _, op := range []struct {
-				key string
-				dst *[]string
-			}{{"equals", &fs.Equals}, {"startsWith", &fs.StartsWith}, {"endsWith", &fs.EndsWith}, {"notEquals", &fs.NotEquals}, {"notStartsWith", &fs.NotStartsWith}, {"notEndsWith", &fs.NotEndsWith}} {
-				if v, ok := param(fm, op.key); ok {
-					s, ok := strings_(v)
-					if !ok {
-						return nil, false
-					}
-					*op.dst = s
-				}
-			}
-			sel.FieldSelectors = append(sel.FieldSelectors, fs)
-		}
-		out.Advanced = append(out.Advanced, sel)
-	}
-	return out, true
+	return awscli.GetEventSelectors{EventSelectors: in.EventSelectors, AdvancedEventSelectors: in.AdvancedEventSelectors}.Domain(), true
 }
 
 // sameSelectors: whether two known selector sets are the same, an empty
