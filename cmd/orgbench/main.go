@@ -122,45 +122,19 @@ func bench(ctx context.Context, o options, stdout io.Writer) error {
 }
 
 func once(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emulator, org demo.Org, stdout io.Writer) error {
-	out, err := os.CreateTemp("", "orgbench-*.json")
+	r, err := runJSON(ctx, bin, endpoint, org, "scan", "--org", "--concurrency", strconv.Itoa(o.concurrency))
 	if err != nil {
 		return err
 	}
-	out.Close()
-	defer os.Remove(out.Name())
-	cmd := exec.CommandContext(ctx, bin, "scan", "--org", "--format", "json", "--output", out.Name(),
-		"--concurrency", strconv.Itoa(o.concurrency), "--endpoint-url", endpoint)
-	cmd.Env = append(benchproc.WithoutAWS(os.Environ()),
-		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
-		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	hwm := benchproc.WatchHWM(cmd.Process.Pid)
-	runErr := cmd.Wait()
-	wall := time.Since(start)
-	polled := <-hwm
-	var exit *exec.ExitError
-	if runErr != nil && !errors.As(runErr, &exit) {
-		return runErr
-	}
+	wall, polled := r.wall, r.polled
 	var rep struct {
 		Summary struct{ Pass, Fail, Unknown, Error int }
 		Partial *struct{ Reason string }
 	}
-	b, err := os.ReadFile(out.Name())
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal(r.out, &rep); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	rss := int64(0)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
-	}
+	rss := r.rusage
 
 	// Dependent calls of a covered member: AssumeRole, then DescribeTrails.
 	const dependent = 2
@@ -227,30 +201,11 @@ func report(w io.Writer, emu *awsemu.Emulator, org demo.Org) {
 // time against the quota bound, its LookupEvents calls, and what the
 // emulator throttled.
 func historyOnce(ctx context.Context, o options, bin, endpoint string, emu *awsemu.Emulator, org demo.Org, stdout io.Writer) error {
-	out, err := os.CreateTemp("", "orgbench-history-*.json")
+	r, err := runJSON(ctx, bin, endpoint, org, "history", "--org", "--concurrency", strconv.Itoa(o.concurrency), "--since", "90d")
 	if err != nil {
 		return err
 	}
-	out.Close()
-	defer os.Remove(out.Name())
-	cmd := exec.CommandContext(ctx, bin, "history", "--org", "--format", "json", "--output", out.Name(),
-		"--concurrency", strconv.Itoa(o.concurrency), "--endpoint-url", endpoint, "--since", "90d")
-	cmd.Env = append(benchproc.WithoutAWS(os.Environ()),
-		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
-		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	hwm := benchproc.WatchHWM(cmd.Process.Pid)
-	runErr := cmd.Wait()
-	wall := time.Since(start)
-	polled := <-hwm
-	var exit *exec.ExitError
-	if runErr != nil && !errors.As(runErr, &exit) {
-		return runErr
-	}
+	wall, polled := r.wall, r.polled
 	var rep struct {
 		Accounts []struct {
 			Account string
@@ -259,11 +214,7 @@ func historyOnce(ctx context.Context, o options, bin, endpoint string, emu *awse
 		}
 		Calls int
 	}
-	b, err := os.ReadFile(out.Name())
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal(r.out, &rep); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	regions, withErrors := 0, 0
@@ -296,4 +247,47 @@ func historyOnce(ctx context.Context, o options, bin, endpoint string, emu *awse
 		fmt.Fprintf(stdout, "  %-32s %d\n", op, calls[op])
 	}
 	return nil
+}
+
+// runResult is one trailguard run: its JSON output, wall time, and peak
+// memory as polled (VmHWM) and as the kernel reports it (max RSS).
+type runResult struct {
+	out            []byte
+	wall           time.Duration
+	polled, rusage int64
+}
+
+// runJSON runs trailguard with args against the emulator as the
+// management account, asking for JSON in a file, and measures the run. A
+// non-zero exit is a verdict, not a failure.
+func runJSON(ctx context.Context, bin, endpoint string, org demo.Org, args ...string) (runResult, error) {
+	out, err := os.CreateTemp("", "orgbench-*.json")
+	if err != nil {
+		return runResult{}, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	cmd := exec.CommandContext(ctx, bin, append(args, "--format", "json", "--output", out.Name(), "--endpoint-url", endpoint)...)
+	cmd.Env = append(benchproc.WithoutAWS(os.Environ()),
+		"AWS_ACCESS_KEY_ID="+org.Management.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+org.Management.SecretAccessKey,
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return runResult{}, err
+	}
+	hwm := benchproc.WatchHWM(cmd.Process.Pid)
+	runErr := cmd.Wait()
+	r := runResult{wall: time.Since(start), polled: <-hwm}
+	var exit *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exit) {
+		return r, runErr
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.rusage = ru.Maxrss * 1024 // kilobytes on Linux
+	}
+	if r.out, err = os.ReadFile(out.Name()); err != nil {
+		return r, err
+	}
+	return r, nil
 }
